@@ -1,0 +1,150 @@
+"""An in-process Lambda runtime: runs the template's handlers the way Lambda would, answering the
+Lambda Invoke API that the executed state machine calls.
+
+It can also kill a worker, as a Lambda crash or timeout would: a test arms `crash(function, after_batch_writes=N)`
+and the next invocation of that function dies just before its N+1th DynamoDB BatchWriteItem, so
+the first N batches are written and the rest of the chunk is not.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import boto3
+
+from devstack.cfn import Function, Template
+
+
+class WorkerCrashed(BaseException):
+    """Raised inside a handler to stop it dead; BaseException, so no `except Exception` of ours catches it."""
+
+
+@dataclass
+class _CrashPlan:
+    after_batch_writes: int
+    times: int
+
+
+class LambdaContext:
+    def __init__(self, function: Function):
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = function.memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + function.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LambdaRuntime:
+    def __init__(self, template: Template):
+        self.template = template
+        self.functions = template.functions()
+        self._by_name = {f.name: f for f in self.functions.values()} | {f.arn: f for f in self.functions.values()}
+        self._handlers: dict[str, Callable] = {}
+        self._lock = threading.Lock()
+        self._crash_plans: dict[str, _CrashPlan] = {}
+        self._local = threading.local()
+        self.invocations: list[tuple[str, str]] = []  # (logical id, outcome), for tests to read
+
+    # ------------------------------------------------------------ setup
+    def install(self) -> None:
+        """Set the functions' environment, make the layer importable, and hook crash injection.
+
+        Handlers share one process, so their environments must agree (they do: the template gives
+        them the same names for the same resources).
+        """
+        merged: dict[str, str] = {}
+        for function in self.functions.values():
+            for key, value in function.environment.items():
+                if merged.setdefault(key, value) != value:
+                    raise RuntimeError(f"functions disagree on {key}: {merged[key]} / {value}")
+        os.environ.update(merged)
+        for layer in self.template.layer_dirs():
+            if str(layer) not in sys.path:
+                sys.path.insert(0, str(layer))
+        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        session.events.register("before-call.dynamodb.BatchWriteItem", self._before_batch_write)
+
+    def handler(self, function: Function) -> Callable:
+        with self._lock:
+            if function.logical_id not in self._handlers:
+                module_name, attr = function.handler.rsplit(".", 1)
+                code_dir = str(function.code_dir)
+                if code_dir not in sys.path:
+                    sys.path.insert(0, code_dir)
+                spec = importlib.util.spec_from_file_location(
+                    f"fn_{function.logical_id}", function.code_dir / f"{module_name}.py"
+                )
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                self._handlers[function.logical_id] = getattr(module, attr)
+            return self._handlers[function.logical_id]
+
+    def find(self, name_or_arn: str) -> Function | None:
+        return self._by_name.get(name_or_arn) or self._by_name.get(name_or_arn.split(":")[-1])
+
+    # ------------------------------------------------------------ invoking
+    def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
+        """Run a handler; returns (payload, function_error) as the Invoke API would."""
+        plan = self._take_crash_plan(function.logical_id)
+        self._local.plan = plan
+        self._local.batch_writes = 0
+        try:
+            result = self.handler(function)(event, LambdaContext(function))
+            self.invocations.append((function.logical_id, "ok"))
+            return result, None
+        except WorkerCrashed:
+            self.invocations.append((function.logical_id, "crashed"))
+            return {"errorType": "Runtime.ExitError", "errorMessage": "worker killed by the local stack"}, "Unhandled"
+        except Exception as error:  # a handler's unhandled error, as Lambda reports it
+            self.invocations.append((function.logical_id, type(error).__name__))
+            return {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_exception(error),
+            }, "Unhandled"
+        finally:
+            self._local.plan = None
+
+    def invoke_json(self, function: Function, payload: bytes) -> tuple[bytes, str | None]:
+        event = json.loads(payload) if payload else {}
+        result, error = self.invoke(function, event)
+        return json.dumps(result, default=str).encode(), error
+
+    # ------------------------------------------------------------ crash injection
+    def crash(self, logical_id: str, after_batch_writes: int, times: int = 1) -> None:
+        with self._lock:
+            self._crash_plans[logical_id] = _CrashPlan(after_batch_writes, times)
+
+    def _take_crash_plan(self, logical_id: str) -> _CrashPlan | None:
+        with self._lock:
+            plan = self._crash_plans.get(logical_id)
+            if plan is None:
+                return None
+            plan.times -= 1
+            if plan.times <= 0:
+                del self._crash_plans[logical_id]
+            return plan
+
+    def _before_batch_write(self, **_kwargs) -> None:
+        plan = getattr(self._local, "plan", None)
+        if plan is None:
+            return
+        if self._local.batch_writes >= plan.after_batch_writes:
+            raise WorkerCrashed()
+        self._local.batch_writes += 1
+

@@ -1,0 +1,204 @@
+"""The embedded local stack: moto as AWS (executing the real state machine), the template's handlers
+in-process, and API Gateway on loopback. No AWS account, no Docker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import warnings
+from pathlib import Path
+
+import boto3
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request
+
+from devstack.apigateway import ApiGateway
+from devstack.cfn import REGION, Template
+from devstack.runtime import LambdaRuntime
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_TENANT = "dev"
+DEV_KEY = "dev-key"
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+
+
+class _AwsEndpoint:
+    """moto's WSGI app, with the Lambda Invoke API answered by our in-process runtime."""
+
+    def __init__(self, moto_app, runtime: LambdaRuntime):
+        self.moto_app = moto_app
+        self.runtime = runtime
+
+    def __call__(self, environ, start_response):
+        match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        if match and environ.get("REQUEST_METHOD") == "POST":
+            from urllib.parse import unquote
+
+            function = self.runtime.find(unquote(match["name"]))
+            if function is not None:
+                payload = Request(environ).get_data()
+                body, error = self.runtime.invoke_json(function, payload)
+                headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+                if error:
+                    headers.append(("X-Amz-Function-Error", error))
+                start_response("200 OK", headers)
+                return [body]
+        return self.moto_app(environ, start_response)
+
+
+class LocalStack:
+    def __init__(
+        self,
+        aws_port: int = 5000,
+        api_port: int = 3000,
+        host: str = "127.0.0.1",
+        parameters: dict[str, str] | None = None,
+        log_level: str = "WARNING",
+    ):
+        self.host = host
+        self.log_level = log_level
+        self.aws_port = aws_port
+        self.api_port = api_port
+        self.template = Template(ROOT / "template.yaml", parameters or {})
+        self._servers = []
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}/{self.template.api()['StageName']}"
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> "LocalStack":
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.aws_endpoint,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+            AWS_ACCESS_KEY_ID=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            AWS_SECRET_ACCESS_KEY=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+            MOTO_PORT=str(self.aws_port),  # where moto's state machine interpreter calls back
+            POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_DISABLED="true",
+            POWERTOOLS_DEV="false",
+        )
+        self.runtime = LambdaRuntime(self.template)
+        self.runtime.install()
+        # Locally, handlers log warnings and errors only (the template's level is for AWS).
+        os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self._serve(_AwsEndpoint(moto_app, self.runtime), self.aws_port, MotoRequestHandler)
+        boto3.client("s3")  # warm up botocore's loaders in this thread
+        import requests
+
+        requests.post(f"{self.aws_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10).raise_for_status()
+        self._create_resources()
+        self._serve(ApiGateway(self.template, self.runtime), self.api_port)
+        return self
+
+    def _serve(self, app, port: int, handler=None) -> None:
+        kwargs = {"request_handler": handler} if handler else {}
+        server = make_server(self.host, port, app, threaded=True, **kwargs)
+        self._servers.append(server)
+        thread = threading.Thread(target=server.serve_forever, daemon=True, name=f"serve-{port}")
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for server in self._servers:
+            server.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    # ------------------------------------------------------------ resources from template.yaml
+    def _create_resources(self) -> None:
+        t = self.template
+        ddb = boto3.client("dynamodb")
+        for logical_id, resource in t.of_type("AWS::DynamoDB::Table").items():
+            props = resource["Properties"]
+            kwargs = {
+                "TableName": t.physical_name(logical_id),
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "KeySchema": props["KeySchema"],
+                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if props.get("GlobalSecondaryIndexes"):
+                kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            ddb.create_table(**kwargs)
+
+        s3 = boto3.client("s3")
+        for logical_id, resource in t.of_type("AWS::S3::Bucket").items():
+            name = t.physical_name(logical_id)
+            s3.create_bucket(Bucket=name)
+            if resource["Properties"].get("NotificationConfiguration", {}).get("EventBridgeConfiguration"):
+                s3.put_bucket_notification_configuration(
+                    Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+                )
+
+        events = boto3.client("events")
+        for logical_id in t.of_type("AWS::Events::EventBus"):
+            events.create_event_bus(Name=t.physical_name(logical_id))
+
+        sfn = boto3.client("stepfunctions")
+        for logical_id in t.of_type("AWS::Serverless::StateMachine"):
+            name, definition = t.state_machine(logical_id)
+            sfn.create_state_machine(
+                name=name, definition=definition, roleArn="arn:aws:iam::123456789012:role/local-state-machine"
+            )
+
+        self._wire_eventbridge_rules()
+        from bulkimport.auth import create_api_key
+
+        create_api_key(DEV_TENANT, "admin", name="dev admin key", api_key=DEV_KEY)
+
+    def _wire_eventbridge_rules(self) -> None:
+        """Each EventBridgeRule event of a function becomes a rule with the same pattern; moto delivers
+        matching events to a queue, and a pump hands them to the function, as EventBridge would."""
+        events = boto3.client("events")
+        sqs = boto3.client("sqs")
+        for function in self.runtime.functions.values():
+            for event_id, event in function.events.items():
+                if event["Type"] != "EventBridgeRule":
+                    continue
+                props = event["Properties"]
+                pattern = self.template.resolve(props["Pattern"])
+                bus = self.template.resolve(props.get("EventBusName", "default"))
+                rule_name = f"{function.logical_id}-{event_id}"
+                queue_url = sqs.create_queue(QueueName=f"devstack-{rule_name}")["QueueUrl"]
+                queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(pattern))
+                events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "devstack", "Arn": queue_arn}])
+                thread = threading.Thread(
+                    target=self._pump, args=(queue_url, function), daemon=True, name=f"pump-{rule_name}"
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def _pump(self, queue_url: str, function) -> None:
+        sqs = boto3.client("sqs")
+        while not self._stopping.is_set():
+            try:
+                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            except Exception:  # the endpoint is going away at stop
+                if self._stopping.is_set():
+                    return
+                raise
+            for message in messages:
+                self.runtime.invoke(function, json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # ------------------------------------------------------------ what tests and people need
+    def resource_name(self, logical_id: str) -> str:
+        return self.template.physical_name(logical_id)

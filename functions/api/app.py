@@ -1,0 +1,60 @@
+"""The public REST API: thin routes over the bulkimport domain package."""
+
+import json
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from bulkimport.errors import AppError
+from routes import health, imports, recipes, records, tables
+from web import JSON, error_response
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+def _to_json(value) -> str:
+    # UTF-8 out, not \u escapes: names like 客戶 stay readable in every client.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+app = APIGatewayRestResolver(enable_validation=True, serializer=_to_json)
+for module in (health, tables, recipes, imports, records):
+    app.include_router(module.router)
+app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
+
+
+@app.get("/openapi.json")
+def openapi():
+    return Response(status_code=200, content_type=JSON, body=app.get_openapi_json_schema(title="Bulk import API", version="1.0.0"))
+
+
+@app.exception_handler(AppError)
+def handle_app_error(error: AppError):
+    return error_response(app, error)
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError):
+    details = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in error.errors()]
+    return error_response(app, AppError("VALIDATION_ERROR", 422, details=details))
+
+
+@app.not_found
+def handle_not_found(_error):
+    return error_response(app, AppError("NOT_FOUND_ROUTE", 404))
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception):
+    logger.exception("unhandled error")
+    return error_response(app, AppError("INTERNAL", 500))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return app.resolve(event, context)

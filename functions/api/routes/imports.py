@@ -1,0 +1,102 @@
+import io
+import json
+from typing import Annotated
+
+import multipart
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import ValidationError
+
+from bulkimport import imports
+from bulkimport.errors import AppError
+from bulkimport.models import ImportCreate
+from bulkimport.settings import settings
+from web import language, principal
+
+router = APIGatewayRouter()
+
+_FORM_FIELDS = set(ImportCreate.model_fields)
+
+
+@router.post("/imports")
+def create_import():
+    """JSON creates an import and returns an upload ticket; multipart/form-data carries a small file too."""
+    caller = principal(router, "editor")
+    event = router.current_event
+    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").strip()
+    media_type, options = multipart.parse_options_header(content_type)
+    body = event.decoded_body if event.is_base64_encoded else (event.body or "")
+    raw = body.encode() if isinstance(body, str) else (body or b"")
+    file_body = None
+    if media_type == "multipart/form-data":
+        fields, file_body = _read_form(raw, options.get("boundary", ""))
+        request = _validated(fields)
+    elif media_type in ("application/json", ""):
+        try:
+            payload = json.loads(raw or b"{}")
+        except ValueError as error:
+            raise AppError("MALFORMED_REQUEST", 400, reason=str(error)) from None
+        request = _validated(payload)
+    else:
+        raise AppError("UNSUPPORTED_MEDIA_TYPE", 415)
+    created, is_new = imports.create_import(caller, request, file_body)
+    return {"data": created.model_dump(mode="json")}, 201 if is_new else 200
+
+
+def _validated(payload) -> ImportCreate:
+    try:
+        return ImportCreate.model_validate(payload)
+    except ValidationError as error:
+        details = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in error.errors()]
+        raise AppError("VALIDATION_ERROR", 422, details=details) from None
+
+
+def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
+    limit = settings().direct_upload_max_bytes
+    fields: dict = {}
+    file_body = None
+    try:
+        for part in multipart.MultipartParser(io.BytesIO(raw), boundary, len(raw), memory_limit=limit * 2, spool_limit=limit * 2):
+            if part.name == "file":
+                file_body = part.raw
+                fields.setdefault("file_name", part.filename)
+            elif part.name in _FORM_FIELDS:
+                fields[part.name] = part.value
+    except multipart.MultipartError as error:
+        raise AppError("MALFORMED_REQUEST", 400, reason=str(error)) from None
+    if file_body is None:
+        raise AppError("FILE_REQUIRED", 422)
+    if len(file_body) > limit:
+        raise AppError("PAYLOAD_TOO_LARGE", 413, size=len(file_body), max_bytes=limit, upload_max_bytes=settings().upload_max_bytes)
+    for flag in ("dry_run", "atomic", "has_header"):
+        if flag in fields:
+            fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")
+    return fields, file_body
+
+
+@router.get("/imports")
+def list_imports(
+    status: Annotated[str | None, Query()] = None,
+    recipe_id: Annotated[str | None, Query()] = None,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 15,
+    cursor: Annotated[str | None, Query()] = None,
+):
+    caller = principal(router)
+    page = imports.list_imports(caller.tenant, status, recipe_id, per_page, cursor, language(router))
+    return page.model_dump(mode="json")
+
+
+@router.get("/imports/<import_id>")
+def get_import(import_id: str):
+    caller = principal(router)
+    return {"data": imports.get_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
+
+
+@router.get("/imports/<import_id>/failures")
+def list_failures(
+    import_id: str,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 15,
+    cursor: Annotated[str | None, Query()] = None,
+):
+    caller = principal(router)
+    return imports.list_failures(caller.tenant, import_id, per_page, cursor, language(router)).model_dump(mode="json")

@@ -1,0 +1,32 @@
+"""What every route needs from the HTTP request: who calls, in which language, which page."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from bulkimport.auth import Principal, require
+from bulkimport.errors import AppError
+from bulkimport.messages import pick_language, render
+
+JSON = "application/json"
+
+
+def principal(app: APIGatewayRestResolver, role: str = "viewer") -> Principal:
+    """The caller, as the authorizer identified it; refused unless its role is at least `role`."""
+    context = app.current_event.request_context.authorizer or {}
+    tenant, key_role = context.get("tenant"), context.get("role")
+    if not tenant or not key_role:
+        raise AppError("UNAUTHORIZED", 401)
+    caller = Principal(tenant=tenant, role=key_role, key_id=context.get("key_id") or "")
+    require(caller, role)
+    return caller
+
+
+def language(app: APIGatewayRestResolver) -> str:
+    return pick_language(app.current_event.headers.get("accept-language") or app.current_event.headers.get("Accept-Language"))
+
+
+def error_response(app: APIGatewayRestResolver, error: AppError) -> Response:
+    body = {"error": {"code": error.code, "message": render(error.code, error.params, language(app)), "details": error.details}}
+    headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else None
+    return Response(status_code=error.status, content_type=JSON, body=body, headers=headers)

@@ -1,0 +1,17 @@
+"""State machine step: scan the uploaded file and plan its chunks."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from bulkimport.pipeline import prepare
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    logger.append_keys(import_id=event["import_id"], tenant=event["tenant"])
+    return prepare(event["tenant"], event["import_id"])

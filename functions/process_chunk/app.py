@@ -1,0 +1,21 @@
+"""State machine step (inside the Map): validate and write one chunk of rows."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from bulkimport.pipeline import process_chunk
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    logger.append_keys(import_id=event["import_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
+    summary = process_chunk(event["tenant"], event["import_id"], event["chunk"])
+    metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=summary.get("success", 0))
+    metrics.add_metric(name="RowsFailed", unit=MetricUnit.Count, value=summary.get("fail", 0))
+    return summary

@@ -1,0 +1,1 @@
+"""Domain package of the bulk-import service: shipped to every function as the core layer."""

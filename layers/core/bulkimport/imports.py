@@ -1,0 +1,278 @@
+"""Imports: creating them, starting them when their file lands, and reading their state and failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bulkimport.aws import client
+from bulkimport.auth import Principal
+from bulkimport.errors import AppError, not_found
+from bulkimport.ids import new_id, now_iso
+from bulkimport.messages import render
+from bulkimport.models import (
+    Failure,
+    Import,
+    ImportCreate,
+    ImportCreated,
+    ListMeta,
+    Page,
+    Recipe,
+    UploadTicket,
+)
+from bulkimport.recipes import count_task, get_recipe
+from bulkimport.settings import settings
+from bulkimport.storage import keys
+from bulkimport.storage.blobs import BlobStore
+from bulkimport.storage.dynamo import ControlStore, decode_cursor, encode_cursor
+from bulkimport.tables import get_table
+
+_PREFIX = "IMPORT#"
+
+
+def _store() -> ControlStore:
+    return ControlStore()
+
+
+# ---------------------------------------------------------------- reading
+
+
+def load_import_item(tenant: str, import_id: str) -> dict:
+    item = _store().get(keys.tenant_pk(tenant), keys.import_sk(import_id))
+    if not item:
+        raise not_found("IMPORT_NOT_FOUND", import_id=import_id)
+    return item
+
+
+def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Import:
+    total = item.get("total_count")
+    processed = item.get("processed_count", 0)
+    if item["status"] in ("completed", "completed_with_errors"):
+        progress = 100
+    elif total:
+        progress = min(99, processed * 100 // total)
+    else:
+        progress = 0
+    error = item.get("error")
+    if error:
+        error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
+    data = {k: v for k, v in item.items() if k in Import.model_fields}
+    data.update(progress=progress, error=error, current_row_index=processed)
+    if with_recipe:
+        data["recipe"] = item["recipe_snapshot"]
+    return Import.model_validate(data)
+
+
+def get_import(tenant: str, import_id: str, language: str = "en") -> Import:
+    return to_import(load_import_item(tenant, import_id), language, with_recipe=True)
+
+
+def list_imports(
+    tenant: str, status: str | None, recipe_id: str | None, per_page: int, cursor: str | None, language: str
+) -> Page:
+    pk = keys.tenant_pk(tenant)
+    if not status and not recipe_id:
+        items, next_cursor = _store().query(pk, _PREFIX, limit=per_page, cursor=cursor, newest_first=True)
+        total = _store().count(pk, _PREFIX)
+    else:
+        # Filtered lists walk the tenant's imports newest first; the cursor is an offset into the match.
+        matching = [
+            i
+            for i in _query_imports_newest_first(pk)
+            if (not status or i["status"] == status) and (not recipe_id or i["recipe_id"] == recipe_id)
+        ]
+        start = _offset_cursor(cursor)
+        items = matching[start : start + per_page]
+        next_cursor = str(start + per_page) if start + per_page < len(matching) else None
+        total = len(matching)
+    data = [to_import(i, language).model_dump(mode="json") for i in items]
+    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))
+
+
+def _query_imports_newest_first(pk: str):
+    cursor = None
+    while True:
+        items, cursor = _store().query(pk, _PREFIX, limit=1000, cursor=cursor, newest_first=True)
+        yield from items
+        if not cursor:
+            return
+
+
+def _offset_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.isdigit():
+        raise AppError("INVALID_CURSOR", 400)
+    return int(cursor)
+
+
+def chunk_markers(tenant: str, import_id: str) -> list[dict]:
+    return list(_store().query_all(keys.chunk_pk(tenant, import_id), "CHUNK#"))
+
+
+def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None, language: str) -> Page:
+    """Failure entries in row order: chunk by chunk, each chunk's file in row order."""
+    load_import_item(tenant, import_id)
+    position = decode_cursor(cursor) or {"chunk": 0, "skip": 0}
+    if not isinstance(position, dict) or not {"chunk", "skip"} <= set(position):
+        raise AppError("INVALID_CURSOR", 400)
+    markers = [m for m in chunk_markers(tenant, import_id) if m.get("failure_entries")]
+    total = sum(m["failure_entries"] for m in markers)
+    blobs = BlobStore()
+    data: list[dict] = []
+    next_position = None
+    for marker in markers:
+        index = marker["index"]
+        if index < position["chunk"]:
+            continue
+        skip = position["skip"] if index == position["chunk"] else 0
+        lines = blobs.read_lines(keys.chunk_failures_key(tenant, import_id, index))
+        for number, line in enumerate(lines):
+            if number < skip:
+                continue
+            if len(data) == per_page:
+                next_position = {"chunk": index, "skip": number}
+                break
+            data.append(render_failure(json.loads(line), language).model_dump(mode="json"))
+        if next_position:
+            break
+    meta = ListMeta(per_page=per_page, next_cursor=encode_cursor(next_position), total=total)
+    return Page(data=data, meta=meta)
+
+
+def render_failure(entry: dict, language: str) -> Failure:
+    return Failure(
+        row=entry.get("row"),
+        source_line=entry.get("source_line"),
+        sheet=entry.get("sheet"),
+        field=entry.get("field"),
+        code=entry["code"],
+        message=render(entry["code"], entry.get("params"), language),
+        value=entry.get("value"),
+        first_row=entry.get("first_row"),
+    )
+
+
+# ---------------------------------------------------------------- creating
+
+
+def create_import(
+    principal: Principal,
+    request: ImportCreate,
+    file_body: bytes | None = None,
+    created_by: str | None = None,
+) -> tuple[ImportCreated, bool]:
+    """Create an import (or return the one its transaction_id already made). Returns (import, created)."""
+    tenant = principal.tenant
+    if request.scheduled_at:
+        raise AppError("SCHEDULING_UNAVAILABLE", 501)
+    recipe = get_recipe(tenant, request.recipe_id)
+    table = get_table(tenant, recipe.table)
+    store = _store()
+    pk = keys.tenant_pk(tenant)
+
+    import_id = new_id()
+    if request.transaction_id:
+        claim = {"pk": pk, "sk": keys.import_transaction_sk(request.transaction_id), "import_id": import_id}
+        if not store.put(claim, if_absent=True):
+            existing_id = store.get(pk, keys.import_transaction_sk(request.transaction_id))["import_id"]
+            existing = store.get(pk, keys.import_sk(existing_id))
+            if existing:
+                return ImportCreated(**to_import(existing).model_dump()), False
+            import_id = existing_id  # the first attempt claimed the id but stopped before writing the import
+
+    stamp = now_iso()
+    has_header = recipe.options.has_header if request.has_header is None else request.has_header
+    item: dict[str, Any] = {
+        "pk": pk,
+        "sk": keys.import_sk(import_id),
+        "id": import_id,
+        "tenant": tenant,
+        "recipe_id": recipe.id,
+        "table": table.key,
+        "status": "waiting_upload",
+        "processed_count": 0,
+        "success_count": 0,
+        "fail_count": 0,
+        "current_sheet_index": 0,
+        "job_turns": 0,
+        "file": {"name": request.file_name},
+        "has_header": has_header,
+        "description": request.description,
+        "transaction_id": request.transaction_id,
+        "dry_run": request.dry_run,
+        "atomic": request.atomic,
+        "created_by": created_by or principal.actor,
+        "created_at": stamp,
+        "updated_at": stamp,
+        # What the import runs with, frozen now: later edits of the recipe or table do not change it.
+        "recipe_snapshot": recipe.model_dump(mode="json"),
+        "table_snapshot": table.model_dump(mode="json"),
+        "upload_key": keys.upload_key(tenant, import_id),
+    }
+    store.put(item)
+    count_task(tenant, recipe.id)
+
+    blobs = BlobStore()
+    if file_body is not None:
+        blobs.put_bytes(item["upload_key"], file_body)
+        return ImportCreated(**to_import(item).model_dump()), True
+
+    cfg = settings()
+    post = blobs.presigned_post(item["upload_key"], cfg.upload_max_bytes, cfg.upload_url_ttl_seconds)
+    expires = datetime.now(timezone.utc) + timedelta(seconds=cfg.upload_url_ttl_seconds)
+    ticket = UploadTicket(
+        url=post["url"],
+        fields=post["fields"],
+        max_bytes=cfg.upload_max_bytes,
+        expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return ImportCreated(**to_import(item).model_dump(), upload=ticket), True
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "uploads" and parts[3] == "source":
+        return parts[1], parts[2]
+    return None
+
+
+def on_upload_landed(key: str, size: int) -> str | None:
+    """Start the import whose file just landed. Returns the import id started, if any.
+
+    S3 events may arrive more than once: only an import still waiting for its upload starts, and the
+    execution is named after the import, so a second start is refused by Step Functions itself.
+    """
+    parsed = parse_upload_key(key)
+    if not parsed:
+        return None
+    tenant, import_id = parsed
+    item = _store().get(keys.tenant_pk(tenant), keys.import_sk(import_id))
+    if not item or item["status"] != "waiting_upload":
+        return None
+    _store().update(
+        keys.tenant_pk(tenant),
+        keys.import_sk(import_id),
+        set_values={"file": {**item["file"], "size": size}, "updated_at": now_iso()},
+    )
+    start_execution(tenant, import_id)
+    return import_id
+
+
+def start_execution(tenant: str, import_id: str) -> None:
+    try:
+        client("stepfunctions").start_execution(
+            stateMachineArn=settings().state_machine_arn,
+            name=import_id,
+            input=json.dumps({"tenant": tenant, "import_id": import_id}),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+
+
+def recipe_of(item: dict) -> Recipe:
+    return Recipe.model_validate(item["recipe_snapshot"])

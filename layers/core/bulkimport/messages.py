@@ -1,0 +1,221 @@
+"""User-facing messages, by stable code, in English and Traditional Chinese.
+
+Codes never change; only the wording here does. Row failures and API errors are stored with their code
+and parameters and rendered in the reader's language when they are shown.
+"""
+
+from typing import Any
+
+DEFAULT_LANGUAGE = "en"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # Row failures
+    "REQUIRED": {
+        "en": "{field} is required.",
+        "zh-TW": "{field} 為必填欄位。",
+    },
+    "INVALID_NUMBER": {
+        "en": "{field} must be a number, got '{value}'.",
+        "zh-TW": "{field} 必須是數字，收到「{value}」。",
+    },
+    "INVALID_INTEGER": {
+        "en": "{field} must be a whole number, got '{value}'.",
+        "zh-TW": "{field} 必須是整數，收到「{value}」。",
+    },
+    "INVALID_BOOLEAN": {
+        "en": "{field} must be true or false, got '{value}'.",
+        "zh-TW": "{field} 必須是 true 或 false，收到「{value}」。",
+    },
+    "INVALID_DATE": {
+        "en": "{field} must be a date like 2026-11-22, got '{value}'.",
+        "zh-TW": "{field} 必須是日期（例如 2026-11-22），收到「{value}」。",
+    },
+    "INVALID_DATETIME": {
+        "en": "{field} must be a date and time like 2026-11-22T03:56:39Z, got '{value}'.",
+        "zh-TW": "{field} 必須是日期時間（例如 2026-11-22T03:56:39Z），收到「{value}」。",
+    },
+    "INVALID_EMAIL": {
+        "en": "{field} must be an email address, got '{value}'.",
+        "zh-TW": "{field} 必須是電子郵件地址，收到「{value}」。",
+    },
+    "INVALID_PHONE": {
+        "en": "{field} must be a phone number, got '{value}'.",
+        "zh-TW": "{field} 必須是電話號碼，收到「{value}」。",
+    },
+    "NOT_IN_OPTIONS": {
+        "en": "{field} must be one of {options}, got '{value}'.",
+        "zh-TW": "{field} 必須是 {options} 其中之一，收到「{value}」。",
+    },
+    "TOO_LONG": {
+        "en": "{field} must be at most {max_length} characters.",
+        "zh-TW": "{field} 最多 {max_length} 個字元。",
+    },
+    "COLUMN_COUNT_MISMATCH": {
+        "en": "Row has {actual} columns, the header has {expected}.",
+        "zh-TW": "此列有 {actual} 欄，標題列有 {expected} 欄。",
+    },
+    "DUPLICATE_IN_FILE": {
+        "en": "{field} repeats the value of row {first_row} in this file.",
+        "zh-TW": "{field} 與本檔第 {first_row} 列重複。",
+    },
+    "ALREADY_EXISTS": {
+        "en": "A record with this {field} already exists.",
+        "zh-TW": "已存在相同 {field} 的資料。",
+    },
+    "NOT_FOUND": {
+        "en": "No record with this {field} exists to update.",
+        "zh-TW": "找不到要更新的 {field} 資料。",
+    },
+    "PARENT_NOT_FOUND": {
+        "en": "No parent record matches {field}.",
+        "zh-TW": "找不到符合 {field} 的上層資料。",
+    },
+    # File-level failures (the import fails with `error` set)
+    "MISSING_COLUMN": {
+        "en": "The file has no column '{column}' that the recipe maps; fix the header or the recipe.",
+        "zh-TW": "檔案缺少匯入範本對應的欄位「{column}」，請修正標題列或範本。",
+    },
+    "COLUMN_INDEX_OUT_OF_RANGE": {
+        "en": "The recipe maps column index {column}, but the file has only {count} columns.",
+        "zh-TW": "匯入範本對應第 {column} 欄（從 0 起算），但檔案只有 {count} 欄。",
+    },
+    "EMPTY_FILE": {
+        "en": "The file is empty.",
+        "zh-TW": "檔案是空的。",
+    },
+    "NO_DATA_ROWS": {
+        "en": "The file has a header but no data rows.",
+        "zh-TW": "檔案只有標題列，沒有資料。",
+    },
+    "UNDECODABLE": {
+        "en": "Line {line} is not valid {encoding} text; save the file as UTF-8 or set the recipe's encoding.",
+        "zh-TW": "第 {line} 行不是有效的 {encoding} 文字，請另存為 UTF-8 或設定範本的編碼。",
+    },
+    "MALFORMED_CSV": {
+        "en": "Line {line} is not valid CSV: {reason}.",
+        "zh-TW": "第 {line} 行不是有效的 CSV：{reason}。",
+    },
+    "FILE_NOT_FOUND": {
+        "en": "The uploaded file is missing; upload it again.",
+        "zh-TW": "找不到上傳的檔案，請重新上傳。",
+    },
+    "INTERNAL_ERROR": {
+        "en": "The import stopped on an internal error ({reason}); restart it or contact support.",
+        "zh-TW": "匯入因內部錯誤中止（{reason}），請重新啟動或聯絡客服。",
+    },
+    # API errors
+    "UNAUTHORIZED": {
+        "en": "Send a valid API key as 'Authorization: Bearer <key>'.",
+        "zh-TW": "請以「Authorization: Bearer <key>」提供有效的 API 金鑰。",
+    },
+    "FORBIDDEN": {
+        "en": "Your key's role ({role}) cannot do this; it needs {needed}.",
+        "zh-TW": "您的金鑰角色（{role}）無權執行此操作，需要 {needed}。",
+    },
+    "VALIDATION_ERROR": {
+        "en": "The request is not valid; see details.",
+        "zh-TW": "請求內容不正確，請參考 details。",
+    },
+    "MALFORMED_REQUEST": {
+        "en": "The request body could not be read: {reason}.",
+        "zh-TW": "無法讀取請求內容：{reason}。",
+    },
+    "TABLE_NOT_FOUND": {
+        "en": "No table '{table}'.",
+        "zh-TW": "找不到資料表「{table}」。",
+    },
+    "TABLE_EXISTS": {
+        "en": "A table '{table}' already exists; PATCH it or choose another key.",
+        "zh-TW": "資料表「{table}」已存在，請改用 PATCH 或換一個 key。",
+    },
+    "PARENT_TABLE_NOT_FOUND": {
+        "en": "The parent table '{table}' does not exist; create it first.",
+        "zh-TW": "上層資料表「{table}」不存在，請先建立。",
+    },
+    "TABLE_IN_USE": {
+        "en": "Table '{table}' is used by {count} recipe(s) or child table(s); delete those first.",
+        "zh-TW": "資料表「{table}」仍被 {count} 個範本或子資料表使用，請先刪除它們。",
+    },
+    "RECIPE_NOT_FOUND": {
+        "en": "No recipe '{recipe_id}'.",
+        "zh-TW": "找不到匯入範本「{recipe_id}」。",
+    },
+    "UNKNOWN_TARGET": {
+        "en": "Column target '{target}' is not a field of table '{table}'.",
+        "zh-TW": "欄位對應目標「{target}」不是資料表「{table}」的欄位。",
+    },
+    "IMPORT_NOT_FOUND": {
+        "en": "No import '{import_id}'.",
+        "zh-TW": "找不到匯入作業「{import_id}」。",
+    },
+    "RECORD_NOT_FOUND": {
+        "en": "No record '{record_id}' in table '{table}'.",
+        "zh-TW": "資料表「{table}」中找不到資料「{record_id}」。",
+    },
+    "TABLE_NOT_EMPTY": {
+        "en": "Table '{table}' still holds {count} record(s); delete them with a batch_delete job first.",
+        "zh-TW": "資料表「{table}」仍有 {count} 筆資料，請先以 batch_delete 作業刪除。",
+    },
+    "INVALID_RECIPE": {
+        "en": "The recipe does not fit table '{table}'; see details.",
+        "zh-TW": "匯入範本與資料表「{table}」不符，請參考 details。",
+    },
+    "INVALID_FILTER": {
+        "en": "A filter names an unknown field or a value of the wrong type; see details.",
+        "zh-TW": "篩選條件的欄位不存在或值的型別不符，請參考 details。",
+    },
+    "SCHEDULING_UNAVAILABLE": {
+        "en": "Scheduled imports are not available yet; create the import without scheduled_at.",
+        "zh-TW": "尚未提供排程匯入，請不帶 scheduled_at 建立匯入。",
+    },
+    "UNSUPPORTED_ENCODING": {
+        "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",
+        "zh-TW": "範本指定的編碼「{encoding}」無法辨識，請使用 utf-8、big5 或 cp950 等名稱。",
+    },
+    "NOT_FOUND_ROUTE": {
+        "en": "No such endpoint; see /v1/docs.",
+        "zh-TW": "沒有這個端點，請參考 /v1/docs。",
+    },
+    "FILE_REQUIRED": {
+        "en": "A multipart import needs a 'file' part.",
+        "zh-TW": "multipart 匯入需要「file」欄位。",
+    },
+    "PAYLOAD_TOO_LARGE": {
+        "en": "The file is {size} bytes; direct uploads take at most {max_bytes}. Create the import with JSON and upload to the returned upload URL (up to {upload_max_bytes} bytes).",
+        "zh-TW": "檔案大小 {size} 位元組，直接上傳上限為 {max_bytes}。請以 JSON 建立匯入，再上傳至回傳的上傳網址（上限 {upload_max_bytes} 位元組）。",
+    },
+    "UNSUPPORTED_MEDIA_TYPE": {
+        "en": "Send application/json or multipart/form-data.",
+        "zh-TW": "請使用 application/json 或 multipart/form-data。",
+    },
+    "INVALID_CURSOR": {
+        "en": "The cursor is not valid; start again without it.",
+        "zh-TW": "cursor 無效，請不帶 cursor 重新查詢。",
+    },
+    "INTERNAL": {
+        "en": "Something went wrong on our side; try again.",
+        "zh-TW": "系統發生錯誤，請再試一次。",
+    },
+}
+
+
+def pick_language(accept_language: str | None) -> str:
+    """The first supported language named in an Accept-Language header (zh-TW, zh-Hant, zh -> zh-TW)."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-TW"
+        if tag.startswith("en"):
+            return "en"
+    return DEFAULT_LANGUAGE
+
+
+def render(code: str, params: dict[str, Any] | None = None, language: str = DEFAULT_LANGUAGE) -> str:
+    templates = MESSAGES.get(code)
+    if templates is None:
+        return code
+    template = templates.get(language) or templates[DEFAULT_LANGUAGE]
+    try:
+        return template.format(**(params or {}))
+    except (KeyError, IndexError):
+        return templates[DEFAULT_LANGUAGE]

@@ -1,0 +1,232 @@
+"""Pydantic models for every request, response and stored control item."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FieldType = Literal[
+    "string", "integer", "number", "boolean", "date", "datetime", "email", "phone", "enum", "subtable"
+]
+Role = Literal["viewer", "editor", "admin"]
+ImportStatus = Literal[
+    "waiting_upload",
+    "scheduled",
+    "queued",
+    "parsing",
+    "importing",
+    "completed",
+    "completed_with_errors",
+    "failed",
+    "cancelled",
+]
+TERMINAL_STATUSES = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- tables
+
+
+class FieldSpec(Strict):
+    key: Key
+    label: str | None = None
+    type: FieldType = "string"
+    required: bool = False
+    unique: bool = False
+    max_length: int | None = Field(default=None, ge=1)
+    options: list[str] | None = None
+    fields: list[FieldSpec] | None = None
+
+    @model_validator(mode="after")
+    def _type_specific(self) -> FieldSpec:
+        if self.type == "enum" and not self.options:
+            raise ValueError(f"enum field '{self.key}' needs options")
+        if self.type == "subtable" and not self.fields:
+            raise ValueError(f"subtable field '{self.key}' needs fields")
+        if self.type != "subtable" and self.fields:
+            raise ValueError(f"only subtable fields have fields ('{self.key}')")
+        return self
+
+
+def _unique_keys(fields: list[FieldSpec]) -> list[FieldSpec]:
+    seen: set[str] = set()
+    for spec in fields:
+        if spec.key in seen:
+            raise ValueError(f"field key '{spec.key}' appears twice")
+        seen.add(spec.key)
+    return fields
+
+
+class TableCreate(Strict):
+    key: Key
+    name: str | None = None
+    description: str | None = None
+    parent: Key | None = None
+    fields: list[FieldSpec] = Field(min_length=1, max_length=500)
+
+    _check_fields = field_validator("fields")(_unique_keys)
+
+
+class TablePatch(Strict):
+    name: str | None = None
+    description: str | None = None
+    fields: list[FieldSpec] | None = Field(default=None, min_length=1, max_length=500)
+
+    _check_fields = field_validator("fields")(lambda v: v if v is None else _unique_keys(v))
+
+
+class Table(TableCreate):
+    model_config = ConfigDict(extra="ignore")
+    record_count: int = 0
+    created_at: str
+    updated_at: str
+
+    def field(self, key: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+# ---------------------------------------------------------------- recipes
+
+
+class ColumnMap(Strict):
+    source: str | Annotated[int, Field(ge=0)]
+    target: str = Field(min_length=1)
+
+
+class RecipeOptions(Strict):
+    has_header: bool = True
+    delimiter: str = "auto"
+    encoding: str = "auto"
+    sheet: str | int | None = None
+
+
+class RecipeCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    table: Key
+    columns: list[ColumnMap] = Field(min_length=1, max_length=500)
+    unique_columns: list[str] = Field(default_factory=list)
+    relation_unique_column: str | None = None
+    mode: Literal["insert", "upsert", "update"] = "insert"
+    options: RecipeOptions = Field(default_factory=RecipeOptions)
+
+
+class RecipePatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = None
+    columns: list[ColumnMap] | None = Field(default=None, min_length=1, max_length=500)
+    unique_columns: list[str] | None = None
+    relation_unique_column: str | None = None
+    mode: Literal["insert", "upsert", "update"] | None = None
+    options: RecipeOptions | None = None
+
+
+class Recipe(RecipeCreate):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    created_at: str
+    updated_at: str
+
+
+class RecipeOut(Recipe):
+    tasks_count: int = 0
+
+
+# ---------------------------------------------------------------- imports
+
+
+class ImportCreate(Strict):
+    recipe_id: str = Field(min_length=1)
+    has_header: bool | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    file_name: str | None = Field(default=None, max_length=255)
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=128)
+    scheduled_at: str | None = None
+    dry_run: bool = False
+    atomic: bool = False
+
+
+class FileInfo(BaseModel):
+    name: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+
+class ImportError_(BaseModel):
+    code: str
+    message: str
+
+
+class Import(BaseModel):
+    """An import as the API shows it."""
+
+    id: str
+    recipe_id: str
+    table: str
+    status: ImportStatus
+    progress: int = 0
+    total_count: int | None = None
+    processed_count: int = 0
+    success_count: int = 0
+    fail_count: int = 0
+    current_sheet_index: int = 0
+    current_row_index: int = 0
+    job_turns: int = 0
+    file: FileInfo
+    has_header: bool
+    description: str | None = None
+    transaction_id: str | None = None
+    dry_run: bool = False
+    atomic: bool = False
+    scheduled_at: str | None = None
+    executed_start_at: str | None = None
+    executed_end_at: str | None = None
+    restart_at: str | None = None
+    error: ImportError_ | None = None
+    created_by: str | None = None
+    created_at: str
+    updated_at: str
+    recipe: Recipe | None = None
+
+
+class UploadTicket(BaseModel):
+    url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
+    max_bytes: int
+    expires_at: str
+
+
+class ImportCreated(Import):
+    upload: UploadTicket | None = None
+
+
+class Failure(BaseModel):
+    row: int | None
+    source_line: int | None = None
+    sheet: str | None = None
+    field: str | None = None
+    code: str
+    message: str
+    value: Any = None
+    first_row: int | None = None
+
+
+# ---------------------------------------------------------------- lists
+
+
+class ListMeta(BaseModel):
+    per_page: int
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+class Page(BaseModel):
+    data: list[Any]
+    meta: ListMeta

@@ -1,0 +1,51 @@
+"""Reading records of a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulkimport.errors import AppError, not_found
+from bulkimport.models import ListMeta, Page
+from bulkimport.storage.dynamo import RecordStore
+from bulkimport.tables import get_table
+from bulkimport.validation import Invalid, converter_for
+
+RECORD_FIELDS = ("id", "table", "parent_id", "data", "import_id", "created_by", "created_at", "updated_at")
+
+
+def to_record(item: dict) -> dict[str, Any]:
+    record = {name: item.get(name) for name in RECORD_FIELDS}
+    record["data"] = record["data"] or {}
+    return record
+
+
+def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any]:
+    get_table(tenant, table)
+    item = RecordStore().get(tenant, table, record_id)
+    if not item:
+        raise not_found("RECORD_NOT_FOUND", table=table, record_id=record_id)
+    return to_record(item)
+
+
+def list_records(
+    tenant: str, table: str, filters: dict[str, str], parent_id: str | None, per_page: int, cursor: str | None
+) -> Page:
+    schema = get_table(tenant, table)
+    typed: dict[str, Any] = {}
+    problems = []
+    for name, text in filters.items():
+        spec = schema.field(name)
+        if spec is None or spec.type == "subtable":
+            problems.append({"field": name, "code": "UNKNOWN_FIELD"})
+            continue
+        try:
+            typed[name] = converter_for(spec)(text.strip())
+        except Invalid as invalid:
+            problems.append({"field": name, "code": invalid.code})
+    if problems:
+        raise AppError("INVALID_FILTER", 422, details=problems)
+    if parent_id:
+        typed["parent_id"] = parent_id
+    items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
+    total = schema.record_count if not typed else None
+    return Page(data=[to_record(i) for i in items], meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))

@@ -1,0 +1,28 @@
+"""Settings read once from the environment (set by template.yaml, or by the local stack)."""
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    control_table: str = Field(default="bulkimport-control", alias="CONTROL_TABLE")
+    records_table: str = Field(default="bulkimport-records", alias="RECORDS_TABLE")
+    bucket: str = Field(default="bulkimport-data", alias="BUCKET")
+    state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+    # A chunk ends at whichever limit comes first; together they bound a worker's memory.
+    chunk_rows: int = Field(default=5000, alias="CHUNK_ROWS")
+    chunk_bytes: int = Field(default=4 * 1024 * 1024, alias="CHUNK_BYTES")
+    # Direct multipart uploads must fit a synchronous Lambda payload (6 MB, base64 adds a third).
+    direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
+    upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
+    upload_url_ttl_seconds: int = Field(default=3600, alias="UPLOAD_URL_TTL_SECONDS")
+
+    model_config = {"populate_by_name": True}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

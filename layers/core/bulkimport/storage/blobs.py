@@ -1,0 +1,92 @@
+"""A small adapter over the service's S3 bucket."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Iterator
+
+from botocore.exceptions import ClientError
+
+from bulkimport.aws import client
+from bulkimport.settings import settings
+
+
+class BlobStore:
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or settings().bucket
+        self.s3 = client("s3")
+
+    def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def put_json(self, key: str, value: Any) -> None:
+        self.put_bytes(key, json.dumps(value, ensure_ascii=False).encode(), "application/json")
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of an object."""
+        if end <= start:
+            return b""
+        response = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        return response["Body"].read()
+
+    def open(self, key: str) -> io.BufferedReader:
+        """A buffered, line-iterable binary stream of an object, read as it goes."""
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return io.BufferedReader(_RawStream(body), buffer_size=1024 * 1024)
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+
+    def read_lines(self, key: str) -> Iterator[str]:
+        """The lines of a UTF-8 text object, or nothing when it does not exist."""
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"404", "NoSuchKey"}:
+                return
+            raise
+        for line in body.iter_lines():
+            yield line.decode("utf-8")
+
+    def delete_prefix(self, prefix: str) -> None:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+
+    def presigned_post(self, key: str, max_bytes: int, expires_in: int) -> dict:
+        return self.s3.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Conditions=[["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+
+
+class _RawStream(io.RawIOBase):
+    """Lets io.BufferedReader read a botocore StreamingBody."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()

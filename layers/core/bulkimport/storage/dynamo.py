@@ -1,0 +1,312 @@
+"""Small adapters over DynamoDB: the control table (tables, recipes, imports, chunk markers, keys)
+and the records table."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from decimal import Decimal
+from typing import Any, Iterable
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from bulkimport.aws import client
+from bulkimport.errors import AppError
+from bulkimport.settings import settings
+from bulkimport.storage import keys
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_attr(value: Any) -> dict:
+    return _serializer.serialize(_to_dynamo_value(value))
+
+
+def to_item(data: dict[str, Any]) -> dict[str, dict]:
+    return {k: to_attr(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict[str, dict]) -> dict[str, Any]:
+    return {k: _from_dynamo_value(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _to_dynamo_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo_value(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_to_dynamo_value(v) for v in value]
+    return value
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "E" not in str(value) else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_from_dynamo_value(v) for v in value]
+    return value
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def encode_cursor(last_key: dict | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, expected_pk: str | None = None) -> Any:
+    """Decode a cursor, refusing any that does not belong to the partition being listed."""
+    if not cursor:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise AppError("INVALID_CURSOR", 400) from None
+    if expected_pk is not None and (not isinstance(value, dict) or value.get("pk", {}).get("S") != expected_pk):
+        raise AppError("INVALID_CURSOR", 400)
+    return value
+
+
+class ControlStore:
+    """Control items, all under a tenant's partition or an import's chunk partition."""
+
+    def __init__(self, table_name: str | None = None):
+        self.table_name = table_name or settings().control_table
+        self.ddb = client("dynamodb")
+
+    def get(self, pk: str, sk: str, consistent: bool = True) -> dict | None:
+        response = self.ddb.get_item(
+            TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent
+        )
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def put(self, item: dict, if_absent: bool = False) -> bool:
+        """Write an item; with if_absent, only when no item has its key (returns False then)."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": to_item(item)}
+        if if_absent:
+            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+        try:
+            self.ddb.put_item(**kwargs)
+        except ClientError as error:
+            if if_absent and is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def delete(self, pk: str, sk: str) -> None:
+        self.ddb.delete_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}))
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        set_values: dict[str, Any] | None = None,
+        add_values: dict[str, int] | None = None,
+        condition: str | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> dict | None:
+        """SET and ADD attributes; returns the new item, or None when the condition fails."""
+        request = self.update_request(pk, sk, set_values, add_values, condition, condition_values)
+        try:
+            response = self.ddb.update_item(**request, ReturnValues="ALL_NEW")
+        except ClientError as error:
+            if condition and is_conditional_failure(error):
+                return None
+            raise
+        return from_item(response["Attributes"])
+
+    def update_request(
+        self,
+        pk: str,
+        sk: str,
+        set_values: dict[str, Any] | None = None,
+        add_values: dict[str, int] | None = None,
+        condition: str | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> dict:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        clauses = []
+        set_parts = []
+        remove_parts = []
+        for i, (name, value) in enumerate((set_values or {}).items()):
+            names[f"#s{i}"] = name
+            if value is None:
+                remove_parts.append(f"#s{i}")
+            else:
+                values[f":s{i}"] = to_attr(value)
+                set_parts.append(f"#s{i} = :s{i}")
+        if set_parts:
+            clauses.append("SET " + ", ".join(set_parts))
+        if remove_parts:
+            clauses.append("REMOVE " + ", ".join(remove_parts))
+        add_parts = []
+        for i, (name, value) in enumerate((add_values or {}).items()):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = to_attr(value)
+            add_parts.append(f"#a{i} :a{i}")
+        if add_parts:
+            clauses.append("ADD " + ", ".join(add_parts))
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": to_item({"pk": pk, "sk": sk}),
+            "UpdateExpression": " ".join(clauses),
+            "ExpressionAttributeNames": names,
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+            for name, value in (condition_values or {}).items():
+                values[name] = to_attr(value)
+            if "#status" in condition:
+                names["#status"] = "status"
+        if values:
+            request["ExpressionAttributeValues"] = values
+        return request
+
+    def transact(self, actions: list[dict]) -> bool:
+        """Run TransactWriteItems; False when a condition in it fails."""
+        try:
+            self.ddb.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def query(
+        self,
+        pk: str,
+        prefix: str,
+        limit: int = 100,
+        cursor: str | None = None,
+        newest_first: bool = False,
+    ) -> tuple[list[dict], str | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": pk, ":prefix": prefix}),
+            "Limit": limit,
+            "ScanIndexForward": not newest_first,
+        }
+        start = decode_cursor(cursor, expected_pk=pk)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = self.ddb.query(**kwargs)
+        return [from_item(i) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+
+    def query_all(self, pk: str, prefix: str) -> Iterable[dict]:
+        cursor = None
+        while True:
+            items, cursor = self.query(pk, prefix, limit=1000, cursor=cursor)
+            yield from items
+            if not cursor:
+                return
+
+    def count(self, pk: str, prefix: str) -> int:
+        total = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": pk, ":prefix": prefix}),
+            "Select": "COUNT",
+        }
+        while True:
+            response = self.ddb.query(**kwargs)
+            total += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class RecordStore:
+    """Records of every tenant's tables, spread over RECORD_SHARDS partitions per table."""
+
+    BATCH = 25  # BatchWriteItem's limit
+
+    def __init__(self, table_name: str | None = None):
+        self.table_name = table_name or settings().records_table
+        self.ddb = client("dynamodb")
+
+    def item(self, tenant: str, table: str, record_id: str, attributes: dict[str, Any]) -> dict:
+        """The DynamoDB item of a record (attributes already hold its data and metadata)."""
+        pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
+        return to_item({"pk": pk, "sk": record_id, **attributes})
+
+    def write_items(self, items: list[dict]) -> None:
+        """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in."""
+        for start in range(0, len(items), self.BATCH):
+            pending = [{"PutRequest": {"Item": item}} for item in items[start : start + self.BATCH]]
+            attempt = 0
+            while pending:
+                response = self.ddb.batch_write_item(RequestItems={self.table_name: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table_name, [])
+                if pending:
+                    attempt += 1
+                    time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())
+
+    def get(self, tenant: str, table: str, record_id: str) -> dict | None:
+        pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
+        response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": record_id}))
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def list(
+        self,
+        tenant: str,
+        table: str,
+        limit: int,
+        cursor: str | None,
+        filters: dict[str, Any],
+    ) -> tuple[list[dict], str | None]:
+        """One page of a table's records, walking its shards in order; filters match top-level values."""
+        state = decode_cursor(cursor) or {"shard": 0}
+        if not isinstance(state, dict) or not isinstance(state.get("shard"), int):
+            raise AppError("INVALID_CURSOR", 400)
+        shard, start = state["shard"], state.get("start")
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        conditions = []
+        for i, (name, value) in enumerate(filters.items()):
+            path = "#p" if name == "parent_id" else f"#d.#f{i}"
+            if name == "parent_id":
+                names["#p"] = "parent_id"
+            else:
+                names["#d"] = "data"
+                names[f"#f{i}"] = name
+            values[f":f{i}"] = value
+            conditions.append(f"{path} = :f{i}")
+        found: list[dict] = []
+        while shard < keys.RECORD_SHARDS and len(found) < limit:
+            pk = keys.record_pk(tenant, table, shard)
+            if start is not None and start.get("pk", {}).get("S") != pk:
+                raise AppError("INVALID_CURSOR", 400)
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": to_item({":pk": pk, **values}),
+                "Limit": limit - len(found),
+            }
+            if conditions:
+                kwargs["FilterExpression"] = " AND ".join(conditions)
+                kwargs["ExpressionAttributeNames"] = names
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = self.ddb.query(**kwargs)
+            found.extend(from_item(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                shard += 1
+        if shard >= keys.RECORD_SHARDS:
+            return found, None
+        return found, encode_cursor({"shard": shard, "start": start})

@@ -1,0 +1,185 @@
+"""Turning a source row into a record: per-field converters compiled once per chunk.
+
+A converter takes the cell's text and returns the typed value, or raises Invalid with a stable code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from bulkimport.models import FieldSpec
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(?:\s*(?:#|ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
+_GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_SLASH_DATE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "對", "true."})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "否", "錯"})
+
+
+class Invalid(Exception):
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+
+
+Converter = Callable[[str], Any]
+
+
+def _string(spec: FieldSpec) -> Converter:
+    max_length = spec.max_length
+
+    def convert(text: str) -> str:
+        if max_length is not None and len(text) > max_length:
+            raise Invalid("TOO_LONG", max_length=max_length)
+        return text
+
+    return convert
+
+
+def _number(text: str) -> Decimal:
+    candidate = text.replace(",", "") if _GROUPED_NUMBER.match(text) else text
+    try:
+        value = Decimal(candidate)
+    except InvalidOperation:
+        raise Invalid("INVALID_NUMBER") from None
+    if not value.is_finite():
+        raise Invalid("INVALID_NUMBER")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        value = _number(text)
+    except Invalid:
+        raise Invalid("INVALID_INTEGER") from None
+    if value != value.to_integral_value():
+        raise Invalid("INVALID_INTEGER")
+    return int(value)
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise Invalid("INVALID_BOOLEAN")
+
+
+def _date(text: str) -> str:
+    try:
+        match = _SLASH_DATE.match(text)
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise Invalid("INVALID_DATE") from None
+
+
+def _datetime(text: str) -> str:
+    try:
+        value = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise Invalid("INVALID_DATETIME") from None
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _email(text: str) -> str:
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise Invalid("INVALID_EMAIL")
+    return text
+
+
+def _phone(text: str) -> str:
+    digits = sum(ch.isdigit() for ch in text)
+    if not _PHONE_CHARS.match(text) or not 6 <= digits <= 20:
+        raise Invalid("INVALID_PHONE")
+    return text
+
+
+def _enum(spec: FieldSpec) -> Converter:
+    options = frozenset(spec.options or ())
+    listed = ", ".join(spec.options or ())
+
+    def convert(text: str) -> str:
+        if text not in options:
+            raise Invalid("NOT_IN_OPTIONS", options=listed)
+        return text
+
+    return convert
+
+
+def converter_for(spec: FieldSpec) -> Converter:
+    if spec.type == "string":
+        return _string(spec)
+    if spec.type == "enum":
+        return _enum(spec)
+    simple = {
+        "integer": _integer,
+        "number": _number,
+        "boolean": _boolean,
+        "date": _date,
+        "datetime": _datetime,
+        "email": _email,
+        "phone": _phone,
+    }.get(spec.type)
+    if simple is None:
+        raise ValueError(f"fields of type {spec.type} cannot be mapped from a file column")
+    return simple
+
+
+@dataclass
+class RowFailure:
+    field: str | None
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    value: str | None = None
+
+
+@dataclass
+class MappedColumn:
+    index: int
+    field: str
+    label: str
+    required: bool
+    convert: Converter
+
+
+class RowValidator:
+    """Validates source rows against the fields that a recipe's columns map onto."""
+
+    def __init__(self, columns: list[tuple[int, FieldSpec]], expected_width: int | None):
+        self.columns = [
+            MappedColumn(index, spec.key, spec.label or spec.key, spec.required, converter_for(spec))
+            for index, spec in columns
+        ]
+        self.expected_width = expected_width
+
+    def validate(self, cells: list[str]) -> tuple[dict[str, Any], list[RowFailure]]:
+        if self.expected_width is not None and len(cells) != self.expected_width:
+            failure = RowFailure(
+                None, "COLUMN_COUNT_MISMATCH", {"actual": len(cells), "expected": self.expected_width}
+            )
+            return {}, [failure]
+        data: dict[str, Any] = {}
+        failures: list[RowFailure] = []
+        width = len(cells)
+        for column in self.columns:
+            text = cells[column.index].strip() if column.index < width else ""
+            if not text:
+                if column.required:
+                    failures.append(RowFailure(column.field, "REQUIRED", {"field": column.label}, ""))
+                continue
+            try:
+                data[column.field] = column.convert(text)
+            except Invalid as invalid:
+                params = {"field": column.label, "value": text, **invalid.params}
+                failures.append(RowFailure(column.field, invalid.code, params, text))
+        return data, failures

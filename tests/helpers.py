@@ -1,0 +1,91 @@
+"""What tests share: an HTTP client for the API, tenants with keys, waiting for imports."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+
+import requests
+
+TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    """requests against the local stack's API with one key."""
+
+    def __init__(self, base_url: str, key: str | None):
+        self.base_url = base_url
+        self.session = requests.Session()
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, self.base_url + path, timeout=60, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    # ------------------------------------------------------------ conveniences
+    def ok(self, method: str, path: str, status: int = 200, **kwargs) -> dict:
+        response = self.request(method, path, **kwargs)
+        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else {}
+
+    def create_table(self, table: dict) -> dict:
+        return self.ok("POST", "/tables", 201, json=table)["data"]
+
+    def create_recipe(self, recipe: dict) -> dict:
+        return self.ok("POST", "/recipes", 201, json=recipe)["data"]
+
+    def import_file(self, recipe_id: str, content: bytes, file_name: str = "data.csv", **fields) -> dict:
+        form = {"recipe_id": recipe_id, **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in fields.items()}}
+        return self.ok("POST", "/imports", 201, data=form, files={"file": (file_name, content, "text/csv")})["data"]
+
+    def wait(self, import_id: str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.ok("GET", f"/imports/{import_id}")["data"]
+            if current["status"] in TERMINAL:
+                return current
+            assert time.monotonic() < deadline, f"import still {current['status']} after {timeout}s: {current}"
+            time.sleep(0.2)
+
+    def all_pages(self, path: str, per_page: int = 100) -> list[dict]:
+        items, cursor = [], None
+        separator = "&" if "?" in path else "?"
+        while True:
+            query = f"{separator}per_page={per_page}" + (f"&cursor={cursor}" if cursor else "")
+            page = self.ok("GET", path + query)
+            items.extend(page["data"])
+            cursor = page["meta"]["next_cursor"]
+            if not cursor:
+                return items
+
+
+def new_tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
