@@ -12,19 +12,18 @@ Bulk import local stack is up.
   AWS endpoint  {aws}        (moto: S3, DynamoDB, Step Functions, EventBridge)
   API key       {key}  (tenant '{tenant}', role admin)
 
-Import a first file (from the repo root):
+Import a first file, from the repo root in another terminal:
+  bash examples/quickstart.sh        # table + recipe + a 10,000-row CSV with 40 bad rows, watched to the end
+or step by step with curl:
   export API={api} KEY={key}
-  curl -s -X POST $API/tables -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
-    -d @examples/contacts-table.json
-  curl -s -X POST $API/recipes -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
-    -d @examples/contacts-recipe.json                       # note the "id" it returns
-  curl -s -X POST $API/imports -H "Authorization: Bearer $KEY" \\
-    -F recipe_id=<recipe id> -F file=@examples/contacts.csv  # note the import "id"
-  curl -s $API/imports/<import id> -H "Authorization: Bearer $KEY"
-  curl -s $API/imports/<import id>/failures -H "Authorization: Bearer $KEY"
+  curl -s -X POST $API/tables  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d @examples/contacts-table.json
+  curl -s -X POST $API/recipes -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d @examples/contacts-recipe.json
+  python3 examples/make_sample.py 10000 /tmp/contacts-10k.csv
+  curl -s -X POST $API/imports -H "Authorization: Bearer $KEY" -F recipe_id=<recipe id> -F file=@/tmp/contacts-10k.csv
+  curl -s $API/imports/<import id>            -H "Authorization: Bearer $KEY"
+  curl -s $API/imports/<import id>/failures   -H "Authorization: Bearer $KEY"
   curl -s "$API/tables/contacts/records?per_page=5" -H "Authorization: Bearer $KEY"
 
-Or all of that in one go:  make demo
 Data lives in memory: it is gone when this stops (Ctrl-C).
 """
 

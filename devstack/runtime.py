@@ -1,9 +1,9 @@
 """An in-process Lambda runtime: runs the template's handlers the way Lambda would, answering the
 Lambda Invoke API that the executed state machine calls.
 
-It can also kill a worker, as a Lambda crash or timeout would: a test arms `crash(function, after_batch_writes=N)`
-and the next invocation of that function dies just before its N+1th DynamoDB BatchWriteItem, so
-the first N batches are written and the rest of the chunk is not.
+It can also kill a worker, as a Lambda crash or timeout would: a test arms
+`crash(function, "dynamodb.BatchWriteItem", after=N)` and the next invocation of that function dies
+just before its N+1th call of that AWS operation, so what it did before stands and the rest is never done.
 """
 
 from __future__ import annotations
@@ -28,10 +28,20 @@ class WorkerCrashed(BaseException):
     """Raised inside a handler to stop it dead; BaseException, so no `except Exception` of ours catches it."""
 
 
+@dataclass(frozen=True)
+class Invocation:
+    function: str  # logical id
+    outcome: str  # "ok", "crashed" or the error type
+    started: float  # time.monotonic()
+    seconds: float
+
+
 @dataclass
 class _CrashPlan:
-    after_batch_writes: int
+    operation: str  # "service.Operation", as botocore names its events
+    after: int
     times: int
+    calls: int = 0
 
 
 class LambdaContext:
@@ -58,7 +68,7 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         self._crash_plans: dict[str, _CrashPlan] = {}
         self._local = threading.local()
-        self.invocations: list[tuple[str, str]] = []  # (logical id, outcome), for tests to read
+        self.invocations: list[Invocation] = []  # for tests and benchmarks to read
 
     # ------------------------------------------------------------ setup
     def install(self) -> None:
@@ -77,7 +87,7 @@ class LambdaRuntime:
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
         session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        session.events.register("before-call.dynamodb.BatchWriteItem", self._before_batch_write)
+        session.events.register("before-call", self._before_aws_call)
 
     def handler(self, function: Function) -> Callable:
         with self._lock:
@@ -100,18 +110,21 @@ class LambdaRuntime:
     # ------------------------------------------------------------ invoking
     def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
         """Run a handler; returns (payload, function_error) as the Invoke API would."""
-        plan = self._take_crash_plan(function.logical_id)
-        self._local.plan = plan
-        self._local.batch_writes = 0
+        self._local.plan = self._take_crash_plan(function.logical_id)
+        started = time.monotonic()
+
+        def record(outcome: str) -> None:
+            self.invocations.append(Invocation(function.logical_id, outcome, started, time.monotonic() - started))
+
         try:
             result = self.handler(function)(event, LambdaContext(function))
-            self.invocations.append((function.logical_id, "ok"))
+            record("ok")
             return result, None
         except WorkerCrashed:
-            self.invocations.append((function.logical_id, "crashed"))
+            record("crashed")
             return {"errorType": "Runtime.ExitError", "errorMessage": "worker killed by the local stack"}, "Unhandled"
         except Exception as error:  # a handler's unhandled error, as Lambda reports it
-            self.invocations.append((function.logical_id, type(error).__name__))
+            record(type(error).__name__)
             return {
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
@@ -126,9 +139,10 @@ class LambdaRuntime:
         return json.dumps(result, default=str).encode(), error
 
     # ------------------------------------------------------------ crash injection
-    def crash(self, logical_id: str, after_batch_writes: int, times: int = 1) -> None:
+    def crash(self, logical_id: str, operation: str, after: int = 0, times: int = 1) -> None:
+        """Kill the next `times` invocations of a function just before call number after+1 of operation."""
         with self._lock:
-            self._crash_plans[logical_id] = _CrashPlan(after_batch_writes, times)
+            self._crash_plans[logical_id] = _CrashPlan(operation, after, times)
 
     def _take_crash_plan(self, logical_id: str) -> _CrashPlan | None:
         with self._lock:
@@ -138,13 +152,13 @@ class LambdaRuntime:
             plan.times -= 1
             if plan.times <= 0:
                 del self._crash_plans[logical_id]
-            return plan
+            return _CrashPlan(plan.operation, plan.after, 1)
 
-    def _before_batch_write(self, **_kwargs) -> None:
+    def _before_aws_call(self, event_name: str, **_kwargs) -> None:
         plan = getattr(self._local, "plan", None)
-        if plan is None:
+        if plan is None or not event_name.endswith("." + plan.operation):
             return
-        if self._local.batch_writes >= plan.after_batch_writes:
+        if plan.calls >= plan.after:
             raise WorkerCrashed()
-        self._local.batch_writes += 1
+        plan.calls += 1
 

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,10 @@ class _AwsEndpoint:
     def __init__(self, moto_app, runtime: LambdaRuntime):
         self.moto_app = moto_app
         self.runtime = runtime
+        # moto's backends are not thread-safe (a TransactWriteItems deep-copies a table while another
+        # thread writes to it), so AWS calls are served one at a time. Our handlers run outside it.
+        self._moto_lock = threading.Lock()
+        self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation (for benchmarks)
 
     def __call__(self, environ, start_response):
         match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
@@ -46,7 +51,13 @@ class _AwsEndpoint:
                     headers.append(("X-Amz-Function-Error", error))
                 start_response("200 OK", headers)
                 return [body]
-        return self.moto_app(environ, start_response)
+        with self._moto_lock:
+            # Drain the response inside the lock: moto may build it lazily.
+            started = time.perf_counter()
+            response = list(self.moto_app(environ, start_response))
+            operation = environ.get("HTTP_X_AMZ_TARGET") or f"{environ.get('REQUEST_METHOD')} s3/other"
+            self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
+            return response
 
 
 class LocalStack:
@@ -98,7 +109,8 @@ class LocalStack:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self._serve(_AwsEndpoint(moto_app, self.runtime), self.aws_port, MotoRequestHandler)
+        self.aws = _AwsEndpoint(moto_app, self.runtime)
+        self._serve(self.aws, self.aws_port, MotoRequestHandler)
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
 
@@ -190,11 +202,14 @@ class LocalStack:
         sqs = boto3.client("sqs")
         while not self._stopping.is_set():
             try:
-                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+                # Short polls: a long poll would sit inside moto (and its lock) for the whole wait.
+                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
             except Exception:  # the endpoint is going away at stop
                 if self._stopping.is_set():
                     return
                 raise
+            if not messages:
+                self._stopping.wait(0.1)
             for message in messages:
                 self.runtime.invoke(function, json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -57,14 +57,14 @@ class Api:
         form = {"recipe_id": recipe_id, **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in fields.items()}}
         return self.ok("POST", "/imports", 201, data=form, files={"file": (file_name, content, "text/csv")})["data"]
 
-    def wait(self, import_id: str, timeout: float = 120) -> dict:
+    def wait(self, import_id: str, timeout: float = 120, poll: float = 0.2) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             current = self.ok("GET", f"/imports/{import_id}")["data"]
             if current["status"] in TERMINAL:
                 return current
             assert time.monotonic() < deadline, f"import still {current['status']} after {timeout}s: {current}"
-            time.sleep(0.2)
+            time.sleep(poll)
 
     def all_pages(self, path: str, per_page: int = 100) -> list[dict]:
         items, cursor = [], None

@@ -139,12 +139,8 @@ def process_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
                 )
         else:
             rid = record_id(import_id, row)
-            items.append(
-                records.item(tenant, table.key, rid, {
-                    "id": rid, "table": table.key, "data": values, "import_id": import_id, "source_row": row,
-                    "created_by": created_by, "created_at": stamp, "updated_at": stamp,
-                })
-            )
+            meta = {"import_id": import_id, "source_row": row, "created_by": created_by, "created_at": stamp, "updated_at": stamp}
+            items.append(records.item(tenant, table.key, rid, values, meta))
         row += 1
     del data
 

@@ -10,13 +10,12 @@ from bulkimport.storage.dynamo import RecordStore
 from bulkimport.tables import get_table
 from bulkimport.validation import Invalid, converter_for
 
-RECORD_FIELDS = ("id", "table", "parent_id", "data", "import_id", "created_by", "created_at", "updated_at")
+META_FIELDS = ("parent_id", "import_id", "created_by", "created_at", "updated_at")
 
 
-def to_record(item: dict) -> dict[str, Any]:
-    record = {name: item.get(name) for name in RECORD_FIELDS}
-    record["data"] = record["data"] or {}
-    return record
+def to_record(table: str, item: dict) -> dict[str, Any]:
+    meta = item.get("meta") or {}
+    return {"id": item["sk"], "table": table, "data": item.get("data") or {}, **{k: meta.get(k) for k in META_FIELDS}}
 
 
 def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any]:
@@ -24,7 +23,7 @@ def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any]:
     item = RecordStore().get(tenant, table, record_id)
     if not item:
         raise not_found("RECORD_NOT_FOUND", table=table, record_id=record_id)
-    return to_record(item)
+    return to_record(table, item)
 
 
 def list_records(
@@ -48,4 +47,4 @@ def list_records(
         typed["parent_id"] = parent_id
     items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
     total = schema.record_count if not typed else None
-    return Page(data=[to_record(i) for i in items], meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))
+    return Page(data=[to_record(table, i) for i in items], meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))

@@ -238,10 +238,14 @@ class RecordStore:
         self.table_name = table_name or settings().records_table
         self.ddb = client("dynamodb")
 
-    def item(self, tenant: str, table: str, record_id: str, attributes: dict[str, Any]) -> dict:
-        """The DynamoDB item of a record (attributes already hold its data and metadata)."""
+    def item(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> dict:
+        """The DynamoDB item of a record: its id as sort key, its field values, and its metadata.
+
+        Few top-level attributes on purpose: item size (what DynamoDB bills) is the same either way,
+        and the local stack's moto recomputes an item's size for every top-level attribute it sets.
+        """
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
-        return to_item({"pk": pk, "sk": record_id, **attributes})
+        return to_item({"pk": pk, "sk": record_id, "data": data, "meta": meta})
 
     def write_items(self, items: list[dict]) -> None:
         """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in."""
@@ -278,12 +282,12 @@ class RecordStore:
         values: dict[str, Any] = {}
         conditions = []
         for i, (name, value) in enumerate(filters.items()):
-            path = "#p" if name == "parent_id" else f"#d.#f{i}"
             if name == "parent_id":
-                names["#p"] = "parent_id"
+                path = "#m.#p"
+                names.update({"#m": "meta", "#p": "parent_id"})
             else:
-                names["#d"] = "data"
-                names[f"#f{i}"] = name
+                path = f"#d.#f{i}"
+                names.update({"#d": "data", f"#f{i}": name})
             values[f":f{i}"] = value
             conditions.append(f"{path} = :f{i}")
         found: list[dict] = []
