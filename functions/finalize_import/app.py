@@ -1,8 +1,9 @@
-"""State machine step: settle the import's final status (also after a caught error) and announce it."""
+"""State machine steps that settle an import: after an atomic import's check pass (step
+"after_check"), and at the end, also after a caught error (the final status and its event)."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from bulkimport.pipeline import finalize
+from bulkimport.pipeline import after_check, finalize
 
 logger = Logger()
 tracer = Tracer()
@@ -14,4 +15,6 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(import_id=event["import_id"], tenant=event["tenant"])
+    if event.get("step") == "after_check":
+        return after_check(event["tenant"], event["import_id"])
     return finalize(event["tenant"], event["import_id"], event.get("error"))

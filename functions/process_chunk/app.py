@@ -15,7 +15,7 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(import_id=event["import_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
-    summary = process_chunk(event["tenant"], event["import_id"], event["chunk"])
+    summary = process_chunk(event["tenant"], event["import_id"], event["chunk"], event.get("pass", "write"))
     metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=summary.get("success", 0))
     metrics.add_metric(name="RowsFailed", unit=MetricUnit.Count, value=summary.get("fail", 0))
     return summary

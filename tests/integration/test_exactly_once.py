@@ -16,12 +16,12 @@ def crashes(stack, since: int) -> int:
 
 
 def stored_records(stack, tenant_id: str) -> list[dict]:
-    """Every record item of the tenant, read straight from DynamoDB."""
+    """Every record item of the tenant, read straight from DynamoDB (not its unique-key index items)."""
     ddb = boto3.client("dynamodb")
     items, kwargs = [], {"TableName": stack.resource_name("RecordsTable")}
     while True:
         page = ddb.scan(**kwargs)
-        items += [i for i in page["Items"] if i["pk"]["S"].startswith(f"{tenant_id}#")]
+        items += [i for i in page["Items"] if i["pk"]["S"].startswith(f"{tenant_id}#") and i["sk"]["S"] != "U"]
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

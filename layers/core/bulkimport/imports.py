@@ -109,17 +109,18 @@ def _offset_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-def chunk_markers(tenant: str, import_id: str) -> list[dict]:
-    return list(_store().query_all(keys.chunk_pk(tenant, import_id), "CHUNK#"))
+def chunk_markers(tenant: str, import_id: str, pass_: str = "write") -> list[dict]:
+    return list(_store().query_all(keys.chunk_pk(tenant, import_id), keys.chunk_prefix(pass_)))
 
 
 def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None, language: str) -> Page:
     """Failure entries in row order: chunk by chunk, each chunk's file in row order."""
-    load_import_item(tenant, import_id)
+    item = load_import_item(tenant, import_id)
+    pass_ = item.get("pass", "write")
     position = decode_cursor(cursor) or {"chunk": 0, "skip": 0}
     if not isinstance(position, dict) or not {"chunk", "skip"} <= set(position):
         raise AppError("INVALID_CURSOR", 400)
-    markers = [m for m in chunk_markers(tenant, import_id) if m.get("failure_entries")]
+    markers = [m for m in chunk_markers(tenant, import_id, pass_) if m.get("failure_entries")]
     total = sum(m["failure_entries"] for m in markers)
     blobs = BlobStore()
     data: list[dict] = []
@@ -129,7 +130,7 @@ def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None
         if index < position["chunk"]:
             continue
         skip = position["skip"] if index == position["chunk"] else 0
-        lines = blobs.read_lines(keys.chunk_failures_key(tenant, import_id, index))
+        lines = blobs.read_lines(keys.chunk_failures_key(tenant, import_id, index, pass_))
         for number, line in enumerate(lines):
             if number < skip:
                 continue
@@ -211,6 +212,7 @@ def create_import(
         # What the import runs with, frozen now: later edits of the recipe or table do not change it.
         "recipe_snapshot": recipe.model_dump(mode="json"),
         "table_snapshot": table.model_dump(mode="json"),
+        "parent_snapshot": get_table(tenant, table.parent).model_dump(mode="json") if table.parent else None,
         "upload_key": keys.upload_key(tenant, import_id),
     }
     store.put(item)

@@ -172,6 +172,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",
         "zh-TW": "範本指定的編碼「{encoding}」無法辨識，請使用 utf-8、big5 或 cp950 等名稱。",
     },
+    "ATOMIC_ROWS_FAILED": {
+        "en": "Nothing was written: {count} row(s) failed and the import is all-or-nothing. Fix them (see failures) and import again.",
+        "zh-TW": "未寫入任何資料：有 {count} 列失敗，而此匯入為全有或全無。請修正失敗列（見 failures）後重新匯入。",
+    },
+    "UNIQUE_NEEDS_EMPTY_TABLE": {
+        "en": "Field '{field}' can become unique only while table '{table}' is empty.",
+        "zh-TW": "資料表「{table}」有資料時，欄位「{field}」無法改為唯一。",
+    },
     "NOT_FOUND_ROUTE": {
         "en": "No such endpoint; see /v1/docs.",
         "zh-TW": "沒有這個端點，請參考 /v1/docs。",

@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 from dataclasses import asdict, dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from bulkimport.errors import FileError
 
@@ -104,8 +104,13 @@ def plan_file(
     has_header: bool,
     chunk_rows: int,
     chunk_bytes: int,
+    on_header: Callable[[list[str] | None], Callable[[int, list[str]], None]] | None = None,
 ) -> FilePlan:
-    """Scan the whole file once: its header, its row count, and chunks cut at record boundaries."""
+    """Scan the whole file once: its header, its row count, and chunks cut at record boundaries.
+
+    `on_header(header)` is called once the header is known (None without one) and returns a
+    function that is then given every data row with its row number.
+    """
     encoding = resolve_encoding(encoding_option)
     hasher = hashlib.sha256()
     peeked = stream.peek(64 * 1024)[: 64 * 1024] if hasattr(stream, "peek") else b""
@@ -120,6 +125,7 @@ def plan_file(
     chunk_start = chunk_line = None
     chunk_rows_seen = 0
     record_start, record_line = lines.offset, 1
+    on_row = None
 
     def close_chunk(end: int) -> None:
         nonlocal chunk_start, chunk_rows_seen
@@ -138,6 +144,10 @@ def plan_file(
                 if chunk_start is None:
                     chunk_start, chunk_line = record_start, record_line
                 total += 1
+                if on_header is not None:
+                    if on_row is None:
+                        on_row = on_header(header)
+                    on_row(total, cells)
                 chunk_rows_seen += 1
                 if chunk_rows_seen >= chunk_rows or lines.offset - chunk_start >= chunk_bytes:
                     close_chunk(lines.offset)

@@ -15,13 +15,15 @@ from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
 from bulkimport.imports import load_import_item, recipe_of
 from bulkimport.messages import render
-from bulkimport.models import TERMINAL_STATUSES, FieldSpec, Table
+from bulkimport.models import TERMINAL_STATUSES, Table
 from bulkimport.parsing import plan_file, read_chunk
 from bulkimport.settings import settings
 from bulkimport.storage import keys
 from bulkimport.storage.blobs import BlobStore
-from bulkimport.storage.dynamo import ControlStore, RecordStore, to_item
+from bulkimport.storage.dynamo import ControlStore, to_item
+from bulkimport.uniqueness import PARENT_PREFIX, DuplicateFinder, constraints
 from bulkimport.validation import RowValidator
+from bulkimport.writing import RecordWriter, RowPlan, WriteContext
 
 EVENT_SOURCE = "bulkimport"
 
@@ -49,8 +51,28 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
         return {"status": "stopped", "manifest_key": None}
 
     recipe = recipe_of(item)
+    table, parent = tables_of(item)
     blobs = BlobStore()
     cfg = settings()
+    state: dict[str, Any] = {}
+
+    def on_header(header: list[str] | None):
+        # Every valid row's unique keys go through the duplicate finder: the first valid row with
+        # a key is the one imported, whatever order the chunks later run in.
+        state["columns"] = resolve_columns(recipe, header, len(header) if header is not None else None)
+        validator = row_validator(table, parent, state["columns"], len(header) if header is not None else None)
+        finder = state["finder"] = DuplicateFinder(constraints(table, recipe))
+        parent_target = next((t for _, t in state["columns"] if t.startswith(PARENT_PREFIX)), None)
+
+        def on_row(row: int, cells: list[str]) -> None:
+            values, failures = validator.validate(cells)
+            if not failures:
+                if parent_target:
+                    values["parent_id"] = values.get(parent_target)  # stands in for the parent's id
+                finder.add(row, values)
+
+        return on_row
+
     try:
         with blobs.open(item["upload_key"]) as stream:
             plan = plan_file(
@@ -60,14 +82,23 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
                 has_header=item["has_header"],
                 chunk_rows=cfg.chunk_rows,
                 chunk_bytes=cfg.chunk_bytes,
+                on_header=on_header,
             )
-        columns = resolve_columns(recipe, Table.model_validate(item["table_snapshot"]), plan.header, plan.width)
     except FileError as error:
         fail_import(tenant, import_id, error.code, error.params)
-        return {"status": "stopped", "manifest_key": None}
+        return {"status": "stopped", "manifest_key": None, "atomic": False}
 
+    manifest = [chunk.to_dict() for chunk in plan.chunks]
+    duplicates = state["finder"].duplicates()
+    for chunk in manifest:
+        last = chunk["first_row"] + chunk["rows"]
+        mine = {row: dup for row, dup in duplicates.items() if chunk["first_row"] <= row < last}
+        if mine:
+            blobs.put_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"]), mine)
+            chunk["duplicates"] = True
     manifest_key = keys.manifest_key(tenant, import_id)
-    blobs.put_json(manifest_key, [chunk.to_dict() for chunk in plan.chunks])
+    blobs.put_json(manifest_key, manifest)
+    atomic = bool(item.get("atomic"))
     store.update(
         pk,
         sk,
@@ -75,15 +106,34 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "status": "importing",
             "total_count": plan.total_rows,
             "chunk_count": len(plan.chunks),
+            "pass": "check" if atomic else "write",
             "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
-            "reader": {"encoding": plan.encoding, "delimiter": plan.delimiter, "width": plan.width, "columns": columns},
+            "reader": {"encoding": plan.encoding, "delimiter": plan.delimiter, "width": plan.width,
+                       "columns": state["columns"], "header": plan.header},
             "updated_at": now_iso(),
         },
     )
-    return {"status": "ready", "manifest_key": manifest_key, "chunk_count": len(plan.chunks)}
+    return {"status": "ready", "manifest_key": manifest_key, "atomic": atomic}
 
 
-def resolve_columns(recipe, table: Table, header: list[str] | None, width: int | None) -> list[list]:
+def tables_of(item: dict) -> tuple[Table, Table | None]:
+    table = Table.model_validate(item["table_snapshot"])
+    parent = item.get("parent_snapshot")
+    return table, (Table.model_validate(parent) if parent else None)
+
+
+def row_validator(table: Table, parent: Table | None, columns: list[list], width: int | None) -> RowValidator:
+    specs = []
+    for index, target in columns:
+        if target.startswith(PARENT_PREFIX):
+            spec = parent.field(target[len(PARENT_PREFIX):]).model_copy(update={"key": target})
+        else:
+            spec = table.field(target)
+        specs.append((index, spec))
+    return RowValidator(specs, width)
+
+
+def resolve_columns(recipe, header: list[str] | None, width: int | None) -> list[list]:
     """[column index, field key] for each mapped column, or a file error naming what is missing."""
     resolved = []
     for column in recipe.columns:
@@ -105,9 +155,10 @@ def resolve_columns(recipe, table: Table, header: list[str] | None, width: int |
 # ---------------------------------------------------------------- one chunk
 
 
-def process_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
+def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write") -> dict[str, Any]:
+    """Validate and apply one chunk. In the check pass of an atomic import nothing is written."""
     store = ControlStore()
-    marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"])
+    marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
     done = store.get(marker_pk, marker_sk)
     if done:
         return _chunk_summary(done)
@@ -115,58 +166,73 @@ def process_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
     if item["status"] in TERMINAL_STATUSES:
         return {"index": chunk["index"], "skipped": item["status"]}
 
-    table = Table.model_validate(item["table_snapshot"])
+    table, parent = tables_of(item)
+    recipe = recipe_of(item)
     reader = item["reader"]
-    specs: dict[str, FieldSpec] = {f.key: f for f in table.fields}
-    validator = RowValidator([(index, specs[target]) for index, target in reader["columns"]], reader.get("width"))
-    data = BlobStore().read_range(item["upload_key"], chunk["start"], chunk["end"])
+    validator = row_validator(table, parent, reader["columns"], reader.get("width"))
+    blobs = BlobStore()
+    duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
+    data = blobs.read_range(item["upload_key"], chunk["start"], chunk["end"])
 
-    records = RecordStore()
     stamp = now_iso()
-    created_by = item["created_by"]
-    items: list[dict] = []
-    failures: list[dict] = []
-    failed_rows = 0
+    failures: dict[int, list[dict]] = {}
+    sources: dict[int, tuple[int, list[str]]] = {}
+    plans: list[RowPlan] = []
     row = chunk["first_row"]
     for cells, line in read_chunk(data, reader["encoding"], reader["delimiter"], chunk["first_line"]):
+        sources[row] = (line, cells)
         values, row_failures = validator.validate(cells)
         if row_failures:
-            failed_rows += 1
-            for failure in row_failures:
-                failures.append(
-                    {"row": row, "source_line": line, "field": failure.field, "code": failure.code,
-                     "params": failure.params, "value": failure.value}
-                )
+            failures[row] = [_failure_entry(f) for f in row_failures]
+        elif str(row) in duplicates:
+            label, first_row = duplicates[str(row)]
+            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row},
+                              "first_row": first_row}]
         else:
-            rid = record_id(import_id, row)
-            meta = {"import_id": import_id, "source_row": row, "created_by": created_by, "created_at": stamp, "updated_at": stamp}
-            items.append(records.item(tenant, table.key, rid, values, meta))
+            plans.append(RowPlan(row=row, values=values, record_id=record_id(import_id, row)))
         row += 1
     del data
-
     rows = row - chunk["first_row"]
     if rows != chunk["rows"]:
         # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
         raise RuntimeError(f"chunk {chunk['index']} has {rows} rows, its plan says {chunk['rows']}")
-    if not item.get("dry_run"):
-        records.write_items(items)
-    if failures:
-        body = "\n".join(json.dumps(f, ensure_ascii=False, default=str) for f in failures).encode()
-        BlobStore().put_bytes(keys.chunk_failures_key(tenant, import_id, chunk["index"]), body, "application/x-ndjson")
 
-    summary = {"index": chunk["index"], "rows": rows, "success": len(items), "fail": failed_rows,
-               "failure_entries": len(failures)}
-    written = 0 if item.get("dry_run") else len(items)
+    dry_run = bool(item.get("dry_run")) or pass_ == "check"
+    context = WriteContext(
+        tenant=tenant, table=table, recipe=recipe, parent_table=parent, dry_run=dry_run, owner=import_id,
+        meta={"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp},
+    )
+    RecordWriter(context).apply(plans)
+    for plan in plans:
+        if plan.failure:
+            failures[plan.row] = [_failure_entry(plan.failure)]
+    inserted = sum(1 for p in plans if p.outcome == "inserted")
+    succeeded = sum(1 for p in plans if p.outcome in ("inserted", "updated"))
+
+    entries = []
+    for failed_row in sorted(failures):
+        line, cells = sources[failed_row]
+        for position, entry in enumerate(failures[failed_row]):
+            entry.update(row=failed_row, source_line=line)
+            if position == 0:
+                entry["cells"] = cells  # the original row, for failures.csv
+            entries.append(entry)
+    if entries:
+        body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
+        blobs.put_bytes(keys.chunk_failures_key(tenant, import_id, chunk["index"], pass_), body, "application/x-ndjson")
+
+    summary = {"index": chunk["index"], "rows": rows, "success": succeeded, "fail": len(failures),
+               "failure_entries": len(entries)}
     counted = store.transact([
         {"Put": {"TableName": store.table_name, "Item": to_item({"pk": marker_pk, "sk": marker_sk, **summary, "done_at": stamp}),
                  "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Update": store.update_request(
             keys.tenant_pk(tenant), keys.import_sk(import_id),
             set_values={"updated_at": stamp},
-            add_values={"processed_count": rows, "success_count": len(items), "fail_count": failed_rows},
+            add_values={"processed_count": rows, "success_count": succeeded, "fail_count": len(failures)},
         )},
         {"Update": store.update_request(
-            keys.tenant_pk(tenant), keys.table_sk(table.key), add_values={"record_count": written},
+            keys.tenant_pk(tenant), keys.table_sk(table.key), add_values={"record_count": 0 if dry_run else inserted},
             condition="attribute_exists(pk)",
         )},
     ])
@@ -175,6 +241,10 @@ def process_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
         done = store.get(marker_pk, marker_sk)
         return _chunk_summary(done) if done else {"index": chunk["index"], "skipped": "table_deleted"}
     return summary
+
+
+def _failure_entry(failure) -> dict:
+    return {"field": failure.field, "code": failure.code, "params": failure.params, "value": failure.value}
 
 
 def _chunk_summary(marker: dict) -> dict[str, Any]:
@@ -193,7 +263,7 @@ def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str
         reason = error.get("Error") or "unknown"
         item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})
     elif item["status"] == "importing":
-        markers = list(store.query_all(keys.chunk_pk(tenant, import_id), "CHUNK#"))
+        markers = list(store.query_all(keys.chunk_pk(tenant, import_id), keys.chunk_prefix(item.get("pass", "write"))))
         counted = sum(m["rows"] for m in markers)
         total = item.get("total_count")
         if len(markers) != item.get("chunk_count") or counted != total or item["processed_count"] != total:
@@ -206,6 +276,24 @@ def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str
                                 condition="#status = :importing", condition_values={":importing": "importing"}) or load_import_item(tenant, import_id)
     publish_import_event(item)
     return {"status": item["status"]}
+
+
+def after_check(tenant: str, import_id: str) -> dict[str, Any]:
+    """Between an atomic import's passes: write only if no row failed the check."""
+    item = load_import_item(tenant, import_id)
+    if item["status"] != "importing":
+        return {"proceed": False}
+    if item["fail_count"] or item["processed_count"] != item.get("total_count"):
+        fail_import(tenant, import_id, "ATOMIC_ROWS_FAILED", {"count": item["fail_count"]})
+        return {"proceed": False}
+    ControlStore().update(
+        keys.tenant_pk(tenant),
+        keys.import_sk(import_id),
+        set_values={"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0, "updated_at": now_iso()},
+        condition="#status = :importing",
+        condition_values={":importing": "importing"},
+    )
+    return {"proceed": True}
 
 
 def fail_import(tenant: str, import_id: str, code: str, params: dict | None = None) -> dict:

@@ -8,6 +8,7 @@ from bulkimport.models import ListMeta, Page, Recipe, RecipeCreate, RecipeOut, R
 from bulkimport.storage import keys
 from bulkimport.storage.dynamo import ControlStore
 from bulkimport.tables import get_table, get_table_or
+from bulkimport.uniqueness import PARENT_PREFIX
 
 _PREFIX = "RECIPE#"
 
@@ -16,26 +17,54 @@ def _store() -> ControlStore:
     return ControlStore()
 
 
-def check_recipe(recipe: RecipeCreate, table: Table) -> None:
-    """Every target must be a mappable field; an insert must fill every required field."""
+def check_recipe(recipe: RecipeCreate, table: Table, parent: Table | None) -> None:
+    """Every target must be a mappable field; an insert must fill every required field; a child
+    recipe names its parent by one unique field of the parent table; upsert and update need a key."""
     problems = []
-    targets = set()
+    targets: set[str] = set()
     for column in recipe.columns:
-        spec = table.field(column.target)
-        if spec is None or spec.type == "subtable":
-            problems.append({"target": column.target, "code": "UNKNOWN_TARGET"})
-        elif column.target in targets:
-            problems.append({"target": column.target, "code": "TARGET_MAPPED_TWICE"})
-        targets.add(column.target)
+        target = column.target
+        if target.startswith(PARENT_PREFIX):
+            parent_field = parent.field(target[len(PARENT_PREFIX):]) if parent else None
+            if parent_field is None:
+                problems.append({"target": target, "code": "UNKNOWN_TARGET"})
+            elif not parent_field.unique:
+                problems.append({"target": target, "code": "PARENT_FIELD_NOT_UNIQUE"})
+        else:
+            spec = table.field(target)
+            if spec is None or spec.type == "subtable":
+                problems.append({"target": target, "code": "UNKNOWN_TARGET"})
+        if target in targets:
+            problems.append({"target": target, "code": "TARGET_MAPPED_TWICE"})
+        targets.add(target)
+    parent_links = [t for t in targets if t.startswith(PARENT_PREFIX)]
     for unique in recipe.unique_columns:
         if unique not in targets:
             problems.append({"target": unique, "code": "UNIQUE_COLUMN_NOT_MAPPED"})
+    if table.parent:
+        if len(parent_links) != 1:
+            problems.append({"target": "parent.", "code": "PARENT_LINK_REQUIRED"})
+        relation = recipe.relation_unique_column
+        if relation is not None and relation not in targets:
+            problems.append({"target": relation, "code": "UNIQUE_COLUMN_NOT_MAPPED"})
+        if recipe.mode != "insert" and relation is None:
+            problems.append({"target": "relation_unique_column", "code": "IDENTITY_REQUIRED"})
+    else:
+        if recipe.relation_unique_column is not None:
+            problems.append({"target": "relation_unique_column", "code": "NOT_A_CHILD_TABLE"})
+        if recipe.mode != "insert" and not recipe.unique_columns:
+            problems.append({"target": "unique_columns", "code": "IDENTITY_REQUIRED"})
     if recipe.mode != "update":
         for spec in table.fields:
             if spec.required and spec.key not in targets:
                 problems.append({"target": spec.key, "code": "REQUIRED_FIELD_NOT_MAPPED"})
     if problems:
         raise AppError("INVALID_RECIPE", 422, details=problems, table=table.key)
+
+
+def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:
+    table = get_table_or(tenant, table_key, "TABLE_NOT_FOUND")
+    return table, (get_table(tenant, table.parent) if table.parent else None)
 
 
 def get_recipe(tenant: str, recipe_id: str) -> Recipe:
@@ -53,7 +82,7 @@ def recipe_out(tenant: str, recipe_id: str) -> RecipeOut:
 
 
 def create_recipe(tenant: str, request: RecipeCreate) -> Recipe:
-    check_recipe(request, get_table_or(tenant, request.table, "TABLE_NOT_FOUND"))
+    check_recipe(request, *_tables_for(tenant, request.table))
     stamp = now_iso()
     recipe = Recipe(**request.model_dump(), id=new_id(), created_at=stamp, updated_at=stamp)
     _store().put({"pk": keys.tenant_pk(tenant), "sk": keys.recipe_sk(recipe.id), "tasks_count": 0, **recipe.model_dump(mode="json")})
@@ -85,7 +114,7 @@ def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
     if not changes:
         return recipe_out(tenant, recipe_id)
     merged = RecipeCreate.model_validate({**current.model_dump(include=set(RecipeCreate.model_fields)), **changes})
-    check_recipe(merged, get_table(tenant, merged.table))
+    check_recipe(merged, *_tables_for(tenant, merged.table))
     changes["updated_at"] = now_iso()
     updated = _store().update(
         keys.tenant_pk(tenant), keys.recipe_sk(recipe_id), set_values=changes, condition="attribute_exists(pk)"

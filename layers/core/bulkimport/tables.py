@@ -52,6 +52,12 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
         return table
+    if patch.fields is not None and table.record_count:
+        # Existing records have no claimed keys for a newly unique field: refuse rather than lie.
+        was_unique = {f.key for f in table.fields if f.unique}
+        for spec in patch.fields:
+            if spec.unique and spec.key not in was_unique:
+                raise AppError("UNIQUE_NEEDS_EMPTY_TABLE", 409, field=spec.key, table=table_key)
     changes["updated_at"] = now_iso()
     updated = _store().update(
         keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition="attribute_exists(pk)"

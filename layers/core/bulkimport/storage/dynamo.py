@@ -276,6 +276,82 @@ class RecordStore:
                     attempt += 1
                     time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())
 
+    # ------------------------------------------------------------ unique-key index items
+    def claim(self, index_pk: str, record_id: str, owner: str) -> bool:
+        """Take a unique key for a record; True if it is now (or already was) that record's."""
+        try:
+            self.ddb.put_item(
+                TableName=self.table_name,
+                Item=to_item({"pk": index_pk, "sk": "U", "record_id": record_id, "owner": owner}),
+                ConditionExpression="attribute_not_exists(pk) OR record_id = :rid",
+                ExpressionAttributeValues={":rid": {"S": record_id}},
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def release(self, index_pk: str, record_id: str) -> None:
+        """Give a unique key back, only if that record still holds it."""
+        try:
+            self.ddb.delete_item(
+                TableName=self.table_name,
+                Key=to_item({"pk": index_pk, "sk": "U"}),
+                ConditionExpression="record_id = :rid",
+                ExpressionAttributeValues={":rid": {"S": record_id}},
+            )
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+
+    def holders(self, index_pks: list[str]) -> dict[str, str]:
+        """{index pk: record id} for the keys that are taken (BatchGetItem, 100 at a time)."""
+        found: dict[str, str] = {}
+        unique_pks = list(dict.fromkeys(index_pks))
+        for start in range(0, len(unique_pks), 100):
+            pending = {self.table_name: {"Keys": [to_item({"pk": pk, "sk": "U"}) for pk in unique_pks[start : start + 100]],
+                                         "ConsistentRead": True}}
+            attempt = 0
+            while pending:
+                response = self.ddb.batch_get_item(RequestItems=pending)
+                for item in response["Responses"].get(self.table_name, []):
+                    found[item["pk"]["S"]] = item["record_id"]["S"]
+                pending = response.get("UnprocessedKeys") or {}
+                if pending:
+                    attempt += 1
+                    time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())
+        return found
+
+    def update_data(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> bool:
+        """Set some fields of an existing record; False if the record does not exist."""
+        pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
+        names: dict[str, str] = {"#d": "data", "#m": "meta"}
+        values: dict[str, Any] = {}
+        parts = []
+        for i, (name, value) in enumerate(data.items()):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = to_attr(value)
+            parts.append(f"#d.#f{i} = :f{i}")
+        for i, (name, value) in enumerate(meta.items()):
+            names[f"#g{i}"] = name
+            values[f":g{i}"] = to_attr(value)
+            parts.append(f"#m.#g{i} = :g{i}")
+        try:
+            self.ddb.update_item(
+                TableName=self.table_name,
+                Key=to_item({"pk": pk, "sk": record_id}),
+                UpdateExpression="SET " + ", ".join(parts),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def get(self, tenant: str, table: str, record_id: str) -> dict | None:
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
         response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": record_id}))

@@ -29,8 +29,13 @@ def chunk_pk(tenant: str, import_id: str) -> str:
     return f"CHUNKS#{tenant}#{import_id}"
 
 
-def chunk_sk(index: int) -> str:
-    return f"CHUNK#{index:06d}"
+def chunk_sk(index: int, pass_: str = "write") -> str:
+    """A chunk's done-marker. An atomic import runs a check pass before its write pass."""
+    return f"{'CHUNK' if pass_ == 'write' else 'CHECK'}#{index:06d}"
+
+
+def chunk_prefix(pass_: str = "write") -> str:
+    return chunk_sk(0, pass_).split("#")[0] + "#"
 
 
 def api_key_pk(key_hash: str) -> str:
@@ -62,5 +67,13 @@ def manifest_key(tenant: str, import_id: str) -> str:
     return f"{import_work_prefix(tenant, import_id)}manifest.json"
 
 
-def chunk_failures_key(tenant: str, import_id: str, index: int) -> str:
-    return f"{import_work_prefix(tenant, import_id)}failures/{index:06d}.jsonl"
+def chunk_failures_key(tenant: str, import_id: str, index: int, pass_: str = "write") -> str:
+    return f"{import_work_prefix(tenant, import_id)}failures/{pass_}/{index:06d}.jsonl"
+
+
+def unique_index_pk(tenant: str, table: str, constraint: str, key_digest: str) -> str:
+    return f"{tenant}#{table}#U#{constraint}#{key_digest}"
+
+
+def chunk_duplicates_key(tenant: str, import_id: str, index: int) -> str:
+    return f"{import_work_prefix(tenant, import_id)}duplicates/{index:06d}.json"

@@ -1,0 +1,211 @@
+"""Applying validated rows to a table: parents, unique keys, insert / upsert / update.
+
+Given the rows of one chunk that passed validation and the in-file duplicate check, decide each
+row's fate and write it. Every step is idempotent, so a chunk run again lands in the same state:
+- a new record's id is fixed by (import, row), and its unique keys are claimed for that id;
+- an update sets the same values again;
+- keys a row claimed before it failed are given back.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bulkimport.models import Recipe, Table
+from bulkimport.storage import keys
+from bulkimport.storage.dynamo import RecordStore
+from bulkimport.uniqueness import PARENT_PREFIX, Constraint, constraints, digest, identity, table_constraint
+from bulkimport.validation import RowFailure
+
+# Claims and updates are one request per row; a worker keeps this many in flight.
+PARALLEL_REQUESTS = 16
+
+
+@dataclass
+class RowPlan:
+    row: int
+    values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
+    record_id: str  # the id a new record gets
+    data: dict[str, Any] = field(default_factory=dict)
+    parent_id: str | None = None
+    existing_id: str | None = None
+    failure: RowFailure | None = None
+    outcome: str | None = None  # "inserted" or "updated"
+
+
+@dataclass
+class WriteContext:
+    tenant: str
+    table: Table
+    recipe: Recipe
+    parent_table: Table | None
+    dry_run: bool
+    meta: dict[str, Any]  # import_id, created_by, timestamps: stamped on what is written
+    owner: str  # who claims keys (the import id)
+
+
+class RecordWriter:
+    def __init__(self, context: WriteContext, store: RecordStore | None = None):
+        self.ctx = context
+        self.store = store or RecordStore()
+        self.constraints = constraints(context.table, context.recipe)
+        self.identity = identity(context.table, context.recipe)
+
+    # ------------------------------------------------------------ the whole chunk
+    def apply(self, plans: list[RowPlan]) -> list[RowPlan]:
+        for plan in plans:
+            plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX)}
+        live = plans
+        if self.ctx.table.parent:
+            live = self._resolve_parents(live)
+        live = self._find_existing(live)
+        inserts = [p for p in live if p.existing_id is None]
+        updates = [p for p in live if p.existing_id is not None]
+        self._parallel(self._insert_keys, inserts)
+        self._parallel(self._update, updates)
+        new_records = [p for p in inserts if p.failure is None]
+        if not self.ctx.dry_run:
+            self.store.write_items([self._record_item(p) for p in new_records])
+        for plan in new_records:
+            plan.outcome = "inserted"
+        return plans
+
+    # ------------------------------------------------------------ steps
+    def _resolve_parents(self, plans: list[RowPlan]) -> list[RowPlan]:
+        """Find each row's parent record by the parent's unique field the recipe maps."""
+        parent = self.ctx.parent_table
+        links = [t for t in self._mapped_targets() if t.startswith(PARENT_PREFIX)]
+        field_name = links[0][len(PARENT_PREFIX):]
+        constraint = table_constraint(parent, field_name)
+        wanted = {}
+        for plan in plans:
+            key = constraint.key({field_name: plan.values.get(links[0])})
+            if key is None:
+                plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label})
+            else:
+                wanted[plan.row] = keys.unique_index_pk(self.ctx.tenant, parent.key, constraint.name, digest(key))
+        found = self.store.holders(list(wanted.values()))
+        for plan in plans:
+            if plan.row in wanted:
+                plan.parent_id = found.get(wanted[plan.row])
+                if plan.parent_id is None:
+                    plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label}, str(plan.values.get(links[0])))
+                else:
+                    plan.data["parent_id"] = plan.parent_id  # only for the identity key; not stored in data
+        return [p for p in plans if p.failure is None]
+
+    def _find_existing(self, plans: list[RowPlan]) -> list[RowPlan]:
+        """Look up the record each row is about; apply the mode's rule to found and missing ones."""
+        mode = self.ctx.recipe.mode
+        if self.identity is None:
+            return plans
+        wanted = {p.row: self._index_pk(self.identity, p.data) for p in plans}
+        found = self.store.holders([pk for pk in wanted.values() if pk])
+        live = []
+        for plan in plans:
+            holder = found.get(wanted[plan.row]) if wanted[plan.row] else None
+            if holder == plan.record_id:
+                holder = None  # this row's own insert, from an earlier run of this chunk
+            if holder is not None and mode == "insert":
+                plan.failure = RowFailure(self._first_field(self.identity), "ALREADY_EXISTS", {"field": self.identity.label})
+            elif holder is None and mode == "update":
+                plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+            else:
+                plan.existing_id = holder
+                live.append(plan)
+        return live
+
+    def _insert_keys(self, plan: RowPlan) -> None:
+        """Claim every unique key of a new record (in a dry run: check that none is taken)."""
+        claimed = []
+        for constraint in self.constraints:
+            pk = self._index_pk(constraint, plan.data)
+            if pk is None:
+                continue
+            if self.ctx.dry_run:
+                holder = self.store.holders([pk]).get(pk)
+                free = holder in (None, plan.record_id)
+            else:
+                free = self.store.claim(pk, plan.record_id, self.ctx.owner)
+            if not free:
+                plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
+                break
+            claimed.append(pk)
+        if plan.failure and not self.ctx.dry_run:
+            for pk in claimed:
+                self.store.release(pk, plan.record_id)
+
+    def _update(self, plan: RowPlan) -> None:
+        """Set the mapped fields of an existing record, moving any unique key whose value changes."""
+        record_id = plan.existing_id
+        current = self.store.get(self.ctx.tenant, self.ctx.table.key, record_id)
+        if current is None:  # deleted since it was looked up
+            plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+            return
+        before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
+        after = {**before, **plan.data}
+        moves = []
+        for constraint in self.constraints:
+            old_pk, new_pk = self._index_pk(constraint, before), self._index_pk(constraint, after)
+            if old_pk != new_pk:
+                moves.append((constraint, old_pk, new_pk))
+        taken = []
+        for constraint, _, new_pk in moves:
+            if new_pk is None:
+                continue
+            if self.ctx.dry_run:
+                free = self.store.holders([new_pk]).get(new_pk) in (None, record_id)
+            else:
+                free = self.store.claim(new_pk, record_id, self.ctx.owner)
+            if not free:
+                plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
+                break
+            taken.append(new_pk)
+        if plan.failure or self.ctx.dry_run:
+            for pk in taken if not self.ctx.dry_run else ():
+                self.store.release(pk, record_id)
+            plan.outcome = None if plan.failure else "updated"
+            return
+        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
+        meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"],
+                "import_id": self.ctx.meta["import_id"]}
+        if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
+            plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+            for pk in taken:
+                self.store.release(pk, record_id)
+            return
+        for _, old_pk, _ in moves:
+            if old_pk:
+                self.store.release(old_pk, record_id)
+        plan.outcome = "updated"
+
+    # ------------------------------------------------------------ helpers
+    def _record_item(self, plan: RowPlan) -> dict:
+        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
+        meta = {**self.ctx.meta, "source_row": plan.row}
+        if plan.parent_id:
+            meta["parent_id"] = plan.parent_id
+        return self.store.item(self.ctx.tenant, self.ctx.table.key, plan.record_id, data, meta)
+
+    def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
+        key = constraint.key(values)
+        if key is None:
+            return None
+        return keys.unique_index_pk(self.ctx.tenant, self.ctx.table.key, constraint.name, digest(key))
+
+    def _first_field(self, constraint: Constraint) -> str:
+        return next((f for f in constraint.fields if f != "parent_id"), constraint.fields[0])
+
+    def _mapped_targets(self) -> list[str]:
+        return [c.target for c in self.ctx.recipe.columns]
+
+    @staticmethod
+    def _parallel(work: Callable[[RowPlan], None], plans: list[RowPlan]) -> None:
+        if len(plans) <= 1:
+            for plan in plans:
+                work(plan)
+            return
+        with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+            list(pool.map(work, plans))
