@@ -41,6 +41,7 @@ class _CrashPlan:
     operation: str  # "service.Operation", as botocore names its events
     after: int
     times: int
+    when: Callable[[Any], bool] | None = None  # which invocations (by their event) it applies to
     calls: int = 0
 
 
@@ -110,7 +111,7 @@ class LambdaRuntime:
     # ------------------------------------------------------------ invoking
     def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
         """Run a handler; returns (payload, function_error) as the Invoke API would."""
-        self._local.plan = self._take_crash_plan(function.logical_id)
+        self._local.plan = self._take_crash_plan(function.logical_id, event)
         started = time.monotonic()
 
         def record(outcome: str) -> None:
@@ -139,15 +140,18 @@ class LambdaRuntime:
         return json.dumps(result, default=str).encode(), error
 
     # ------------------------------------------------------------ crash injection
-    def crash(self, logical_id: str, operation: str, after: int = 0, times: int = 1) -> None:
-        """Kill the next `times` invocations of a function just before call number after+1 of operation."""
+    def crash(
+        self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: Callable[[Any], bool] | None = None
+    ) -> None:
+        """Kill the next `times` invocations of a function (those whose event satisfies `when`) just
+        before call number after+1 of operation."""
         with self._lock:
-            self._crash_plans[logical_id] = _CrashPlan(operation, after, times)
+            self._crash_plans[logical_id] = _CrashPlan(operation, after, times, when)
 
-    def _take_crash_plan(self, logical_id: str) -> _CrashPlan | None:
+    def _take_crash_plan(self, logical_id: str, event: Any) -> _CrashPlan | None:
         with self._lock:
             plan = self._crash_plans.get(logical_id)
-            if plan is None:
+            if plan is None or (plan.when is not None and not plan.when(event)):
                 return None
             plan.times -= 1
             if plan.times <= 0:

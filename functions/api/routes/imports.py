@@ -3,6 +3,7 @@ import json
 from typing import Annotated
 
 import multipart
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
@@ -86,6 +87,16 @@ def list_imports(
     return page.model_dump(mode="json")
 
 
+@router.get("/imports/results")
+def import_results(ids: Annotated[str, Query(min_length=1)]):
+    """Several imports' progress and grouped failures at once: ?ids=a,b (at most 50)."""
+    caller = principal(router)
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    if not wanted or len(wanted) > 50:
+        raise AppError("VALIDATION_ERROR", 422, details=[{"loc": ["query", "ids"], "msg": "1 to 50 ids"}])
+    return {"data": imports.import_results(caller.tenant, wanted, language(router))}
+
+
 @router.get("/imports/<import_id>")
 def get_import(import_id: str):
     caller = principal(router)
@@ -100,3 +111,11 @@ def list_failures(
 ):
     caller = principal(router)
     return imports.list_failures(caller.tenant, import_id, per_page, cursor, language(router)).model_dump(mode="json")
+
+
+@router.get("/imports/<import_id>/failures.csv")
+def failures_csv(import_id: str):
+    """The failing rows as CSV to fix and upload again: a redirect to a short-lived download URL."""
+    caller = principal(router)
+    url = imports.failures_csv_url(caller.tenant, import_id, language(router))
+    return Response(status_code=303, headers={"Location": url}, content_type="text/plain", body=url)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import tempfile
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +18,7 @@ from bulkimport.ids import new_id, now_iso
 from bulkimport.messages import render
 from bulkimport.models import (
     Failure,
+    TERMINAL_STATUSES,
     Import,
     ImportCreate,
     ImportCreated,
@@ -278,3 +282,80 @@ def start_execution(tenant: str, import_id: str) -> None:
 
 def recipe_of(item: dict) -> Recipe:
     return Recipe.model_validate(item["recipe_snapshot"])
+
+
+# ---------------------------------------------------------------- reports
+
+
+def iter_failures(tenant: str, item: dict):
+    """Every failure entry of an import, in row order."""
+    pass_ = item.get("pass", "write")
+    blobs = BlobStore()
+    for marker in chunk_markers(tenant, item["id"], pass_):
+        if marker.get("failure_entries"):
+            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item["id"], marker["index"], pass_)):
+                yield json.loads(line)
+
+
+def import_results(tenant: str, ids: list[str], language: str, max_groups: int = 100) -> list[dict]:
+    """Several imports' progress at once, each with its failures grouped into runs of rows."""
+    results = []
+    for import_id in ids:
+        item = load_import_item(tenant, import_id)
+        current = to_import(item, language)
+        groups: list[dict] = []
+        for entry in iter_failures(tenant, item):
+            reason = render(entry["code"], entry.get("params"), language)
+            last = groups[-1] if groups else None
+            if last and last["field"] == entry.get("field") and last["code"] == entry["code"] and entry["row"] in (last["row_number_end"], last["row_number_end"] + 1):
+                last["row_number_end"] = entry["row"]
+                continue
+            if len(groups) == max_groups:
+                break
+            groups.append({"row": entry["row"], "row_number_start": entry["row"], "row_number_end": entry["row"],
+                           "field": entry.get("field"), "code": entry["code"], "fail_reason": reason})
+        results.append({
+            "id": current.id, "progress": current.progress, "status": current.status,
+            "total_count": current.total_count, "success_count": current.success_count,
+            "fail_count": current.fail_count, "fail_detail": groups,
+        })
+    return results
+
+
+def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
+    """A presigned URL of the failing rows as CSV (original columns + error_code, error_message),
+    made once per language when first asked for: a finished import's failures never change."""
+    item = load_import_item(tenant, import_id)
+    if item["status"] not in TERMINAL_STATUSES:
+        raise AppError("IMPORT_NOT_FINISHED", 409, import_id=import_id, status=item["status"])
+    reader = item.get("reader")
+    if not reader:
+        raise AppError("NO_ROW_FAILURES", 409, import_id=import_id)
+    blobs = BlobStore()
+    key = keys.failures_csv_key(tenant, import_id, language)
+    if blobs.size(key) is None:
+        with tempfile.TemporaryFile("w+b") as spool:
+            text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+            writer = csv.writer(text, delimiter=reader["delimiter"])
+            if reader.get("header") is not None:
+                writer.writerow([*reader["header"], "error_code", "error_message"])
+            row: dict | None = None
+            for entry in iter_failures(tenant, item):
+                if row is not None and row["row"] != entry["row"]:
+                    _write_failed_row(writer, row)
+                    row = None
+                if row is None:
+                    row = {"row": entry["row"], "cells": entry.get("cells", []), "codes": [], "messages": []}
+                row["codes"].append(entry["code"])
+                row["messages"].append(render(entry["code"], entry.get("params"), language))
+            if row is not None:
+                _write_failed_row(writer, row)
+            text.flush()
+            text.detach()  # leave the spool open for the upload
+            spool.seek(0)
+            blobs.upload(key, spool, "text/csv; charset=utf-8")
+    return blobs.presigned_get(key, f"failures-{import_id}.csv")
+
+
+def _write_failed_row(writer, row: dict) -> None:
+    writer.writerow([*row["cells"], "; ".join(row["codes"]), " ".join(row["messages"])])

@@ -180,6 +180,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Field '{field}' can become unique only while table '{table}' is empty.",
         "zh-TW": "資料表「{table}」有資料時，欄位「{field}」無法改為唯一。",
     },
+    "IMPORT_NOT_FINISHED": {
+        "en": "Import '{import_id}' is still {status}; its failures file is made once it finishes.",
+        "zh-TW": "匯入作業「{import_id}」仍在{status}，完成後才會產生失敗檔。",
+    },
+    "NO_ROW_FAILURES": {
+        "en": "Import '{import_id}' failed as a whole (see its error); it has no failing rows to download.",
+        "zh-TW": "匯入作業「{import_id}」整體失敗（請見 error），沒有可下載的失敗列。",
+    },
     "NOT_FOUND_ROUTE": {
         "en": "No such endpoint; see /v1/docs.",
         "zh-TW": "沒有這個端點，請參考 /v1/docs。",

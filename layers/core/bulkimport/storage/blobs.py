@@ -64,6 +64,18 @@ class BlobStore:
             if objects:
                 self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
 
+    def upload(self, key: str, stream, content_type: str) -> None:
+        """Upload a file object of any size (multipart when large), memory bounded."""
+        self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def presigned_get(self, key: str, download_name: str, expires_in: int = 3600) -> str:
+        return self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{download_name}"'},
+            ExpiresIn=expires_in,
+        )
+
     def presigned_post(self, key: str, max_bytes: int, expires_in: int) -> dict:
         return self.s3.generate_presigned_post(
             Bucket=self.bucket,

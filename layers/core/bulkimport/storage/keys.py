@@ -77,3 +77,7 @@ def unique_index_pk(tenant: str, table: str, constraint: str, key_digest: str) -
 
 def chunk_duplicates_key(tenant: str, import_id: str, index: int) -> str:
     return f"{import_work_prefix(tenant, import_id)}duplicates/{index:06d}.json"
+
+
+def failures_csv_key(tenant: str, import_id: str, language: str) -> str:
+    return f"{import_work_prefix(tenant, import_id)}failures-{language}.csv"
