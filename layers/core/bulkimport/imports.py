@@ -51,6 +51,11 @@ def load_import_item(tenant: str, import_id: str) -> dict:
     return item
 
 
+def import_status(tenant: str, import_id: str) -> str | None:
+    item = _store().get(keys.tenant_pk(tenant), keys.import_sk(import_id))
+    return item["status"] if item else None
+
+
 def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Import:
     total = item.get("total_count")
     processed = item.get("processed_count", 0)

@@ -159,10 +159,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     """Validate and apply one chunk. In the check pass of an atomic import nothing is written."""
     store = ControlStore()
     marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
-    done = store.get(marker_pk, marker_sk)
-    if done:
-        return _chunk_summary(done)
     item = load_import_item(tenant, import_id)
+    if chunk["index"] in item.get(_counted(pass_), ()):
+        return _chunk_summary(store.get(marker_pk, marker_sk))
     if item["status"] in TERMINAL_STATUSES:
         return {"index": chunk["index"], "skipped": item["status"]}
 
@@ -223,24 +222,25 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
 
     summary = {"index": chunk["index"], "rows": rows, "success": succeeded, "fail": len(failures),
                "failure_entries": len(entries)}
-    counted = store.transact([
-        {"Put": {"TableName": store.table_name, "Item": to_item({"pk": marker_pk, "sk": marker_sk, **summary, "done_at": stamp}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Update": store.update_request(
-            keys.tenant_pk(tenant), keys.import_sk(import_id),
-            set_values={"updated_at": stamp},
-            add_values={"processed_count": rows, "success_count": succeeded, "fail_count": len(failures)},
-        )},
-        {"Update": store.update_request(
-            keys.tenant_pk(tenant), keys.table_sk(table.key), add_values={"record_count": 0 if dry_run else inserted},
-            condition="attribute_exists(pk)",
-        )},
-    ])
-    if not counted:
-        # Another run of this chunk got there first (or the table was deleted): its counts stand.
-        done = store.get(marker_pk, marker_sk)
-        return _chunk_summary(done) if done else {"index": chunk["index"], "skipped": "table_deleted"}
+    # The marker (what the failures listing reads) may be written twice with the same content; the
+    # counters move once, in one conditional update that also records the chunk as counted.
+    store.put({"pk": marker_pk, "sk": marker_sk, **summary, "done_at": stamp})
+    store.update(
+        keys.tenant_pk(tenant),
+        keys.import_sk(import_id),
+        set_values={"updated_at": stamp},
+        add_values={"processed_count": rows, "success_count": succeeded, "fail_count": len(failures),
+                    "inserted_count": 0 if dry_run else inserted, _counted(pass_): {chunk["index"]}},
+        condition="NOT contains(#counted, :chunk)",
+        condition_values={":chunk": chunk["index"]},
+        condition_names={"#counted": _counted(pass_)},
+    )
     return summary
+
+
+def _counted(pass_: str) -> str:
+    """The import attribute holding the set of chunks counted in a pass."""
+    return f"counted_{pass_}_chunks"
 
 
 def _failure_entry(failure) -> dict:
@@ -263,19 +263,34 @@ def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str
         reason = error.get("Error") or "unknown"
         item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})
     elif item["status"] == "importing":
-        markers = list(store.query_all(keys.chunk_pk(tenant, import_id), keys.chunk_prefix(item.get("pass", "write"))))
-        counted = sum(m["rows"] for m in markers)
-        total = item.get("total_count")
-        if len(markers) != item.get("chunk_count") or counted != total or item["processed_count"] != total:
-            reason = f"{len(markers)} of {item.get('chunk_count')} chunks counted"
+        counted = len(item.get(_counted(item.get("pass", "write")), ()))
+        if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
+            reason = f"{counted} of {item.get('chunk_count')} chunks counted"
             item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})
         else:
             status = "completed" if item["fail_count"] == 0 else "completed_with_errors"
             stamp = now_iso()
             item = store.update(pk, sk, set_values={"status": status, "executed_end_at": stamp, "updated_at": stamp},
                                 condition="#status = :importing", condition_values={":importing": "importing"}) or load_import_item(tenant, import_id)
+    _add_to_record_count(item)
     publish_import_event(item)
     return {"status": item["status"]}
+
+
+def _add_to_record_count(item: dict) -> None:
+    """Add the records an import created to its table's count, once (Finalize may run again)."""
+    inserted = item.get("inserted_count", 0)
+    if not inserted or item.get("record_count_added"):
+        return
+    store = ControlStore()
+    store.transact([
+        {"Update": store.update_request(
+            keys.tenant_pk(item["tenant"]), keys.import_sk(item["id"]), set_values={"record_count_added": True},
+            condition="attribute_not_exists(record_count_added)")},
+        {"Update": store.update_request(
+            keys.tenant_pk(item["tenant"]), keys.table_sk(item["table"]), add_values={"record_count": inserted},
+            condition="attribute_exists(pk)")},
+    ])
 
 
 def after_check(tenant: str, import_id: str) -> dict[str, Any]:

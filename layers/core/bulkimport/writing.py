@@ -128,7 +128,7 @@ class RecordWriter:
                 holder = self.store.holders([pk]).get(pk)
                 free = holder in (None, plan.record_id)
             else:
-                free = self.store.claim(pk, plan.record_id, self.ctx.owner)
+                free = self._claim(pk, plan.record_id)
             if not free:
                 plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
                 break
@@ -158,7 +158,7 @@ class RecordWriter:
             if self.ctx.dry_run:
                 free = self.store.holders([new_pk]).get(new_pk) in (None, record_id)
             else:
-                free = self.store.claim(new_pk, record_id, self.ctx.owner)
+                free = self._claim(new_pk, record_id)
             if not free:
                 plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
                 break
@@ -180,6 +180,26 @@ class RecordWriter:
             if old_pk:
                 self.store.release(old_pk, record_id)
         plan.outcome = "updated"
+
+    def _claim(self, pk: str, record_id: str) -> bool:
+        """Claim a key; a key held for a record that was never written, by an import that has
+        ended (it died between claiming and writing), is taken over rather than refused."""
+        if self.store.claim(pk, record_id, self.ctx.owner):
+            return True
+        held = self.store.holder(pk)
+        if held is None:
+            return self.store.claim(pk, record_id, self.ctx.owner)
+        if self.store.exists(pk, held["record_id"]) or not self.orphaned_by(held.get("owner")):
+            return False
+        return self.store.take_over(pk, held["record_id"], record_id, self.ctx.owner)
+
+    def orphaned_by(self, owner: str | None) -> bool:
+        """Whether the claim's owner can no longer write the record it claimed for."""
+        if not owner or owner == self.ctx.owner:
+            return False
+        from bulkimport.imports import import_status  # imports depend on writing's callers, not vice versa
+
+        return import_status(self.ctx.tenant, owner) in ("failed", "cancelled")
 
     # ------------------------------------------------------------ helpers
     def _record_item(self, plan: RowPlan) -> dict:

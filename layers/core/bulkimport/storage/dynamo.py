@@ -132,9 +132,10 @@ class ControlStore:
         add_values: dict[str, int] | None = None,
         condition: str | None = None,
         condition_values: dict[str, Any] | None = None,
+        condition_names: dict[str, str] | None = None,
     ) -> dict | None:
         """SET and ADD attributes; returns the new item, or None when the condition fails."""
-        request = self.update_request(pk, sk, set_values, add_values, condition, condition_values)
+        request = self.update_request(pk, sk, set_values, add_values, condition, condition_values, condition_names)
         try:
             response = self.ddb.update_item(**request, ReturnValues="ALL_NEW")
         except ClientError as error:
@@ -151,8 +152,9 @@ class ControlStore:
         add_values: dict[str, int] | None = None,
         condition: str | None = None,
         condition_values: dict[str, Any] | None = None,
+        condition_names: dict[str, str] | None = None,
     ) -> dict:
-        names: dict[str, str] = {}
+        names: dict[str, str] = dict(condition_names or {})
         values: dict[str, Any] = {}
         clauses = []
         set_parts = []
@@ -291,6 +293,31 @@ class RecordStore:
                 return False
             raise
         return True
+
+    def holder(self, index_pk: str) -> dict | None:
+        response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": index_pk, "sk": "U"}), ConsistentRead=True)
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def take_over(self, index_pk: str, old_record_id: str, record_id: str, owner: str) -> bool:
+        """Move a key from a record that was never written to another, if nobody moved it first."""
+        try:
+            self.ddb.put_item(
+                TableName=self.table_name,
+                Item=to_item({"pk": index_pk, "sk": "U", "record_id": record_id, "owner": owner}),
+                ConditionExpression="record_id = :old",
+                ExpressionAttributeValues={":old": {"S": old_record_id}},
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def exists(self, index_pk: str, record_id: str) -> bool:
+        """Whether the record a key points to exists (the key names the record's table)."""
+        tenant, table = index_pk.split("#")[:2]
+        return self.get(tenant, table, record_id) is not None
 
     def release(self, index_pk: str, record_id: str) -> None:
         """Give a unique key back, only if that record still holds it."""
