@@ -8,7 +8,7 @@ import requests
 
 from tests.conftest import TEST_CHUNK_ROWS
 from tests.helpers import csv_bytes
-from tests.samples import HEADER, contacts_recipe, good_row, setup_contacts
+from tests.samples import HEADER, good_row, setup_contacts
 
 
 def test_multipart_import_writes_good_rows_and_reports_every_bad_one(tenant):

@@ -20,7 +20,7 @@ from bulkimport.parsing import plan_file, read_chunk
 from bulkimport.settings import settings
 from bulkimport.storage import keys
 from bulkimport.storage.blobs import BlobStore
-from bulkimport.storage.dynamo import ControlStore, to_item
+from bulkimport.storage.dynamo import ControlStore
 from bulkimport.uniqueness import PARENT_PREFIX, DuplicateFinder, constraints
 from bulkimport.validation import RowValidator
 from bulkimport.writing import RecordWriter, RowPlan, WriteContext

@@ -281,12 +281,19 @@ class RecordStore:
     # ------------------------------------------------------------ unique-key index items
     def claim(self, index_pk: str, record_id: str, owner: str) -> bool:
         """Take a unique key for a record; True if it is now (or already was) that record's."""
+        return self._put_index(index_pk, record_id, owner, "attribute_not_exists(pk) OR record_id = :rid", record_id)
+
+    def take_over(self, index_pk: str, old_record_id: str, record_id: str, owner: str) -> bool:
+        """Move a key from a record that was never written to another, if nobody moved it first."""
+        return self._put_index(index_pk, record_id, owner, "record_id = :rid", old_record_id)
+
+    def _put_index(self, index_pk: str, record_id: str, owner: str, condition: str, expected_record_id: str) -> bool:
         try:
             self.ddb.put_item(
                 TableName=self.table_name,
                 Item=to_item({"pk": index_pk, "sk": "U", "record_id": record_id, "owner": owner}),
-                ConditionExpression="attribute_not_exists(pk) OR record_id = :rid",
-                ExpressionAttributeValues={":rid": {"S": record_id}},
+                ConditionExpression=condition,
+                ExpressionAttributeValues={":rid": {"S": expected_record_id}},
             )
         except ClientError as error:
             if is_conditional_failure(error):
@@ -298,21 +305,6 @@ class RecordStore:
         response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": index_pk, "sk": "U"}), ConsistentRead=True)
         item = response.get("Item")
         return from_item(item) if item else None
-
-    def take_over(self, index_pk: str, old_record_id: str, record_id: str, owner: str) -> bool:
-        """Move a key from a record that was never written to another, if nobody moved it first."""
-        try:
-            self.ddb.put_item(
-                TableName=self.table_name,
-                Item=to_item({"pk": index_pk, "sk": "U", "record_id": record_id, "owner": owner}),
-                ConditionExpression="record_id = :old",
-                ExpressionAttributeValues={":old": {"S": old_record_id}},
-            )
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
 
     def exists(self, index_pk: str, record_id: str) -> bool:
         """Whether the record a key points to exists (the key names the record's table)."""
