@@ -4,7 +4,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from bulkimport import records
-from web import principal
+from bulkimport.batch_create import BatchCreate, batch_create
+from web import language, principal
 
 router = APIGatewayRouter()
 
@@ -26,3 +27,10 @@ def list_records(
 def get_record(table: str, record_id: str):
     caller = principal(router)
     return {"data": records.get_record(caller.tenant, table, record_id)}
+
+
+@router.post("/tables/<table>/records/batch-create")
+def create_records(table: str, body: BatchCreate):
+    """1 to 100 records at once; resending the same transaction_id creates only what is missing."""
+    caller = principal(router, "editor")
+    return batch_create(caller, table, body, language(router))

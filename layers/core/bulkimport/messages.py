@@ -70,6 +70,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No parent record matches {field}.",
         "zh-TW": "找不到符合 {field} 的上層資料。",
     },
+    "UNKNOWN_FIELD": {
+        "en": "{field} is not a field of this table.",
+        "zh-TW": "{field} 不是此資料表的欄位。",
+    },
+    "INVALID_SUBTABLE": {
+        "en": "{field} must be a list of rows (objects).",
+        "zh-TW": "{field} 必須是多筆資料（物件）的清單。",
+    },
+    "INVALID_VALUE": {
+        "en": "{field} must be a single value.",
+        "zh-TW": "{field} 必須是單一值。",
+    },
     # File-level failures (the import fails with `error` set)
     "MISSING_COLUMN": {
         "en": "The file has no column '{column}' that the recipe maps; fix the header or the recipe.",
@@ -187,6 +199,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "NO_ROW_FAILURES": {
         "en": "Import '{import_id}' failed as a whole (see its error); it has no failing rows to download.",
         "zh-TW": "匯入作業「{import_id}」整體失敗（請見 error），沒有可下載的失敗列。",
+    },
+    "TRANSACTION_MISMATCH": {
+        "en": "transaction_id '{transaction_id}' was already used with other records; use a new transaction_id.",
+        "zh-TW": "transaction_id「{transaction_id}」已用於其他資料，請使用新的 transaction_id。",
     },
     "NOT_FOUND_ROUTE": {
         "en": "No such endpoint; see /v1/docs.",

@@ -183,3 +183,50 @@ class RowValidator:
                 params = {"field": column.label, "value": text, **invalid.params}
                 failures.append(RowFailure(column.field, invalid.code, params, text))
         return data, failures
+
+
+class RecordValidator:
+    """Validates records given as JSON (the batch-create API) against a table's fields, subtables
+    included; failures name the field by its path (items[0].sku)."""
+
+    RESERVED = frozenset({"parent_id"})
+
+    def __init__(self, fields: list[FieldSpec]):
+        self.fields = {spec.key: spec for spec in fields}
+        self.converters = {spec.key: converter_for(spec) for spec in fields if spec.type != "subtable"}
+        self.subtables = {spec.key: RecordValidator(spec.fields or []) for spec in fields if spec.type == "subtable"}
+
+    def validate(self, record: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], list[RowFailure]]:
+        data: dict[str, Any] = {}
+        failures: list[RowFailure] = []
+        for key in record:
+            if key not in self.fields and not (not prefix and key in self.RESERVED):
+                failures.append(RowFailure(prefix + key, "UNKNOWN_FIELD", {"field": prefix + key}))
+        for key, spec in self.fields.items():
+            path = prefix + key
+            label = spec.label or path
+            value = record.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+                if spec.required:
+                    failures.append(RowFailure(path, "REQUIRED", {"field": label}, None))
+                continue
+            if spec.type == "subtable":
+                if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+                    failures.append(RowFailure(path, "INVALID_SUBTABLE", {"field": label}, None))
+                    continue
+                rows = []
+                for index, row in enumerate(value):
+                    row_data, row_failures = self.subtables[key].validate(row, f"{path}[{index}].")
+                    rows.append(row_data)
+                    failures.extend(row_failures)
+                data[key] = rows
+                continue
+            if isinstance(value, (dict, list)):
+                failures.append(RowFailure(path, "INVALID_VALUE", {"field": label}, None))
+                continue
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
+            try:
+                data[key] = self.converters[key](text)
+            except Invalid as invalid:
+                failures.append(RowFailure(path, invalid.code, {"field": label, "value": text, **invalid.params}, text))
+        return data, failures

@@ -39,7 +39,7 @@ class RowPlan:
 class WriteContext:
     tenant: str
     table: Table
-    recipe: Recipe
+    recipe: Recipe | None  # None for records created by the API: insert, by the table's own keys
     parent_table: Table | None
     dry_run: bool
     meta: dict[str, Any]  # import_id, created_by, timestamps: stamped on what is written
@@ -51,10 +51,12 @@ class RecordWriter:
         self.ctx = context
         self.store = store or RecordStore()
         self.constraints = constraints(context.table, context.recipe)
-        self.identity = identity(context.table, context.recipe)
+        self.identity = identity(context.table, context.recipe) if context.recipe else None
 
     # ------------------------------------------------------------ the whole chunk
-    def apply(self, plans: list[RowPlan]) -> list[RowPlan]:
+    def apply(self, plans: list[RowPlan], write_records: bool = True) -> list[RowPlan]:
+        """Decide and apply every row. With write_records False, new records get their keys but are
+        left for the caller to write (outcome "claimed")."""
         for plan in plans:
             plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX)}
         live = plans
@@ -66,16 +68,28 @@ class RecordWriter:
         self._parallel(self._insert_keys, inserts)
         self._parallel(self._update, updates)
         new_records = [p for p in inserts if p.failure is None]
+        if not write_records:
+            for plan in new_records:
+                plan.outcome = "claimed"
+            return plans
         if not self.ctx.dry_run:
-            self.store.write_items([self._record_item(p) for p in new_records])
+            self.store.write_items([self.record_item(p) for p in new_records])
         for plan in new_records:
             plan.outcome = "inserted"
         return plans
 
     # ------------------------------------------------------------ steps
     def _resolve_parents(self, plans: list[RowPlan]) -> list[RowPlan]:
-        """Find each row's parent record by the parent's unique field the recipe maps."""
+        """Find each row's parent record by the parent's unique field the recipe maps (or, without
+        a recipe, check the parent_id each record names)."""
         parent = self.ctx.parent_table
+        if self.ctx.recipe is None:
+            for plan in plans:
+                if not plan.parent_id or self.store.get(self.ctx.tenant, parent.key, plan.parent_id) is None:
+                    plan.failure = RowFailure("parent_id", "PARENT_NOT_FOUND", {"field": "parent_id"}, plan.parent_id)
+                else:
+                    plan.data["parent_id"] = plan.parent_id
+            return [p for p in plans if p.failure is None]
         links = [t for t in self._mapped_targets() if t.startswith(PARENT_PREFIX)]
         field_name = links[0][len(PARENT_PREFIX):]
         constraint = table_constraint(parent, field_name)
@@ -98,7 +112,7 @@ class RecordWriter:
 
     def _find_existing(self, plans: list[RowPlan]) -> list[RowPlan]:
         """Look up the record each row is about; apply the mode's rule to found and missing ones."""
-        mode = self.ctx.recipe.mode
+        mode = self.ctx.recipe.mode if self.ctx.recipe else "insert"
         if self.identity is None:
             return plans
         wanted = {p.row: self._index_pk(self.identity, p.data) for p in plans}
@@ -202,7 +216,7 @@ class RecordWriter:
         return import_status(self.ctx.tenant, owner) in ("failed", "cancelled")
 
     # ------------------------------------------------------------ helpers
-    def _record_item(self, plan: RowPlan) -> dict:
+    def record_item(self, plan: RowPlan) -> dict:
         data = {k: v for k, v in plan.data.items() if k != "parent_id"}
         meta = {**self.ctx.meta, "source_row": plan.row}
         if plan.parent_id:

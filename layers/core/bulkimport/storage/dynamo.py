@@ -371,6 +371,16 @@ class RecordStore:
             raise
         return True
 
+    def put_new(self, item: dict) -> bool:
+        """Write a record item unless one with its key exists; True if this call created it."""
+        try:
+            self.ddb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(sk)")
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def get(self, tenant: str, table: str, record_id: str) -> dict | None:
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
         response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": record_id}))
