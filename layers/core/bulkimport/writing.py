@@ -63,10 +63,10 @@ class RecordWriter:
         if self.ctx.table.parent:
             live = self._resolve_parents(live)
         live = self._find_existing(live)
-        inserts = [p for p in live if p.existing_id is None]
-        updates = [p for p in live if p.existing_id is not None]
+        # Updates first: an upsert whose key points at a record that was never written becomes an insert.
+        self._parallel(self._update, [p for p in live if p.existing_id is not None])
+        inserts = [p for p in live if p.existing_id is None and p.failure is None and p.outcome is None]
         self._parallel(self._insert_keys, inserts)
-        self._parallel(self._update, updates)
         new_records = [p for p in inserts if p.failure is None]
         if not write_records:
             for plan in new_records:
@@ -122,12 +122,12 @@ class RecordWriter:
             holder = found.get(wanted[plan.row]) if wanted[plan.row] else None
             if holder == plan.record_id:
                 holder = None  # this row's own insert, from an earlier run of this chunk
-            if holder is not None and mode == "insert":
-                plan.failure = RowFailure(self._first_field(self.identity), "ALREADY_EXISTS", {"field": self.identity.label})
-            elif holder is None and mode == "update":
+            if holder is None and mode == "update":
                 plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
             else:
-                plan.existing_id = holder
+                # An insert whose key is taken fails when it claims the key (unless the holder was
+                # never written by an import that has died: then the key is taken over).
+                plan.existing_id = holder if mode != "insert" else None
                 live.append(plan)
         return live
 
@@ -155,8 +155,11 @@ class RecordWriter:
         """Set the mapped fields of an existing record, moving any unique key whose value changes."""
         record_id = plan.existing_id
         current = self.store.get(self.ctx.tenant, self.ctx.table.key, record_id)
-        if current is None:  # deleted since it was looked up
-            plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+        if current is None:  # deleted, or claimed by a writer that never wrote it
+            if self.ctx.recipe.mode == "upsert":
+                plan.existing_id = None  # insert it instead
+            else:
+                plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
             return
         before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
         after = {**before, **plan.data}

@@ -57,13 +57,6 @@ class BlobStore:
         for line in body.iter_lines():
             yield line.decode("utf-8")
 
-    def delete_prefix(self, prefix: str) -> None:
-        paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if objects:
-                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
-
     def upload(self, key: str, stream, content_type: str) -> None:
         """Upload a file object of any size (multipart when large), memory bounded."""
         self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
