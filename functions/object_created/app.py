@@ -1,9 +1,10 @@
-"""EventBridge 'Object Created' from the bucket: an uploaded file starts its import."""
+"""EventBridge 'Object Created' from the bucket: an uploaded file starts its import; a file dropped
+under drop/{tenant}/{recipe_id}/ becomes a new import and starts it."""
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
-from bulkimport.imports import on_upload_landed
+from bulkimport.imports import DROP_PREFIX, on_file_dropped, on_upload_landed
 
 logger = Logger()
 tracer = Tracer()
@@ -14,6 +15,10 @@ tracer = Tracer()
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context):
     obj = event.detail["object"]
-    started = on_upload_landed(obj["key"], int(obj.get("size") or 0))
+    key, size = obj["key"], int(obj.get("size") or 0)
+    if key.startswith(DROP_PREFIX):
+        started = on_file_dropped(key, size, obj.get("sequencer") or obj.get("etag") or "")
+    else:
+        started = on_upload_landed(key, size)
     logger.info("object created", extra={"key": obj["key"], "started_import": started})
     return {"started_import": started}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import tempfile
@@ -174,8 +175,13 @@ def create_import(
     request: ImportCreate,
     file_body: bytes | None = None,
     created_by: str | None = None,
+    source_key: str | None = None,
 ) -> tuple[ImportCreated, bool]:
-    """Create an import (or return the one its transaction_id already made). Returns (import, created)."""
+    """Create an import (or return the one its transaction_id already made). Returns (import, created).
+
+    The file comes in the call (file_body), is already in the bucket (source_key: a dropped file),
+    or is uploaded later to the returned presigned POST.
+    """
     tenant = principal.tenant
     if request.scheduled_at:
         raise AppError("SCHEDULING_UNAVAILABLE", 501)
@@ -222,7 +228,7 @@ def create_import(
         "recipe_snapshot": recipe.model_dump(mode="json"),
         "table_snapshot": table.model_dump(mode="json"),
         "parent_snapshot": get_table(tenant, table.parent).model_dump(mode="json") if table.parent else None,
-        "upload_key": keys.upload_key(tenant, import_id),
+        "upload_key": source_key or keys.upload_key(tenant, import_id),
     }
     store.put(item)
     count_task(tenant, recipe.id)
@@ -230,6 +236,8 @@ def create_import(
     blobs = BlobStore()
     if file_body is not None:
         blobs.put_bytes(item["upload_key"], file_body)
+        return ImportCreated(**to_import(item).model_dump()), True
+    if source_key is not None:
         return ImportCreated(**to_import(item).model_dump()), True
 
     cfg = settings()
@@ -271,6 +279,31 @@ def on_upload_landed(key: str, size: int) -> str | None:
     )
     start_execution(tenant, import_id)
     return import_id
+
+
+DROP_PREFIX = "drop/"
+
+
+def on_file_dropped(key: str, size: int, sequencer: str) -> str | None:
+    """A file written to drop/{tenant}/{recipe_id}/{file name} becomes an import of it, started at
+    once. The same S3 event delivered twice finds the import it made (the transaction id is the
+    object's key and sequencer). Returns the import id, or None when the key names no import."""
+    parts = key.split("/", 3)
+    if len(parts) != 4 or parts[0] != DROP_PREFIX.rstrip("/") or not parts[3] or key.endswith("/"):
+        return None
+    tenant, recipe_id, file_name = parts[1], parts[2], parts[3].rsplit("/", 1)[-1]
+    try:
+        get_recipe(tenant, recipe_id)
+    except AppError:
+        return None  # no such recipe for that tenant: nothing to import into
+    principal = Principal(tenant=tenant, role="editor", key_id="s3-drop")
+    transaction_id = "drop-" + hashlib.sha256(f"{key}#{sequencer}".encode()).hexdigest()[:40]
+    request = ImportCreate(recipe_id=recipe_id, file_name=file_name[:255], transaction_id=transaction_id)
+    created, _ = create_import(principal, request, created_by=f"s3-drop:{key}"[:500], source_key=key)
+    if created.status == "waiting_upload":
+        _store().update(keys.tenant_pk(tenant), keys.import_sk(created.id), set_values={"file": {"name": file_name, "size": size}})
+        start_execution(tenant, created.id)
+    return created.id
 
 
 def start_execution(tenant: str, import_id: str) -> None:
