@@ -11,6 +11,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 import boto3
 from werkzeug.serving import make_server
@@ -40,8 +41,6 @@ class _AwsEndpoint:
     def __call__(self, environ, start_response):
         match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
         if match and environ.get("REQUEST_METHOD") == "POST":
-            from urllib.parse import unquote
-
             function = self.runtime.find(unquote(match["name"]))
             if function is not None:
                 payload = Request(environ).get_data()

@@ -4,6 +4,7 @@ Retry, and no row is written or counted twice."""
 import json
 
 import boto3
+import pytest
 
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
@@ -38,25 +39,23 @@ def assert_exact(tenant, stack, done, rows=ROWS):
     assert len(tenant.viewer.all_pages("/tables/contacts/records")) == rows
 
 
-def test_worker_killed_mid_chunk_is_retried_without_duplicates(tenant, stack):
+@pytest.mark.parametrize(
+    ("operation", "after", "times"),
+    [
+        # Two chunk workers die after writing 2 of their 4 batches; the Retry runs those chunks again.
+        ("dynamodb.BatchWriteItem", 2, 2),
+        # All rows of the chunk are written, then the worker dies before it counts them.
+        ("dynamodb.UpdateItem", 0, 1),
+    ],
+    ids=["mid_chunk", "after_writing_before_counting"],
+)
+def test_a_killed_worker_is_retried_without_duplicates(tenant, stack, operation, after, times):
     recipe = setup_contacts(tenant.admin)
     since = len(stack.runtime.invocations)
-    # Two chunk workers die after writing 2 of their 4 batches; the Retry runs those chunks again.
-    stack.runtime.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=2, times=2)
+    stack.runtime.crash("ProcessChunkFunction", operation, after=after, times=times)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
-    assert crashes(stack, since) == 2
-    assert_exact(tenant, stack, done)
-
-
-def test_worker_killed_after_writing_but_before_counting(tenant, stack):
-    recipe = setup_contacts(tenant.admin)
-    since = len(stack.runtime.invocations)
-    # All rows of the chunk are written, then the worker dies before it counts them.
-    stack.runtime.crash("ProcessChunkFunction", "dynamodb.UpdateItem", after=0, times=1)
-    content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
-    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
-    assert crashes(stack, since) == 1
+    assert crashes(stack, since) == times
     assert_exact(tenant, stack, done)
 
 

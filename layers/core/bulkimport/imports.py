@@ -91,7 +91,7 @@ def list_imports(
         # Filtered lists walk the tenant's imports newest first; the cursor is an offset into the match.
         matching = [
             i
-            for i in _query_imports_newest_first(pk)
+            for i in _store().query_all(pk, _PREFIX, newest_first=True)
             if (not status or i["status"] == status) and (not recipe_id or i["recipe_id"] == recipe_id)
         ]
         start = _offset_cursor(cursor)
@@ -100,15 +100,6 @@ def list_imports(
         total = len(matching)
     data = [to_import(i, language).model_dump(mode="json") for i in items]
     return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))
-
-
-def _query_imports_newest_first(pk: str):
-    cursor = None
-    while True:
-        items, cursor = _store().query(pk, _PREFIX, limit=1000, cursor=cursor, newest_first=True)
-        yield from items
-        if not cursor:
-            return
 
 
 def _offset_cursor(cursor: str | None) -> int:

@@ -44,8 +44,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
         pk,
         sk,
         set_values={"status": "parsing", "executed_start_at": item.get("executed_start_at") or now_iso(), "updated_at": now_iso()},
-        condition="#status IN (:waiting, :queued, :parsing)",
-        condition_values={":waiting": "waiting_upload", ":queued": "queued", ":parsing": "parsing"},
+        when_status=("waiting_upload", "queued", "parsing"),
     )
     if started is None:
         return {"status": "stopped", "manifest_key": None}
@@ -271,7 +270,7 @@ def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str
             status = "completed" if item["fail_count"] == 0 else "completed_with_errors"
             stamp = now_iso()
             item = store.update(pk, sk, set_values={"status": status, "executed_end_at": stamp, "updated_at": stamp},
-                                condition="#status = :importing", condition_values={":importing": "importing"}) or load_import_item(tenant, import_id)
+                                when_status=("importing",)) or load_import_item(tenant, import_id)
     _add_to_record_count(item)
     publish_import_event(item)
     return {"status": item["status"]}
@@ -305,8 +304,7 @@ def after_check(tenant: str, import_id: str) -> dict[str, Any]:
         keys.tenant_pk(tenant),
         keys.import_sk(import_id),
         set_values={"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0, "updated_at": now_iso()},
-        condition="#status = :importing",
-        condition_values={":importing": "importing"},
+        when_status=("importing",),
     )
     return {"proceed": True}
 

@@ -199,8 +199,9 @@ class RecordValidator:
     def validate(self, record: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], list[RowFailure]]:
         data: dict[str, Any] = {}
         failures: list[RowFailure] = []
+        allowed = self.fields.keys() | (self.RESERVED if not prefix else set())  # parent_id: top level only
         for key in record:
-            if key not in self.fields and not (not prefix and key in self.RESERVED):
+            if key not in allowed:
                 failures.append(RowFailure(prefix + key, "UNKNOWN_FIELD", {"field": prefix + key}))
         for key, spec in self.fields.items():
             path = prefix + key

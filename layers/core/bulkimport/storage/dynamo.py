@@ -133,9 +133,10 @@ class ControlStore:
         condition: str | None = None,
         condition_values: dict[str, Any] | None = None,
         condition_names: dict[str, str] | None = None,
+        when_status: tuple[str, ...] | None = None,
     ) -> dict | None:
         """SET and ADD attributes; returns the new item, or None when the condition fails."""
-        request = self.update_request(pk, sk, set_values, add_values, condition, condition_values, condition_names)
+        request = self.update_request(pk, sk, set_values, add_values, condition, condition_values, condition_names, when_status)
         try:
             response = self.ddb.update_item(**request, ReturnValues="ALL_NEW")
         except ClientError as error:
@@ -153,8 +154,15 @@ class ControlStore:
         condition: str | None = None,
         condition_values: dict[str, Any] | None = None,
         condition_names: dict[str, str] | None = None,
+        when_status: tuple[str, ...] | None = None,
     ) -> dict:
+        """An UpdateItem request; `when_status` makes it apply only while the item's status is one of those."""
         names: dict[str, str] = dict(condition_names or {})
+        if when_status:
+            placeholders = [f":status{i}" for i in range(len(when_status))]
+            condition = f"#status IN ({', '.join(placeholders)})"
+            condition_values = {**(condition_values or {}), **dict(zip(placeholders, when_status))}
+            names["#status"] = "status"
         values: dict[str, Any] = {}
         clauses = []
         set_parts = []
@@ -187,8 +195,6 @@ class ControlStore:
             request["ConditionExpression"] = condition
             for name, value in (condition_values or {}).items():
                 values[name] = to_attr(value)
-            if "#status" in condition:
-                names["#status"] = "status"
         if values:
             request["ExpressionAttributeValues"] = values
         return request
@@ -224,10 +230,10 @@ class ControlStore:
         response = self.ddb.query(**kwargs)
         return [from_item(i) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
 
-    def query_all(self, pk: str, prefix: str) -> Iterable[dict]:
+    def query_all(self, pk: str, prefix: str, newest_first: bool = False) -> Iterable[dict]:
         cursor = None
         while True:
-            items, cursor = self.query(pk, prefix, limit=1000, cursor=cursor)
+            items, cursor = self.query(pk, prefix, limit=1000, cursor=cursor, newest_first=newest_first)
             yield from items
             if not cursor:
                 return
