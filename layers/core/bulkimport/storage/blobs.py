@@ -68,6 +68,10 @@ class BlobStore:
         """Upload a file object of any size (multipart when large), memory bounded."""
         self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
+    def multipart(self, key: str, content_type: str) -> "MultipartWriter":
+        """A write-only file object that streams into a multipart upload of `key` (see MultipartWriter)."""
+        return MultipartWriter(self.s3, self.bucket, key, content_type)
+
     def presigned_get(self, key: str, download_name: str, expires_in: int = 3600) -> str:
         return self.s3.generate_presigned_url(
             "get_object",
@@ -102,3 +106,53 @@ class _RawStream(io.RawIOBase):
     def close(self) -> None:
         self._body.close()
         super().close()
+
+
+class MultipartWriter(io.RawIOBase):
+    """Bytes written are sent to S3 in parts of PART_BYTES as they come, so memory stays at one part
+    whatever the file's size. `close()` completes the upload; `abort()` drops it (nothing appears).
+    Not seekable: zip writers (XLSX) then write their entries with data descriptors."""
+
+    PART_BYTES = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
+
+    def __init__(self, s3, bucket: str, key: str, content_type: str):
+        super().__init__()
+        self.s3, self.bucket, self.key = s3, bucket, key
+        self.upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+        self.parts: list[dict] = []
+        self.buffer = bytearray()
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.buffer += data
+        self.written += len(data)
+        if len(self.buffer) >= self.PART_BYTES:
+            self._send(bytes(self.buffer))
+            self.buffer.clear()
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
+
+    def _send(self, body: bytes) -> None:
+        number = len(self.parts) + 1
+        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body)
+        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        if self.buffer or not self.parts:
+            self._send(bytes(self.buffer))
+            self.buffer.clear()
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                          MultipartUpload={"Parts": self.parts})
+        super().close()
+
+    def abort(self) -> None:
+        if not self.closed:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            super().close()

@@ -8,7 +8,7 @@ import json
 import random
 import time
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -361,13 +361,17 @@ class RecordStore:
         return found
 
     def update_data(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> bool:
-        """Set some fields of an existing record; False if the record does not exist."""
+        """Set some fields of an existing record (a None value removes the field); False if the
+        record does not exist."""
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
         names: dict[str, str] = {"#d": "data", "#m": "meta"}
         values: dict[str, Any] = {}
-        parts = []
+        parts, removed = [], []
         for i, (name, value) in enumerate(data.items()):
             names[f"#f{i}"] = name
+            if value is None:
+                removed.append(f"#d.#f{i}")
+                continue
             values[f":f{i}"] = to_attr(value)
             parts.append(f"#d.#f{i} = :f{i}")
         for i, (name, value) in enumerate(meta.items()):
@@ -378,7 +382,7 @@ class RecordStore:
             self.ddb.update_item(
                 TableName=self.table_name,
                 Key=to_item({"pk": pk, "sk": record_id}),
-                UpdateExpression="SET " + ", ".join(parts),
+                UpdateExpression="SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removed) if removed else ""),
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -398,6 +402,30 @@ class RecordStore:
                 return False
             raise
         return True
+
+    def delete(self, tenant: str, table: str, record_id: str) -> None:
+        """Delete a record (deleting a missing one is a no-op). Its unique keys are the caller's to give back."""
+        key = {"pk": keys.record_pk(tenant, table, keys.record_shard(record_id)), "sk": record_id}
+        self.ddb.delete_item(TableName=self.table_name, Key=to_item(key))
+
+    def get_many(self, tenant: str, table: str, record_ids: list[str]) -> dict[str, dict]:
+        """{id: record item} of the records that exist (BatchGetItem, 100 at a time)."""
+        found: dict[str, dict] = {}
+        unique_ids = list(dict.fromkeys(record_ids))
+        for start in range(0, len(unique_ids), 100):
+            wanted = [to_item({"pk": keys.record_pk(tenant, table, keys.record_shard(i)), "sk": i})
+                      for i in unique_ids[start : start + 100]]
+            pending = {self.table_name: {"Keys": wanted, "ConsistentRead": True}}
+            attempt = 0
+            while pending:
+                response = self.ddb.batch_get_item(RequestItems=pending)
+                for item in response["Responses"].get(self.table_name, []):
+                    found[item["sk"]["S"]] = from_item(item)
+                pending = response.get("UnprocessedKeys") or {}
+                if pending:
+                    attempt += 1
+                    time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())
+        return found
 
     def get(self, tenant: str, table: str, record_id: str) -> dict | None:
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
@@ -454,3 +482,12 @@ class RecordStore:
         if shard >= keys.RECORD_SHARDS:
             return found, None
         return found, encode_cursor({"shard": shard, "start": start})
+
+    def all_matching(self, tenant: str, table: str, filters: dict[str, Any], page: int = 1000) -> Iterator[dict]:
+        """Every record of a table that the filters match, a page at a time (memory: one page)."""
+        cursor = None
+        while True:
+            items, cursor = self.list(tenant, table, page, cursor, filters)
+            yield from items
+            if not cursor:
+                return
