@@ -43,3 +43,15 @@ def test_pipeline_samples_have_the_fields_the_steps_read():
         event = load(name)
         assert {"tenant", "import_id"} <= set(event)
     assert set(load("process-chunk.json")["chunk"]) == {f.name for f in fields(ChunkPlan)}
+
+
+def test_job_samples_name_a_step_the_jobs_function_runs():
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("jobs_app", EVENTS.parent / "functions" / "jobs" / "app.py")
+    app = module_from_spec(spec)
+    spec.loader.exec_module(app)
+    for name in ("job-step.json", "job-process-page.json", "job-finalize.json"):
+        event = load(name)
+        assert {"tenant", "job_id"} <= set(event) and event["step"] in app.STEPS
+    assert set(load("job-process-page.json")["page"]) == {"index", "key", "count"}

@@ -72,7 +72,8 @@ def create_job(principal: Principal, request: JobCreate) -> str:
         "search_options": request.search_options,
         "total": request.total,
         "format": (request.format or "csv") if request.job_name == "export" else None,
-        "changes": request.changes,
+        # As JSON text: a stored map would drop the nulls that clear fields.
+        "changes": json.dumps(request.changes, ensure_ascii=False) if request.changes else None,
         "status": "queued",
         "processed_amount": 0,
         "succeeded_amount": 0,
@@ -194,30 +195,35 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
         table = get_table(tenant, item["table"])
         filters = typed_filters(table, item["search_options"])
         if item.get("changes"):
-            validate_changes(table, item.get("changes"))
+            validate_changes(table, json.loads(item["changes"]))
     except AppError as error:
         return _prepared("settled", settle(tenant, job_id, 400, error.code, error.params))
 
     records = RecordStore()
-    pages = _Pages(tenant, job_id, settings().job_page_records, write=item["job_name"] != "export")
-    if item["ids"] == "all":
-        for record in records.all_matching(tenant, table.key, filters):
+    pages = _Pages(tenant, job_id, settings().job_page_records)
+    missing = 0
+    if item["ids"] == "all" and item["job_name"] == "export":
+        matched = records.count_matching(tenant, table.key, filters)  # the export reads them as it writes
+    elif item["ids"] == "all":
+        for record in records.all_matching(tenant, table.key, filters, attributes=("sk",)):
             pages.add(record["sk"])
-        missing = 0
-        if pages.count != item["total"]:
-            return _prepared("settled", settle(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": pages.count, "total": item["total"]}))
+        matched = pages.count
     else:
         wanted = list(dict.fromkeys(item["ids"]))
         found = records.get_many(tenant, table.key, wanted)
-        for record_id in wanted:
-            if record_id in found:
-                pages.add(record_id)
         missing = len(wanted) - len(found)  # ids that name no record fail
-    if pages.count == 0:
+        matched = len(found)
+        if item["job_name"] != "export":
+            for record_id in wanted:
+                if record_id in found:
+                    pages.add(record_id)
+    if item["ids"] == "all" and matched != item["total"]:
+        return _prepared("settled", settle(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": matched, "total": item["total"]}))
+    if matched == 0:
         return _prepared("settled", settle(tenant, job_id, 204, failed=missing))
-    manifest_key = pages.finish()
+    manifest_key = pages.finish() if item["job_name"] != "export" else None
     ready = store.update(pk, sk, set_values={
-        "table_snapshot": table.model_dump(mode="json"), "total_count": pages.count, "failed_amount": missing,
+        "table_snapshot": table.model_dump(mode="json"), "total_count": matched, "failed_amount": missing,
         "page_count": len(pages.manifest), "manifest_key": manifest_key, "updated_at": now_iso(),
     }, when_status=("running",))
     return _prepared("ready" if ready else "settled", ready or item)
@@ -230,8 +236,8 @@ def _prepared(status: str, item: dict) -> dict[str, Any]:
 class _Pages:
     """Record ids in pages of `size`, each written to S3 as soon as it is full (memory: one page)."""
 
-    def __init__(self, tenant: str, job_id: str, size: int, write: bool):
-        self.tenant, self.job_id, self.size, self.write = tenant, job_id, size, write
+    def __init__(self, tenant: str, job_id: str, size: int):
+        self.tenant, self.job_id, self.size = tenant, job_id, size
         self.blobs = BlobStore()
         self.current: list[str] = []
         self.manifest: list[dict] = []
@@ -239,10 +245,9 @@ class _Pages:
 
     def add(self, record_id: str) -> None:
         self.count += 1
-        if self.write:
-            self.current.append(record_id)
-            if len(self.current) == self.size:
-                self._flush()
+        self.current.append(record_id)
+        if len(self.current) == self.size:
+            self._flush()
 
     def _flush(self) -> None:
         index = len(self.manifest)
@@ -251,10 +256,8 @@ class _Pages:
         self.manifest.append({"index": index, "key": key, "count": len(self.current)})
         self.current = []
 
-    def finish(self) -> str | None:
-        """Write the last page and the manifest; its key (None when nothing was paged: an export)."""
-        if not self.write:
-            return None
+    def finish(self) -> str:
+        """Write the last page and the manifest; returns the manifest's key."""
         if self.current:
             self._flush()
         key = keys.job_manifest_key(self.tenant, self.job_id)
@@ -287,7 +290,7 @@ def process_page(tenant: str, job_id: str, page: dict) -> dict[str, Any]:
 def _update_records(tenant: str, item: dict, table: Table, ids: list[str]) -> tuple[int, int]:
     """Set the changes on each record, moving unique keys the way imports do (a value another record
     holds fails that record). Setting the same values again is harmless, so a retried page may."""
-    changes = validate_changes(table, item["changes"])
+    changes = validate_changes(table, json.loads(item["changes"]))
     context = WriteContext(tenant=tenant, table=table, recipe=None, parent_table=None, dry_run=False,
                            owner=f"job:{item['id']}",
                            meta={"created_by": item["created_by"], "updated_at": now_iso(), "job_id": item["id"]})

@@ -440,24 +440,23 @@ class RecordStore:
         limit: int,
         cursor: str | None,
         filters: dict[str, Any],
+        attributes: tuple[str, ...] | None = None,
     ) -> tuple[list[dict], str | None]:
-        """One page of a table's records, walking its shards in order; filters match top-level values."""
+        """One page of a table's records, walking its shards in order; filters match top-level values.
+        `attributes` (paths like "sk", "data", "meta.parent_id") limits what is read back."""
         state = decode_cursor(cursor) or {"shard": 0}
         if not isinstance(state, dict) or not isinstance(state.get("shard"), int):
             raise AppError("INVALID_CURSOR", 400)
         shard, start = state["shard"], state.get("start")
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        conditions = []
-        for i, (name, value) in enumerate(filters.items()):
-            if name == "parent_id":
-                path = "#m.#p"
-                names.update({"#m": "meta", "#p": "parent_id"})
-            else:
-                path = f"#d.#f{i}"
-                names.update({"#d": "data", f"#f{i}": name})
-            values[f":f{i}"] = value
-            conditions.append(f"{path} = :f{i}")
+        names, values, conditions = self._filter(filters)
+        projection = {}
+        if attributes:
+            paths = []
+            for i, path in enumerate(attributes):
+                parts = path.split(".")
+                names.update({f"#a{i}_{j}": part for j, part in enumerate(parts)})
+                paths.append(".".join(f"#a{i}_{j}" for j in range(len(parts))))
+            projection = {"ProjectionExpression": ", ".join(paths)}
         found: list[dict] = []
         while shard < keys.RECORD_SHARDS and len(found) < limit:
             pk = keys.record_pk(tenant, table, shard)
@@ -471,10 +470,11 @@ class RecordStore:
             }
             if conditions:
                 kwargs["FilterExpression"] = " AND ".join(conditions)
+            if names:
                 kwargs["ExpressionAttributeNames"] = names
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            response = self.ddb.query(**kwargs)
+            response = self.ddb.query(**kwargs, **projection)
             found.extend(from_item(i) for i in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if start is None:
@@ -483,11 +483,50 @@ class RecordStore:
             return found, None
         return found, encode_cursor({"shard": shard, "start": start})
 
-    def all_matching(self, tenant: str, table: str, filters: dict[str, Any], page: int = 1000) -> Iterator[dict]:
+    def all_matching(self, tenant: str, table: str, filters: dict[str, Any], attributes: tuple[str, ...] | None = None,
+                     page: int = 1000) -> Iterator[dict]:
         """Every record of a table that the filters match, a page at a time (memory: one page)."""
         cursor = None
         while True:
-            items, cursor = self.list(tenant, table, page, cursor, filters)
+            items, cursor = self.list(tenant, table, page, cursor, filters, attributes)
             yield from items
             if not cursor:
                 return
+
+    def count_matching(self, tenant: str, table: str, filters: dict[str, Any]) -> int:
+        """How many records of a table the filters match (the items are read, not returned)."""
+        names, values, conditions = self._filter(filters)
+        total = 0
+        for shard in range(keys.RECORD_SHARDS):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": to_item({":pk": keys.record_pk(tenant, table, shard), **values}),
+                "Select": "COUNT",
+            }
+            if conditions:
+                kwargs.update(FilterExpression=" AND ".join(conditions), ExpressionAttributeNames=names)
+            while True:
+                response = self.ddb.query(**kwargs)
+                total += response["Count"]
+                if "LastEvaluatedKey" not in response:
+                    break
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
+
+    @staticmethod
+    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+        """(names, values, conditions) of equality filters on data fields (and meta.parent_id)."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        conditions = []
+        for i, (name, value) in enumerate(filters.items()):
+            if name == "parent_id":
+                path = "#m.#p"
+                names.update({"#m": "meta", "#p": "parent_id"})
+            else:
+                path = f"#d.#f{i}"
+                names.update({"#d": "data", f"#f{i}": name})
+            values[f":f{i}"] = value
+            conditions.append(f"{path} = :f{i}")
+        return names, values, conditions
