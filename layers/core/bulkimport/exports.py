@@ -56,7 +56,7 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
     store = ControlStore()
     pk, sk = keys.tenant_pk(tenant), keys.job_sk(job_id)
 
-    fields = [f for f in table.fields]
+    fields = list(table.fields)
     header = ["id", *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
     sink = BlobStore().multipart(key, CONTENT_TYPES[item["format"]])
     writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)

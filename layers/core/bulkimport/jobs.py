@@ -19,6 +19,7 @@ that adds the page to the job's counted set.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -138,8 +139,6 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
 
 
 def _in_seconds(seconds: int) -> str:
-    from datetime import datetime, timedelta, timezone
-
     return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
