@@ -120,3 +120,18 @@ def failures_csv(import_id: str):
     caller = principal(router)
     url = imports.failures_csv_url(caller.tenant, import_id, language(router))
     return Response(status_code=303, headers={"Location": url}, content_type="text/plain", body=url)
+
+
+@router.post("/imports/<import_id>/cancel")
+def cancel_import(import_id: str):
+    """Stop an import: one not started just ends; a running one starts no more chunks, and the chunks
+    under way finish and are counted (success_count says how many rows were written)."""
+    caller = principal(router, "editor")
+    return {"data": imports.cancel_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
+
+
+@router.post("/imports/<import_id>/restart")
+def restart_import(import_id: str):
+    """Run a failed or cancelled import again from its first unfinished chunk; nothing is written twice."""
+    caller = principal(router, "editor")
+    return {"data": imports.restart_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}

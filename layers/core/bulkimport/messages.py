@@ -208,9 +208,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A filter names an unknown field or a value of the wrong type; see details.",
         "zh-TW": "篩選條件的欄位不存在或值的型別不符，請參考 details。",
     },
-    "SCHEDULING_UNAVAILABLE": {
-        "en": "Scheduled imports are not available yet; create the import without scheduled_at.",
-        "zh-TW": "尚未提供排程匯入，請不帶 scheduled_at 建立匯入。",
+    # Lifecycle: queue, cancel, restart, schedules
+    "INTERRUPTED": {
+        "en": "The import stopped unexpectedly ({reason}); restart it to resume where it stopped.",
+        "zh-TW": "匯入意外中斷（{reason}）；可重新啟動，從中斷處繼續。",
+    },
+    "IMPORT_FINISHED": {
+        "en": "Import {import_id} has already finished ({state}); there is nothing to cancel.",
+        "zh-TW": "匯入 {import_id} 已結束（{state}），無法取消。",
+    },
+    "IMPORT_NOT_RESTARTABLE": {
+        "en": "Import {import_id} is {state}; only a failed or cancelled import can be restarted.",
+        "zh-TW": "匯入 {import_id} 的狀態為 {state}；只有失敗或已取消的匯入可以重新啟動。",
+    },
+    "IMPORT_STILL_STOPPING": {
+        "en": "Import {import_id} is still finishing the chunks under way; restart it in a few seconds.",
+        "zh-TW": "匯入 {import_id} 仍在結束進行中的區塊，請稍候幾秒再重新啟動。",
+    },
+    "FILE_NOT_UPLOADED": {
+        "en": "The import's file was never uploaded; create a new import.",
+        "zh-TW": "此匯入的檔案從未上傳，請建立新的匯入。",
+    },
+    "INVALID_SCHEDULED_AT": {
+        "en": "scheduled_at must be a future time like 2026-11-23T02:00:00Z, got '{value}'.",
+        "zh-TW": "scheduled_at 必須是未來的時間（例如 2026-11-23T02:00:00Z），收到「{value}」。",
+    },
+    "INVALID_SCHEDULE_EXPRESSION": {
+        "en": "'{expression}' is not a schedule expression we can run: {reason}.",
+        "zh-TW": "「{expression}」不是可執行的排程運算式：{reason}。",
+    },
+    "INVALID_TIMEZONE": {
+        "en": "'{timezone}' is not a time zone; use a name like Asia/Taipei or UTC.",
+        "zh-TW": "「{timezone}」不是時區，請使用如 Asia/Taipei 或 UTC 的名稱。",
+    },
+    "SCHEDULE_NOT_FOUND": {
+        "en": "No schedule {schedule_id}.",
+        "zh-TW": "找不到排程 {schedule_id}。",
     },
     "UNSUPPORTED_ENCODING": {
         "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",
@@ -225,8 +258,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "資料表「{table}」有資料時，欄位「{field}」無法改為唯一。",
     },
     "IMPORT_NOT_FINISHED": {
-        "en": "Import '{import_id}' is still {status}; its failures file is made once it finishes.",
-        "zh-TW": "匯入作業「{import_id}」仍在{status}，完成後才會產生失敗檔。",
+        "en": "Import '{import_id}' is still {state}; its failures file is made once it finishes.",
+        "zh-TW": "匯入作業「{import_id}」仍在{state}，完成後才會產生失敗檔。",
     },
     "NO_ROW_FAILURES": {
         "en": "Import '{import_id}' failed as a whole (see its error); it has no failing rows to download.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bulkimport import runs, table_queue
 from bulkimport.aws import client
 from bulkimport.errors import FileError
 from bulkimport.formats import Limits
@@ -22,6 +23,7 @@ from bulkimport.settings import settings
 from bulkimport.storage import keys
 from bulkimport.storage.blobs import BlobStore
 from bulkimport.storage.dynamo import ControlStore
+from bulkimport.table_queue import execution_status
 from bulkimport.uniqueness import PARENT_PREFIX, DuplicateFinder, constraints
 from bulkimport.validation import RowValidator
 from bulkimport.writing import RecordWriter, RowPlan, WriteContext
@@ -33,11 +35,29 @@ def record_id(import_id: str, row: int) -> str:
     return f"{import_id}{row:08d}"
 
 
+# ---------------------------------------------------------------- waiting for the table
+
+
+def take_table(tenant: str, import_id: str, ticket: str, execution_arn: str) -> dict[str, str]:
+    """Whether the import may run now ("run"), must wait for its table ("wait", status `queued`), or
+    was cancelled while it waited ("stop")."""
+    item = load_import_item(tenant, import_id)
+    if item["status"] in TERMINAL_STATUSES:
+        return {"next": "stop"}
+    if table_queue.acquire(tenant, item["table"], ticket, execution_arn, f"import:{import_id}"):
+        return {"next": "run"}
+    ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id),
+                          set_values={"status": "queued", "updated_at": now_iso()},
+                          when_status=("waiting_upload", "scheduled", "queued"))
+    return {"next": "wait"}
+
+
 # ---------------------------------------------------------------- prepare
 
 
 def prepare(tenant: str, import_id: str) -> dict[str, Any]:
-    """Scan the file, check its header, count rows and write the chunk manifest."""
+    """Scan the file, check its header, count rows and write the chunk manifest. A restarted import
+    whose file was planned before gets a manifest of the chunks not yet counted instead."""
     store = ControlStore()
     pk, sk = keys.tenant_pk(tenant), keys.import_sk(import_id)
     item = load_import_item(tenant, import_id)
@@ -45,10 +65,12 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
         pk,
         sk,
         set_values={"status": "parsing", "executed_start_at": item.get("executed_start_at") or now_iso(), "updated_at": now_iso()},
-        when_status=("waiting_upload", "queued", "parsing"),
+        when_status=("waiting_upload", "scheduled", "queued", "parsing"),
     )
     if started is None:
-        return {"status": "stopped", "manifest_key": None}
+        return {"status": "stopped", "manifest_key": None, "pass": None}
+    if item.get("chunk_count") is not None:
+        return _resume(tenant, import_id, started)
 
     recipe = recipe_of(item)
     table, parent = tables_of(item)
@@ -96,7 +118,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             )
     except FileError as error:
         fail_import(tenant, import_id, error.code, error.params)
-        return {"status": "stopped", "manifest_key": None, "atomic": False}
+        return {"status": "stopped", "manifest_key": None, "pass": None}
 
     manifest = [chunk.to_dict() for chunk in plan.chunks]
     duplicates = finder.duplicates()
@@ -135,8 +157,22 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             },
             "updated_at": now_iso(),
         },
+        when_status=("parsing",),
     )
-    return {"status": "ready", "manifest_key": manifest_key, "atomic": atomic}
+    return {"status": "ready", "manifest_key": manifest_key, "pass": "check" if atomic else "write"}
+
+
+def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:
+    """The manifest of a restarted import: the chunks of its current pass that were never counted."""
+    pass_ = item.get("pass", "write")
+    counted = item.get(counted_attribute(pass_), set())
+    blobs = BlobStore()
+    remaining = [c for c in blobs.get_json(keys.manifest_key(tenant, import_id)) if c["index"] not in counted]
+    manifest_key = keys.manifest_key(tenant, import_id, turn=item["job_turns"])
+    blobs.put_json(manifest_key, remaining)
+    ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id),
+                          set_values={"status": "importing", "updated_at": now_iso()}, when_status=("parsing",))
+    return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
 
 def tables_of(item: dict) -> tuple[Table, Table | None]:
@@ -273,14 +309,18 @@ def _chunk_summary(marker: dict) -> dict[str, Any]:
 # ---------------------------------------------------------------- finalize
 
 
-def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str, Any]:
-    """Settle the import's final status and announce it."""
+def finalize(tenant: str, import_id: str, error: dict | None = None, ticket: str | None = None,
+             execution_arn: str | None = None, failure_code: str = "INTERNAL_ERROR") -> dict[str, Any]:
+    """Settle the import's final status, announce it, and give its table to the next run.
+
+    A cancelled import is settled here too (its chunks stopped starting, those under way finished),
+    so the records it wrote are counted in its table before the table goes to the next run."""
     store = ControlStore()
     pk, sk = keys.tenant_pk(tenant), keys.import_sk(import_id)
     item = load_import_item(tenant, import_id)
     if error and item["status"] not in TERMINAL_STATUSES:
         reason = error.get("Error") or "unknown"
-        item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})
+        item = fail_import(tenant, import_id, failure_code, {"reason": reason})
     elif item["status"] == "importing":
         counted = len(item.get(counted_attribute(item.get("pass", "write")), ()))
         if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
@@ -292,22 +332,43 @@ def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str
             item = store.update(pk, sk, set_values={"status": status, "executed_end_at": stamp, "updated_at": stamp},
                                 when_status=("importing",)) or load_import_item(tenant, import_id)
     _add_to_record_count(item)
-    publish_import_event(item)
+    if item["status"] in TERMINAL_STATUSES:
+        publish_import_event(item)
+    table_queue.release(tenant, item["table"], ticket)
+    if execution_arn:
+        runs.unregister(tenant, "import", import_id, execution_arn)
     return {"status": item["status"]}
 
 
+def settle_interrupted(entry: dict) -> None:
+    """The sweeper's settler for an import whose execution died without settling it."""
+    item = load_import_item(entry["tenant"], entry["run_id"])
+    if item.get("execution_arn") != entry["execution_arn"] or item["status"] in TERMINAL_STATUSES:
+        return
+    status = execution_status(entry["execution_arn"])
+    finalize(entry["tenant"], entry["run_id"], error={"Error": status}, failure_code="INTERRUPTED")
+
+
+def sweep() -> list[str]:
+    """Settle every run whose execution died (run on a schedule)."""
+    return runs.sweep({"import": settle_interrupted})
+
+
 def _add_to_record_count(item: dict) -> None:
-    """Add the records an import created to its table's count, once (Finalize may run again)."""
+    """Add the records an import created to its table's count, once: the amount already added is kept on
+    the import, so a restarted import adds only what it created since (Finalize may also run again)."""
     inserted = item.get("inserted_count", 0)
-    if not inserted or item.get("record_count_added"):
+    added = item.get("record_count_added", 0)
+    if inserted == added:
         return
     store = ControlStore()
     store.transact([
         {"Update": store.update_request(
-            keys.tenant_pk(item["tenant"]), keys.import_sk(item["id"]), set_values={"record_count_added": True},
-            condition="attribute_not_exists(record_count_added)")},
+            keys.tenant_pk(item["tenant"]), keys.import_sk(item["id"]), set_values={"record_count_added": inserted},
+            condition="attribute_not_exists(record_count_added) OR record_count_added = :added",
+            condition_values={":added": added})},
         {"Update": store.update_request(
-            keys.tenant_pk(item["tenant"]), keys.table_sk(item["table"]), add_values={"record_count": inserted},
+            keys.tenant_pk(item["tenant"]), keys.table_sk(item["table"]), add_values={"record_count": inserted - added},
             condition="attribute_exists(pk)")},
     ])
 
@@ -339,9 +400,8 @@ def fail_import(tenant: str, import_id: str, code: str, params: dict | None = No
 
 
 def publish_import_event(item: dict) -> None:
+    """`Import Completed` for a completed import; `Import Failed` for a failed or cancelled one."""
     status = item["status"]
-    if status not in ("completed", "completed_with_errors", "failed"):
-        return
     detail = {
         "tenant": item["tenant"],
         "import_id": item["id"],
@@ -358,7 +418,7 @@ def publish_import_event(item: dict) -> None:
     client("events").put_events(
         Entries=[{
             "Source": EVENT_SOURCE,
-            "DetailType": "Import Failed" if status == "failed" else "Import Completed",
+            "DetailType": "Import Completed" if status.startswith("completed") else "Import Failed",
             "Detail": json.dumps(detail, ensure_ascii=False),
             "EventBusName": settings().event_bus_name,
         }]

@@ -47,6 +47,13 @@ class BlobStore:
                 return None
             raise
 
+    def list_objects(self, prefix: str) -> Iterator[dict]:
+        """Every object under a prefix: {"key", "size", "etag"} (folders, keys ending in "/", skipped)."""
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                if not entry["Key"].endswith("/"):
+                    yield {"key": entry["Key"], "size": entry["Size"], "etag": entry["ETag"].strip('"')}
+
     def read_lines(self, key: str) -> Iterator[str]:
         """The lines of a UTF-8 text object, or nothing when it does not exist."""
         try:
