@@ -327,6 +327,16 @@ def test_xlsx_zip_bomb_is_refused_before_inflating():
     assert plan_error(_workbook(), limits=small).code == "UNCOMPRESSED_TOO_LARGE"
 
 
+def test_zip_with_too_many_parts_is_refused_before_its_directory_is_loaded():
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        for n in range(60):
+            archive.writestr(f"xl/part{n}.xml", "")
+    error = plan_error(many.getvalue(), limits=Limits(max_uncompressed_bytes=10**9, max_ratio=200, max_zip_entries=50))
+    assert (error.code, error.params) == ("CORRUPT_FILE", {"reason": "the zip has 61 parts, a workbook has far fewer"})
+
+
 @pytest.mark.parametrize("trick", ["billion laughs", "external entity"])
 def test_xlsx_xml_entities_are_refused(trick):
     assert plan_error(xlsx_with_entities(trick)).code == "UNSAFE_XLSX"

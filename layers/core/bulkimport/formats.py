@@ -101,7 +101,8 @@ def detect_encoding(sample: bytes, option: str) -> TextEncoding:
         return bom
     complete = complete_lines(sample)
     try:
-        complete.decode("utf-8")
+        # Incremental: a character cut at the sample's end (a first line longer than it) is no error.
+        codecs.getincrementaldecoder("utf-8")().decode(complete)
         return TextEncoding("utf-8", 0)
     except UnicodeDecodeError:
         pass
@@ -127,7 +128,7 @@ def check_is_text(sample: bytes, encoding: TextEncoding) -> None:
     """Binary content that happens to decode is not text: NULs or many control characters."""
     text = complete_lines(sample)[encoding.bom :].decode(encoding.name, errors="replace")
     controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f")
-    if "\x00" in text or controls > len(text) // 100:
+    if "\x00" in text or controls > max(8, len(text) // 100):
         raise FileError("UNSUPPORTED_FILE_TYPE", kind="binary")
 
 
@@ -152,14 +153,33 @@ class Limits:
     max_ratio: int
     # Ratios are judged only past this size: small, highly repetitive parts are normal and harmless.
     ratio_from_bytes: int = 1024 * 1024
-    max_zip_entries: int = 10_000
+    max_zip_entries: int = 10_000  # a workbook has a few parts per sheet
 
 
-def zipfile_of(file: BinaryIO) -> zipfile.ZipFile:
+def zipfile_of(file: BinaryIO, max_entries: int | None = None) -> zipfile.ZipFile:
+    """The zip archive in a seekable file. zipfile loads the whole directory into memory, so the
+    number of entries the end record declares is checked first (a zip64 count never fits a workbook)."""
+    if max_entries is not None:
+        entries = _declared_entries(file)
+        if entries is not None and entries > max_entries:
+            raise FileError("CORRUPT_FILE", reason=f"the zip has {entries} parts, a workbook has far fewer")
     try:
         return zipfile.ZipFile(file)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
         raise FileError("CORRUPT_FILE", reason=str(error) or type(error).__name__) from None
+
+
+def _declared_entries(file: BinaryIO) -> int | None:
+    """The entry count in a zip's end-of-directory record (it ends the file, after a comment of at
+    most 64 KB), or None when there is none to read."""
+    file.seek(0, io.SEEK_END)
+    size = file.tell()
+    file.seek(max(0, size - 22 - 65535))
+    tail = file.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    return int.from_bytes(tail[at + 10 : at + 12], "little")
 
 
 def check_workbook_archive(archive: zipfile.ZipFile) -> None:
@@ -174,11 +194,8 @@ def check_archive_sizes(archive: zipfile.ZipFile, limits: Limits) -> None:
     """Refuse a zip bomb from its directory, before anything is inflated. zipfile never inflates a
     member past the size its directory declares (and then fails its CRC), so these checks also
     bound what is actually inflated."""
-    members = archive.infolist()
-    if len(members) > limits.max_zip_entries:
-        raise FileError("UNCOMPRESSED_TOO_LARGE", max_bytes=limits.max_uncompressed_bytes, ratio=limits.max_ratio)
     total = 0
-    for member in members:
+    for member in archive.infolist():
         total += member.file_size
         ratio = member.file_size / max(member.compress_size, 1)
         if total > limits.max_uncompressed_bytes or (

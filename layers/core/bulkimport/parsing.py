@@ -153,7 +153,7 @@ def plan_upload(
         with tempfile.TemporaryFile() as spool:
             # A zip is read from its end (its directory): it must be whole and seekable.
             shutil.copyfileobj(source, spool, _READ_BYTES)
-            with zipfile_of(spool) as archive:
+            with zipfile_of(spool, limits.max_zip_entries) as archive:
                 check_workbook_archive(archive)
                 check_archive_sizes(archive, limits)
             workbook = Workbook(spool)
