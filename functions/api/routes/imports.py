@@ -1,3 +1,4 @@
+import base64
 import io
 import json
 from typing import Annotated
@@ -26,8 +27,8 @@ def create_import():
     event = router.current_event
     content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").strip()
     media_type, options = multipart.parse_options_header(content_type)
-    body = event.decoded_body if event.is_base64_encoded else (event.body or "")
-    raw = body.encode() if isinstance(body, str) else (body or b"")
+    # Not event.decoded_body: it decodes to text, and an uploaded file is bytes in any encoding.
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
     file_body = None
     if media_type == "multipart/form-data":
         fields, file_body = _read_form(raw, options.get("boundary", ""))

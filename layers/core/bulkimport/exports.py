@@ -1,7 +1,7 @@
 """Export jobs: a table's records (all that match a search, or the ids sent) as CSV or XLSX.
 
 One worker streams the whole file: records are read a page at a time and written straight into an
-S3 multipart upload, so memory stays at one page plus one upload part (8 MiB) whatever the table's
+S3 multipart upload (BlobStore.writer), so memory stays at one page plus one upload part (8 MiB) whatever the table's
 size. XLSX goes through openpyxl's write-only mode, which keeps each sheet's XML in a temporary file
 (Lambda's /tmp) and zips it into the upload at the end; past Excel's 1,048,576 rows a sheet, the
 export goes on in a new sheet.
@@ -29,7 +29,7 @@ from bulkimport.jobs import load_job
 from bulkimport.models import Table
 from bulkimport.records import typed_filters
 from bulkimport.storage import keys
-from bulkimport.storage.blobs import BlobStore, MultipartWriter
+from bulkimport.storage.blobs import BlobStore
 from bulkimport.storage.dynamo import ControlStore, RecordStore
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,20 +58,16 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
 
     fields = list(table.fields)
     header = ["id", *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
-    sink = BlobStore().multipart(key, CONTENT_TYPES[item["format"]])
-    writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)
     count = 0
-    try:
+    with BlobStore().writer(key, CONTENT_TYPES[item["format"]]) as sink:  # aborted if anything fails
+        writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)
         for record in _records(tenant, table, item):
             data, meta = record.get("data") or {}, record.get("meta") or {}
             writer.append([record["sk"], *([meta.get("parent_id")] if table.parent else []), *[data.get(f.key) for f in fields]])
             count += 1
             if count % PROGRESS_EVERY == 0:
                 store.update(pk, sk, set_values={"processed_amount": count, "updated_at": now_iso()})
-        writer.close()
-    except Exception:
-        sink.abort()
-        raise
+        writer.finish()
     store.update(pk, sk, set_values={"export_key": key, "file_name": file_name, "processed_amount": count,
                                      "succeeded_amount": count, "updated_at": now_iso()}, when_status=("running",))
     return {"rows": count, "key": key}
@@ -92,8 +88,7 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
 
 
 class _CsvRows:
-    def __init__(self, sink: MultipartWriter, header: list[str], _title: str):
-        self.sink = sink
+    def __init__(self, sink: io.RawIOBase, header: list[str], _title: str):
         self.text = io.TextIOWrapper(sink, encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text)
         self.writer.writerow([neutralise(h) for h in header])
@@ -113,14 +108,13 @@ class _CsvRows:
             value = json.dumps(value, ensure_ascii=False)
         return neutralise(str(value))
 
-    def close(self) -> None:
+    def finish(self) -> None:
         self.text.flush()
-        self.text.detach()
-        self.sink.close()
+        self.text.detach()  # the upload is completed by its owner, not closed by the wrapper
 
 
 class _XlsxRows:
-    def __init__(self, sink: MultipartWriter, header: list[str], title: str):
+    def __init__(self, sink: io.RawIOBase, header: list[str], title: str):
         self.sink = sink
         self.header = [neutralise(h) for h in header]
         self.title = title[:25]
@@ -149,6 +143,5 @@ class _XlsxRows:
         # Control characters cannot be stored in XLSX XML at all.
         return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
-    def close(self) -> None:
+    def finish(self) -> None:
         self.workbook.save(self.sink)
-        self.sink.close()

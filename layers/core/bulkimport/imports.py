@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -15,7 +16,8 @@ from botocore.exceptions import ClientError
 from bulkimport import runs, scheduler, table_queue
 from bulkimport.aws import client
 from bulkimport.auth import Principal
-from bulkimport.errors import AppError, not_found
+from bulkimport.errors import AppError, FileError, not_found
+from bulkimport.formats import check_upload
 from bulkimport.ids import new_id, now_iso
 from bulkimport.messages import render
 from bulkimport.models import (
@@ -72,10 +74,30 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if error:
         error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
     data = {k: v for k, v in item.items() if k in Import.model_fields}
-    data.update(progress=progress, error=error, current_row_index=processed)
+    data.update(progress=progress, error=error, current_row_index=processed, current_sheet_index=current_sheet_index(item))
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]
     return Import.model_validate(data)
+
+
+def counted_attribute(pass_: str) -> str:
+    """The import attribute holding the set of chunks counted in a pass."""
+    return f"counted_{pass_}_chunks"
+
+
+def current_sheet_index(item: dict) -> int:
+    """The workbook sheet being imported: the sheet of the first chunk not yet done. A sheet's
+    chunks are consecutive and each is counted once, so this only moves forward within a pass."""
+    sheets = (item.get("reader") or {}).get("sheets")
+    if not sheets:
+        return 0
+    counted = item.get(counted_attribute(item.get("pass", "write")), set())
+    next_chunk = next(i for i in itertools.count() if i not in counted)
+    current = sheets[0]
+    for sheet in sheets:
+        if sheet["first_chunk"] <= next_chunk:
+            current = sheet
+    return int(current["index"])
 
 
 def get_import(tenant: str, import_id: str, language: str = "en") -> Import:
@@ -178,6 +200,8 @@ def create_import(
     tenant = principal.tenant
     scheduled_at = _scheduled_time(request.scheduled_at) if request.scheduled_at else None
     recipe = get_recipe(tenant, request.recipe_id)
+    if file_body is not None:
+        check_direct_upload(file_body, recipe)
     table = get_table(tenant, recipe.table)
     store = _store()
     pk = keys.tenant_pk(tenant)
@@ -245,6 +269,14 @@ def create_import(
         expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     return ImportCreated(**to_import(item).model_dump(), upload=ticket), True
+
+
+def check_direct_upload(body: bytes, recipe: Recipe) -> None:
+    """A file sent with the request is refused at once when it is clearly not one we can read."""
+    try:
+        check_upload(body, recipe.options.encoding)
+    except FileError as error:
+        raise AppError(error.code, 415 if error.code == "UNSUPPORTED_FILE_TYPE" else 422, **error.params) from None
 
 
 def _scheduled_time(value: str) -> datetime:
@@ -366,7 +398,7 @@ def on_file_dropped(key: str, size: int, sequencer: str) -> str | None:
     parts = key.split("/", 3)
     if len(parts) != 4 or parts[0] != DROP_PREFIX.rstrip("/") or not parts[3] or key.endswith("/"):
         return None
-    tenant, recipe_id, file_name = parts[1], parts[2], parts[3].rsplit("/", 1)[-1]
+    tenant, recipe_id = parts[1], parts[2]
     try:
         get_recipe(tenant, recipe_id)
     except AppError:
@@ -381,11 +413,11 @@ def import_stored_file(tenant: str, recipe_id: str, key: str, size: int, transac
     """Create (once per transaction id) and start an import of a file already in the bucket.
     Returns (import id, whether this call created it)."""
     principal = Principal(tenant=tenant, role="editor", key_id=key_id)
-    file_name = key.rsplit("/", 1)[-1][:255]
-    request = ImportCreate(recipe_id=recipe_id, file_name=file_name, transaction_id=transaction_id)
+    # ImportCreate keeps only a safe base name of the key's last part.
+    request = ImportCreate(recipe_id=recipe_id, file_name=key.rsplit("/", 1)[-1], transaction_id=transaction_id)
     created, is_new = create_import(principal, request, created_by=created_by[:500], source_key=key)
     if created.status == "waiting_upload":
-        _store().update(keys.tenant_pk(tenant), keys.import_sk(created.id), set_values={"file": {"name": file_name, "size": size}})
+        _store().update(keys.tenant_pk(tenant), keys.import_sk(created.id), set_values={"file": {"name": request.file_name, "size": size}})
         start_execution(tenant, created.id, turn=1)
     return created.id, is_new
 
@@ -481,19 +513,21 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
         with tempfile.TemporaryFile("w+b") as spool:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             writer = csv.writer(text, delimiter=reader["delimiter"])
-            if reader.get("header") is not None:
-                writer.writerow([*reader["header"], "error_code", "error_message"])
+            layout = _FailedRowLayout(reader["sheets"])
+            if layout.header is not None:
+                writer.writerow([*layout.header, "error_code", "error_message"])
             row: dict | None = None
             for entry in iter_failures(tenant, item):
                 if row is not None and row["row"] != entry["row"]:
-                    _write_failed_row(writer, row)
+                    _write_failed_row(writer, layout, row)
                     row = None
                 if row is None:
-                    row = {"row": entry["row"], "cells": entry.get("cells", []), "codes": [], "messages": []}
+                    row = {"row": entry["row"], "sheet": entry.get("sheet"), "cells": entry.get("cells", []),
+                           "codes": [], "messages": []}
                 row["codes"].append(entry["code"])
                 row["messages"].append(render(entry["code"], entry.get("params"), language))
             if row is not None:
-                _write_failed_row(writer, row)
+                _write_failed_row(writer, layout, row)
             text.flush()
             text.detach()  # leave the spool open for the upload
             spool.seek(0)
@@ -501,5 +535,46 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     return blobs.presigned_get(key, f"failures-{import_id}.csv")
 
 
-def _write_failed_row(writer, row: dict) -> None:
-    writer.writerow([*row["cells"], "; ".join(row["codes"]), " ".join(row["messages"])])
+def _write_failed_row(writer, layout: "_FailedRowLayout", row: dict) -> None:
+    writer.writerow([*layout.cells(row["sheet"], row["cells"]), "; ".join(row["codes"]), " ".join(row["messages"])])
+
+
+class _FailedRowLayout:
+    """The columns of failures.csv: a sheet's own header, or for rows of several sheets a `sheet`
+    column and then the union of their headers (matched by name), so that the file can be fixed
+    and imported again with the same recipe."""
+
+    def __init__(self, sheets: list[dict]):
+        # Stored maps leave out empty values: a text file's sheet has no name, a headerless one no header.
+        self.sheets = {s.get("name"): s for s in sheets}
+        self.several = len(sheets) > 1
+        self.header = sheets[0].get("header") if sheets else None
+        self.columns: list[tuple[str, int]] = []
+        if self.several and all(s.get("header") is not None for s in sheets):
+            for sheet in sheets:
+                for column in _numbered(sheet["header"]):
+                    if column not in self.columns:
+                        self.columns.append(column)
+            self.header = ["sheet", *(name for name, _ in self.columns)]
+        elif self.several:
+            self.header = None
+
+    def cells(self, sheet: str | None, cells: list[str]) -> list[str]:
+        if not self.several:
+            return cells
+        if not self.columns:
+            return [sheet, *cells]
+        placed = [""] * len(self.columns)
+        for column, cell in zip(_numbered(self.sheets[sheet]["header"]), cells):
+            placed[self.columns.index(column)] = cell
+        return [sheet, *placed]
+
+
+def _numbered(header: list[str]) -> list[tuple[str, int]]:
+    """(name, occurrence) for each column, so that a name used twice in a header stays two columns."""
+    seen: dict[str, int] = {}
+    numbered = []
+    for name in header:
+        numbered.append((name, seen.get(name, 0)))
+        seen[name] = seen.get(name, 0) + 1
+    return numbered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -142,6 +143,14 @@ class RecipeOut(Recipe):
 # ---------------------------------------------------------------- imports
 
 
+def safe_file_name(name: str) -> str | None:
+    """The base name of what a client calls its file: no directories (either slash), no control or
+    invisible format characters (a right-to-left override can disguise an extension)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] if base not in ("", ".", "..") else None
+
+
 class ImportCreate(Strict):
     recipe_id: str = Field(min_length=1)
     has_header: bool | None = None
@@ -151,6 +160,11 @@ class ImportCreate(Strict):
     scheduled_at: str | None = None
     dry_run: bool = False
     atomic: bool = False
+
+    @field_validator("file_name", mode="before")
+    @classmethod
+    def _base_name(cls, value: Any) -> Any:
+        return safe_file_name(value) if isinstance(value, str) else value
 
 
 class FileInfo(BaseModel):

@@ -13,11 +13,12 @@ from typing import Any
 from bulkimport import jobs, runs, table_queue
 from bulkimport.aws import client
 from bulkimport.errors import FileError
+from bulkimport.formats import Limits
 from bulkimport.ids import now_iso
-from bulkimport.imports import load_import_item, recipe_of
+from bulkimport.imports import counted_attribute, load_import_item, recipe_of
 from bulkimport.messages import render
 from bulkimport.models import TERMINAL_STATUSES, Table
-from bulkimport.parsing import plan_file, read_chunk
+from bulkimport.parsing import plan_upload, read_chunk
 from bulkimport.settings import settings
 from bulkimport.storage import keys
 from bulkimport.storage.blobs import BlobStore
@@ -76,15 +77,16 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     table, parent = tables_of(item)
     blobs = BlobStore()
     cfg = settings()
-    state: dict[str, Any] = {}
+    # Every valid row's unique keys go through one duplicate finder, whatever sheet they are on: the
+    # first valid row with a key is the one imported, whatever order the chunks later run in.
+    finder = DuplicateFinder(constraints(table, recipe))
+    columns: dict[int, list[list]] = {}
 
-    def on_header(header: list[str] | None):
-        # Every valid row's unique keys go through the duplicate finder: the first valid row with
-        # a key is the one imported, whatever order the chunks later run in.
-        state["columns"] = resolve_columns(recipe, header, len(header) if header is not None else None)
-        validator = row_validator(table, parent, state["columns"], len(header) if header is not None else None)
-        finder = state["finder"] = DuplicateFinder(constraints(table, recipe))
-        parent_target = next((t for _, t in state["columns"] if t.startswith(PARENT_PREFIX)), None)
+    def on_sheet(sheet, header: list[str] | None):
+        width = len(header) if header is not None else None
+        columns[sheet.index] = resolve_columns(recipe, header, width)
+        validator = row_validator(table, parent, columns[sheet.index], width)
+        parent_target = next((t for _, t in columns[sheet.index] if t.startswith(PARENT_PREFIX)), None)
 
         def on_row(row: int, cells: list[str]) -> None:
             values, failures = validator.validate(cells)
@@ -95,23 +97,32 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
 
         return on_row
 
+    work_key = keys.work_data_key(tenant, import_id)
     try:
+        size = blobs.size(item["upload_key"])
+        if size is None:
+            raise FileError("FILE_NOT_FOUND")
+        if size > cfg.upload_max_bytes:
+            raise FileError("FILE_TOO_LARGE", size=size, max_bytes=cfg.upload_max_bytes)
         with blobs.open(item["upload_key"]) as stream:
-            plan = plan_file(
+            plan = plan_upload(
                 stream,
                 encoding_option=recipe.options.encoding,
                 delimiter_option=recipe.options.delimiter,
+                sheet_option=recipe.options.sheet,
                 has_header=item["has_header"],
                 chunk_rows=cfg.chunk_rows,
                 chunk_bytes=cfg.chunk_bytes,
-                on_header=on_header,
+                limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
+                open_work=lambda: blobs.writer(work_key, "text/csv; charset=utf-8"),
+                on_sheet=on_sheet,
             )
     except FileError as error:
         fail_import(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "pass": None}
 
     manifest = [chunk.to_dict() for chunk in plan.chunks]
-    duplicates = state["finder"].duplicates()
+    duplicates = finder.duplicates()
     for chunk in manifest:
         last = chunk["first_row"] + chunk["rows"]
         mine = {row: dup for row, dup in duplicates.items() if chunk["first_row"] <= row < last}
@@ -130,8 +141,21 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "chunk_count": len(plan.chunks),
             "pass": "check" if atomic else "write",
             "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
-            "reader": {"encoding": plan.encoding, "delimiter": plan.delimiter, "width": plan.width,
-                       "columns": state["columns"], "header": plan.header},
+            # What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns.
+            "reader": {
+                "key": work_key if plan.transcoded else item["upload_key"],
+                "format": plan.format,
+                "compression": plan.compression,
+                "encoding": plan.encoding,
+                "delimiter": plan.delimiter,
+                "line_column": plan.line_column,
+                "sheets": [
+                    {"index": sheet.index, "name": sheet.name, "header": sheet.header,
+                     "width": len(sheet.header) if sheet.header is not None else None,
+                     "columns": columns[sheet.index], "first_chunk": sheet.first_chunk}
+                    for sheet in plan.sheets
+                ],
+            },
             "updated_at": now_iso(),
         },
         when_status=("parsing",),
@@ -142,7 +166,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
 def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:
     """The manifest of a restarted import: the chunks of its current pass that were never counted."""
     pass_ = item.get("pass", "write")
-    counted = item.get(_counted(pass_), set())
+    counted = item.get(counted_attribute(pass_), set())
     blobs = BlobStore()
     remaining = [c for c in blobs.get_json(keys.manifest_key(tenant, import_id)) if c["index"] not in counted]
     manifest_key = keys.manifest_key(tenant, import_id, turn=item["job_turns"])
@@ -196,7 +220,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     store = ControlStore()
     marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
     item = load_import_item(tenant, import_id)
-    if chunk["index"] in item.get(_counted(pass_), ()):
+    if chunk["index"] in item.get(counted_attribute(pass_), ()):
         return _chunk_summary(store.get(marker_pk, marker_sk))
     if item["status"] in TERMINAL_STATUSES:
         return {"index": chunk["index"], "skipped": item["status"]}
@@ -204,17 +228,18 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     table, parent = tables_of(item)
     recipe = recipe_of(item)
     reader = item["reader"]
-    validator = row_validator(table, parent, reader["columns"], reader.get("width"))
+    sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
+    validator = row_validator(table, parent, sheet["columns"], sheet.get("width"))
     blobs = BlobStore()
     duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
-    data = blobs.read_range(item["upload_key"], chunk["start"], chunk["end"])
+    data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
 
     stamp = now_iso()
     failures: dict[int, list[dict]] = {}
     sources: dict[int, tuple[int, list[str]]] = {}
     plans: list[RowPlan] = []
     row = chunk["first_row"]
-    for cells, line in read_chunk(data, reader["encoding"], reader["delimiter"], chunk["first_line"]):
+    for cells, line in read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]):
         sources[row] = (line, cells)
         values, row_failures = validator.validate(cells)
         if row_failures:
@@ -248,7 +273,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     for failed_row in sorted(failures):
         line, cells = sources[failed_row]
         for position, entry in enumerate(failures[failed_row]):
-            entry.update(row=failed_row, source_line=line)
+            entry.update(row=failed_row, source_line=line, sheet=sheet.get("name"))
             if position == 0:
                 entry["cells"] = cells  # the original row, for failures.csv
             entries.append(entry)
@@ -266,17 +291,12 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         keys.import_sk(import_id),
         set_values={"updated_at": stamp},
         add_values={"processed_count": rows, "success_count": succeeded, "fail_count": len(failures),
-                    "inserted_count": 0 if dry_run else inserted, _counted(pass_): {chunk["index"]}},
+                    "inserted_count": 0 if dry_run else inserted, counted_attribute(pass_): {chunk["index"]}},
         condition="NOT contains(#counted, :chunk)",
         condition_values={":chunk": chunk["index"]},
-        condition_names={"#counted": _counted(pass_)},
+        condition_names={"#counted": counted_attribute(pass_)},
     )
     return summary
-
-
-def _counted(pass_: str) -> str:
-    """The import attribute holding the set of chunks counted in a pass."""
-    return f"counted_{pass_}_chunks"
 
 
 def _failure_entry(failure) -> dict:
@@ -303,7 +323,7 @@ def finalize(tenant: str, import_id: str, error: dict | None = None, ticket: str
         reason = error.get("Error") or "unknown"
         item = fail_import(tenant, import_id, failure_code, {"reason": reason})
     elif item["status"] == "importing":
-        counted = len(item.get(_counted(item.get("pass", "write")), ()))
+        counted = len(item.get(counted_attribute(item.get("pass", "write")), ()))
         if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
             reason = f"{counted} of {item.get('chunk_count')} chunks counted"
             item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})

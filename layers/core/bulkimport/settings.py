@@ -28,6 +28,10 @@ class Settings(BaseModel):
     # Direct multipart uploads must fit a synchronous Lambda payload (6 MB, base64 adds a third).
     direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
+    # A compressed upload (gzip, XLSX) may expand this far, and by at most this ratio past 1 MB:
+    # real files stay far below both, zip bombs do not.
+    max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, alias="MAX_UNCOMPRESSED_BYTES")
+    max_compression_ratio: int = Field(default=200, alias="MAX_COMPRESSION_RATIO")
     # How often a run waiting for its table (another import or job of it runs) looks again.
     queue_poll_seconds: int = Field(default=10, alias="QUEUE_POLL_SECONDS")
     upload_url_ttl_seconds: int = Field(default=3600, alias="UPLOAD_URL_TTL_SECONDS")

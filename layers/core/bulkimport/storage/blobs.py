@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
@@ -68,9 +69,17 @@ class BlobStore:
         """Upload a file object of any size (multipart when large), memory bounded."""
         self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
-    def multipart(self, key: str, content_type: str) -> "MultipartWriter":
-        """A write-only file object that streams into a multipart upload of `key` (see MultipartWriter)."""
-        return MultipartWriter(self.s3, self.bucket, key, content_type)
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator["_PartWriter"]:
+        """Write an object of any size as a stream, holding one part in memory: a multipart upload
+        (one put when it stays small), completed on leaving the block and aborted on an error."""
+        out = _PartWriter(self.s3, self.bucket, key, content_type)
+        try:
+            yield out
+        except BaseException:
+            out.abort()
+            raise
+        out.complete()
 
     def presigned_get(self, key: str, download_name: str, expires_in: int = 3600) -> str:
         return self.s3.generate_presigned_url(
@@ -87,6 +96,57 @@ class BlobStore:
             Conditions=[["content-length-range", 1, max_bytes]],
             ExpiresIn=expires_in,
         )
+
+
+class _PartWriter(io.RawIOBase):
+    """A write-only, unseekable raw file: text wrappers and zip writers (XLSX exports, which then
+    write their entries with data descriptors) can write into it as into a file."""
+
+    PART_BYTES = 8 * 1024 * 1024  # S3 wants at least 5 MB in every part but the last
+
+    def __init__(self, s3, bucket: str, key: str, content_type: str):
+        super().__init__()
+        self.s3, self.bucket, self.key, self.content_type = s3, bucket, key, content_type
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict] = []
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.buffer += data
+        self.written += len(data)
+        if len(self.buffer) >= self.PART_BYTES:
+            self._send_part()
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
+
+    def _send_part(self) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type)["UploadId"]
+        number = len(self.parts) + 1
+        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                       PartNumber=number, Body=bytes(self.buffer))
+        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
+        self.buffer.clear()
+
+    def complete(self) -> None:
+        if self.upload_id is None:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType=self.content_type)
+            return
+        if self.buffer:
+            self._send_part()
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                          MultipartUpload={"Parts": self.parts})
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
 
 
 class _RawStream(io.RawIOBase):
@@ -106,53 +166,3 @@ class _RawStream(io.RawIOBase):
     def close(self) -> None:
         self._body.close()
         super().close()
-
-
-class MultipartWriter(io.RawIOBase):
-    """Bytes written are sent to S3 in parts of PART_BYTES as they come, so memory stays at one part
-    whatever the file's size. `close()` completes the upload; `abort()` drops it (nothing appears).
-    Not seekable: zip writers (XLSX) then write their entries with data descriptors."""
-
-    PART_BYTES = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
-
-    def __init__(self, s3, bucket: str, key: str, content_type: str):
-        super().__init__()
-        self.s3, self.bucket, self.key = s3, bucket, key
-        self.upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
-        self.parts: list[dict] = []
-        self.buffer = bytearray()
-        self.written = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.buffer += data
-        self.written += len(data)
-        if len(self.buffer) >= self.PART_BYTES:
-            self._send(bytes(self.buffer))
-            self.buffer.clear()
-        return len(data)
-
-    def tell(self) -> int:
-        return self.written
-
-    def _send(self, body: bytes) -> None:
-        number = len(self.parts) + 1
-        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body)
-        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        if self.buffer or not self.parts:
-            self._send(bytes(self.buffer))
-            self.buffer.clear()
-        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                                          MultipartUpload={"Parts": self.parts})
-        super().close()
-
-    def abort(self) -> None:
-        if not self.closed:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
-            super().close()

@@ -69,6 +69,11 @@ def manifest_key(tenant: str, import_id: str, turn: int = 1) -> str:
     return f"{import_work_prefix(tenant, import_id)}{name}.json"
 
 
+def work_data_key(tenant: str, import_id: str) -> str:
+    """The upload as UTF-8 CSV, when it was not that already (XLSX, gzip, another encoding)."""
+    return f"{import_work_prefix(tenant, import_id)}data.csv"
+
+
 def chunk_failures_key(tenant: str, import_id: str, index: int, pass_: str = "write") -> str:
     return f"{import_work_prefix(tenant, import_id)}failures/{pass_}/{index:06d}.jsonl"
 
