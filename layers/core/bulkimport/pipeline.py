@@ -8,7 +8,8 @@ chunk is counted once however often it runs.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from bulkimport.aws import client
 from bulkimport.errors import FileError
@@ -53,25 +54,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     table, parent = tables_of(item)
     blobs = BlobStore()
     cfg = settings()
-    state: dict[str, Any] = {}
-
-    def on_header(header: list[str] | None):
-        # Every valid row's unique keys go through the duplicate finder: the first valid row with
-        # a key is the one imported, whatever order the chunks later run in.
-        state["columns"] = resolve_columns(recipe, header, len(header) if header is not None else None)
-        validator = row_validator(table, parent, state["columns"], len(header) if header is not None else None)
-        finder = state["finder"] = DuplicateFinder(constraints(table, recipe))
-        parent_target = next((t for _, t in state["columns"] if t.startswith(PARENT_PREFIX)), None)
-
-        def on_row(row: int, cells: list[str]) -> None:
-            values, failures = validator.validate(cells)
-            if not failures:
-                if parent_target:
-                    values["parent_id"] = values.get(parent_target)  # stands in for the parent's id
-                finder.add(row, values)
-
-        return on_row
-
+    scan = RowScan(recipe, table, parent)
     try:
         with blobs.open(item["upload_key"]) as stream:
             plan = plan_file(
@@ -81,14 +64,14 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
                 has_header=item["has_header"],
                 chunk_rows=cfg.chunk_rows,
                 chunk_bytes=cfg.chunk_bytes,
-                on_header=on_header,
+                on_header=scan.on_header,
             )
     except FileError as error:
         fail_import(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "atomic": False}
 
     manifest = [chunk.to_dict() for chunk in plan.chunks]
-    duplicates = state["finder"].duplicates()
+    duplicates = scan.finder.duplicates()
     for chunk in manifest:
         last = chunk["first_row"] + chunk["rows"]
         mine = {row: dup for row, dup in duplicates.items() if chunk["first_row"] <= row < last}
@@ -108,11 +91,44 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "pass": "check" if atomic else "write",
             "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
             "reader": {"encoding": plan.encoding, "delimiter": plan.delimiter, "width": plan.width,
-                       "columns": state["columns"], "header": plan.header},
+                       "columns": scan.columns, "header": plan.header},
             "updated_at": now_iso(),
         },
     )
     return {"status": "ready", "manifest_key": manifest_key, "atomic": atomic}
+
+
+class RowScan:
+    """What Prepare does with the header and every row while it plans the chunks: resolve the
+    recipe's columns, and feed every valid row's unique keys to the duplicate finder, so the first
+    valid row with a key is the one imported, whatever order the chunks later run in."""
+
+    def __init__(self, recipe, table: Table, parent: Table | None):
+        self.recipe, self.table, self.parent = recipe, table, parent
+        self.columns: list[list] = []
+        self.finder = DuplicateFinder(constraints(table, recipe))
+
+    def on_header(self, header: list[str] | None) -> Callable[[int, list[str]], None]:
+        width = len(header) if header is not None else None
+        self.columns = resolve_columns(self.recipe, header, width)
+        validator = row_validator(self.table, self.parent, self.columns, width)
+        if not self.finder.keyed:
+            return _ignore_row  # no unique keys: nothing to find, so no row needs validating here
+        finder = self.finder
+        parent_target = next((t for _, t in self.columns if t.startswith(PARENT_PREFIX)), None)
+
+        def on_row(row: int, cells: list[str]) -> None:
+            values, failures = validator.validate(cells)
+            if not failures:
+                if parent_target:
+                    values["parent_id"] = values.get(parent_target)  # stands in for the parent's id
+                finder.add(row, values)
+
+        return on_row
+
+
+def _ignore_row(row: int, cells: list[str]) -> None:
+    return None
 
 
 def tables_of(item: dict) -> tuple[Table, Table | None]:
@@ -173,24 +189,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     data = blobs.read_range(item["upload_key"], chunk["start"], chunk["end"])
 
     stamp = now_iso()
-    failures: dict[int, list[dict]] = {}
-    sources: dict[int, tuple[int, list[str]]] = {}
-    plans: list[RowPlan] = []
-    row = chunk["first_row"]
-    for cells, line in read_chunk(data, reader["encoding"], reader["delimiter"], chunk["first_line"]):
-        sources[row] = (line, cells)
-        values, row_failures = validator.validate(cells)
-        if row_failures:
-            failures[row] = [_failure_entry(f) for f in row_failures]
-        elif str(row) in duplicates:
-            label, first_row = duplicates[str(row)]
-            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row},
-                              "first_row": first_row}]
-        else:
-            plans.append(RowPlan(row=row, values=values, record_id=record_id(import_id, row)))
-        row += 1
+    checked = check_rows(data, reader, validator, chunk, duplicates, import_id)
     del data
-    rows = row - chunk["first_row"]
+    plans, failures, sources, rows = checked.plans, checked.failures, checked.sources, checked.rows
     if rows != chunk["rows"]:
         # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
         raise RuntimeError(f"chunk {chunk['index']} has {rows} rows, its plan says {chunk['rows']}")
@@ -235,6 +236,35 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         condition_names={"#counted": _counted(pass_)},
     )
     return summary
+
+
+@dataclass
+class CheckedRows:
+    plans: list[RowPlan]  # valid rows, to be applied
+    failures: dict[int, list[dict]]  # row -> failure entries
+    sources: dict[int, tuple[int, list[str]]]  # row -> (source line, cells), for failure reports
+    rows: int
+
+
+def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str) -> CheckedRows:
+    """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes."""
+    failures: dict[int, list[dict]] = {}
+    sources: dict[int, tuple[int, list[str]]] = {}
+    plans: list[RowPlan] = []
+    row = chunk["first_row"]
+    for cells, line in read_chunk(data, reader["encoding"], reader["delimiter"], chunk["first_line"]):
+        sources[row] = (line, cells)
+        values, row_failures = validator.validate(cells)
+        if row_failures:
+            failures[row] = [_failure_entry(f) for f in row_failures]
+        elif duplicates and str(row) in duplicates:
+            label, first_row = duplicates[str(row)]
+            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row},
+                              "first_row": first_row}]
+        else:
+            plans.append(RowPlan(row, values, f"{import_id}{row:08d}"))  # record_id(import_id, row), inlined
+        row += 1
+    return CheckedRows(plans, failures, sources, row - chunk["first_row"])
 
 
 def _counted(pass_: str) -> str:
