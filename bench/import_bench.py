@@ -103,8 +103,7 @@ def main() -> None:
     if unknown:
         parser.error(f"no section {', '.join(sorted(unknown))}")
     layer_on_path()
-    kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results = {k: v for k, v in kept.items() if k in (*DEFAULT, "large")}  # the other sections' last figures
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for section in args.sections or DEFAULT:
         started = time.perf_counter()
         if section == "cpu":
@@ -112,10 +111,14 @@ def main() -> None:
         elif section == "memory":
             figures = section_memory(args.rows or 1_000_000)
         elif section == "end_to_end":
-            figures = section_end_to_end(args.rows or 100_000, results.get("cpu"))
+            figures = section_end_to_end(args.rows or 100_000, previous.get("cpu"))
         else:
             figures = section_large(args.rows or 1_000_000)
-        results[section] = {**header(), "section_seconds": round(time.perf_counter() - started, 1), **figures}
+        figures = {**header(), "section_seconds": round(time.perf_counter() - started, 1), **figures}
+        previous[section] = figures
+        # Read again: another section (bench-large is long) may have written its figures meanwhile.
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results = {k: v for k, v in results.items() if k in (*DEFAULT, "large")} | {section: figures}
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print()
