@@ -16,7 +16,6 @@ seconds (time.process_time), which other load on the machine disturbs less than 
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import os
 import time
@@ -104,10 +103,11 @@ def measure(content: bytes, repeats: int = 3) -> dict:
     """Best-of-`repeats` CPU seconds for each path, on one core."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    # As the worker does after its imports (functions/*/app.py): imported objects leave the cyclic
-    # collector's scans. Both paths run after it.
-    gc.collect()
-    gc.freeze()
+    # The garbage collector as the workers set it after their imports (functions/*/app.py); both
+    # paths run with it.
+    from bulkimport.worker import tune_gc
+
+    tune_gc()
     best_base = best_ours = None
     for _ in range(repeats):
         started = time.process_time()
@@ -147,11 +147,34 @@ def report(result: dict) -> None:
           f"   (chunk work alone: {result['ratio_chunks_only_over_baseline']:.3f})")
 
 
+def run_apart(rows: int, repeats: int = 5) -> dict:
+    """measure() in a fresh process: pinned to one core and with its own garbage collector
+    settings, without touching the caller's process (nor its cached AWS clients)."""
+    import json
+    import subprocess
+    import sys
+
+    from bench.env import ROOT
+
+    out = subprocess.run([sys.executable, "-m", "bench.cpu_path", str(rows), str(repeats), "--json"],
+                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if out.returncode:
+        raise RuntimeError(f"CPU bench failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 if __name__ == "__main__":
+    import json
     import sys
 
     from bench.data import make_csv
     from bench.env import layer_on_path
 
+    # No AWS call is made here; should one be, it goes nowhere (a closed local port).
+    os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     layer_on_path()
-    report(measure(make_csv(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)))
+    result = measure(make_csv(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), int(sys.argv[2]) if len(sys.argv) > 2 else 5)
+    if "--json" in sys.argv:
+        print(json.dumps(result))
+    else:
+        report(result)

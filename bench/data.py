@@ -24,18 +24,24 @@ HEADER = [field["key"] for field in TABLE["fields"]]
 RECIPE = {"name": "bench", "table": "bench", "columns": [{"source": h, "target": h} for h in HEADER]}
 
 
-def row(n: int) -> list[str]:
+WIDE_NOTE_REPEATS = 42  # a wide row: ~2.1 KB, so 2,000 of them pass the 4 MB chunk cap
+
+
+def row(n: int, wide: bool = False) -> list[str]:
+    note = f"信義區松仁路{n % 500}號"
+    if wide:
+        note = (note + " lorem ipsum dolor sit amet") * WIDE_NOTE_REPEATS
     return [
         f"M{n:07d}", f"客戶{n}", f"c{n}@example.com", f"09{n % 100_000_000:08d}", "AB"[n % 2],
-        f"{n % 1000}.25", f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}", f"信義區松仁路{n % 500}號",
+        f"{n % 1000}.25", f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}", note,
     ]
 
 
-def write_csv(out: IO[str], rows: int) -> None:
+def write_csv(out: IO[str], rows: int, wide: bool = False) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for n in range(rows):
-        writer.writerow(row(n))
+        writer.writerow(row(n, wide))
 
 
 def make_csv(rows: int) -> bytes:
@@ -44,12 +50,12 @@ def make_csv(rows: int) -> bytes:
     return out.getvalue().encode()
 
 
-def csv_file(path: Path, rows: int) -> Path:
+def csv_file(path: Path, rows: int, wide: bool = False) -> Path:
     """The CSV of `rows` rows at `path`, made once (a 1M-row file takes a few seconds to write)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         with partial.open("w", encoding="utf-8", newline="") as out:
-            write_csv(out, rows)
+            write_csv(out, rows, wide)
         partial.rename(path)
     return path

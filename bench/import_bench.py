@@ -34,15 +34,15 @@ def header() -> dict:
     return {
         "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "load_average_at_end": os.getloadavg()[0],  # the machine is shared: other work slows both sides
         "python": f"{platform.python_implementation()} {platform.python_version()}",
     }
 
 
 def section_cpu(rows: int) -> dict:
     from bench import cpu_path
-    from bench.data import make_csv
 
-    result = cpu_path.measure(make_csv(rows), repeats=5)
+    result = cpu_path.run_apart(rows, repeats=5)
     cpu_path.report(result)
     return result
 

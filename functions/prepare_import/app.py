@@ -1,18 +1,15 @@
 """State machine step: scan the uploaded file and plan its chunks."""
 
-import gc
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from bulkimport.pipeline import prepare
+from bulkimport.worker import tune_gc
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# What the init phase imported lives as long as the worker: take it out of the cyclic collector's
-# full scans, which the many short-lived objects of a file's rows would otherwise repeat often.
-gc.freeze()
+tune_gc()  # after the imports: see bulkimport.worker
 
 
 @logger.inject_lambda_context

@@ -1,19 +1,16 @@
 """State machine step (inside the Map): validate and write one chunk of rows."""
 
-import gc
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport.pipeline import process_chunk
+from bulkimport.worker import tune_gc
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# What the init phase imported lives as long as the worker: take it out of the cyclic collector's
-# full scans, which the many short-lived objects of a file's rows would otherwise repeat often.
-gc.freeze()
+tune_gc()  # after the imports: see bulkimport.worker
 
 
 @logger.inject_lambda_context

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from bulkimport.models import Recipe, Table
 from bulkimport.storage import keys
@@ -83,7 +83,7 @@ class RecordWriter:
                 plan.outcome = "claimed"
             return plans
         if not self.ctx.dry_run:
-            self.store.write_items(self.record_items(new_records))
+            self.store.write_items(self.iter_record_items(new_records))
         for plan in new_records:
             plan.outcome = "inserted"
         return plans
@@ -233,10 +233,13 @@ class RecordWriter:
         return self.record_items([plan])[0]
 
     def record_items(self, plans: list[RowPlan]) -> list[dict]:
-        """The DynamoDB items of new records. One loop for a chunk's records: it runs for every row."""
+        return list(self.iter_record_items(plans))
+
+    def iter_record_items(self, plans: list[RowPlan]) -> Iterator[dict]:
+        """The DynamoDB items of new records, one at a time (a chunk's writes take them 25 at a time,
+        so its items are never all in memory). One loop for a chunk's records: it runs for every row."""
         item = self.store.encoded_item
         tenant, table = self.ctx.tenant, self.ctx.table.key
-        items = []
         for plan in plans:
             data = plan.data
             if "parent_id" in data:
@@ -245,8 +248,7 @@ class RecordWriter:
                 meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id})
             else:
                 meta = self._insert_meta_attr  # the same for every record of the chunk
-            items.append(item(tenant, table, plan.record_id, data, meta))
-        return items
+            yield item(tenant, table, plan.record_id, data, meta)
 
     def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
         key = constraint.key(values)

@@ -8,6 +8,7 @@ import json
 import random
 import time
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Iterable
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -289,10 +290,12 @@ class RecordStore:
         return {"pk": shard_pks[keys.record_shard(record_id)], "sk": {"S": record_id}, "data": {"M": to_item(data)},
                 "meta": meta_attr}
 
-    def write_items(self, items: list[dict]) -> None:
-        """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in."""
-        for start in range(0, len(items), self.BATCH):
-            pending = [{"PutRequest": {"Item": item}} for item in items[start : start + self.BATCH]]
+    def write_items(self, items: Iterable[dict]) -> None:
+        """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in.
+        Items are taken from `items` 25 at a time, so a generator keeps only a batch in memory."""
+        items = iter(items)
+        while batch := list(islice(items, self.BATCH)):
+            pending = [{"PutRequest": {"Item": item}} for item in batch]
             attempt = 0
             while pending:
                 response = self.ddb.batch_write_item(RequestItems={self.table_name: pending})
