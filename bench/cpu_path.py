@@ -1,6 +1,6 @@
 """CPU path on one core: our code from bytes to DynamoDB items vs csv.DictReader + pydantic.
 
-Ours is what the functions run, not a copy: Prepare's scan (bulkimport.parsing.plan_file with the
+Ours is what the functions run, not a copy: Prepare's scan (bulkimport.parsing.plan_upload with the
 pipeline's RowScan), then for every chunk of the plan what ProcessChunk does before its network calls
 (pipeline.check_rows: decode, parse, map, validate; RecordWriter.apply without writing; then the
 items RecordWriter.record_items gives to BatchWriteItem). No AWS call is made.
@@ -63,27 +63,35 @@ def baseline(content: bytes) -> int:
 
 def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000, chunk_bytes: int = 4 * 1024 * 1024) -> dict:
     """Prepare's scan and every chunk's work up to the write; returns rows and seconds of each stage."""
+    from contextlib import nullcontext
+
+    from bulkimport.formats import Limits
     from bulkimport.models import Recipe, Table
-    from bulkimport.parsing import plan_file
+    from bulkimport.parsing import plan_upload
     from bulkimport.pipeline import RowScan, check_rows, row_validator
+    from bulkimport.settings import settings
     from bulkimport.writing import RecordWriter, WriteContext
 
     spec = {**TABLE, "fields": [{**f, "unique": f["key"] in unique} for f in TABLE["fields"]]}
-    table = Table.model_validate({**spec, "created_at": "2026-11-22T00:00:00Z",
-                                  "updated_at": "2026-11-22T00:00:00Z"})
+    table = Table.model_validate({**spec, "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
     recipe = Recipe.model_validate({**RECIPE, "id": "r1", "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
     import_id = "01KAB3XYZ0123456789ABCDEF0"
+    cfg = settings()
 
     started = time.process_time()
     scan = RowScan(recipe, table, None)
-    plan = plan_file(io.BufferedReader(io.BytesIO(content)), encoding_option=recipe.options.encoding,
-                     delimiter_option=recipe.options.delimiter, has_header=True, chunk_rows=chunk_rows,
-                     chunk_bytes=chunk_bytes, on_header=scan.on_header)
+    plan = plan_upload(io.BytesIO(content), encoding_option=recipe.options.encoding,
+                       delimiter_option=recipe.options.delimiter, sheet_option=None, has_header=True,
+                       chunk_rows=chunk_rows, chunk_bytes=chunk_bytes,
+                       limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
+                       open_work=nullcontext,  # a UTF-8 CSV is read as it is: no work copy
+                       on_sheet=scan.on_sheet)
     scan.finder.duplicates()
     prepared = time.process_time()
 
-    validator = row_validator(table, None, scan.columns, plan.width)
-    reader = {"encoding": plan.encoding, "delimiter": plan.delimiter}
+    sheet = plan.sheets[0]
+    validator = row_validator(table, None, scan.columns[sheet.index], len(sheet.header))
+    reader = {"delimiter": plan.delimiter, "line_column": plan.line_column}
     stamp = "2026-11-22T00:00:00Z"
     context = WriteContext(tenant="bench", table=table, recipe=recipe, parent_table=None, dry_run=False, owner=import_id,
                            meta={"import_id": import_id, "created_by": "bench", "created_at": stamp, "updated_at": stamp})

@@ -28,6 +28,7 @@ from devstack.stack import LocalStack
 
 def run_service(stack: LocalStack, content: bytes) -> dict:
     from bulkimport.auth import create_api_key
+    from bulkimport.imports import execution_arn, execution_name
     from tests.helpers import Api
 
     api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))
@@ -43,7 +44,7 @@ def run_service(stack: LocalStack, content: bytes) -> dict:
     response = requests.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=600)
     response.raise_for_status()
     sfn = boto3.client("stepfunctions")
-    arn = f"{stack.template.attribute('ImportStateMachine', 'Arn').replace(':stateMachine:', ':execution:')}:{created['id']}"
+    arn = execution_arn(execution_name(created["id"], turn=1))
     while True:
         try:
             status = sfn.describe_execution(executionArn=arn)["status"]

@@ -71,9 +71,7 @@ class Template:
         resource = self.resources[logical_id]
         props = resource.get("Properties", {})
         kind = resource["Type"]
-        if kind == "AWS::Serverless::StateMachine" and "Name" in props:
-            return self.resolve(props["Name"])
-        if kind == "AWS::Events::EventBus":
+        if kind in ("AWS::Serverless::StateMachine", "AWS::Events::EventBus", "AWS::Scheduler::ScheduleGroup") and "Name" in props:
             return self.resolve(props["Name"])
         if kind == "AWS::S3::Bucket":
             return f"{STACK}-{logical_id}".lower()
@@ -103,6 +101,8 @@ class Template:
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
             "AWS::Events::EventBus": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}",
         }[kind]
 
     def resolve(self, value: Any) -> Any:

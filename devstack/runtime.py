@@ -1,7 +1,7 @@
 """An in-process Lambda runtime: runs the template's handlers the way Lambda would, answering the
 Lambda Invoke API that the executed state machine calls.
 
-It can also kill a worker, as a Lambda crash or timeout would: a test arms
+It can also slow a worker down (`delay`), or kill it, as a Lambda crash or timeout would: a test arms
 `crash(function, "dynamodb.BatchWriteItem", after=N)` and the next invocation of that function dies
 just before its N+1th call of that AWS operation, so what it did before stands and the rest is never done.
 """
@@ -69,6 +69,7 @@ class LambdaRuntime:
         self._handlers: dict[str, Callable] = {}
         self._lock = threading.Lock()
         self._crash_plans: dict[str, _CrashPlan] = {}
+        self._delays: dict[str, tuple[float, Callable[[Any], bool] | None]] = {}
         self._local = threading.local()
         self.invocations: list[Invocation] = []  # for tests and benchmarks to read
 
@@ -114,6 +115,9 @@ class LambdaRuntime:
         """Run a handler; returns (payload, function_error) as the Invoke API would."""
         self._local.plan = self._take_crash_plan(function.logical_id, event)
         started, started_cpu = time.monotonic(), time.thread_time()
+        seconds, when = self._delays.get(function.logical_id, (0.0, None))
+        if seconds and (when is None or when(event)):
+            time.sleep(seconds)  # a slow worker: a cold start, a slow network
 
         def record(outcome: str) -> None:
             self.invocations.append(Invocation(function.logical_id, outcome, started, time.monotonic() - started,
@@ -141,7 +145,16 @@ class LambdaRuntime:
         result, error = self.invoke(function, event)
         return json.dumps(result, default=str).encode(), error
 
-    # ------------------------------------------------------------ crash injection
+    # ------------------------------------------------------------ slow and crashing workers
+    def delay(self, logical_id: str, seconds: float, when: Callable[[Any], bool] | None = None) -> None:
+        """Make invocations of a function (those whose event satisfies `when`) take `seconds` longer
+        before their handler runs; 0 ends it."""
+        with self._lock:
+            if seconds:
+                self._delays[logical_id] = (seconds, when)
+            else:
+                self._delays.pop(logical_id, None)
+
     def crash(
         self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: Callable[[Any], bool] | None = None
     ) -> None:

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -120,12 +121,14 @@ class LocalStack:
         deliver_events: bool = True,
     ):
         self.host = host
-        # False: EventBridge rules reach no function (a benchmark that runs the steps itself).
+        # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
+        # runs the steps itself).
         self.deliver_events = deliver_events
         self.log_level = log_level
         self.aws_port = aws_port
         self.api_port = api_port
-        self.template = Template(ROOT / "template.yaml", parameters or {})
+        # Locally a queued run looks for its table every second (the template's default suits AWS).
+        self.template = Template(ROOT / "template.yaml", {"QueuePollSeconds": "1", **(parameters or {})})
         self._servers = []
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -222,6 +225,13 @@ class LocalStack:
                 name=name, definition=definition, roleArn="arn:aws:iam::123456789012:role/local-state-machine"
             )
 
+        scheduler = boto3.client("scheduler")
+        for logical_id in t.of_type("AWS::Scheduler::ScheduleGroup"):
+            group = t.physical_name(logical_id)
+            scheduler.create_schedule_group(Name=group)
+            if self.deliver_events:
+                self._start_thread(f"scheduler-{group}", self._fire_schedules, group)
+
         if self.deliver_events:
             self._wire_eventbridge_rules()
         from bulkimport.auth import create_api_key
@@ -235,6 +245,8 @@ class LocalStack:
         sqs = boto3.client("sqs")
         for function in self.runtime.functions.values():
             for event_id, event in function.events.items():
+                if event["Type"] == "Schedule":
+                    self._start_thread(f"tick-{function.logical_id}", self._tick, function, event["Properties"]["Schedule"])
                 if event["Type"] != "EventBridgeRule":
                     continue
                 props = event["Properties"]
@@ -245,11 +257,55 @@ class LocalStack:
                 queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                 events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(pattern))
                 events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "devstack", "Arn": queue_arn}])
-                thread = threading.Thread(
-                    target=self._pump, args=(queue_url, function), daemon=True, name=f"pump-{rule_name}"
-                )
-                thread.start()
-                self._threads.append(thread)
+                self._start_thread(f"pump-{rule_name}", self._pump, queue_url, function)
+
+    def _start_thread(self, name: str, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=name)
+        thread.start()
+        self._threads.append(thread)
+
+    def _fire_schedules(self, group: str) -> None:
+        """EventBridge Scheduler: each schedule of the group invokes its target at the times its
+        expression names, in its time zone; an `at` schedule set to delete itself is deleted after."""
+        from bulkimport.errors import AppError
+        from bulkimport.schedule_expressions import parse
+
+        scheduler = boto3.client("scheduler")
+        fired: dict[str, datetime] = {}  # schedule name -> when it last fired (or was created/changed)
+        while not self._stopping.wait(0.5):
+            try:
+                names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
+                now = datetime.now(timezone.utc)
+                for name in names:
+                    schedule = scheduler.get_schedule(Name=name, GroupName=group)
+                    changed = schedule["LastModificationDate"].astimezone(timezone.utc)
+                    since = max(fired.get(name, changed), changed)
+                    if schedule["State"] != "ENABLED":
+                        continue
+                    try:
+                        due = parse(schedule["ScheduleExpression"]).next_fire(
+                            since, schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
+                    except AppError:
+                        continue  # an expression the local stack cannot run
+                    if due is None or due > now:
+                        continue
+                    fired[name] = now
+                    target = schedule["Target"]
+                    self.runtime.invoke(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
+                    if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith("at("):
+                        scheduler.delete_schedule(Name=name, GroupName=group)
+            except Exception:  # the endpoint is going away at stop
+                if self._stopping.is_set():
+                    return
+                raise
+
+    def _tick(self, function, expression: str) -> None:
+        """A function's Schedule event (`rate(...)`): invoked at that rate, as EventBridge would."""
+        from bulkimport.schedule_expressions import rate_seconds
+
+        interval = rate_seconds(expression)
+        while not self._stopping.wait(interval):
+            self.runtime.invoke(function, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
 
     def _pump(self, queue_url: str, function) -> None:
         sqs = boto3.client("sqs")

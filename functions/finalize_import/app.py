@@ -1,5 +1,6 @@
 """State machine steps that settle an import: after an atomic import's check pass (step
-"after_check"), and at the end, also after a caught error (the final status and its event)."""
+"after_check"), and at the end, also after a caught error (the final status and its event, and the
+table freed for the next run)."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -17,4 +18,4 @@ def lambda_handler(event, context):
     logger.append_keys(import_id=event["import_id"], tenant=event["tenant"])
     if event.get("step") == "after_check":
         return after_check(event["tenant"], event["import_id"])
-    return finalize(event["tenant"], event["import_id"], event.get("error"))
+    return finalize(event["tenant"], event["import_id"], event.get("error"), event.get("ticket"), event.get("execution_arn"))

@@ -1,8 +1,9 @@
-"""State machine step: scan the uploaded file and plan its chunks."""
+"""State machine steps before the chunks: wait for the import's table ("take_table"), then scan the
+uploaded file and plan its chunks."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from bulkimport.pipeline import prepare
+from bulkimport.pipeline import prepare, take_table
 from bulkimport.worker import tune_gc
 
 logger = Logger()
@@ -17,4 +18,6 @@ tune_gc()  # after the imports: see bulkimport.worker
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(import_id=event["import_id"], tenant=event["tenant"])
+    if event.get("step") == "take_table":
+        return take_table(event["tenant"], event["import_id"], event["ticket"], event["execution_arn"])
     return prepare(event["tenant"], event["import_id"])

@@ -38,8 +38,17 @@ def test_object_created_sample_for_an_unknown_import_starts_nothing(stack):
     assert invoke(stack, "ObjectCreatedFunction", load("object-created.json")) == {"started_import": None}
 
 
+def test_scheduled_run_sample_for_an_unknown_schedule_imports_nothing(stack):
+    assert invoke(stack, "ScheduledRunFunction", load("scheduled-run.json")) == {"imports": []}
+
+
+def test_sweep_runs_sample_runs(stack):
+    assert "settled" in invoke(stack, "SweepRunsFunction", load("sweep-runs.json"))
+
+
 def test_pipeline_samples_have_the_fields_the_steps_read():
-    for name in ("prepare-import.json", "process-chunk.json", "finalize-import.json"):
+    for name in ("prepare-import.json", "prepare-import-take-table.json", "process-chunk.json", "finalize-import.json"):
         event = load(name)
         assert {"tenant", "import_id"} <= set(event)
+    assert {"ticket", "execution_arn"} <= set(load("prepare-import-take-table.json"))
     assert set(load("process-chunk.json")["chunk"]) == {f.name for f in fields(ChunkPlan)}

@@ -1,3 +1,4 @@
+import base64
 import io
 import json
 from typing import Annotated
@@ -26,8 +27,8 @@ def create_import():
     event = router.current_event
     content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").strip()
     media_type, options = multipart.parse_options_header(content_type)
-    body = event.decoded_body if event.is_base64_encoded else (event.body or "")
-    raw = body.encode() if isinstance(body, str) else (body or b"")
+    # Not event.decoded_body: it decodes to text, and an uploaded file is bytes in any encoding.
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
     file_body = None
     if media_type == "multipart/form-data":
         fields, file_body = _read_form(raw, options.get("boundary", ""))
@@ -119,3 +120,18 @@ def failures_csv(import_id: str):
     caller = principal(router)
     url = imports.failures_csv_url(caller.tenant, import_id, language(router))
     return Response(status_code=303, headers={"Location": url}, content_type="text/plain", body=url)
+
+
+@router.post("/imports/<import_id>/cancel")
+def cancel_import(import_id: str):
+    """Stop an import: one not started just ends; a running one starts no more chunks, and the chunks
+    under way finish and are counted (success_count says how many rows were written)."""
+    caller = principal(router, "editor")
+    return {"data": imports.cancel_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
+
+
+@router.post("/imports/<import_id>/restart")
+def restart_import(import_id: str):
+    """Run a failed or cancelled import again from its first unfinished chunk; nothing is written twice."""
+    caller = principal(router, "editor")
+    return {"data": imports.restart_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -12,12 +13,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bulkimport import runs, scheduler, table_queue
 from bulkimport.aws import client
 from bulkimport.auth import Principal
-from bulkimport.errors import AppError, not_found
+from bulkimport.errors import AppError, FileError, not_found
+from bulkimport.formats import check_upload
 from bulkimport.ids import new_id, now_iso
 from bulkimport.messages import render
 from bulkimport.models import (
+    ACTIVE_STATUSES,
     Failure,
     TERMINAL_STATUSES,
     Import,
@@ -70,10 +74,30 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if error:
         error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
     data = {k: v for k, v in item.items() if k in Import.model_fields}
-    data.update(progress=progress, error=error, current_row_index=processed)
+    data.update(progress=progress, error=error, current_row_index=processed, current_sheet_index=current_sheet_index(item))
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]
     return Import.model_validate(data)
+
+
+def counted_attribute(pass_: str) -> str:
+    """The import attribute holding the set of chunks counted in a pass."""
+    return f"counted_{pass_}_chunks"
+
+
+def current_sheet_index(item: dict) -> int:
+    """The workbook sheet being imported: the sheet of the first chunk not yet done. A sheet's
+    chunks are consecutive and each is counted once, so this only moves forward within a pass."""
+    sheets = (item.get("reader") or {}).get("sheets")
+    if not sheets:
+        return 0
+    counted = item.get(counted_attribute(item.get("pass", "write")), set())
+    next_chunk = next(i for i in itertools.count() if i not in counted)
+    current = sheets[0]
+    for sheet in sheets:
+        if sheet["first_chunk"] <= next_chunk:
+            current = sheet
+    return int(current["index"])
 
 
 def get_import(tenant: str, import_id: str, language: str = "en") -> Import:
@@ -174,9 +198,10 @@ def create_import(
     or is uploaded later to the returned presigned POST.
     """
     tenant = principal.tenant
-    if request.scheduled_at:
-        raise AppError("SCHEDULING_UNAVAILABLE", 501)
+    scheduled_at = _scheduled_time(request.scheduled_at) if request.scheduled_at else None
     recipe = get_recipe(tenant, request.recipe_id)
+    if file_body is not None:
+        check_direct_upload(file_body, recipe)
     table = get_table(tenant, recipe.table)
     store = _store()
     pk = keys.tenant_pk(tenant)
@@ -200,7 +225,8 @@ def create_import(
         "tenant": tenant,
         "recipe_id": recipe.id,
         "table": table.key,
-        "status": "waiting_upload",
+        "status": "scheduled" if scheduled_at else "waiting_upload",
+        "scheduled_at": scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ") if scheduled_at else None,
         "processed_count": 0,
         "success_count": 0,
         "fail_count": 0,
@@ -223,6 +249,8 @@ def create_import(
     }
     store.put(item)
     count_task(tenant, recipe.id)
+    if scheduled_at:
+        scheduler.one_time(_schedule_name(import_id), scheduled_at, {"kind": "import", "tenant": tenant, "import_id": import_id})
 
     blobs = BlobStore()
     if file_body is not None:
@@ -243,6 +271,91 @@ def create_import(
     return ImportCreated(**to_import(item).model_dump(), upload=ticket), True
 
 
+def check_direct_upload(body: bytes, recipe: Recipe) -> None:
+    """A file sent with the request is refused at once when it is clearly not one we can read."""
+    try:
+        check_upload(body, recipe.options.encoding)
+    except FileError as error:
+        raise AppError(error.code, 415 if error.code == "UNSUPPORTED_FILE_TYPE" else 422, **error.params) from None
+
+
+def _scheduled_time(value: str) -> datetime:
+    """scheduled_at as an aware UTC time in the future (a time without an offset is UTC)."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise AppError("INVALID_SCHEDULED_AT", 422, value=value) from None
+    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    if when <= datetime.now(timezone.utc):
+        raise AppError("INVALID_SCHEDULED_AT", 422, value=value)
+    return when.replace(microsecond=0)
+
+
+def _schedule_name(import_id: str) -> str:
+    return f"import-{import_id}"
+
+
+def run_scheduled_import(tenant: str, import_id: str) -> str:
+    """At its scheduled time: start the import if its file is there, else fail it clearly."""
+    item = _store().get(keys.tenant_pk(tenant), keys.import_sk(import_id))
+    if not item or item["status"] != "scheduled":
+        return "skipped"  # cancelled, or a repeated delivery of the schedule
+    if BlobStore().size(item["upload_key"]) is None:
+        stamp = now_iso()
+        _store().update(keys.tenant_pk(tenant), keys.import_sk(import_id),
+                        set_values={"status": "failed", "error": {"code": "FILE_NOT_UPLOADED", "params": {}},
+                                    "executed_end_at": stamp, "updated_at": stamp},
+                        when_status=("scheduled",))
+        return "failed"
+    start_execution(tenant, import_id, turn=1)
+    return "started"
+
+
+# ---------------------------------------------------------------- cancel and restart
+
+
+def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
+    """Cancel an import. One not started yet just ends; a running one stops starting chunks, the chunks
+    under way finish (and are counted), and its execution settles it and frees the table."""
+    item = load_import_item(tenant, import_id)
+    if item["status"] in TERMINAL_STATUSES:
+        raise AppError("IMPORT_FINISHED", 409, import_id=import_id, state=item["status"])
+    stamp = now_iso()
+    cancelled = _store().update(
+        keys.tenant_pk(tenant), keys.import_sk(import_id),
+        set_values={"status": "cancelled", "executed_end_at": stamp, "updated_at": stamp},
+        when_status=tuple(ACTIVE_STATUSES),
+    )
+    if cancelled is None:
+        item = load_import_item(tenant, import_id)
+        raise AppError("IMPORT_FINISHED", 409, import_id=import_id, state=item["status"])
+    if item["status"] == "scheduled":
+        scheduler.delete_schedule(_schedule_name(import_id))
+    return to_import(cancelled, language)
+
+
+def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:
+    """Run a failed or cancelled import again from its first chunk not yet counted: counted chunks are
+    never run again and records have ids derived from their rows, so nothing is written twice."""
+    item = load_import_item(tenant, import_id)
+    if item["status"] not in ("failed", "cancelled"):
+        raise AppError("IMPORT_NOT_RESTARTABLE", 409, import_id=import_id, state=item["status"])
+    if item.get("execution_arn") and table_queue.execution_running(item["execution_arn"]):
+        raise AppError("IMPORT_STILL_STOPPING", 409, import_id=import_id)
+    if BlobStore().size(item["upload_key"]) is None:
+        raise AppError("FILE_NOT_UPLOADED", 409)
+    stamp = now_iso()
+    restarted = _store().update(
+        keys.tenant_pk(tenant), keys.import_sk(import_id),
+        set_values={"status": "queued", "error": None, "executed_end_at": None, "restart_at": stamp, "updated_at": stamp},
+        when_status=("failed", "cancelled"),
+    )
+    if restarted is None:
+        raise AppError("IMPORT_NOT_RESTARTABLE", 409, import_id=import_id, state=load_import_item(tenant, import_id)["status"])
+    start_execution(tenant, import_id, turn=item.get("job_turns", 0) + 1)
+    return to_import(load_import_item(tenant, import_id), language)
+
+
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     parts = key.split("/")
     if len(parts) == 4 and parts[0] == "uploads" and parts[3] == "source":
@@ -251,7 +364,8 @@ def parse_upload_key(key: str) -> tuple[str, str] | None:
 
 
 def on_upload_landed(key: str, size: int) -> str | None:
-    """Start the import whose file just landed. Returns the import id started, if any.
+    """Start the import whose file just landed (a scheduled one waits for its time). Returns the
+    import id started, if any.
 
     S3 events may arrive more than once: only an import still waiting for its upload starts, and the
     execution is named after the import, so a second start is refused by Step Functions itself.
@@ -261,14 +375,16 @@ def on_upload_landed(key: str, size: int) -> str | None:
         return None
     tenant, import_id = parsed
     item = _store().get(keys.tenant_pk(tenant), keys.import_sk(import_id))
-    if not item or item["status"] != "waiting_upload":
+    if not item or item["status"] not in ("waiting_upload", "scheduled"):
         return None
     _store().update(
         keys.tenant_pk(tenant),
         keys.import_sk(import_id),
         set_values={"file": {**item["file"], "size": size}, "updated_at": now_iso()},
     )
-    start_execution(tenant, import_id)
+    if item["status"] == "scheduled":
+        return None
+    start_execution(tenant, import_id, turn=1)
     return import_id
 
 
@@ -282,31 +398,62 @@ def on_file_dropped(key: str, size: int, sequencer: str) -> str | None:
     parts = key.split("/", 3)
     if len(parts) != 4 or parts[0] != DROP_PREFIX.rstrip("/") or not parts[3] or key.endswith("/"):
         return None
-    tenant, recipe_id, file_name = parts[1], parts[2], parts[3].rsplit("/", 1)[-1]
+    tenant, recipe_id = parts[1], parts[2]
     try:
         get_recipe(tenant, recipe_id)
     except AppError:
         return None  # no such recipe for that tenant: nothing to import into
-    principal = Principal(tenant=tenant, role="editor", key_id="s3-drop")
     transaction_id = "drop-" + hashlib.sha256(f"{key}#{sequencer}".encode()).hexdigest()[:40]
-    request = ImportCreate(recipe_id=recipe_id, file_name=file_name[:255], transaction_id=transaction_id)
-    created, _ = create_import(principal, request, created_by=f"s3-drop:{key}"[:500], source_key=key)
+    import_id, _ = import_stored_file(tenant, recipe_id, key, size, transaction_id, f"s3-drop:{key}", "s3-drop")
+    return import_id
+
+
+def import_stored_file(tenant: str, recipe_id: str, key: str, size: int, transaction_id: str, created_by: str,
+                       key_id: str) -> tuple[str, bool]:
+    """Create (once per transaction id) and start an import of a file already in the bucket.
+    Returns (import id, whether this call created it)."""
+    principal = Principal(tenant=tenant, role="editor", key_id=key_id)
+    # ImportCreate keeps only a safe base name of the key's last part.
+    request = ImportCreate(recipe_id=recipe_id, file_name=key.rsplit("/", 1)[-1], transaction_id=transaction_id)
+    created, is_new = create_import(principal, request, created_by=created_by[:500], source_key=key)
     if created.status == "waiting_upload":
-        _store().update(keys.tenant_pk(tenant), keys.import_sk(created.id), set_values={"file": {"name": file_name, "size": size}})
-        start_execution(tenant, created.id)
-    return created.id
+        _store().update(keys.tenant_pk(tenant), keys.import_sk(created.id), set_values={"file": {"name": request.file_name, "size": size}})
+        start_execution(tenant, created.id, turn=1)
+    return created.id, is_new
 
 
-def start_execution(tenant: str, import_id: str) -> None:
+def execution_name(import_id: str, turn: int) -> str:
+    return import_id if turn <= 1 else f"{import_id}-{turn}"
+
+
+def execution_arn(name: str) -> str:
+    machine = settings().state_machine_arn
+    return machine.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+def start_execution(tenant: str, import_id: str, turn: int) -> None:
+    """Start the import's `turn`th execution (1 = the first run, more after restarts).
+
+    The execution first waits for its table (runs of one table go one at a time, in the order of
+    the tickets taken here). Starting a turn twice is harmless: Step Functions refuses the second
+    execution of one name.
+    """
+    name = execution_name(import_id, turn)
+    arn = execution_arn(name)
+    store = _store()
+    store.update(keys.tenant_pk(tenant), keys.import_sk(import_id), set_values={"execution_arn": arn, "job_turns": turn},
+                 condition="attribute_not_exists(job_turns) OR job_turns < :turn", condition_values={":turn": turn})
     try:
         client("stepfunctions").start_execution(
             stateMachineArn=settings().state_machine_arn,
-            name=import_id,
-            input=json.dumps({"tenant": tenant, "import_id": import_id}),
+            name=name,
+            input=json.dumps({"tenant": tenant, "import_id": import_id, "ticket": new_id(),
+                              "poll_seconds": settings().queue_poll_seconds}),
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
+    runs.register(tenant, "import", import_id, arn)
 
 
 def recipe_of(item: dict) -> Recipe:
@@ -356,7 +503,7 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     made once per language when first asked for: a finished import's failures never change."""
     item = load_import_item(tenant, import_id)
     if item["status"] not in TERMINAL_STATUSES:
-        raise AppError("IMPORT_NOT_FINISHED", 409, import_id=import_id, status=item["status"])
+        raise AppError("IMPORT_NOT_FINISHED", 409, import_id=import_id, state=item["status"])
     reader = item.get("reader")
     if not reader:
         raise AppError("NO_ROW_FAILURES", 409, import_id=import_id)
@@ -366,19 +513,21 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
         with tempfile.TemporaryFile("w+b") as spool:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             writer = csv.writer(text, delimiter=reader["delimiter"])
-            if reader.get("header") is not None:
-                writer.writerow([*reader["header"], "error_code", "error_message"])
+            layout = _FailedRowLayout(reader["sheets"])
+            if layout.header is not None:
+                writer.writerow([*layout.header, "error_code", "error_message"])
             row: dict | None = None
             for entry in iter_failures(tenant, item):
                 if row is not None and row["row"] != entry["row"]:
-                    _write_failed_row(writer, row)
+                    _write_failed_row(writer, layout, row)
                     row = None
                 if row is None:
-                    row = {"row": entry["row"], "cells": entry.get("cells", []), "codes": [], "messages": []}
+                    row = {"row": entry["row"], "sheet": entry.get("sheet"), "cells": entry.get("cells", []),
+                           "codes": [], "messages": []}
                 row["codes"].append(entry["code"])
                 row["messages"].append(render(entry["code"], entry.get("params"), language))
             if row is not None:
-                _write_failed_row(writer, row)
+                _write_failed_row(writer, layout, row)
             text.flush()
             text.detach()  # leave the spool open for the upload
             spool.seek(0)
@@ -386,5 +535,46 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     return blobs.presigned_get(key, f"failures-{import_id}.csv")
 
 
-def _write_failed_row(writer, row: dict) -> None:
-    writer.writerow([*row["cells"], "; ".join(row["codes"]), " ".join(row["messages"])])
+def _write_failed_row(writer, layout: "_FailedRowLayout", row: dict) -> None:
+    writer.writerow([*layout.cells(row["sheet"], row["cells"]), "; ".join(row["codes"]), " ".join(row["messages"])])
+
+
+class _FailedRowLayout:
+    """The columns of failures.csv: a sheet's own header, or for rows of several sheets a `sheet`
+    column and then the union of their headers (matched by name), so that the file can be fixed
+    and imported again with the same recipe."""
+
+    def __init__(self, sheets: list[dict]):
+        # Stored maps leave out empty values: a text file's sheet has no name, a headerless one no header.
+        self.sheets = {s.get("name"): s for s in sheets}
+        self.several = len(sheets) > 1
+        self.header = sheets[0].get("header") if sheets else None
+        self.columns: list[tuple[str, int]] = []
+        if self.several and all(s.get("header") is not None for s in sheets):
+            for sheet in sheets:
+                for column in _numbered(sheet["header"]):
+                    if column not in self.columns:
+                        self.columns.append(column)
+            self.header = ["sheet", *(name for name, _ in self.columns)]
+        elif self.several:
+            self.header = None
+
+    def cells(self, sheet: str | None, cells: list[str]) -> list[str]:
+        if not self.several:
+            return cells
+        if not self.columns:
+            return [sheet, *cells]
+        placed = [""] * len(self.columns)
+        for column, cell in zip(_numbered(self.sheets[sheet]["header"]), cells):
+            placed[self.columns.index(column)] = cell
+        return [sheet, *placed]
+
+
+def _numbered(header: list[str]) -> list[tuple[str, int]]:
+    """(name, occurrence) for each column, so that a name used twice in a header stays two columns."""
+    seen: dict[str, int] = {}
+    numbered = []
+    for name in header:
+        numbered.append((name, seen.get(name, 0)))
+        seen[name] = seen.get(name, 0) + 1
+    return numbered

@@ -107,6 +107,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Line {line} is not valid CSV: {reason}.",
         "zh-TW": "第 {line} 行不是有效的 CSV：{reason}。",
     },
+    "UNSUPPORTED_FILE_TYPE": {
+        "en": "The file is {kind}, not CSV, TSV, XLSX or gzip'd CSV; export it as one of those and upload it again.",
+        "zh-TW": "檔案是 {kind}，不是 CSV、TSV、XLSX 或以 gzip 壓縮的 CSV；請匯出為上述格式後重新上傳。",
+    },
+    "FILE_TOO_LARGE": {
+        "en": "The file is {size} bytes; imports take at most {max_bytes}. Split it into smaller files.",
+        "zh-TW": "檔案大小 {size} 位元組，匯入上限為 {max_bytes}，請分成較小的檔案。",
+    },
+    "CORRUPT_FILE": {
+        "en": "The file is damaged and cannot be read ({reason}); save or export it again.",
+        "zh-TW": "檔案已損毀無法讀取（{reason}），請重新儲存或匯出。",
+    },
+    "UNCOMPRESSED_TOO_LARGE": {
+        "en": "The compressed file expands to more than {max_bytes} bytes, or more than {ratio} times its size; upload it uncompressed or in smaller files.",
+        "zh-TW": "壓縮檔解壓後超過 {max_bytes} 位元組或超過原大小的 {ratio} 倍，請上傳未壓縮或較小的檔案。",
+    },
+    "UNSAFE_XLSX": {
+        "en": "The workbook declares XML entities, which are refused for safety; open it in Excel, save it again and upload that.",
+        "zh-TW": "活頁簿含有 XML 實體宣告，基於安全理由拒絕讀取；請用 Excel 開啟後重新儲存再上傳。",
+    },
+    "SHEET_NOT_FOUND": {
+        "en": "The workbook has no sheet '{sheet}' (it has: {sheets}); fix the recipe's sheet option (a name or a 0-based index).",
+        "zh-TW": "活頁簿沒有工作表「{sheet}」（現有：{sheets}），請修正範本的 sheet 選項（名稱或從 0 起算的索引）。",
+    },
+    "TOO_MANY_COLUMNS": {
+        "en": "Line {line} has {count} columns; at most {max_columns} are supported.",
+        "zh-TW": "第 {line} 行有 {count} 欄，最多支援 {max_columns} 欄。",
+    },
+    "RECORD_TOO_LONG": {
+        "en": "The record starting on line {line} is longer than {max_bytes} bytes; check for a quote that is never closed.",
+        "zh-TW": "從第 {line} 行開始的資料超過 {max_bytes} 位元組，請檢查是否有未結束的引號。",
+    },
     "FILE_NOT_FOUND": {
         "en": "The uploaded file is missing; upload it again.",
         "zh-TW": "找不到上傳的檔案，請重新上傳。",
@@ -176,9 +208,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A filter names an unknown field or a value of the wrong type; see details.",
         "zh-TW": "篩選條件的欄位不存在或值的型別不符，請參考 details。",
     },
-    "SCHEDULING_UNAVAILABLE": {
-        "en": "Scheduled imports are not available yet; create the import without scheduled_at.",
-        "zh-TW": "尚未提供排程匯入，請不帶 scheduled_at 建立匯入。",
+    # Lifecycle: queue, cancel, restart, schedules
+    "INTERRUPTED": {
+        "en": "The import stopped unexpectedly ({reason}); restart it to resume where it stopped.",
+        "zh-TW": "匯入意外中斷（{reason}）；可重新啟動，從中斷處繼續。",
+    },
+    "IMPORT_FINISHED": {
+        "en": "Import {import_id} has already finished ({state}); there is nothing to cancel.",
+        "zh-TW": "匯入 {import_id} 已結束（{state}），無法取消。",
+    },
+    "IMPORT_NOT_RESTARTABLE": {
+        "en": "Import {import_id} is {state}; only a failed or cancelled import can be restarted.",
+        "zh-TW": "匯入 {import_id} 的狀態為 {state}；只有失敗或已取消的匯入可以重新啟動。",
+    },
+    "IMPORT_STILL_STOPPING": {
+        "en": "Import {import_id} is still finishing the chunks under way; restart it in a few seconds.",
+        "zh-TW": "匯入 {import_id} 仍在結束進行中的區塊，請稍候幾秒再重新啟動。",
+    },
+    "FILE_NOT_UPLOADED": {
+        "en": "The import's file was never uploaded; create a new import.",
+        "zh-TW": "此匯入的檔案從未上傳，請建立新的匯入。",
+    },
+    "INVALID_SCHEDULED_AT": {
+        "en": "scheduled_at must be a future time like 2026-11-23T02:00:00Z, got '{value}'.",
+        "zh-TW": "scheduled_at 必須是未來的時間（例如 2026-11-23T02:00:00Z），收到「{value}」。",
+    },
+    "INVALID_SCHEDULE_EXPRESSION": {
+        "en": "'{expression}' is not a schedule expression we can run: {reason}.",
+        "zh-TW": "「{expression}」不是可執行的排程運算式：{reason}。",
+    },
+    "INVALID_TIMEZONE": {
+        "en": "'{timezone}' is not a time zone; use a name like Asia/Taipei or UTC.",
+        "zh-TW": "「{timezone}」不是時區，請使用如 Asia/Taipei 或 UTC 的名稱。",
+    },
+    "SCHEDULE_NOT_FOUND": {
+        "en": "No schedule {schedule_id}.",
+        "zh-TW": "找不到排程 {schedule_id}。",
     },
     "UNSUPPORTED_ENCODING": {
         "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",
@@ -193,8 +258,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "資料表「{table}」有資料時，欄位「{field}」無法改為唯一。",
     },
     "IMPORT_NOT_FINISHED": {
-        "en": "Import '{import_id}' is still {status}; its failures file is made once it finishes.",
-        "zh-TW": "匯入作業「{import_id}」仍在{status}，完成後才會產生失敗檔。",
+        "en": "Import '{import_id}' is still {state}; its failures file is made once it finishes.",
+        "zh-TW": "匯入作業「{import_id}」仍在{state}，完成後才會產生失敗檔。",
     },
     "NO_ROW_FAILURES": {
         "en": "Import '{import_id}' failed as a whole (see its error); it has no failing rows to download.",
@@ -242,12 +307,19 @@ def pick_language(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+# A file error found in one sheet of a workbook names it in front, unless its message already does.
+SHEET_PREFIX = {"en": "Sheet '{sheet}': ", "zh-TW": "工作表「{sheet}」："}
+
+
 def render(code: str, params: dict[str, Any] | None = None, language: str = DEFAULT_LANGUAGE) -> str:
     templates = MESSAGES.get(code)
     if templates is None:
         return code
     template = templates.get(language) or templates[DEFAULT_LANGUAGE]
+    params = params or {}
+    if params.get("sheet") is not None and "{sheet}" not in template:
+        template = SHEET_PREFIX.get(language, SHEET_PREFIX[DEFAULT_LANGUAGE]) + template
     try:
-        return template.format(**(params or {}))
+        return template.format(**params)
     except (KeyError, IndexError):
         return templates[DEFAULT_LANGUAGE]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -22,6 +23,7 @@ ImportStatus = Literal[
     "cancelled",
 ]
 TERMINAL_STATUSES = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
+ACTIVE_STATUSES = frozenset({"waiting_upload", "scheduled", "queued", "parsing", "importing"})
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
@@ -141,6 +143,14 @@ class RecipeOut(Recipe):
 # ---------------------------------------------------------------- imports
 
 
+def safe_file_name(name: str) -> str | None:
+    """The base name of what a client calls its file: no directories (either slash), no control or
+    invisible format characters (a right-to-left override can disguise an extension)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] if base not in ("", ".", "..") else None
+
+
 class ImportCreate(Strict):
     recipe_id: str = Field(min_length=1)
     has_header: bool | None = None
@@ -150,6 +160,11 @@ class ImportCreate(Strict):
     scheduled_at: str | None = None
     dry_run: bool = False
     atomic: bool = False
+
+    @field_validator("file_name", mode="before")
+    @classmethod
+    def _base_name(cls, value: Any) -> Any:
+        return safe_file_name(value) if isinstance(value, str) else value
 
 
 class FileInfo(BaseModel):
@@ -230,3 +245,33 @@ class ListMeta(BaseModel):
 class Page(BaseModel):
     data: list[Any]
     meta: ListMeta
+
+
+# ---------------------------------------------------------------- schedules
+
+
+class ScheduleCreate(Strict):
+    recipe_id: str = Field(min_length=1)
+    expression: str = Field(min_length=1, max_length=256)
+    timezone: str = Field(default="UTC", min_length=1, max_length=64)
+    source_prefix: str = Field(min_length=1, max_length=512)
+    enabled: bool = True
+
+    @field_validator("source_prefix")
+    @classmethod
+    def _relative_folder(cls, value: str) -> str:
+        value = value.strip().lstrip("/")
+        parts = value.rstrip("/").split("/")
+        if not value or any(p in ("", ".", "..") for p in parts) or any(ord(c) < 32 for c in value):
+            raise ValueError("a folder path like inbox/contacts/ (no empty, '.' or '..' parts)")
+        return value.rstrip("/") + "/"
+
+
+class Schedule(ScheduleCreate):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    source_uri: str
+    last_run_at: str | None = None
+    last_run_imports: list[str] = Field(default_factory=list)
+    created_at: str
+    updated_at: str

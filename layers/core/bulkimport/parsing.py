@@ -1,25 +1,56 @@
-"""Reading delimited text files: planning chunks over the whole file, and reading one chunk.
+"""Reading an uploaded file: planning chunks over the whole of it, and reading one chunk.
 
-Prepare scans the file once as a stream and cuts it into chunks at record boundaries (a quoted field
-may hold newlines, so boundaries come from the CSV parser, not from raw newlines). A chunk is a byte
-range of the original object, so a worker reads only its own bytes.
+Prepare streams the file once and cuts it into chunks at record boundaries (a quoted field may hold
+newlines, so boundaries come from the CSV parser, not from raw newlines). A chunk is a byte range
+of UTF-8 CSV text, so a worker reads only its own bytes and parses them one way:
+- a UTF-8 CSV/TSV upload is read in place: chunks are ranges of the upload itself;
+- anything else (another encoding, gzip, XLSX) is written once, as Prepare reads it, to a UTF-8 CSV
+  work object, and chunks are ranges of that. XLSX rows go there led by their sheet row number,
+  and a chunk never spans two sheets, so a worker knows each row's sheet and row as Excel shows them.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
+import shutil
+import tempfile
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from typing import BinaryIO, Callable, Iterator
+from typing import Callable, ContextManager, Iterable, Iterator, Protocol
 
 from bulkimport.errors import FileError
+from bulkimport.formats import (
+    Hashing,
+    Inflating,
+    Limits,
+    Readable,
+    TextEncoding,
+    check_archive_sizes,
+    check_is_text,
+    check_workbook_archive,
+    complete_lines,
+    detect_encoding,
+    read_head,
+    sniff,
+    zipfile_of,
+)
+from bulkimport.spreadsheets import Sheet, SheetRow, Workbook
 
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
-_BOM_UTF8 = codecs.BOM_UTF8
-# csv's own limit (128 KB a field) would reject real-world long text cells; bounded all the same.
-csv.field_size_limit(8 * 1024 * 1024)
+# A record (one CSV row, or one spreadsheet row written as CSV) is held whole in memory: bound it.
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_COLUMNS = 1000
+# csv counts characters, never more than the record's bytes.
+csv.field_size_limit(MAX_RECORD_BYTES + 1)
+
+# A text file reads as one sheet without a name.
+TEXT = Sheet(0, None)
+_READ_BYTES = 64 * 1024
+
+
+class Writable(Protocol):
+    def write(self, data: bytes) -> object: ...
 
 
 @dataclass
@@ -30,38 +61,62 @@ class ChunkPlan:
     first_row: int  # 1-based data row number of its first record
     first_line: int  # 1-based physical line of its first record
     rows: int
+    sheet: int = 0  # the workbook sheet its rows come from
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 @dataclass
-class FilePlan:
-    encoding: str
-    delimiter: str
+class SheetPlan:
+    index: int
+    name: str | None
     header: list[str] | None
-    width: int | None
+    first_chunk: int
+
+
+@dataclass
+class FilePlan:
+    format: str  # csv or xlsx
+    compression: str | None  # gzip
+    encoding: str | None  # of the source text
+    delimiter: str
+    transcoded: bool  # chunks are ranges of the work object, not of the upload
+    line_column: bool  # every record is led by the source line it came from
+    sheets: list[SheetPlan]
     chunks: list[ChunkPlan]
     total_rows: int
     size: int
     sha256: str
 
 
-def resolve_delimiter(option: str, first_line: str) -> str:
+@dataclass
+class SourceRow:
+    cells: list[str]
+    line: int  # the physical line (text) or sheet row (XLSX) a user sees the record start on
+    start: int  # byte range of the record in the text chunk workers read
+    end: int
+    sheet: Sheet
+
+
+OnSheet = Callable[[Sheet, list[str] | None], Callable[[int, list[str]], None]]
+
+
+def resolve_delimiter(option: str, sample: str) -> str:
+    """The recipe's delimiter, or the candidate that splits the first lines into the most columns
+    most consistently (parsed as CSV, so delimiters inside quotes do not count)."""
     if option and option != "auto":
         return "\t" if option in ("\\t", "tab") else option
-    counts = {d: first_line.count(d) for d in CANDIDATE_DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def resolve_encoding(option: str) -> str:
-    if not option or option == "auto":
-        return "utf-8"
-    try:
-        return codecs.lookup(option).name
-    except LookupError:
-        raise FileError("UNSUPPORTED_ENCODING", encoding=option) from None
+    lines = [line for line in sample.splitlines(keepends=True)[:20] if line.strip()]
+    best, best_score = ",", (0, 1)
+    for delimiter in CANDIDATE_DELIMITERS:
+        widths = [len(cells) for cells in csv.reader(lines, delimiter=delimiter)]
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(1 for width in widths if width == widths[0]), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -69,115 +124,254 @@ def is_blank(cells: list[str]) -> bool:
     return not "".join(cells).strip()
 
 
-class _CountingLines:
-    """Feeds decoded lines to csv.reader while tracking the byte offset and line number consumed."""
-
-    def __init__(self, stream: BinaryIO, encoding: str, hasher):
-        self.stream = stream
-        self.encoding = encoding
-        self.hasher = hasher
-        self.offset = 0
-        self.line = 0
-        self.first = True
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self.stream:
-            self.hasher.update(raw)
-            self.line += 1
-            if self.first:
-                self.first = False
-                if raw.startswith(_BOM_UTF8) and self.encoding.replace("_", "-") in ("utf-8", "utf-8-sig"):
-                    self.offset += len(_BOM_UTF8)
-                    raw = raw[len(_BOM_UTF8) :]
-            try:
-                text = raw.decode(self.encoding)
-            except UnicodeDecodeError:
-                raise FileError("UNDECODABLE", line=self.line, encoding=self.encoding) from None
-            self.offset += len(raw)
-            yield text
+# ---------------------------------------------------------------- planning
 
 
-def plan_file(
-    stream: BinaryIO,
+def plan_upload(
+    stream: Readable,
     *,
     encoding_option: str,
     delimiter_option: str,
+    sheet_option: str | int | None,
     has_header: bool,
     chunk_rows: int,
     chunk_bytes: int,
-    on_header: Callable[[list[str] | None], Callable[[int, list[str]], None]] | None = None,
+    limits: Limits,
+    open_work: Callable[[], ContextManager[Writable]],
+    on_sheet: OnSheet | None = None,
 ) -> FilePlan:
-    """Scan the whole file once: its header, its row count, and chunks cut at record boundaries.
+    """Read the whole upload once: its kind and encoding, each sheet's header, its rows, and chunks
+    cut at record boundaries. `open_work()` opens the work object, when one is needed.
 
-    `on_header(header)` is called once the header is known (None without one) and returns a
-    function that is then given every data row with its row number.
-    """
-    encoding = resolve_encoding(encoding_option)
-    hasher = hashlib.sha256()
-    peeked = stream.peek(64 * 1024)[: 64 * 1024] if hasattr(stream, "peek") else b""
-    first_line = peeked.split(b"\n", 1)[0].lstrip(_BOM_UTF8).decode(encoding, errors="replace")
-    delimiter = resolve_delimiter(delimiter_option, first_line)
-    lines = _CountingLines(stream, encoding, hasher)
-    reader = csv.reader(iter(lines), delimiter=delimiter)
-
-    header: list[str] | None = None
-    chunks: list[ChunkPlan] = []
-    total = 0
-    chunk_start = chunk_line = None
-    chunk_rows_seen = 0
-    record_start, record_line = lines.offset, 1
-    on_row = None
-
-    def close_chunk(end: int) -> None:
-        nonlocal chunk_start, chunk_rows_seen
-        chunks.append(ChunkPlan(len(chunks), chunk_start, end, total - chunk_rows_seen + 1, chunk_line, chunk_rows_seen))
-        chunk_start = None
-        chunk_rows_seen = 0
-
-    try:
-        for cells in reader:
-            if header is None and has_header:
-                if not is_blank(cells):
-                    header = [cell.strip() for cell in cells]
-                record_start, record_line = lines.offset, lines.line + 1
-                continue
-            if not is_blank(cells):
-                if chunk_start is None:
-                    chunk_start, chunk_line = record_start, record_line
-                total += 1
-                if on_header is not None:
-                    if on_row is None:
-                        on_row = on_header(header)
-                    on_row(total, cells)
-                chunk_rows_seen += 1
-                if chunk_rows_seen >= chunk_rows or lines.offset - chunk_start >= chunk_bytes:
-                    close_chunk(lines.offset)
-            record_start, record_line = lines.offset, lines.line + 1
-    except csv.Error as error:
-        raise FileError("MALFORMED_CSV", line=lines.line, reason=str(error)) from None
-    if chunk_start is not None:
-        close_chunk(lines.offset)
-
-    if lines.offset == 0 or (header is None and has_header):
-        raise FileError("EMPTY_FILE")
-    if total == 0:
-        raise FileError("NO_DATA_ROWS")
+    `on_sheet(sheet, header)` is called when a sheet's first data row is reached (so a sheet with
+    no data is never judged by its header) and returns a function then given each of its data
+    rows with its row number."""
+    original = Hashing(stream)
+    head, source = read_head(original)
+    kind = sniff(head)
+    planner = _Planner(has_header, chunk_rows, chunk_bytes, on_sheet)
+    if kind == "xlsx":
+        with tempfile.TemporaryFile() as spool:
+            # A zip is read from its end (its directory): it must be whole and seekable.
+            shutil.copyfileobj(source, spool, _READ_BYTES)
+            with zipfile_of(spool, limits.max_zip_entries) as archive:
+                check_workbook_archive(archive)
+                check_archive_sizes(archive, limits)
+            workbook = Workbook(spool)
+            try:
+                sheets = workbook.sheets(sheet_option)
+                with open_work() as out:
+                    planner.run(_sheet_rows(workbook.rows(sheets), out))
+            finally:
+                workbook.close()
+        encoding, delimiter, transcoded, line_column = None, ",", True, True
+    else:
+        text = Inflating(source, limits) if kind == "gzip" else source
+        sample, text = read_head(text)
+        if kind == "gzip" and sniff(sample) != "text":
+            raise FileError("UNSUPPORTED_FILE_TYPE", kind="gzip'd archive")
+        found = detect_encoding(sample, encoding_option)
+        check_is_text(sample, found)
+        delimiter = resolve_delimiter(delimiter_option, complete_lines(sample)[found.bom :].decode(found.name, "replace"))
+        transcoded = kind == "gzip" or not found.is_utf8
+        with open_work() if transcoded else nullcontext() as out:
+            lines = TextLines(text, found, out)
+            planner.run(_text_rows(lines, delimiter))
+        encoding, line_column = found.name, False
+    # The whole upload has been read: its size and digest are those of every original byte.
     return FilePlan(
+        format="xlsx" if kind == "xlsx" else "csv",
+        compression="gzip" if kind == "gzip" else None,
         encoding=encoding,
         delimiter=delimiter,
-        header=header,
-        width=len(header) if header is not None else None,
-        chunks=chunks,
-        total_rows=total,
-        size=lines.offset,
-        sha256=hasher.hexdigest(),
+        transcoded=transcoded,
+        line_column=line_column,
+        sheets=planner.sheets,
+        chunks=planner.chunks,
+        total_rows=planner.total,
+        size=original.size,
+        sha256=original.sha256(),
     )
 
 
-def read_chunk(data: bytes, encoding: str, delimiter: str, first_line: int) -> Iterator[tuple[list[str], int]]:
-    """The non-blank records of one chunk's bytes, each with the physical line it starts on."""
-    text = data.decode(encoding)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+class _Planner:
+    """Cuts rows into chunks: at chunk_rows rows or chunk_bytes bytes, and at every new sheet.
+    With a header, each sheet's first non-blank row is its header."""
+
+    def __init__(self, has_header: bool, chunk_rows: int, chunk_bytes: int, on_sheet: OnSheet | None):
+        self.has_header = has_header
+        self.chunk_rows = chunk_rows
+        self.chunk_bytes = chunk_bytes
+        self.on_sheet = on_sheet
+        self.chunks: list[ChunkPlan] = []
+        self.sheets: list[SheetPlan] = []
+        self.total = 0
+        self._open: ChunkPlan | None = None
+
+    def run(self, rows: Iterable[SourceRow]) -> None:
+        sheet = header = on_row = None
+        seen_any = False
+        for row in rows:
+            if is_blank(row.cells):
+                continue
+            seen_any = True
+            if len(row.cells) > MAX_COLUMNS:
+                raise FileError("TOO_MANY_COLUMNS", line=row.line, count=len(row.cells), max_columns=MAX_COLUMNS,
+                                **_where(row.sheet))
+            if row.sheet is not sheet:
+                self._close()
+                sheet, header, on_row = row.sheet, None, None
+                if self.has_header:
+                    header = [cell.strip() for cell in row.cells]
+                    continue
+            if on_row is None:
+                self.sheets.append(SheetPlan(sheet.index, sheet.name, header, len(self.chunks)))
+                on_row = self._sheet_started(sheet, header)
+            self._add(row, on_row)
+        self._close()
+        if not seen_any:
+            raise FileError("EMPTY_FILE")
+        if self.total == 0:
+            raise FileError("NO_DATA_ROWS")
+
+    def _sheet_started(self, sheet: Sheet, header: list[str] | None):
+        if self.on_sheet is None:
+            return lambda row, cells: None
+        try:
+            return self.on_sheet(sheet, header)
+        except FileError as error:
+            error.params.update(_where(sheet))
+            raise
+
+    def _add(self, row: SourceRow, on_row) -> None:
+        self.total += 1
+        on_row(self.total, row.cells)
+        if self._open is None:
+            self._open = ChunkPlan(len(self.chunks), row.start, row.end, self.total, row.line, 0, row.sheet.index)
+        chunk = self._open
+        chunk.end = row.end
+        chunk.rows += 1
+        if chunk.rows >= self.chunk_rows or chunk.end - chunk.start >= self.chunk_bytes:
+            self._close()
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self.chunks.append(self._open)
+            self._open = None
+
+
+def _where(sheet: Sheet) -> dict:
+    """Names the sheet in a file error, for workbooks."""
+    return {"sheet": sheet.name} if sheet.name is not None else {}
+
+
+# ---------------------------------------------------------------- text
+
+
+class TextLines:
+    """The lines of a text stream, decoded and counted; with `out`, also written to it as UTF-8 (the
+    text chunk workers read). `offset` is the position in that text; a record's start is marked with
+    start_record(), so that no record grows past MAX_RECORD_BYTES (an unclosed quote would otherwise
+    swallow the rest of the file)."""
+
+    def __init__(self, stream: Readable, encoding: TextEncoding, out: Writable | None = None):
+        self.stream = stream
+        self.encoding = encoding
+        self.out = out
+        # Chunks of an upload read in place count its byte-order mark; a work object has none.
+        self.offset = encoding.bom if out is None else 0
+        self.line = 0
+        self.record_start, self.record_line = self.offset, 1
+
+    def start_record(self) -> None:
+        self.record_start, self.record_line = self.offset, self.line + 1
+
+    def __iter__(self) -> Iterator[str]:
+        self.stream.read(self.encoding.bom)
+        for raw in self._raw_lines():
+            self.line += 1
+            try:
+                text = raw.decode(self.encoding.name)
+            except UnicodeDecodeError:
+                raise FileError("UNDECODABLE", line=self.line, encoding=self.encoding.name) from None
+            if self.out is None:
+                self.offset += len(raw)
+            else:
+                data = text.encode("utf-8")
+                self.out.write(data)
+                self.offset += len(data)
+            if self.offset - self.record_start > MAX_RECORD_BYTES:
+                self._too_long()
+            yield text
+
+    def _raw_lines(self) -> Iterator[bytes]:
+        """Raw lines, each ending with its newline, split on whole code units (in UTF-16 the newline
+        is two bytes, and its bytes also occur inside other characters)."""
+        newline = "\n".encode(self.encoding.name)
+        unit = len(newline)
+        pending = b""
+        while block := self.stream.read(_READ_BYTES):
+            pending += block
+            start = 0
+            while True:
+                end = pending.find(newline, start)
+                while end >= 0 and (end - start) % unit:
+                    end = pending.find(newline, end + 1)
+                if end < 0:
+                    break
+                yield pending[start : end + unit]
+                start = end + unit
+            pending = pending[start:]
+            if len(pending) > MAX_RECORD_BYTES:
+                self._too_long()
+        if pending:
+            yield pending
+
+    def _too_long(self):
+        raise FileError("RECORD_TOO_LONG", line=self.record_line, max_bytes=MAX_RECORD_BYTES)
+
+
+def _text_rows(lines: TextLines, delimiter: str) -> Iterator[SourceRow]:
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        for cells in reader:
+            yield SourceRow(cells, lines.record_line, lines.record_start, lines.offset, TEXT)
+            lines.start_record()
+    except csv.Error as error:
+        raise FileError("MALFORMED_CSV", line=lines.line, reason=str(error)) from None
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+
+def _sheet_rows(rows: Iterator[SheetRow], out: Writable) -> Iterator[SourceRow]:
+    """Spreadsheet rows written to the work object as CSV lines led by their sheet row number."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    offset = 0
+    for row in rows:
+        writer.writerow([row.number, *row.cells])
+        data = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        if len(data) > MAX_RECORD_BYTES:
+            raise FileError("RECORD_TOO_LONG", line=row.number, max_bytes=MAX_RECORD_BYTES, **_where(row.sheet))
+        out.write(data)
+        yield SourceRow(row.cells, row.number, offset, offset + len(data), row.sheet)
+        offset += len(data)
+
+
+# ---------------------------------------------------------------- one chunk
+
+
+def read_chunk(data: bytes, delimiter: str, first_line: int, line_column: bool) -> Iterator[tuple[list[str], int]]:
+    """The non-blank records of one chunk's UTF-8 bytes, each with the line (or sheet row) it
+    starts on."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    if line_column:
+        for cells in reader:
+            yield cells[1:], int(cells[0])
+        return
     line = first_line
     for cells in reader:
         if not is_blank(cells):

@@ -11,17 +11,20 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from bulkimport import runs, table_queue
 from bulkimport.aws import client
 from bulkimport.errors import FileError
+from bulkimport.formats import Limits
 from bulkimport.ids import now_iso
-from bulkimport.imports import load_import_item, recipe_of
+from bulkimport.imports import counted_attribute, load_import_item, recipe_of
 from bulkimport.messages import render
 from bulkimport.models import TERMINAL_STATUSES, Table
-from bulkimport.parsing import plan_file, read_chunk
+from bulkimport.parsing import plan_upload, read_chunk
 from bulkimport.settings import settings
 from bulkimport.storage import keys
 from bulkimport.storage.blobs import BlobStore
 from bulkimport.storage.dynamo import ControlStore
+from bulkimport.table_queue import execution_status
 from bulkimport.uniqueness import PARENT_PREFIX, DuplicateFinder, constraints
 from bulkimport.validation import RowValidator
 from bulkimport.writing import RecordWriter, RowPlan, WriteContext
@@ -33,11 +36,29 @@ def record_id(import_id: str, row: int) -> str:
     return f"{import_id}{row:08d}"
 
 
+# ---------------------------------------------------------------- waiting for the table
+
+
+def take_table(tenant: str, import_id: str, ticket: str, execution_arn: str) -> dict[str, str]:
+    """Whether the import may run now ("run"), must wait for its table ("wait", status `queued`), or
+    was cancelled while it waited ("stop")."""
+    item = load_import_item(tenant, import_id)
+    if item["status"] in TERMINAL_STATUSES:
+        return {"next": "stop"}
+    if table_queue.acquire(tenant, item["table"], ticket, execution_arn, f"import:{import_id}"):
+        return {"next": "run"}
+    ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id),
+                          set_values={"status": "queued", "updated_at": now_iso()},
+                          when_status=("waiting_upload", "scheduled", "queued"))
+    return {"next": "wait"}
+
+
 # ---------------------------------------------------------------- prepare
 
 
 def prepare(tenant: str, import_id: str) -> dict[str, Any]:
-    """Scan the file, check its header, count rows and write the chunk manifest."""
+    """Scan the file, check its header, count rows and write the chunk manifest. A restarted import
+    whose file was planned before gets a manifest of the chunks not yet counted instead."""
     store = ControlStore()
     pk, sk = keys.tenant_pk(tenant), keys.import_sk(import_id)
     item = load_import_item(tenant, import_id)
@@ -45,30 +66,41 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
         pk,
         sk,
         set_values={"status": "parsing", "executed_start_at": item.get("executed_start_at") or now_iso(), "updated_at": now_iso()},
-        when_status=("waiting_upload", "queued", "parsing"),
+        when_status=("waiting_upload", "scheduled", "queued", "parsing"),
     )
     if started is None:
-        return {"status": "stopped", "manifest_key": None}
+        return {"status": "stopped", "manifest_key": None, "pass": None}
+    if item.get("chunk_count") is not None:
+        return _resume(tenant, import_id, started)
 
     recipe = recipe_of(item)
     table, parent = tables_of(item)
     blobs = BlobStore()
     cfg = settings()
     scan = RowScan(recipe, table, parent)
+    work_key = keys.work_data_key(tenant, import_id)
     try:
+        size = blobs.size(item["upload_key"])
+        if size is None:
+            raise FileError("FILE_NOT_FOUND")
+        if size > cfg.upload_max_bytes:
+            raise FileError("FILE_TOO_LARGE", size=size, max_bytes=cfg.upload_max_bytes)
         with blobs.open(item["upload_key"]) as stream:
-            plan = plan_file(
+            plan = plan_upload(
                 stream,
                 encoding_option=recipe.options.encoding,
                 delimiter_option=recipe.options.delimiter,
+                sheet_option=recipe.options.sheet,
                 has_header=item["has_header"],
                 chunk_rows=cfg.chunk_rows,
                 chunk_bytes=cfg.chunk_bytes,
-                on_header=scan.on_header,
+                limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
+                open_work=lambda: blobs.writer(work_key, "text/csv; charset=utf-8"),
+                on_sheet=scan.on_sheet,
             )
     except FileError as error:
         fail_import(tenant, import_id, error.code, error.params)
-        return {"status": "stopped", "manifest_key": None, "atomic": False}
+        return {"status": "stopped", "manifest_key": None, "pass": None}
 
     manifest = [chunk.to_dict() for chunk in plan.chunks]
     duplicates = scan.finder.duplicates()
@@ -90,32 +122,60 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "chunk_count": len(plan.chunks),
             "pass": "check" if atomic else "write",
             "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
-            "reader": {"encoding": plan.encoding, "delimiter": plan.delimiter, "width": plan.width,
-                       "columns": scan.columns, "header": plan.header},
+            # What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns.
+            "reader": {
+                "key": work_key if plan.transcoded else item["upload_key"],
+                "format": plan.format,
+                "compression": plan.compression,
+                "encoding": plan.encoding,
+                "delimiter": plan.delimiter,
+                "line_column": plan.line_column,
+                "sheets": [
+                    {"index": sheet.index, "name": sheet.name, "header": sheet.header,
+                     "width": len(sheet.header) if sheet.header is not None else None,
+                     "columns": scan.columns[sheet.index], "first_chunk": sheet.first_chunk}
+                    for sheet in plan.sheets
+                ],
+            },
             "updated_at": now_iso(),
         },
+        when_status=("parsing",),
     )
-    return {"status": "ready", "manifest_key": manifest_key, "atomic": atomic}
+    return {"status": "ready", "manifest_key": manifest_key, "pass": "check" if atomic else "write"}
+
+
+def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:
+    """The manifest of a restarted import: the chunks of its current pass that were never counted."""
+    pass_ = item.get("pass", "write")
+    counted = item.get(counted_attribute(pass_), set())
+    blobs = BlobStore()
+    remaining = [c for c in blobs.get_json(keys.manifest_key(tenant, import_id)) if c["index"] not in counted]
+    manifest_key = keys.manifest_key(tenant, import_id, turn=item["job_turns"])
+    blobs.put_json(manifest_key, remaining)
+    ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id),
+                          set_values={"status": "importing", "updated_at": now_iso()}, when_status=("parsing",))
+    return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
 
 class RowScan:
-    """What Prepare does with the header and every row while it plans the chunks: resolve the
-    recipe's columns, and feed every valid row's unique keys to the duplicate finder, so the first
-    valid row with a key is the one imported, whatever order the chunks later run in."""
+    """What Prepare does with each sheet's header and every row while it plans the chunks: resolve
+    the recipe's columns for the sheet, and feed every valid row's unique keys, whatever sheet they
+    are on, to one duplicate finder, so the first valid row with a key is the one imported, whatever
+    order the chunks later run in."""
 
     def __init__(self, recipe, table: Table, parent: Table | None):
         self.recipe, self.table, self.parent = recipe, table, parent
-        self.columns: list[list] = []
+        self.columns: dict[int, list[list]] = {}  # sheet index -> [column index, field key]
         self.finder = DuplicateFinder(constraints(table, recipe))
 
-    def on_header(self, header: list[str] | None) -> Callable[[int, list[str]], None]:
+    def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None]:
         width = len(header) if header is not None else None
-        self.columns = resolve_columns(self.recipe, header, width)
-        validator = row_validator(self.table, self.parent, self.columns, width)
+        columns = self.columns[sheet.index] = resolve_columns(self.recipe, header, width)
+        validator = row_validator(self.table, self.parent, columns, width)
         if not self.finder.keyed:
             return _ignore_row  # no unique keys: nothing to find, so no row needs validating here
         finder = self.finder
-        parent_target = next((t for _, t in self.columns if t.startswith(PARENT_PREFIX)), None)
+        parent_target = next((t for _, t in columns if t.startswith(PARENT_PREFIX)), None)
 
         def on_row(row: int, cells: list[str]) -> None:
             values, failures = validator.validate(cells)
@@ -175,7 +235,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     store = ControlStore()
     marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
     item = load_import_item(tenant, import_id)
-    if chunk["index"] in item.get(_counted(pass_), ()):
+    if chunk["index"] in item.get(counted_attribute(pass_), ()):
         return _chunk_summary(store.get(marker_pk, marker_sk))
     if item["status"] in TERMINAL_STATUSES:
         return {"index": chunk["index"], "skipped": item["status"]}
@@ -183,10 +243,11 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     table, parent = tables_of(item)
     recipe = recipe_of(item)
     reader = item["reader"]
-    validator = row_validator(table, parent, reader["columns"], reader.get("width"))
+    sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
+    validator = row_validator(table, parent, sheet["columns"], sheet.get("width"))
     blobs = BlobStore()
     duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
-    data = blobs.read_range(item["upload_key"], chunk["start"], chunk["end"])
+    data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
 
     stamp = now_iso()
     checked = check_rows(data, reader, validator, chunk, duplicates, import_id)
@@ -212,7 +273,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     for failed_row in sorted(failures):
         line, cells = sources[failed_row]
         for position, entry in enumerate(failures[failed_row]):
-            entry.update(row=failed_row, source_line=line)
+            entry.update(row=failed_row, source_line=line, sheet=sheet.get("name"))
             if position == 0:
                 entry["cells"] = cells  # the original row, for failures.csv
             entries.append(entry)
@@ -230,10 +291,10 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         keys.import_sk(import_id),
         set_values={"updated_at": stamp},
         add_values={"processed_count": rows, "success_count": succeeded, "fail_count": len(failures),
-                    "inserted_count": 0 if dry_run else inserted, _counted(pass_): {chunk["index"]}},
+                    "inserted_count": 0 if dry_run else inserted, counted_attribute(pass_): {chunk["index"]}},
         condition="NOT contains(#counted, :chunk)",
         condition_values={":chunk": chunk["index"]},
-        condition_names={"#counted": _counted(pass_)},
+        condition_names={"#counted": counted_attribute(pass_)},
     )
     return summary
 
@@ -252,7 +313,7 @@ def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, 
     sources: dict[int, tuple[int, list[str]]] = {}
     plans: list[RowPlan] = []
     row = chunk["first_row"]
-    for cells, line in read_chunk(data, reader["encoding"], reader["delimiter"], chunk["first_line"]):
+    for cells, line in read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]):
         sources[row] = (line, cells)
         values, row_failures = validator.validate(cells)
         if row_failures:
@@ -267,11 +328,6 @@ def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, 
     return CheckedRows(plans, failures, sources, row - chunk["first_row"])
 
 
-def _counted(pass_: str) -> str:
-    """The import attribute holding the set of chunks counted in a pass."""
-    return f"counted_{pass_}_chunks"
-
-
 def _failure_entry(failure) -> dict:
     return {"field": failure.field, "code": failure.code, "params": failure.params, "value": failure.value}
 
@@ -283,16 +339,20 @@ def _chunk_summary(marker: dict) -> dict[str, Any]:
 # ---------------------------------------------------------------- finalize
 
 
-def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str, Any]:
-    """Settle the import's final status and announce it."""
+def finalize(tenant: str, import_id: str, error: dict | None = None, ticket: str | None = None,
+             execution_arn: str | None = None, failure_code: str = "INTERNAL_ERROR") -> dict[str, Any]:
+    """Settle the import's final status, announce it, and give its table to the next run.
+
+    A cancelled import is settled here too (its chunks stopped starting, those under way finished),
+    so the records it wrote are counted in its table before the table goes to the next run."""
     store = ControlStore()
     pk, sk = keys.tenant_pk(tenant), keys.import_sk(import_id)
     item = load_import_item(tenant, import_id)
     if error and item["status"] not in TERMINAL_STATUSES:
         reason = error.get("Error") or "unknown"
-        item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})
+        item = fail_import(tenant, import_id, failure_code, {"reason": reason})
     elif item["status"] == "importing":
-        counted = len(item.get(_counted(item.get("pass", "write")), ()))
+        counted = len(item.get(counted_attribute(item.get("pass", "write")), ()))
         if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
             reason = f"{counted} of {item.get('chunk_count')} chunks counted"
             item = fail_import(tenant, import_id, "INTERNAL_ERROR", {"reason": reason})
@@ -302,22 +362,43 @@ def finalize(tenant: str, import_id: str, error: dict | None = None) -> dict[str
             item = store.update(pk, sk, set_values={"status": status, "executed_end_at": stamp, "updated_at": stamp},
                                 when_status=("importing",)) or load_import_item(tenant, import_id)
     _add_to_record_count(item)
-    publish_import_event(item)
+    if item["status"] in TERMINAL_STATUSES:
+        publish_import_event(item)
+    table_queue.release(tenant, item["table"], ticket)
+    if execution_arn:
+        runs.unregister(tenant, "import", import_id, execution_arn)
     return {"status": item["status"]}
 
 
+def settle_interrupted(entry: dict) -> None:
+    """The sweeper's settler for an import whose execution died without settling it."""
+    item = load_import_item(entry["tenant"], entry["run_id"])
+    if item.get("execution_arn") != entry["execution_arn"] or item["status"] in TERMINAL_STATUSES:
+        return
+    status = execution_status(entry["execution_arn"])
+    finalize(entry["tenant"], entry["run_id"], error={"Error": status}, failure_code="INTERRUPTED")
+
+
+def sweep() -> list[str]:
+    """Settle every run whose execution died (run on a schedule)."""
+    return runs.sweep({"import": settle_interrupted})
+
+
 def _add_to_record_count(item: dict) -> None:
-    """Add the records an import created to its table's count, once (Finalize may run again)."""
+    """Add the records an import created to its table's count, once: the amount already added is kept on
+    the import, so a restarted import adds only what it created since (Finalize may also run again)."""
     inserted = item.get("inserted_count", 0)
-    if not inserted or item.get("record_count_added"):
+    added = item.get("record_count_added", 0)
+    if inserted == added:
         return
     store = ControlStore()
     store.transact([
         {"Update": store.update_request(
-            keys.tenant_pk(item["tenant"]), keys.import_sk(item["id"]), set_values={"record_count_added": True},
-            condition="attribute_not_exists(record_count_added)")},
+            keys.tenant_pk(item["tenant"]), keys.import_sk(item["id"]), set_values={"record_count_added": inserted},
+            condition="attribute_not_exists(record_count_added) OR record_count_added = :added",
+            condition_values={":added": added})},
         {"Update": store.update_request(
-            keys.tenant_pk(item["tenant"]), keys.table_sk(item["table"]), add_values={"record_count": inserted},
+            keys.tenant_pk(item["tenant"]), keys.table_sk(item["table"]), add_values={"record_count": inserted - added},
             condition="attribute_exists(pk)")},
     ])
 
@@ -349,9 +430,8 @@ def fail_import(tenant: str, import_id: str, code: str, params: dict | None = No
 
 
 def publish_import_event(item: dict) -> None:
+    """`Import Completed` for a completed import; `Import Failed` for a failed or cancelled one."""
     status = item["status"]
-    if status not in ("completed", "completed_with_errors", "failed"):
-        return
     detail = {
         "tenant": item["tenant"],
         "import_id": item["id"],
@@ -368,7 +448,7 @@ def publish_import_event(item: dict) -> None:
     client("events").put_events(
         Entries=[{
             "Source": EVENT_SOURCE,
-            "DetailType": "Import Failed" if status == "failed" else "Import Completed",
+            "DetailType": "Import Completed" if status.startswith("completed") else "Import Failed",
             "Detail": json.dumps(detail, ensure_ascii=False),
             "EventBusName": settings().event_bus_name,
         }]

@@ -11,6 +11,9 @@ class Settings(BaseModel):
     records_table: str = Field(default="bulkimport-records", alias="RECORDS_TABLE")
     bucket: str = Field(default="bulkimport-data", alias="BUCKET")
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+    schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
+    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
+    scheduled_run_function_arn: str = Field(default="", alias="SCHEDULED_RUN_FUNCTION_ARN")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     # A chunk ends at whichever limit comes first; together they bound a worker's memory.
     chunk_rows: int = Field(default=5000, alias="CHUNK_ROWS")
@@ -18,6 +21,12 @@ class Settings(BaseModel):
     # Direct multipart uploads must fit a synchronous Lambda payload (6 MB, base64 adds a third).
     direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
+    # A compressed upload (gzip, XLSX) may expand this far, and by at most this ratio past 1 MB:
+    # real files stay far below both, zip bombs do not.
+    max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, alias="MAX_UNCOMPRESSED_BYTES")
+    max_compression_ratio: int = Field(default=200, alias="MAX_COMPRESSION_RATIO")
+    # How often a run waiting for its table (another import or job of it runs) looks again.
+    queue_poll_seconds: int = Field(default=10, alias="QUEUE_POLL_SECONDS")
     upload_url_ttl_seconds: int = Field(default=3600, alias="UPLOAD_URL_TTL_SECONDS")
 
     model_config = {"populate_by_name": True}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
@@ -46,6 +47,13 @@ class BlobStore:
                 return None
             raise
 
+    def list_objects(self, prefix: str) -> Iterator[dict]:
+        """Every object under a prefix: {"key", "size", "etag"} (folders, keys ending in "/", skipped)."""
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                if not entry["Key"].endswith("/"):
+                    yield {"key": entry["Key"], "size": entry["Size"], "etag": entry["ETag"].strip('"')}
+
     def read_lines(self, key: str) -> Iterator[str]:
         """The lines of a UTF-8 text object, or nothing when it does not exist."""
         try:
@@ -60,6 +68,18 @@ class BlobStore:
     def upload(self, key: str, stream, content_type: str) -> None:
         """Upload a file object of any size (multipart when large), memory bounded."""
         self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator["_PartWriter"]:
+        """Write an object of any size as a stream, holding one part in memory: a multipart upload
+        (one put when it stays small), completed on leaving the block and aborted on an error."""
+        out = _PartWriter(self.s3, self.bucket, key, content_type)
+        try:
+            yield out
+        except BaseException:
+            out.abort()
+            raise
+        out.complete()
 
     def presigned_get(self, key: str, download_name: str, expires_in: int = 3600) -> str:
         return self.s3.generate_presigned_url(
@@ -76,6 +96,44 @@ class BlobStore:
             Conditions=[["content-length-range", 1, max_bytes]],
             ExpiresIn=expires_in,
         )
+
+
+class _PartWriter:
+    PART_BYTES = 8 * 1024 * 1024  # S3 wants at least 5 MB in every part but the last
+
+    def __init__(self, s3, bucket: str, key: str, content_type: str):
+        self.s3, self.bucket, self.key, self.content_type = s3, bucket, key, content_type
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict] = []
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= self.PART_BYTES:
+            self._send_part()
+
+    def _send_part(self) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type)["UploadId"]
+        number = len(self.parts) + 1
+        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                       PartNumber=number, Body=bytes(self.buffer))
+        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
+        self.buffer.clear()
+
+    def complete(self) -> None:
+        if self.upload_id is None:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType=self.content_type)
+            return
+        if self.buffer:
+            self._send_part()
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                          MultipartUpload={"Parts": self.parts})
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
 
 
 class _RawStream(io.RawIOBase):

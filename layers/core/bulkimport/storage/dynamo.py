@@ -117,21 +117,33 @@ class ControlStore:
         item = response.get("Item")
         return from_item(item) if item else None
 
-    def put(self, item: dict, if_absent: bool = False) -> bool:
-        """Write an item; with if_absent, only when no item has its key (returns False then)."""
+    def put(self, item: dict, if_absent: bool = False, condition: str | None = None,
+            condition_values: dict[str, Any] | None = None) -> bool:
+        """Write an item; with if_absent, only when no item has its key; with a condition, only when
+        it holds. Returns False when the condition fails."""
         kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": to_item(item)}
         if if_absent:
-            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+            condition = "attribute_not_exists(pk)" + (f" OR ({condition})" if condition else "")
+        return self._conditional(self.ddb.put_item, kwargs, condition, condition_values)
+
+    def delete(self, pk: str, sk: str, condition: str | None = None, condition_values: dict[str, Any] | None = None) -> bool:
+        """Delete an item (only when the condition holds, if one is given: returns False otherwise)."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Key": to_item({"pk": pk, "sk": sk})}
+        return self._conditional(self.ddb.delete_item, kwargs, condition, condition_values)
+
+    @staticmethod
+    def _conditional(call, kwargs: dict, condition: str | None, condition_values: dict[str, Any] | None) -> bool:
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            if condition_values:
+                kwargs["ExpressionAttributeValues"] = to_item(condition_values)
         try:
-            self.ddb.put_item(**kwargs)
+            call(**kwargs)
         except ClientError as error:
-            if if_absent and is_conditional_failure(error):
+            if condition and is_conditional_failure(error):
                 return False
             raise
         return True
-
-    def delete(self, pk: str, sk: str) -> None:
-        self.ddb.delete_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}))
 
     def update(
         self,

@@ -63,8 +63,15 @@ def import_work_prefix(tenant: str, import_id: str) -> str:
     return f"work/{tenant}/{import_id}/"
 
 
-def manifest_key(tenant: str, import_id: str) -> str:
-    return f"{import_work_prefix(tenant, import_id)}manifest.json"
+def manifest_key(tenant: str, import_id: str, turn: int = 1) -> str:
+    """The chunk plan; a restarted import's later turns get a manifest of the chunks left."""
+    name = "manifest" if turn <= 1 else f"manifest-{turn}"
+    return f"{import_work_prefix(tenant, import_id)}{name}.json"
+
+
+def work_data_key(tenant: str, import_id: str) -> str:
+    """The upload as UTF-8 CSV, when it was not that already (XLSX, gzip, another encoding)."""
+    return f"{import_work_prefix(tenant, import_id)}data.csv"
 
 
 def chunk_failures_key(tenant: str, import_id: str, index: int, pass_: str = "write") -> str:
@@ -81,3 +88,37 @@ def chunk_duplicates_key(tenant: str, import_id: str, index: int) -> str:
 
 def failures_csv_key(tenant: str, import_id: str, language: str) -> str:
     return f"{import_work_prefix(tenant, import_id)}failures-{language}.csv"
+
+
+def table_queue_prefix(table: str) -> str:
+    return f"TABLEQ#{table}#"
+
+
+def table_queue_sk(table: str, ticket: str) -> str:
+    """A run's place in its table's queue: tickets are ULIDs taken when the run starts, so they sort by start time."""
+    return f"{table_queue_prefix(table)}{ticket}"
+
+
+def table_lock_sk(table: str) -> str:
+    return f"TABLELOCK#{table}"
+
+
+# The one partition not under a tenant: the service's own index of runs (imports, jobs) whose
+# executions are under way, read by the sweeper that settles runs whose execution died.
+ACTIVE_RUNS_PK = "ACTIVE_RUNS"
+
+
+ACTIVE_RUN_PREFIX = "RUN#"
+
+
+def active_run_sk(tenant: str, kind: str, run_id: str) -> str:
+    return f"{ACTIVE_RUN_PREFIX}{tenant}#{kind}#{run_id}"
+
+
+def schedule_sk(schedule_id: str) -> str:
+    return f"SCHEDULE#{schedule_id}"
+
+
+def schedule_source_prefix(tenant: str, source_prefix: str) -> str:
+    """Where a tenant puts the files a recurring schedule imports."""
+    return f"sources/{tenant}/{source_prefix}"

@@ -1,0 +1,120 @@
+"""Reading XLSX workbooks as rows of text, one sheet after another, in bounded memory.
+
+openpyxl in read-only mode streams each sheet's XML; data_only gives the values Excel cached for
+formulas (a formula is never evaluated here). Cell values become the text a CSV of the same data
+would hold, so one validator serves both: dates as ISO 8601, whole numbers without ".0".
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterator
+
+import openpyxl
+from defusedxml import DefusedXmlException
+
+from bulkimport.errors import FileError
+
+# openpyxl parses with defusedxml when it is installed, refusing entity declarations (billion
+# laughs) and external entities. Without it a workbook could make us expand or fetch entities:
+# refuse to run at all rather than read workbooks unsafely.
+if not openpyxl.DEFUSEDXML:
+    raise RuntimeError("openpyxl must find defusedxml to read workbooks safely")
+
+# Excel's own limit; a sheet whose rows claim more is crafted, and its gaps would cost time.
+MAX_SHEET_ROWS = 1_048_576
+
+
+@dataclass
+class Sheet:
+    """A part of a file with its own header: a worksheet, or the whole of a text file (no name)."""
+
+    index: int  # position among the workbook's worksheets, 0-based
+    name: str | None
+
+
+@dataclass
+class SheetRow:
+    sheet: Sheet
+    number: int  # the row number Excel shows
+    cells: list[str]
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        # Excel has no date type: a date is a datetime at midnight.
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+class Workbook:
+    """An XLSX file already checked by formats.check_workbook_archive and check_archive_sizes."""
+
+    def __init__(self, path: str):
+        with _reading():
+            self.book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+
+    def close(self) -> None:
+        self.book.close()
+
+    def sheets(self, option: str | int | None) -> list[Sheet]:
+        """The sheets to import: the one the recipe names (by name or 0-based index), or else every
+        visible worksheet in order (hidden sheets usually hold lookup lists, not data)."""
+        worksheets = self.book.worksheets
+        if option is None:
+            return [Sheet(i, ws.title) for i, ws in enumerate(worksheets) if ws.sheet_state == "visible"]
+        for i, ws in enumerate(worksheets):
+            if ws.title == option or (isinstance(option, int) and i == option):
+                return [Sheet(i, ws.title)]
+        raise FileError("SHEET_NOT_FOUND", sheet=option, sheets=", ".join(ws.title for ws in worksheets))
+
+    def rows(self, sheets: list[Sheet]) -> Iterator[SheetRow]:
+        """The non-blank rows of the sheets, each padded with empty cells to its sheet's first row
+        (its header): a spreadsheet stores no trailing empty cells."""
+        for sheet in sheets:
+            worksheet = self.book.worksheets[sheet.index]
+            # Dimensions recorded in the file may be wrong or huge: size rows by their own cells.
+            worksheet.reset_dimensions()
+            width = None
+            with _reading():
+                for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                    if number > MAX_SHEET_ROWS:
+                        raise FileError("CORRUPT_FILE", reason=f"sheet '{sheet.name}' has more than {MAX_SHEET_ROWS} rows")
+                    cells = [cell_text(v) for v in values]
+                    while cells and not cells[-1].strip():
+                        cells.pop()
+                    if not cells:
+                        continue
+                    if width is None:
+                        width = len(cells)
+                    elif len(cells) < width:
+                        cells.extend([""] * (width - len(cells)))
+                    yield SheetRow(sheet, number, cells)
+
+
+@contextmanager
+def _reading():
+    """openpyxl's errors on a hostile or broken workbook, as file errors."""
+    try:
+        yield
+    except FileError:
+        raise
+    except Exception as error:  # a malformed workbook can break openpyxl in many ways
+        cause = error
+        while cause is not None:  # openpyxl re-raises parse errors as ValueError("Unable to read ...")
+            if isinstance(cause, DefusedXmlException):
+                raise FileError("UNSAFE_XLSX") from None
+            cause = cause.__cause__
+        raise FileError("CORRUPT_FILE", reason=f"{type(error).__name__}: {error}"[:200]) from None

@@ -1,0 +1,48 @@
+"""Schedule expressions as EventBridge Scheduler reads them, with time zones."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bulkimport.errors import AppError
+from bulkimport.schedule_expressions import parse
+
+SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday in Taipei
+
+
+@pytest.mark.parametrize(("expression", "zone", "expected"), [
+    ("cron(0 2 * * ? *)", "Asia/Taipei", datetime(2026, 11, 22, 18, 0)),  # 02:00 Monday in Taipei
+    ("cron(0 2 * * ? *)", "UTC", datetime(2026, 11, 23, 2, 0)),
+    ("cron(0/15 * ? * MON-FRI *)", "Asia/Taipei", datetime(2026, 11, 22, 16, 0)),
+    ("cron(30 9 1 JAN,JUL ? 2027)", "Asia/Taipei", datetime(2027, 1, 1, 1, 30)),
+    ("cron(0 12 ? * 1 *)", "Asia/Taipei", datetime(2026, 11, 22, 4, 0)),  # 1 = Sunday, noon today
+    ("at(2026-11-23T02:00:00)", "Asia/Taipei", datetime(2026, 11, 22, 18, 0)),
+    ("cron(0 3 * * ? *)", "America/New_York", datetime(2026, 11, 22, 8, 0)),
+])
+def test_next_firing_in_the_schedules_time_zone(expression, zone, expected):
+    assert parse(expression).next_fire(SUNDAY, zone) == expected.replace(tzinfo=timezone.utc)
+
+
+def test_rates_count_from_the_schedules_start_and_at_fires_once():
+    start = datetime(2026, 11, 22, 0, 0, tzinfo=timezone.utc)
+    assert parse("rate(1 hour)").next_fire(SUNDAY, "UTC", start=start) == datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
+    assert parse("rate(5 minutes)").next_fire(start, "UTC", start=start) == datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc)
+    assert parse("at(2026-11-01T00:00:00)").next_fire(SUNDAY, "UTC") is None
+
+
+@pytest.mark.parametrize("expression", [
+    "cron(0 2 * * * *)",  # both day fields given
+    "cron(0 2 * * ?)",  # five fields
+    "cron(0 25 * * ? *)",
+    "cron(0 2 L * ? *)",  # L is not supported
+    "cron(0 2 ? * 6#3 *)",
+    "rate(1 hours)",
+    "rate(0 minutes)",
+    "rate(2 weeks)",
+    "at(2026-13-01T00:00:00)",
+    "every day",
+])
+def test_expressions_we_cannot_run_are_refused(expression):
+    with pytest.raises(AppError) as caught:
+        parse(expression)
+    assert caught.value.code == "INVALID_SCHEDULE_EXPRESSION"
