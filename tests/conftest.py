@@ -8,13 +8,15 @@ import pytest
 from devstack.stack import LocalStack
 from tests.helpers import Api, free_port, new_tenant
 
-# Small chunks, so that modest files span many chunks and the Map really runs in parallel.
+# Small chunks and job pages, so that modest files and tables span many of them and the Maps really
+# run in parallel.
 TEST_CHUNK_ROWS = 100
+TEST_JOB_PAGE_RECORDS = 100
 
 
 @pytest.fixture(scope="session")
 def stack():
-    local = LocalStack(aws_port=free_port(), api_port=free_port(), parameters={"ChunkRows": str(TEST_CHUNK_ROWS)})
+    local = LocalStack(aws_port=free_port(), api_port=free_port(), parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)})
     local.start()
     yield local
     local.stop()

@@ -66,6 +66,19 @@ class Api:
             assert time.monotonic() < deadline, f"import still {current['status']} after {timeout}s: {current}"
             time.sleep(poll)
 
+    def start_job(self, job: dict) -> str:
+        return self.ok("POST", "/jobs", 202, json=job)["data"]["batch_code"]
+
+    def wait_job(self, batch_code: str, timeout: float = 120, poll: float = 0.2) -> dict:
+        """The finished job: {"code", "success": true, "data": {...}}."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.ok("GET", f"/jobs/{batch_code}")
+            if "code" in current:
+                return current
+            assert time.monotonic() < deadline, f"job still running after {timeout}s: {current}"
+            time.sleep(poll)
+
     def all_pages(self, path: str, per_page: int = 100) -> list[dict]:
         items, cursor = [], None
         separator = "&" if "?" in path else "?"

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from bulkimport.errors import AppError
-from routes import health, imports, recipes, records, schedules, tables
+from routes import health, imports, jobs, recipes, records, schedules, tables
 from web import JSON, error_response
 
 logger = Logger()
@@ -21,7 +21,7 @@ def _to_json(value) -> str:
 
 
 app = APIGatewayRestResolver(enable_validation=True, serializer=_to_json)
-for module in (health, tables, recipes, imports, records, schedules):
+for module in (health, tables, recipes, imports, records, schedules, jobs):
     app.include_router(module.router)
 app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
 

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from cfnlint.api import lint_all
 
 from devstack.cfn import Template
@@ -18,26 +19,31 @@ def test_cfn_lint_finds_no_errors_or_warnings():
     assert problems == []
 
 
-def test_state_machine_substitutions_are_all_defined_and_used():
+MACHINES = {"ImportStateMachine": (3, ("Prepare", "ProcessChunks")), "JobsStateMachine": (1, ("Prepare", "ProcessPages", "Export"))}
+
+
+@pytest.mark.parametrize("logical_id", MACHINES)
+def test_state_machine_substitutions_are_all_defined_and_used(logical_id):
     template = Template(ROOT / "template.yaml")
-    props = template.resources["ImportStateMachine"]["Properties"]
+    props = template.resources[logical_id]["Properties"]
     text = (ROOT / props["DefinitionUri"]).read_text()
     used = set(re.findall(r"\$\{(\w+)\}", text))
     assert used == set(props["DefinitionSubstitutions"])
-    _, definition = template.state_machine("ImportStateMachine")
+    _, definition = template.state_machine(logical_id)
     states = json.loads(definition)["States"]
     invoked = {s["Parameters"]["FunctionName"] for s in _tasks(states)}
     functions = {f.arn for f in template.functions().values()}
-    assert invoked <= functions and len(invoked) == 3
+    assert invoked <= functions and len(invoked) == MACHINES[logical_id][0]
 
 
-def test_every_lambda_task_retries_service_errors_and_lands_in_finalize():
-    _, definition = Template(ROOT / "template.yaml").state_machine("ImportStateMachine")
+@pytest.mark.parametrize("logical_id", MACHINES)
+def test_every_lambda_task_retries_service_errors_and_lands_in_finalize(logical_id):
+    _, definition = Template(ROOT / "template.yaml").state_machine(logical_id)
     states = json.loads(definition)["States"]
     for task in _tasks(states):
         retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
         assert {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"} <= retried
-    for name in ("Prepare", "ProcessChunks"):
+    for name in MACHINES[logical_id][1]:
         assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Finalize"}]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bulkimport import rate_limit
 from bulkimport.auth import Principal
 from bulkimport.aws import client
 from bulkimport.errors import AppError
@@ -38,6 +39,7 @@ class BatchCreate(BaseModel):
 
 def batch_create(principal: Principal, table_key: str, request: BatchCreate, language: str) -> dict[str, Any]:
     tenant = principal.tenant
+    rate_limit.take(tenant, "batch-create", settings().batch_create_per_second)
     table = get_table(tenant, table_key)
     parent = get_table(tenant, table.parent) if table.parent else None
     transaction = _transaction(tenant, table_key, request)

@@ -269,6 +269,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "transaction_id '{transaction_id}' was already used with other records; use a new transaction_id.",
         "zh-TW": "transaction_id「{transaction_id}」已用於其他資料，請使用新的 transaction_id。",
     },
+    # Batch jobs and rate limits
+    "RATE_LIMITED": {
+        "en": "Too many requests: at most {limit} per second per tenant. Retry after {retry_after} s.",
+        "zh-TW": "請求過於頻繁：每個租戶每秒最多 {limit} 次，請於 {retry_after} 秒後重試。",
+    },
+    "JOB_NOT_FOUND": {
+        "en": "No job with batch code '{batch_code}'.",
+        "zh-TW": "找不到批次代碼「{batch_code}」的作業。",
+    },
+    "TOTAL_MISMATCH": {
+        "en": "The search matches {matched} record(s), not the {total} you sent; nothing was done. Check the search and send the current total.",
+        "zh-TW": "搜尋條件符合 {matched} 筆資料，而非您送出的 {total} 筆；未執行任何變更。請確認搜尋條件並送出目前的筆數。",
+    },
+    "INVALID_CHANGES": {
+        "en": "The changes name unknown fields or values of the wrong type; see details.",
+        "zh-TW": "變更內容的欄位不存在或值的型別不符，請參考 details。",
+    },
+    "ALL_RECORDS_FAILED": {
+        "en": "None of the {count} record(s) could be changed (for example a unique value already taken).",
+        "zh-TW": "{count} 筆資料皆無法變更（例如唯一值已被使用）。",
+    },
+    "JOB_INTERNAL_ERROR": {
+        "en": "The job stopped on an internal error ({reason}); succeeded_amount says what was done. Run it again for the rest.",
+        "zh-TW": "作業因內部錯誤中止（{reason}）；succeeded_amount 為已完成的筆數，請重新執行以處理其餘資料。",
+    },
+    "JOB_INTERRUPTED": {
+        "en": "The job stopped unexpectedly ({reason}); succeeded_amount says what was done. Run it again for the rest.",
+        "zh-TW": "作業意外中斷（{reason}）；succeeded_amount 為已完成的筆數，請重新執行以處理其餘資料。",
+    },
     "NOT_FOUND_ROUTE": {
         "en": "No such endpoint; see /v1/docs.",
         "zh-TW": "沒有這個端點，請參考 /v1/docs。",

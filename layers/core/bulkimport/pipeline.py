@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bulkimport import runs, table_queue
+from bulkimport import jobs, runs, table_queue
 from bulkimport.aws import client
 from bulkimport.errors import FileError
 from bulkimport.formats import Limits
@@ -24,6 +24,7 @@ from bulkimport.storage import keys
 from bulkimport.storage.blobs import BlobStore
 from bulkimport.storage.dynamo import ControlStore
 from bulkimport.table_queue import execution_status
+from bulkimport.tables import add_to_record_count
 from bulkimport.uniqueness import PARENT_PREFIX, DuplicateFinder, constraints
 from bulkimport.validation import RowValidator
 from bulkimport.writing import RecordWriter, RowPlan, WriteContext
@@ -350,27 +351,15 @@ def settle_interrupted(entry: dict) -> None:
 
 
 def sweep() -> list[str]:
-    """Settle every run whose execution died (run on a schedule)."""
-    return runs.sweep({"import": settle_interrupted})
+    """Settle every run (import or job) whose execution died (run on a schedule)."""
+    return runs.sweep({"import": settle_interrupted, "job": jobs.settle_interrupted})
 
 
 def _add_to_record_count(item: dict) -> None:
-    """Add the records an import created to its table's count, once: the amount already added is kept on
-    the import, so a restarted import adds only what it created since (Finalize may also run again)."""
-    inserted = item.get("inserted_count", 0)
-    added = item.get("record_count_added", 0)
-    if inserted == added:
-        return
-    store = ControlStore()
-    store.transact([
-        {"Update": store.update_request(
-            keys.tenant_pk(item["tenant"]), keys.import_sk(item["id"]), set_values={"record_count_added": inserted},
-            condition="attribute_not_exists(record_count_added) OR record_count_added = :added",
-            condition_values={":added": added})},
-        {"Update": store.update_request(
-            keys.tenant_pk(item["tenant"]), keys.table_sk(item["table"]), add_values={"record_count": inserted - added},
-            condition="attribute_exists(pk)")},
-    ])
+    """Add the records an import created to its table's count, once (a restarted import adds only
+    what it created since; Finalize may also run again)."""
+    add_to_record_count(item["tenant"], item["table"], keys.import_sk(item["id"]), item.get("inserted_count", 0),
+                        item.get("record_count_added", 0))
 
 
 def after_check(tenant: str, import_id: str) -> dict[str, Any]:

@@ -14,6 +14,13 @@ class Settings(BaseModel):
     schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
     scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
     scheduled_run_function_arn: str = Field(default="", alias="SCHEDULED_RUN_FUNCTION_ARN")
+    jobs_state_machine_arn: str = Field(default="", alias="JOBS_STATE_MACHINE_ARN")
+    # Record ids per page of a batch_update / batch_delete: one worker and one counted step each.
+    job_page_records: int = Field(default=1000, alias="JOB_PAGE_RECORDS")
+    # How long an export's download URL works (made anew at each GET of the job).
+    export_url_ttl_seconds: int = Field(default=3600, alias="EXPORT_URL_TTL_SECONDS")
+    # Synchronous batch-create calls allowed per tenant and second (API.md).
+    batch_create_per_second: int = Field(default=10, alias="BATCH_CREATE_PER_SECOND")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     # A chunk ends at whichever limit comes first; together they bound a worker's memory.
     chunk_rows: int = Field(default=5000, alias="CHUNK_ROWS")

@@ -80,3 +80,21 @@ def delete_table(tenant: str, table_key: str) -> None:
     if users:
         raise AppError("TABLE_IN_USE", 409, table=table_key, count=users)
     _store().delete(pk, keys.table_sk(table_key))
+
+
+def add_to_record_count(tenant: str, table_key: str, run_sk: str, change: int, applied: int) -> None:
+    """Move a table's record_count to account for what a run (an import, a batch job) created or
+    deleted, once: the run's item keeps the change already applied (`record_count_added`), so a run
+    settled again, or restarted, applies only the difference."""
+    if change == applied:
+        return
+    store = _store()
+    pk = keys.tenant_pk(tenant)
+    store.transact([
+        {"Update": store.update_request(
+            pk, run_sk, set_values={"record_count_added": change},
+            condition="attribute_not_exists(record_count_added) OR record_count_added = :added",
+            condition_values={":added": applied})},
+        {"Update": store.update_request(
+            pk, keys.table_sk(table_key), add_values={"record_count": change - applied}, condition="attribute_exists(pk)")},
+    ])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulkimport.models import Recipe, Table
+from bulkimport.storage import keys
 
 PARENT_PREFIX = "parent."
 
@@ -41,6 +42,14 @@ class Constraint:
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def index_pk(tenant: str, table_key: str, constraint: Constraint, values: dict[str, Any]) -> str | None:
+    """The index item that holds a record's value of a constraint (None when the value is empty)."""
+    key = constraint.key(values)
+    if key is None:
+        return None
+    return keys.unique_index_pk(tenant, table_key, constraint.name, digest(key))
 
 
 def identity(table: Table, recipe: Recipe) -> Constraint | None:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from bulkimport.models import Recipe, Table
 from bulkimport.storage import keys
 from bulkimport.storage.dynamo import RecordStore
-from bulkimport.uniqueness import PARENT_PREFIX, Constraint, constraints, digest, identity, table_constraint
+from bulkimport.uniqueness import PARENT_PREFIX, Constraint, constraints, digest, identity, index_pk, table_constraint
 from bulkimport.validation import RowFailure
 
 # Claims and updates are one request per row; a worker keeps this many in flight.
@@ -123,7 +123,7 @@ class RecordWriter:
             if holder == plan.record_id:
                 holder = None  # this row's own insert, from an earlier run of this chunk
             if holder is None and mode == "update":
-                plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+                plan.failure = self.record_missing()
             else:
                 # An insert whose key is taken fails when it claims the key (unless the holder was
                 # never written by an import that has died: then the key is taken over).
@@ -153,14 +153,20 @@ class RecordWriter:
 
     def _update(self, plan: RowPlan) -> None:
         """Set the mapped fields of an existing record, moving any unique key whose value changes."""
-        record_id = plan.existing_id
-        current = self.store.get(self.ctx.tenant, self.ctx.table.key, record_id)
+        current = self.store.get(self.ctx.tenant, self.ctx.table.key, plan.existing_id)
         if current is None:  # deleted, or claimed by a writer that never wrote it
             if self.ctx.recipe.mode == "upsert":
                 plan.existing_id = None  # insert it instead
             else:
-                plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+                plan.failure = self.record_missing()
             return
+        self.update_record(plan, current)
+
+    def update_record(self, plan: RowPlan, current: dict) -> None:
+        """Set plan.data on the existing record `current` (as read; its id is plan.existing_id): claim
+        the new value of every unique key that changes, write, then give the old value back. A key
+        another record holds fails the row ALREADY_EXISTS and changes nothing."""
+        record_id = plan.existing_id
         before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
         after = {**before, **plan.data}
         moves = []
@@ -186,10 +192,10 @@ class RecordWriter:
             plan.outcome = None if plan.failure else "updated"
             return
         data = {k: v for k, v in plan.data.items() if k != "parent_id"}
-        meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"],
-                "import_id": self.ctx.meta["import_id"]}
+        meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"]}
+        meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})  # who changed it last
         if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
-            plan.failure = RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+            plan.failure = self.record_missing()
             for pk in taken:
                 self.store.release(pk, record_id)
             return
@@ -227,10 +233,12 @@ class RecordWriter:
         return self.store.item(self.ctx.tenant, self.ctx.table.key, plan.record_id, data, meta)
 
     def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
-        key = constraint.key(values)
-        if key is None:
-            return None
-        return keys.unique_index_pk(self.ctx.tenant, self.ctx.table.key, constraint.name, digest(key))
+        return index_pk(self.ctx.tenant, self.ctx.table.key, constraint, values)
+
+    def record_missing(self) -> RowFailure:
+        if self.identity is None:  # a record named by its id (batch jobs)
+            return RowFailure("id", "NOT_FOUND", {"field": "id"})
+        return RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
 
     def _first_field(self, constraint: Constraint) -> str:
         return next((f for f in constraint.fields if f != "parent_id"), constraint.fields[0])
@@ -240,9 +248,14 @@ class RecordWriter:
 
     @staticmethod
     def _parallel(work: Callable[[RowPlan], None], plans: list[RowPlan]) -> None:
-        if len(plans) <= 1:
-            for plan in plans:
-                work(plan)
-            return
-        with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-            list(pool.map(work, plans))
+        in_parallel(work, plans)
+
+
+def in_parallel(work: Callable[[Any], None], items: list) -> None:
+    """Run `work` on every item, PARALLEL_REQUESTS at a time (each is one or a few DynamoDB requests)."""
+    if len(items) <= 1:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        list(pool.map(work, items))

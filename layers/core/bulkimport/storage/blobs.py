@@ -98,19 +98,32 @@ class BlobStore:
         )
 
 
-class _PartWriter:
+class _PartWriter(io.RawIOBase):
+    """A write-only, unseekable raw file: text wrappers and zip writers (XLSX exports, which then
+    write their entries with data descriptors) can write into it as into a file."""
+
     PART_BYTES = 8 * 1024 * 1024  # S3 wants at least 5 MB in every part but the last
 
     def __init__(self, s3, bucket: str, key: str, content_type: str):
+        super().__init__()
         self.s3, self.bucket, self.key, self.content_type = s3, bucket, key, content_type
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[dict] = []
+        self.written = 0
 
-    def write(self, data: bytes) -> None:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
         self.buffer += data
+        self.written += len(data)
         if len(self.buffer) >= self.PART_BYTES:
             self._send_part()
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
 
     def _send_part(self) -> None:
         if self.upload_id is None:

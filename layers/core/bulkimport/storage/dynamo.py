@@ -8,7 +8,7 @@ import json
 import random
 import time
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -361,13 +361,17 @@ class RecordStore:
         return found
 
     def update_data(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> bool:
-        """Set some fields of an existing record; False if the record does not exist."""
+        """Set some fields of an existing record (a None value removes the field); False if the
+        record does not exist."""
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
         names: dict[str, str] = {"#d": "data", "#m": "meta"}
         values: dict[str, Any] = {}
-        parts = []
+        parts, removed = [], []
         for i, (name, value) in enumerate(data.items()):
             names[f"#f{i}"] = name
+            if value is None:
+                removed.append(f"#d.#f{i}")
+                continue
             values[f":f{i}"] = to_attr(value)
             parts.append(f"#d.#f{i} = :f{i}")
         for i, (name, value) in enumerate(meta.items()):
@@ -378,7 +382,7 @@ class RecordStore:
             self.ddb.update_item(
                 TableName=self.table_name,
                 Key=to_item({"pk": pk, "sk": record_id}),
-                UpdateExpression="SET " + ", ".join(parts),
+                UpdateExpression="SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removed) if removed else ""),
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -399,6 +403,30 @@ class RecordStore:
             raise
         return True
 
+    def delete(self, tenant: str, table: str, record_id: str) -> None:
+        """Delete a record (deleting a missing one is a no-op). Its unique keys are the caller's to give back."""
+        key = {"pk": keys.record_pk(tenant, table, keys.record_shard(record_id)), "sk": record_id}
+        self.ddb.delete_item(TableName=self.table_name, Key=to_item(key))
+
+    def get_many(self, tenant: str, table: str, record_ids: list[str]) -> dict[str, dict]:
+        """{id: record item} of the records that exist (BatchGetItem, 100 at a time)."""
+        found: dict[str, dict] = {}
+        unique_ids = list(dict.fromkeys(record_ids))
+        for start in range(0, len(unique_ids), 100):
+            wanted = [to_item({"pk": keys.record_pk(tenant, table, keys.record_shard(i)), "sk": i})
+                      for i in unique_ids[start : start + 100]]
+            pending = {self.table_name: {"Keys": wanted, "ConsistentRead": True}}
+            attempt = 0
+            while pending:
+                response = self.ddb.batch_get_item(RequestItems=pending)
+                for item in response["Responses"].get(self.table_name, []):
+                    found[item["sk"]["S"]] = from_item(item)
+                pending = response.get("UnprocessedKeys") or {}
+                if pending:
+                    attempt += 1
+                    time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())
+        return found
+
     def get(self, tenant: str, table: str, record_id: str) -> dict | None:
         pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
         response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": record_id}))
@@ -412,24 +440,23 @@ class RecordStore:
         limit: int,
         cursor: str | None,
         filters: dict[str, Any],
+        attributes: tuple[str, ...] | None = None,
     ) -> tuple[list[dict], str | None]:
-        """One page of a table's records, walking its shards in order; filters match top-level values."""
+        """One page of a table's records, walking its shards in order; filters match top-level values.
+        `attributes` (paths like "sk", "data", "meta.parent_id") limits what is read back."""
         state = decode_cursor(cursor) or {"shard": 0}
         if not isinstance(state, dict) or not isinstance(state.get("shard"), int):
             raise AppError("INVALID_CURSOR", 400)
         shard, start = state["shard"], state.get("start")
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        conditions = []
-        for i, (name, value) in enumerate(filters.items()):
-            if name == "parent_id":
-                path = "#m.#p"
-                names.update({"#m": "meta", "#p": "parent_id"})
-            else:
-                path = f"#d.#f{i}"
-                names.update({"#d": "data", f"#f{i}": name})
-            values[f":f{i}"] = value
-            conditions.append(f"{path} = :f{i}")
+        names, values, conditions = self._filter(filters)
+        projection = {}
+        if attributes:
+            paths = []
+            for i, path in enumerate(attributes):
+                parts = path.split(".")
+                names.update({f"#a{i}_{j}": part for j, part in enumerate(parts)})
+                paths.append(".".join(f"#a{i}_{j}" for j in range(len(parts))))
+            projection = {"ProjectionExpression": ", ".join(paths)}
         found: list[dict] = []
         while shard < keys.RECORD_SHARDS and len(found) < limit:
             pk = keys.record_pk(tenant, table, shard)
@@ -443,10 +470,11 @@ class RecordStore:
             }
             if conditions:
                 kwargs["FilterExpression"] = " AND ".join(conditions)
+            if names:
                 kwargs["ExpressionAttributeNames"] = names
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            response = self.ddb.query(**kwargs)
+            response = self.ddb.query(**kwargs, **projection)
             found.extend(from_item(i) for i in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if start is None:
@@ -454,3 +482,51 @@ class RecordStore:
         if shard >= keys.RECORD_SHARDS:
             return found, None
         return found, encode_cursor({"shard": shard, "start": start})
+
+    def all_matching(self, tenant: str, table: str, filters: dict[str, Any], attributes: tuple[str, ...] | None = None,
+                     page: int = 1000) -> Iterator[dict]:
+        """Every record of a table that the filters match, a page at a time (memory: one page)."""
+        cursor = None
+        while True:
+            items, cursor = self.list(tenant, table, page, cursor, filters, attributes)
+            yield from items
+            if not cursor:
+                return
+
+    def count_matching(self, tenant: str, table: str, filters: dict[str, Any]) -> int:
+        """How many records of a table the filters match (the items are read, not returned)."""
+        names, values, conditions = self._filter(filters)
+        total = 0
+        for shard in range(keys.RECORD_SHARDS):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": to_item({":pk": keys.record_pk(tenant, table, shard), **values}),
+                "Select": "COUNT",
+            }
+            if conditions:
+                kwargs.update(FilterExpression=" AND ".join(conditions), ExpressionAttributeNames=names)
+            while True:
+                response = self.ddb.query(**kwargs)
+                total += response["Count"]
+                if "LastEvaluatedKey" not in response:
+                    break
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
+
+    @staticmethod
+    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+        """(names, values, conditions) of equality filters on data fields (and meta.parent_id)."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        conditions = []
+        for i, (name, value) in enumerate(filters.items()):
+            if name == "parent_id":
+                path = "#m.#p"
+                names.update({"#m": "meta", "#p": "parent_id"})
+            else:
+                path = f"#d.#f{i}"
+                names.update({"#d": "data", f"#f{i}": name})
+            values[f":f{i}"] = value
+            conditions.append(f"{path} = :f{i}")
+        return names, values, conditions

@@ -115,6 +115,33 @@ def active_run_sk(tenant: str, kind: str, run_id: str) -> str:
     return f"{ACTIVE_RUN_PREFIX}{tenant}#{kind}#{run_id}"
 
 
+def job_sk(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def job_work_prefix(tenant: str, job_id: str) -> str:
+    return f"work/{tenant}/{job_id}/"
+
+
+def job_page_key(tenant: str, job_id: str, index: int) -> str:
+    """One page of the record ids a batch_update / batch_delete acts on, fixed when the job starts."""
+    return f"{job_work_prefix(tenant, job_id)}pages/{index:06d}.json"
+
+
+def job_manifest_key(tenant: str, job_id: str) -> str:
+    return f"{job_work_prefix(tenant, job_id)}manifest.json"
+
+
+def export_key(tenant: str, job_id: str, file_name: str) -> str:
+    """Exported files live under their own prefix, which the bucket expires after a few days."""
+    return f"exports/{tenant}/{job_id}/{file_name}"
+
+
+def rate_pk(tenant: str, action: str) -> str:
+    # A partition of its own: throttled callers must not heat the tenant's control partition.
+    return f"RATE#{tenant}#{action}"
+
+
 def schedule_sk(schedule_id: str) -> str:
     return f"SCHEDULE#{schedule_id}"
 
