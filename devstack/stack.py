@@ -277,7 +277,10 @@ class LocalStack:
                 names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
                 now = datetime.now(timezone.utc)
                 for name in names:
-                    schedule = scheduler.get_schedule(Name=name, GroupName=group)
+                    try:
+                        schedule = scheduler.get_schedule(Name=name, GroupName=group)
+                    except scheduler.exceptions.ResourceNotFoundException:
+                        continue  # deleted since it was listed (a scheduled import cancelled meanwhile)
                     changed = schedule["LastModificationDate"].astimezone(timezone.utc)
                     since = max(fired.get(name, changed), changed)
                     if schedule["State"] != "ENABLED":
@@ -293,7 +296,10 @@ class LocalStack:
                     target = schedule["Target"]
                     self.runtime.invoke(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
                     if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith("at("):
-                        scheduler.delete_schedule(Name=name, GroupName=group)
+                        try:
+                            scheduler.delete_schedule(Name=name, GroupName=group)
+                        except scheduler.exceptions.ResourceNotFoundException:
+                            pass  # its import deleted it meanwhile
             except Exception:  # the endpoint is going away at stop
                 if self._stopping.is_set():
                     return
