@@ -1,134 +1,128 @@
-"""End-to-end import throughput on the local stack vs a naive boto3 batch_writer loop.
+"""The benchmarks of issue 4, in sections; each prints its figures and all go to
+bench/results/latest.json (a section run alone replaces only its own entry there).
 
-Both runs write the same 100k-row CSV to the same moto endpoint in the same process, one after the
-other, so the ratio compares the designs, not the machines. Prints the figures and writes them to
-bench/results/latest.json.
+    make bench         # cpu, memory, end_to_end (+ cost and the AWS wall-time model)
+    make bench-large   # large: a ~100 MB, 1M-row import on the local stack (long)
+    python -m bench.import_bench [section ...] [--rows N]
 
-    make bench            # or: python -m bench.import_bench [rows]
+- cpu         bench.cpu_path: our CPU path vs csv.DictReader + pydantic, one core, same file, same run
+- memory      bench.memory: Prepare and one ProcessChunk on a ~100 MB file, each in a fresh worker
+- end_to_end  bench.end_to_end: a 100k-row import vs a naive batch_writer loop, same endpoint, same
+              run; its counted operations priced per million rows (bench.cost), and the model of a
+              1M-row import's wall time on AWS
+- large       the ~1M-row, ~100 MB file imported completely on the local stack; its cost too
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import argparse
 import json
+import os
 import platform
-import sys
 import time
-import uuid
 from datetime import datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 
-import boto3
-import requests
-
-from devstack.stack import LocalStack
-from tests.helpers import Api, free_port
+from bench.env import layer_on_path
 
 ROOT = Path(__file__).resolve().parent
-TABLE = {
-    "key": "bench",
-    "fields": [
-        {"key": "membership_no", "type": "string", "required": True},
-        {"key": "name", "type": "string"},
-        {"key": "email", "type": "email"},
-        {"key": "level", "type": "enum", "options": ["A", "B"]},
-        {"key": "amount", "type": "number"},
-        {"key": "visit_date", "type": "date"},
-    ],
-}
-HEADER = ["membership_no", "name", "email", "level", "amount", "visit_date"]
+RESULTS = ROOT / "results" / "latest.json"
+DEFAULT = ("cpu", "memory", "end_to_end")
 
 
-def make_csv(rows: int) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for n in range(rows):
-        writer.writerow([f"M{n:07d}", f"客戶{n}", f"c{n}@example.com", "AB"[n % 2], f"{n % 1000}.25", "2026-11-22"])
-    return out.getvalue().encode()
+def header() -> dict:
+    return {
+        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "load_average_at_end": os.getloadavg()[0],  # the machine is shared: other work slows both sides
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+    }
 
 
-def run_service(stack: LocalStack, content: bytes) -> tuple[float, dict]:
-    from bulkimport.auth import create_api_key
+def section_cpu(rows: int) -> dict:
+    from bench import cpu_path
 
-    api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))
-    api.create_table(TABLE)
-    recipe = api.create_recipe({"name": "bench", "table": "bench", "columns": [{"source": h, "target": h} for h in HEADER]})
-    created = api.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "bench.csv"})["data"]
-    upload = created["upload"]
+    result = cpu_path.run_apart(rows, repeats=5)
+    cpu_path.report(result)
+    return result
+
+
+def section_memory(rows: int) -> dict:
+    from bench import memory
+
+    result = memory.measure(rows)
+    memory.report(result)
+    return result
+
+
+def section_end_to_end(rows: int, cpu: dict | None) -> dict:
+    from bench import cost, end_to_end
+    from bench.data import make_csv
+
+    content = make_csv(rows)
+    result = end_to_end.run(content, rows)
+    summary = end_to_end.summarize(result, rows, len(content))
+    end_to_end.report(summary)
+    summary["cost"] = cost.cost_per_million_rows(result["service"], rows)
+    cost.report_cost(summary["cost"])
+    per_row = {}
+    if cpu:  # the CPU bench's figures of this machine's core, for the model's compute time
+        per_row = {"cpu_us_per_row_chunk": round(cpu["ours_chunks_cpu_s"] / cpu["rows"] * 1e6, 2),
+                   "cpu_us_per_row_prepare": round(cpu["ours_prepare_scan_cpu_s"] / cpu["rows"] * 1e6, 2)}
+    summary["aws_wall_time_model"] = cost.model_at([8, 32, 100], **per_row)
+    cost.report_model(summary["aws_wall_time_model"])
+    return summary
+
+
+def section_large(rows: int) -> dict:
+    import tempfile
+
+    from bench import cost, end_to_end
+    from bench.data import csv_file
+
+    path = csv_file(Path(tempfile.gettempdir()) / "bulkimport-bench" / f"bench-{rows}.csv", rows)
+    content = path.read_bytes()
     started = time.perf_counter()
-    response = requests.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=300)
-    response.raise_for_status()
-    done = api.wait(created["id"], timeout=3600, poll=1.0)
-    return time.perf_counter() - started, done
-
-
-def run_naive(stack: LocalStack, content: bytes) -> float:
-    """What a team hand-rolls: DictReader, one dict per row, boto3's batch_writer, one thread."""
-    # A fresh table with the records table's key schema: moto slows down as a table fills, and the
-    # service's run has just filled the records table.
-    records = stack.template.resources["RecordsTable"]["Properties"]
-    boto3.client("dynamodb").create_table(
-        TableName="naive-bench", AttributeDefinitions=records["AttributeDefinitions"],
-        KeySchema=records["KeySchema"], BillingMode="PAY_PER_REQUEST",
-    )
-    table = boto3.resource("dynamodb").Table("naive-bench")
-    started = time.perf_counter()
-    reader = csv.DictReader(io.StringIO(content.decode("utf-8")))
-    with table.batch_writer() as batch:
-        for n, row in enumerate(reader):
-            row["amount"] = Decimal(row["amount"])
-            batch.put_item(Item={"pk": f"naive#{n % 16}", "sk": f"{n:08d}", "data": row})
-    return time.perf_counter() - started
+    result = end_to_end.run(content, rows, naive=False)
+    summary = end_to_end.summarize(result, rows, len(content))
+    summary["wall_seconds_with_stack_start"] = round(time.perf_counter() - started, 1)
+    summary["complete"] = {k: result["service"]["import"][k] for k in ("status", "total_count", "processed_count", "success_count", "fail_count")}
+    end_to_end.report(summary)
+    print(f"  import: {summary['complete']}")
+    summary["cost"] = cost.cost_per_million_rows(result["service"], rows)
+    cost.report_cost(summary["cost"])
+    return summary
 
 
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    content = make_csv(rows)
-    stack = LocalStack(aws_port=free_port(), api_port=free_port()).start()
-    try:
-        since = len(stack.runtime.invocations)
-        service_seconds, done = run_service(stack, content)
-        invocations = stack.runtime.invocations[since:]
-        service_busy = dict(stack.aws.busy)
-        stack.aws.busy.clear()
-        naive_seconds = run_naive(stack, content)
-        naive_busy = dict(stack.aws.busy)
-    finally:
-        stack.stop()
-    assert done["status"] == "completed" and done["success_count"] == rows, done
-    service_rate, naive_rate = rows / service_seconds, rows / naive_seconds
-    result = {
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
-        "rows": rows,
-        "file_bytes": len(content),
-        "end_to_end": {
-            "service_seconds": round(service_seconds, 2),
-            "service_rows_per_s": round(service_rate),
-            "naive_batch_writer_seconds": round(naive_seconds, 2),
-            "naive_batch_writer_rows_per_s": round(naive_rate),
-            "ratio_service_over_naive": round(service_rate / naive_rate, 3),
-        },
-    }
-    print(f"end to end, {rows:,} rows ({len(content) / 1e6:.1f} MB) on the local stack:")
-    print(f"  service (upload -> completed)  {service_seconds:8.2f} s  {service_rate:10,.0f} rows/s")
-    print(f"  naive batch_writer loop        {naive_seconds:8.2f} s  {naive_rate:10,.0f} rows/s")
-    print(f"  ratio service / naive          {service_rate / naive_rate:8.3f}")
-    by_function: dict[str, list[float]] = {}
-    for invocation in invocations:
-        by_function.setdefault(invocation.function, []).append(invocation.seconds)
-    print("  handler time inside the service run:")
-    for name, seconds in sorted(by_function.items()):
-        print(f"    {name:24s} {len(seconds):4d} calls  {sum(seconds):8.2f} s total  {max(seconds):6.2f} s max")
-    print(f"  time inside moto: service {sum(service_busy.values()):.2f} s, naive {sum(naive_busy.values()):.2f} s")
-    for name, seconds in sorted(service_busy.items(), key=lambda kv: -kv[1])[:6]:
-        print(f"    {name:40s} {seconds:8.2f} s")
-    result["handlers"] = {k: {"calls": len(v), "seconds": round(sum(v), 2)} for k, v in by_function.items()}
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sections", nargs="*", help=f"of {', '.join((*DEFAULT, 'large'))} (default: {' '.join(DEFAULT)})")
+    parser.add_argument("--rows", type=int, help="rows of the section's file (defaults: cpu and end_to_end 100k, memory and large 1M)")
+    args = parser.parse_args()
+    unknown = set(args.sections) - {*DEFAULT, "large"}
+    if unknown:
+        parser.error(f"no section {', '.join(sorted(unknown))}")
+    layer_on_path()
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for section in args.sections or DEFAULT:
+        started = time.perf_counter()
+        if section == "cpu":
+            figures = section_cpu(args.rows or 100_000)
+        elif section == "memory":
+            figures = section_memory(args.rows or 1_000_000)
+        elif section == "end_to_end":
+            figures = section_end_to_end(args.rows or 100_000, previous.get("cpu"))
+        else:
+            figures = section_large(args.rows or 1_000_000)
+        figures = {**header(), "section_seconds": round(time.perf_counter() - started, 1), **figures}
+        previous[section] = figures
+        # Read again: another section (bench-large is long) may have written its figures meanwhile.
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results = {k: v for k, v in results.items() if k in (*DEFAULT, "large")} | {section: figures}
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        print()
+    print(f"written to {RESULTS.relative_to(ROOT.parent)}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ class Invocation:
     outcome: str  # "ok", "crashed" or the error type
     started: float  # time.monotonic()
     seconds: float
+    cpu_seconds: float = 0.0  # CPU time of the handler's own thread (time.thread_time)
 
 
 @dataclass
@@ -113,13 +114,14 @@ class LambdaRuntime:
     def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
         """Run a handler; returns (payload, function_error) as the Invoke API would."""
         self._local.plan = self._take_crash_plan(function.logical_id, event)
-        started = time.monotonic()
+        started, started_cpu = time.monotonic(), time.thread_time()
         seconds, when = self._delays.get(function.logical_id, (0.0, None))
         if seconds and (when is None or when(event)):
             time.sleep(seconds)  # a slow worker: a cold start, a slow network
 
         def record(outcome: str) -> None:
-            self.invocations.append(Invocation(function.logical_id, outcome, started, time.monotonic() - started))
+            self.invocations.append(Invocation(function.logical_id, outcome, started, time.monotonic() - started,
+                                               time.thread_time() - started_cpu))
 
         try:
             result = self.handler(function)(event, LambdaContext(function))

@@ -3,6 +3,7 @@ in-process, and API Gateway on loopback. No AWS account, no Docker."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -19,7 +20,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from devstack.apigateway import ApiGateway
-from devstack.cfn import REGION, Template
+from devstack.cfn import ACCOUNT, REGION, Template
+from devstack.meter import Meter
 from devstack.runtime import LambdaRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,7 @@ class _AwsEndpoint:
         # thread writes to it), so AWS calls are served one at a time. Our handlers run outside it.
         self._moto_lock = threading.Lock()
         self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation (for benchmarks)
+        self.meter: Meter | None = None  # set by benchmarks that count billable operations
 
     def __call__(self, environ, start_response):
         match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
@@ -51,6 +54,8 @@ class _AwsEndpoint:
                     headers.append(("X-Amz-Function-Error", error))
                 start_response("200 OK", headers)
                 return [body]
+        if self.meter is not None:
+            return self._metered(environ, start_response)
         with self._moto_lock:
             # Drain the response inside the lock: moto may build it lazily.
             started = time.perf_counter()
@@ -58,6 +63,51 @@ class _AwsEndpoint:
             operation = environ.get("HTTP_X_AMZ_TARGET") or f"{environ.get('REQUEST_METHOD')} s3/other"
             self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
             return response
+
+    def _metered(self, environ, start_response):
+        """Serve a request as __call__ does, telling the meter what AWS would bill for it."""
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        dynamodb = target.startswith("DynamoDB_20120810.")
+        with self._moto_lock:
+            started = time.perf_counter()
+            touched = self.meter.before(target.split(".")[1], json.loads(body)) if dynamodb else None
+            response = list(self.moto_app(environ, start_response))
+            if dynamodb:
+                self.meter.after(target.split(".")[1], json.loads(body), json.loads(b"".join(response) or b"{}"), touched)
+            operation = target or f"{environ.get('REQUEST_METHOD')} s3/other"
+            self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
+        if target and not dynamodb:
+            self.meter.json_call(target, json.loads(body or b"{}"))
+        elif not target and _is_s3(environ):
+            self.meter.s3_request(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        return response
+
+    def count_billable(self) -> Meter:
+        """Start counting billable operations (DynamoDB units by moto's own items)."""
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        backend = dynamodb_backends[ACCOUNT][REGION]
+
+        def key_names(table: str) -> list[str]:
+            found = backend.get_table(table)
+            return [found.hash_key_attr] + ([found.range_key_attr] if found.range_key_attr else [])
+
+        def lookup(table: str, key: dict) -> dict | None:
+            found = backend.get_table(table)
+            range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
+            item = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
+            return item.to_json()["Attributes"] if item else None
+
+        self.meter = Meter(lookup, key_names)
+        return self.meter
+
+
+def _is_s3(environ) -> bool:
+    signed = unquote(environ.get("HTTP_AUTHORIZATION", "") + environ.get("QUERY_STRING", ""))
+    return "/s3/aws4_request" in signed or environ.get("CONTENT_TYPE", "").startswith("multipart/form-data")
 
 
 class LocalStack:
@@ -68,8 +118,12 @@ class LocalStack:
         host: str = "127.0.0.1",
         parameters: dict[str, str] | None = None,
         log_level: str = "WARNING",
+        deliver_events: bool = True,
     ):
         self.host = host
+        # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
+        # runs the steps itself).
+        self.deliver_events = deliver_events
         self.log_level = log_level
         self.aws_port = aws_port
         self.api_port = api_port
@@ -175,9 +229,11 @@ class LocalStack:
         for logical_id in t.of_type("AWS::Scheduler::ScheduleGroup"):
             group = t.physical_name(logical_id)
             scheduler.create_schedule_group(Name=group)
-            self._start_thread(f"scheduler-{group}", self._fire_schedules, group)
+            if self.deliver_events:
+                self._start_thread(f"scheduler-{group}", self._fire_schedules, group)
 
-        self._wire_eventbridge_rules()
+        if self.deliver_events:
+            self._wire_eventbridge_rules()
         from bulkimport.auth import create_api_key
 
         create_api_key(DEV_TENANT, "admin", name="dev admin key", api_key=DEV_KEY)

@@ -4,10 +4,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport.pipeline import process_chunk
+from bulkimport.worker import tune_gc
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+tune_gc()  # after the imports: see bulkimport.worker
 
 
 @logger.inject_lambda_context

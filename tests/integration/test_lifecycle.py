@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import boto3
-import pytest
 
 from tests.helpers import csv_bytes
 from tests.integration.test_exactly_once import stored_records

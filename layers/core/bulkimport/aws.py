@@ -11,7 +11,9 @@ import boto3
 from botocore.config import Config
 
 _lock = threading.Lock()
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
+# No client-side parameter validation: botocore walks every request in Python before sending it (for
+# a chunk, every attribute of 2,000 items), and the service validates each request anyway.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64, parameter_validation=False)
 
 
 @cache

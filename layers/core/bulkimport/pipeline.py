@@ -8,7 +8,8 @@ chunk is counted once however often it runs.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from bulkimport import jobs, runs, table_queue
 from bulkimport.aws import client
@@ -77,26 +78,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     table, parent = tables_of(item)
     blobs = BlobStore()
     cfg = settings()
-    # Every valid row's unique keys go through one duplicate finder, whatever sheet they are on: the
-    # first valid row with a key is the one imported, whatever order the chunks later run in.
-    finder = DuplicateFinder(constraints(table, recipe))
-    columns: dict[int, list[list]] = {}
-
-    def on_sheet(sheet, header: list[str] | None):
-        width = len(header) if header is not None else None
-        columns[sheet.index] = resolve_columns(recipe, header, width)
-        validator = row_validator(table, parent, columns[sheet.index], width)
-        parent_target = next((t for _, t in columns[sheet.index] if t.startswith(PARENT_PREFIX)), None)
-
-        def on_row(row: int, cells: list[str]) -> None:
-            values, failures = validator.validate(cells)
-            if not failures:
-                if parent_target:
-                    values["parent_id"] = values.get(parent_target)  # stands in for the parent's id
-                finder.add(row, values)
-
-        return on_row
-
+    scan = RowScan(recipe, table, parent)
     work_key = keys.work_data_key(tenant, import_id)
     try:
         size = blobs.size(item["upload_key"])
@@ -115,14 +97,14 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
                 chunk_bytes=cfg.chunk_bytes,
                 limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
                 open_work=lambda: blobs.writer(work_key, "text/csv; charset=utf-8"),
-                on_sheet=on_sheet,
+                on_sheet=scan.on_sheet,
             )
     except FileError as error:
         fail_import(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "pass": None}
 
     manifest = [chunk.to_dict() for chunk in plan.chunks]
-    duplicates = finder.duplicates()
+    duplicates = scan.finder.duplicates()
     for chunk in manifest:
         last = chunk["first_row"] + chunk["rows"]
         mine = {row: dup for row, dup in duplicates.items() if chunk["first_row"] <= row < last}
@@ -152,7 +134,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
                 "sheets": [
                     {"index": sheet.index, "name": sheet.name, "header": sheet.header,
                      "width": len(sheet.header) if sheet.header is not None else None,
-                     "columns": columns[sheet.index], "first_chunk": sheet.first_chunk}
+                     "columns": scan.columns[sheet.index], "first_chunk": sheet.first_chunk}
                     for sheet in plan.sheets
                 ],
             },
@@ -174,6 +156,40 @@ def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:
     ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id),
                           set_values={"status": "importing", "updated_at": now_iso()}, when_status=("parsing",))
     return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
+
+
+class RowScan:
+    """What Prepare does with each sheet's header and every row while it plans the chunks: resolve
+    the recipe's columns for the sheet, and feed every valid row's unique keys, whatever sheet they
+    are on, to one duplicate finder, so the first valid row with a key is the one imported, whatever
+    order the chunks later run in."""
+
+    def __init__(self, recipe, table: Table, parent: Table | None):
+        self.recipe, self.table, self.parent = recipe, table, parent
+        self.columns: dict[int, list[list]] = {}  # sheet index -> [column index, field key]
+        self.finder = DuplicateFinder(constraints(table, recipe))
+
+    def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None]:
+        width = len(header) if header is not None else None
+        columns = self.columns[sheet.index] = resolve_columns(self.recipe, header, width)
+        validator = row_validator(self.table, self.parent, columns, width)
+        if not self.finder.keyed:
+            return _ignore_row  # no unique keys: nothing to find, so no row needs validating here
+        finder = self.finder
+        parent_target = next((t for _, t in columns if t.startswith(PARENT_PREFIX)), None)
+
+        def on_row(row: int, cells: list[str]) -> None:
+            values, failures = validator.validate(cells)
+            if not failures:
+                if parent_target:
+                    values["parent_id"] = values.get(parent_target)  # stands in for the parent's id
+                finder.add(row, values)
+
+        return on_row
+
+
+def _ignore_row(row: int, cells: list[str]) -> None:
+    return None
 
 
 def tables_of(item: dict) -> tuple[Table, Table | None]:
@@ -235,24 +251,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
 
     stamp = now_iso()
-    failures: dict[int, list[dict]] = {}
-    sources: dict[int, tuple[int, list[str]]] = {}
-    plans: list[RowPlan] = []
-    row = chunk["first_row"]
-    for cells, line in read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]):
-        sources[row] = (line, cells)
-        values, row_failures = validator.validate(cells)
-        if row_failures:
-            failures[row] = [_failure_entry(f) for f in row_failures]
-        elif str(row) in duplicates:
-            label, first_row = duplicates[str(row)]
-            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row},
-                              "first_row": first_row}]
-        else:
-            plans.append(RowPlan(row=row, values=values, record_id=record_id(import_id, row)))
-        row += 1
+    checked = check_rows(data, reader, validator, chunk, duplicates, import_id)
     del data
-    rows = row - chunk["first_row"]
+    plans, failures, sources, rows = checked.plans, checked.failures, checked.sources, checked.rows
     if rows != chunk["rows"]:
         # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
         raise RuntimeError(f"chunk {chunk['index']} has {rows} rows, its plan says {chunk['rows']}")
@@ -297,6 +298,35 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         condition_names={"#counted": counted_attribute(pass_)},
     )
     return summary
+
+
+@dataclass
+class CheckedRows:
+    plans: list[RowPlan]  # valid rows, to be applied
+    failures: dict[int, list[dict]]  # row -> failure entries
+    sources: dict[int, tuple[int, list[str]]]  # row -> (source line, cells), for failure reports
+    rows: int
+
+
+def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str) -> CheckedRows:
+    """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes."""
+    failures: dict[int, list[dict]] = {}
+    sources: dict[int, tuple[int, list[str]]] = {}
+    plans: list[RowPlan] = []
+    row = chunk["first_row"]
+    for cells, line in read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]):
+        sources[row] = (line, cells)
+        values, row_failures = validator.validate(cells)
+        if row_failures:
+            failures[row] = [_failure_entry(f) for f in row_failures]
+        elif duplicates and str(row) in duplicates:
+            label, first_row = duplicates[str(row)]
+            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row},
+                              "first_row": first_row}]
+        else:
+            plans.append(RowPlan(row, values, f"{import_id}{row:08d}"))  # record_id(import_id, row), inlined
+        row += 1
+    return CheckedRows(plans, failures, sources, row - chunk["first_row"])
 
 
 def _failure_entry(failure) -> dict:

@@ -15,7 +15,9 @@ META_FIELDS = ("parent_id", "import_id", "created_by", "created_at", "updated_at
 
 def to_record(table: str, item: dict) -> dict[str, Any]:
     meta = item.get("meta") or {}
-    return {"id": item["sk"], "table": table, "data": item.get("data") or {}, **{k: meta.get(k) for k in META_FIELDS}}
+    record = {"id": item["sk"], "table": table, "data": item.get("data") or {}, **{k: meta.get(k) for k in META_FIELDS}}
+    record["updated_at"] = record["updated_at"] or record["created_at"]  # written by updates only
+    return record
 
 
 def typed_filters(schema: Table, filters: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from bulkimport.models import FieldSpec
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(?:\s*(?:#|ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SLASH_DATE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "對", "true."})
@@ -30,8 +31,14 @@ class Invalid(Exception):
 Converter = Callable[[str], Any]
 
 
+def _as_is(text: str) -> str:
+    return text
+
+
 def _string(spec: FieldSpec) -> Converter:
     max_length = spec.max_length
+    if max_length is None:
+        return _as_is
 
     def convert(text: str) -> str:
         if max_length is not None and len(text) > max_length:
@@ -42,7 +49,7 @@ def _string(spec: FieldSpec) -> Converter:
 
 
 def _number(text: str) -> Decimal:
-    candidate = text.replace(",", "") if _GROUPED_NUMBER.match(text) else text
+    candidate = text.replace(",", "") if "," in text and _GROUPED_NUMBER.match(text) else text
     try:
         value = Decimal(candidate)
     except InvalidOperation:
@@ -73,6 +80,9 @@ def _boolean(text: str) -> bool:
 
 def _date(text: str) -> str:
     try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            date.fromisoformat(text)  # YYYY-MM-DD: when it is a valid date, it is its own isoformat
+            return text
         match = _SLASH_DATE.match(text)
         if match:
             return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
@@ -98,8 +108,13 @@ def _email(text: str) -> str:
 
 
 def _phone(text: str) -> str:
-    digits = sum(ch.isdigit() for ch in text)
-    if not _PHONE_CHARS.match(text) or not 6 <= digits <= 20:
+    if text.isascii() and text.isdigit():
+        digits = len(text)  # digits only: the pattern holds
+    elif _PHONE_CHARS.match(text):
+        digits = len(text) - len(text.translate(_DROP_DIGITS))  # the pattern admits ASCII digits only
+    else:
+        raise Invalid("INVALID_PHONE")
+    if not 6 <= digits <= 20:
         raise Invalid("INVALID_PHONE")
     return text
 
@@ -161,24 +176,30 @@ class RowValidator:
             for index, spec in columns
         ]
         self.expected_width = expected_width
+        # A string field without a length limit keeps its text as it is: no converter call.
+        self._plan = [(c.index, c.field, None if c.convert is _as_is else c.convert, c) for c in self.columns]
 
     def validate(self, cells: list[str]) -> tuple[dict[str, Any], list[RowFailure]]:
-        if self.expected_width is not None and len(cells) != self.expected_width:
+        width = len(cells)
+        if self.expected_width is not None and width != self.expected_width:
             failure = RowFailure(
-                None, "COLUMN_COUNT_MISMATCH", {"actual": len(cells), "expected": self.expected_width}
+                None, "COLUMN_COUNT_MISMATCH", {"actual": width, "expected": self.expected_width}
             )
             return {}, [failure]
         data: dict[str, Any] = {}
         failures: list[RowFailure] = []
-        width = len(cells)
-        for column in self.columns:
-            text = cells[column.index].strip() if column.index < width else ""
+        # This loop runs for every cell of every row: plain tuples and locals, no attribute lookups.
+        for index, key, convert, column in self._plan:
+            text = cells[index].strip() if index < width else ""
             if not text:
                 if column.required:
                     failures.append(RowFailure(column.field, "REQUIRED", {"field": column.label}, ""))
                 continue
+            if convert is None:
+                data[key] = text
+                continue
             try:
-                data[column.field] = column.convert(text)
+                data[key] = convert(text)
             except Invalid as invalid:
                 params = {"field": column.label, "value": text, **invalid.params}
                 failures.append(RowFailure(column.field, invalid.code, params, text))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from bulkimport.models import Recipe, Table
 from bulkimport.storage import keys
-from bulkimport.storage.dynamo import RecordStore
+from bulkimport.storage.dynamo import RecordStore, to_attr
 from bulkimport.uniqueness import PARENT_PREFIX, Constraint, constraints, digest, identity, index_pk, table_constraint
 from bulkimport.validation import RowFailure
 
@@ -23,7 +23,7 @@ from bulkimport.validation import RowFailure
 PARALLEL_REQUESTS = 16
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a chunk
 class RowPlan:
     row: int
     values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
@@ -52,13 +52,22 @@ class RecordWriter:
         self.store = store or RecordStore()
         self.constraints = constraints(context.table, context.recipe)
         self.identity = identity(context.table, context.recipe) if context.recipe else None
+        # Only a recipe that maps parent links puts "parent.<field>" values in a row.
+        self._links = context.recipe is None or any(c.target.startswith(PARENT_PREFIX) for c in context.recipe.columns)
+        # What every new record carries in `meta`, encoded once: updated_at is written by updates
+        # only (until then it reads as created_at), and the source row is in the record id.
+        self._insert_meta = {k: v for k, v in context.meta.items() if k != "updated_at"}
+        self._insert_meta_attr = to_attr(self._insert_meta)
 
     # ------------------------------------------------------------ the whole chunk
     def apply(self, plans: list[RowPlan], write_records: bool = True) -> list[RowPlan]:
         """Decide and apply every row. With write_records False, new records get their keys but are
         left for the caller to write (outcome "claimed")."""
         for plan in plans:
-            plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX)}
+            if self._links:
+                plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX)}
+            else:
+                plan.data = plan.values  # nothing to take out (and without links nothing reads values again)
         live = plans
         if self.ctx.table.parent:
             live = self._resolve_parents(live)
@@ -66,14 +75,15 @@ class RecordWriter:
         # Updates first: an upsert whose key points at a record that was never written becomes an insert.
         self._parallel(self._update, [p for p in live if p.existing_id is not None])
         inserts = [p for p in live if p.existing_id is None and p.failure is None and p.outcome is None]
-        self._parallel(self._insert_keys, inserts)
+        if self.constraints:  # without unique keys there is nothing to claim
+            self._parallel(self._insert_keys, inserts)
         new_records = [p for p in inserts if p.failure is None]
         if not write_records:
             for plan in new_records:
                 plan.outcome = "claimed"
             return plans
         if not self.ctx.dry_run:
-            self.store.write_items([self.record_item(p) for p in new_records])
+            self.store.write_items(self.iter_record_items(new_records))
         for plan in new_records:
             plan.outcome = "inserted"
         return plans
@@ -226,11 +236,25 @@ class RecordWriter:
 
     # ------------------------------------------------------------ helpers
     def record_item(self, plan: RowPlan) -> dict:
-        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
-        meta = {**self.ctx.meta, "source_row": plan.row}
-        if plan.parent_id:
-            meta["parent_id"] = plan.parent_id
-        return self.store.item(self.ctx.tenant, self.ctx.table.key, plan.record_id, data, meta)
+        return self.record_items([plan])[0]
+
+    def record_items(self, plans: list[RowPlan]) -> list[dict]:
+        return list(self.iter_record_items(plans))
+
+    def iter_record_items(self, plans: list[RowPlan]) -> Iterator[dict]:
+        """The DynamoDB items of new records, one at a time (a chunk's writes take them 25 at a time,
+        so its items are never all in memory). One loop for a chunk's records: it runs for every row."""
+        item = self.store.encoded_item
+        tenant, table = self.ctx.tenant, self.ctx.table.key
+        for plan in plans:
+            data = plan.data
+            if "parent_id" in data:
+                data = {k: v for k, v in data.items() if k != "parent_id"}
+            if plan.parent_id:
+                meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id})
+            else:
+                meta = self._insert_meta_attr  # the same for every record of the chunk
+            yield item(tenant, table, plan.record_id, data, meta)
 
     def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
         return index_pk(self.ctx.tenant, self.ctx.table.key, constraint, values)

@@ -8,6 +8,7 @@ import json
 import random
 import time
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -28,14 +29,14 @@ def to_attr(value: Any) -> dict:
     kind = type(value)
     if kind is str:
         return {"S": value}
+    if kind is dict:
+        return {"M": to_item(value)}
     if kind is bool:
         return {"BOOL": value}
     if kind is int or kind is Decimal:
         return {"N": str(value)}
     if kind is float:
         return {"N": repr(value)}
-    if kind is dict:
-        return {"M": {k: to_attr(v) for k, v in value.items() if v is not None}}
     if kind is list:
         return {"L": [to_attr(v) for v in value]}
     if value is None:
@@ -44,7 +45,15 @@ def to_attr(value: Any) -> dict:
 
 
 def to_item(data: dict[str, Any]) -> dict[str, dict]:
-    return {k: to_attr(v) for k, v in data.items() if v is not None}
+    """Attribute values of a map's entries (None values are left out). Strings, most of what rows
+    hold, are encoded inline: this runs for every field of every record an import writes."""
+    out = {}
+    for key, value in data.items():
+        if type(value) is str:
+            out[key] = {"S": value}
+        elif value is not None:
+            out[key] = to_attr(value)
+    return out
 
 
 def from_item(item: dict[str, dict]) -> dict[str, Any]:
@@ -274,6 +283,7 @@ class RecordStore:
     def __init__(self, table_name: str | None = None):
         self.table_name = table_name or settings().records_table
         self.ddb = client("dynamodb")
+        self._shard_pks: dict[tuple[str, str], list[dict]] = {}
 
     def item(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> dict:
         """The DynamoDB item of a record: its id as sort key, its field values, and its metadata.
@@ -281,13 +291,23 @@ class RecordStore:
         Few top-level attributes on purpose: item size (what DynamoDB bills) is the same either way,
         and the local stack's moto recomputes an item's size for every top-level attribute it sets.
         """
-        pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
-        return to_item({"pk": pk, "sk": record_id, "data": data, "meta": meta})
+        return self.encoded_item(tenant, table, record_id, data, to_attr(meta))
 
-    def write_items(self, items: list[dict]) -> None:
-        """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in."""
-        for start in range(0, len(items), self.BATCH):
-            pending = [{"PutRequest": {"Item": item}} for item in items[start : start + self.BATCH]]
+    def encoded_item(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta_attr: dict) -> dict:
+        """item(), with `meta` already an attribute value (a chunk's records share one)."""
+        shard_pks = self._shard_pks.get((tenant, table))
+        if shard_pks is None:  # a table's records have RECORD_SHARDS partition keys: encode each once
+            shard_pks = [{"S": keys.record_pk(tenant, table, shard)} for shard in range(keys.RECORD_SHARDS)]
+            self._shard_pks[(tenant, table)] = shard_pks
+        return {"pk": shard_pks[keys.record_shard(record_id)], "sk": {"S": record_id}, "data": {"M": to_item(data)},
+                "meta": meta_attr}
+
+    def write_items(self, items: Iterable[dict]) -> None:
+        """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in.
+        Items are taken from `items` 25 at a time, so a generator keeps only a batch in memory."""
+        items = iter(items)
+        while batch := list(islice(items, self.BATCH)):
+            pending = [{"PutRequest": {"Item": item}} for item in batch]
             attempt = 0
             while pending:
                 response = self.ddb.batch_write_item(RequestItems={self.table_name: pending})

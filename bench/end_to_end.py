@@ -1,0 +1,152 @@
+"""End-to-end import throughput on the local stack vs a naive boto3 batch_writer loop, and the
+billable operations of the import, counted as it runs.
+
+Both runs write the same CSV to the same moto endpoint in the same process, one after the other,
+so the ratio compares the designs, not the machines. The meter (devstack/meter.py) is on for both,
+so both pay its small cost per request.
+
+The service is timed from the upload to the end of its state machine execution; the bench polls
+the execution (DescribeExecution, which Step Functions does not bill) rather than the API, because
+here a poll would run its API Gateway authorizer and API function on the same CPU as the workers,
+which on AWS it does not.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from decimal import Decimal
+
+import boto3
+import requests
+
+from bench.data import RECIPE, TABLE
+from devstack.stack import LocalStack
+
+
+def run_service(stack: LocalStack, content: bytes) -> dict:
+    from bulkimport.auth import create_api_key
+    from bulkimport.imports import execution_arn, execution_name
+    from tests.helpers import Api
+
+    api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))
+    api.create_table(TABLE)
+    recipe = api.create_recipe(RECIPE)
+    meter = stack.aws.meter
+    meter.reset()
+    since = len(stack.runtime.invocations)
+    stack.aws.busy.clear()
+    started = time.perf_counter()
+    created = api.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "bench.csv"})["data"]
+    upload = created["upload"]
+    response = requests.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=600)
+    response.raise_for_status()
+    sfn = boto3.client("stepfunctions")
+    arn = execution_arn(execution_name(created["id"], turn=1))
+    while True:
+        try:
+            status = sfn.describe_execution(executionArn=arn)["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            status = "NOT_STARTED"
+        if status not in ("NOT_STARTED", "RUNNING"):
+            break
+        time.sleep(0.5)
+    seconds = time.perf_counter() - started
+    counted = meter.snapshot()
+    invocations = stack.runtime.invocations[since:]
+    busy = dict(stack.aws.busy)
+    done = api.ok("GET", f"/imports/{created['id']}")["data"]
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return {"seconds": seconds, "import": done, "execution_status": status, "counted": counted,
+            "invocations": invocations, "history": history, "busy": busy}
+
+
+def run_naive(stack: LocalStack, content: bytes) -> dict:
+    """What a team hand-rolls: DictReader, one dict per row, boto3's batch_writer, one thread."""
+    # A fresh table with the records table's key schema: moto slows down as a table fills, and the
+    # service's run has just filled the records table.
+    records = stack.template.resources["RecordsTable"]["Properties"]
+    name = f"naive-bench-{uuid.uuid4().hex[:6]}"
+    boto3.client("dynamodb").create_table(
+        TableName=name, AttributeDefinitions=records["AttributeDefinitions"],
+        KeySchema=records["KeySchema"], BillingMode="PAY_PER_REQUEST",
+    )
+    table = boto3.resource("dynamodb").Table(name)
+    stack.aws.meter.reset()
+    stack.aws.busy.clear()
+    started = time.perf_counter()
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8")))
+    with table.batch_writer() as batch:
+        for n, row in enumerate(reader):
+            row["amount"] = Decimal(row["amount"])
+            batch.put_item(Item={"pk": f"naive#{n % 16}", "sk": f"{n:08d}", "data": row})
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "counted": stack.aws.meter.snapshot(), "busy": dict(stack.aws.busy)}
+
+
+def run(content: bytes, rows: int, naive: bool = True) -> dict:
+    from tests.helpers import free_port
+
+    stack = LocalStack(aws_port=free_port(), api_port=free_port()).start()
+    stack.aws.count_billable()
+    try:
+        service = run_service(stack, content)
+        baseline = run_naive(stack, content) if naive else None
+        memory = {f.logical_id: f.memory for f in stack.runtime.functions.values()}
+        tables = {stack.resource_name("RecordsTable"): "records", stack.resource_name("ControlTable"): "control"}
+    finally:
+        stack.stop()
+    done = service["import"]
+    assert done["status"] == "completed" and done["success_count"] == rows and done["total_count"] == rows, done
+    service.update(memory=memory, tables=tables)
+    return {"service": service, "naive": baseline}
+
+
+def summarize(result: dict, rows: int, file_bytes: int) -> dict:
+    service, naive = result["service"], result["naive"]
+    by_function: dict[str, dict] = {}
+    for invocation in service["invocations"]:
+        entry = by_function.setdefault(invocation.function, {"calls": 0, "seconds": 0.0, "cpu_seconds": 0.0})
+        entry["calls"] += 1
+        entry["seconds"] += invocation.seconds
+        entry["cpu_seconds"] += invocation.cpu_seconds
+    summary = {
+        "rows": rows,
+        "file_bytes": file_bytes,
+        "service_seconds": round(service["seconds"], 2),
+        "service_rows_per_s": round(rows / service["seconds"]),
+        "service_seconds_inside_moto": round(sum(service["busy"].values()), 2),
+        "handlers": {k: {"calls": v["calls"], "seconds": round(v["seconds"], 2), "cpu_seconds": round(v["cpu_seconds"], 2)}
+                     for k, v in sorted(by_function.items())},
+    }
+    if naive:
+        summary.update(
+            naive_batch_writer_seconds=round(naive["seconds"], 2),
+            naive_batch_writer_rows_per_s=round(rows / naive["seconds"]),
+            naive_seconds_inside_moto=round(sum(naive["busy"].values()), 2),
+            ratio_service_over_naive=round(naive["seconds"] / service["seconds"], 3),
+        )
+    summary["moto_busy_service"] = {k: round(v, 2) for k, v in sorted(service["busy"].items(), key=lambda kv: -kv[1])[:8]}
+    if naive:
+        summary["moto_busy_naive"] = {k: round(v, 2) for k, v in sorted(naive["busy"].items(), key=lambda kv: -kv[1])[:4]}
+    return summary
+
+
+def report(summary: dict) -> None:
+    rows = summary["rows"]
+    print(f"end to end, {rows:,} rows ({summary['file_bytes'] / 1e6:.1f} MB) on the local stack:")
+    print(f"  service (upload -> execution ends)  {summary['service_seconds']:8.2f} s  {summary['service_rows_per_s']:8,} rows/s")
+    if "naive_batch_writer_seconds" in summary:
+        print(f"  naive batch_writer loop             {summary['naive_batch_writer_seconds']:8.2f} s  "
+              f"{summary['naive_batch_writer_rows_per_s']:8,} rows/s")
+        print(f"  ratio service / naive               {summary['ratio_service_over_naive']:8.3f}")
+        print(f"  time inside moto: service {summary['service_seconds_inside_moto']:.2f} s, "
+              f"naive {summary['naive_seconds_inside_moto']:.2f} s")
+    print("  handlers in the service run (wall s / own-thread CPU s):")
+    for name, entry in summary["handlers"].items():
+        print(f"    {name:24s} {entry['calls']:5d} calls  {entry['seconds']:9.2f} s  {entry['cpu_seconds']:8.2f} s CPU")
+    print("  inside moto, by operation (service run):")
+    for name, seconds in summary["moto_busy_service"].items():
+        print(f"    {name:40s} {seconds:8.2f} s")

@@ -1,0 +1,175 @@
+"""Counting what a run on the local stack would be billed for on AWS: DynamoDB read and write units,
+S3 requests, EventBridge events and, by operation, every AWS call. For benchmarks.
+
+The endpoint hands the meter each request it serves to moto, with the request body, the response
+body and a look at the DynamoDB items a write replaces, so units follow AWS's rules:
+- a write costs ceil(size / 1 KB) write units per item, the larger of the old and new item for
+  UpdateItem and an overwriting PutItem, also when its condition fails; a transaction doubles it;
+- a read costs ceil(size / 4 KB) read units per item (a Query: of all items it returns together),
+  half of that when eventually consistent; a read that finds nothing still costs one unit (half).
+Sizes follow "DynamoDB item sizes and formats" (names + values, 3 bytes a map or list, 1 byte an
+element).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from decimal import Decimal
+from typing import Any, Callable
+
+KB = 1024
+
+
+def value_size(value: dict) -> int:
+    """Bytes of one AttributeValue, without its name."""
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        digits = Decimal(inner).as_tuple().digits
+        significant = len("".join(map(str, digits)).strip("0")) or 1
+        return (significant + 1) // 2 + 1
+    if kind == "B":
+        return math.ceil(len(inner) * 3 / 4)  # base64 on the wire; raw bytes count
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + value_size(v) + 1 for k, v in inner.items())
+    if kind == "L":
+        return 3 + sum(value_size(v) + 1 for v in inner)
+    if kind == "SS":
+        return sum(len(s.encode()) for s in inner)
+    if kind == "NS":
+        return sum(value_size({"N": n}) for n in inner)
+    if kind == "BS":
+        return sum(math.ceil(len(b) * 3 / 4) for b in inner)
+    raise ValueError(f"unknown attribute type {kind}")
+
+
+def item_size(item: dict | None) -> int:
+    if not item:
+        return 0
+    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+
+
+def write_units(*sizes: int) -> int:
+    return max(1, math.ceil(max(sizes) / KB))
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / (4 * KB)))
+    return units if consistent else units / 2
+
+
+class Meter:
+    """Tallies of one run. `lookup(table, key)` returns an item's current AttributeValues (or None)
+    and `key_names(table)` its key attributes; the endpoint calls `before` and `after` around each
+    DynamoDB request while it holds moto, so nothing changes the items in between."""
+
+    def __init__(self, lookup: Callable[[str, dict], dict | None], key_names: Callable[[str], list[str]]):
+        self.lookup = lookup
+        self.key_names = key_names
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls: Counter = Counter()  # "Service.Operation" -> calls
+            self.write_units: Counter = Counter()  # table -> write units
+            self.read_units: Counter = Counter()  # table -> read units
+            self.items_written: Counter = Counter()  # table -> items put, updated or deleted
+            self.s3: Counter = Counter()  # "PUT" class / "GET" class -> requests
+            self.events = 0  # custom events put on buses
+
+    # ------------------------------------------------------------ DynamoDB
+    def before(self, operation: str, body: dict) -> list[tuple[str, str, dict, dict, int]]:
+        """The items a write touches, each with its size before the write."""
+        touched = []
+        for table, kind, key_or_item in _writes(operation, body):
+            key = {name: key_or_item[name] for name in self.key_names(table)}
+            touched.append((table, kind, key, key_or_item, item_size(self.lookup(table, key))))
+        return touched
+
+    def after(self, operation: str, body: dict, response: dict, touched: list) -> None:
+        with self._lock:
+            self.calls[f"DynamoDB.{operation}"] += 1
+            factor = 2 if operation == "TransactWriteItems" else 1
+            for table, kind, key, key_or_item, old_size in touched:
+                if kind == "put":
+                    new_size = item_size(key_or_item)  # billed even when its condition fails
+                elif kind == "update":
+                    new_size = item_size(self.lookup(table, key))
+                else:
+                    new_size = 0
+                self.write_units[table] += factor * write_units(old_size, new_size)
+                self.items_written[table] += 1
+            if operation in ("GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"):
+                self._count_reads(operation, body, response)
+
+    def _count_reads(self, operation: str, body: dict, response: dict) -> None:
+        if operation == "GetItem":
+            self.read_units[body["TableName"]] += read_units(item_size(response.get("Item")), body.get("ConsistentRead", False))
+        elif operation == "BatchGetItem":
+            for table, spec in body["RequestItems"].items():
+                found = response.get("Responses", {}).get(table, [])
+                sizes = [item_size(i) for i in found] + [0] * (len(spec["Keys"]) - len(found))
+                self.read_units[table] += sum(read_units(s, spec.get("ConsistentRead", False)) for s in sizes)
+        elif operation in ("Query", "Scan"):
+            size = sum(item_size(i) for i in response.get("Items", []))
+            self.read_units[body["TableName"]] += read_units(size, body.get("ConsistentRead", False))
+        elif operation == "TransactGetItems":
+            for action in body["TransactItems"]:
+                self.read_units[action["Get"]["TableName"]] += 2 * read_units(0, True)
+
+    # ------------------------------------------------------------ other services
+    def s3_request(self, method: str, path: str) -> None:
+        # S3 bills PUT, COPY, POST and LIST in one class and GET, HEAD and the rest in the other.
+        listing = method == "GET" and "/" not in path.strip("/")  # a GET of the bucket, not of a key
+        kind = "PUT" if method in ("PUT", "POST", "COPY") or listing else "GET"
+        with self._lock:
+            self.s3[kind] += 1
+            self.calls[f"S3.{method}"] += 1
+
+    def json_call(self, target: str, body: dict) -> None:
+        service, _, operation = target.partition(".")
+        with self._lock:
+            self.calls[f"{service.split('_')[0]}.{operation}"] += 1
+            if target == "AWSEvents.PutEvents":
+                self.events += len(body.get("Entries", []))
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "calls": dict(self.calls),
+                "dynamodb_write_units": dict(self.write_units),
+                "dynamodb_read_units": dict(self.read_units),
+                "dynamodb_items_written": dict(self.items_written),
+                "s3_requests": dict(self.s3),
+                "events": self.events,
+            }
+
+
+def _writes(operation: str, body: dict):
+    """(table, "put" | "update" | "delete", key or item) of each item a DynamoDB request writes."""
+    if operation == "PutItem":
+        yield body["TableName"], "put", body["Item"]
+    elif operation == "UpdateItem":
+        yield body["TableName"], "update", body["Key"]
+    elif operation == "DeleteItem":
+        yield body["TableName"], "delete", body["Key"]
+    elif operation == "BatchWriteItem":
+        for table, requests in body["RequestItems"].items():
+            for request in requests:
+                if "PutRequest" in request:
+                    yield table, "put", request["PutRequest"]["Item"]
+                else:
+                    yield table, "delete", request["DeleteRequest"]["Key"]
+    elif operation == "TransactWriteItems":
+        for action in body["TransactItems"]:
+            (kind, spec), = action.items()
+            if kind == "Put":
+                yield spec["TableName"], "put", spec["Item"]
+            elif kind in ("Update", "Delete"):
+                yield spec["TableName"], kind.lower(), spec["Key"]
