@@ -38,8 +38,8 @@ def record_count(tenant) -> int:
     return tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"]
 
 
-def run_job(api, job: dict) -> dict:
-    return api.wait_job(api.start_job(job))
+def run_job(api, job: dict, timeout: float = 120) -> dict:
+    return api.wait_job(api.start_job(job), timeout)
 
 
 # ---------------------------------------------------------------- batch_update
@@ -225,7 +225,8 @@ def test_a_large_export_reads_back_with_openpyxl(tenant):
     seeded = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes(rows))["id"], timeout=600)
     assert seeded["success_count"] == EXPORT_ROWS
 
-    result = run_job(tenant.editor, {"job_name": "export", "table": "people", "ids": "all", "total": EXPORT_ROWS, "format": "xlsx"})
+    result = run_job(tenant.editor, {"job_name": "export", "table": "people", "ids": "all", "total": EXPORT_ROWS, "format": "xlsx"},
+                     timeout=900)
     assert (result["code"], result["data"]["succeeded_amount"]) == (200, EXPORT_ROWS)
     book = openpyxl.load_workbook(io.BytesIO(download(result).content), read_only=True)
     read = list(book.active.iter_rows(values_only=True))
