@@ -3,7 +3,7 @@
 Ours is what the functions run, not a copy: Prepare's scan (bulkimport.parsing.plan_upload with the
 pipeline's RowScan), then for every chunk of the plan what ProcessChunk does before its network calls
 (pipeline.check_rows: decode, parse, map, validate; RecordWriter.apply without writing; then the
-items RecordWriter.record_items gives to BatchWriteItem). No AWS call is made.
+items RecordWriter.iter_record_items gives to BatchWriteItem, taken one at a time as its writes take them). No AWS call is made.
 
 The baseline is what a team would write: csv.DictReader over the decoded file and a pydantic model
 of the same fields, validated 2,000 rows at a time with TypeAdapter(list[Model]).validate_python.
@@ -102,7 +102,7 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000, c
         if writer.constraints:
             raise ValueError("claiming unique keys needs the network: measure tables without them here")
         writer.apply(checked.plans, write_records=False)
-        items += len(writer.record_items([p for p in checked.plans if p.outcome == "claimed"]))
+        items += sum(1 for _ in writer.iter_record_items([p for p in checked.plans if p.outcome == "claimed"]))
     done = time.process_time()
     return {"rows": plan.total_rows, "items": items, "prepare_s": prepared - started, "chunks_s": done - prepared}
 

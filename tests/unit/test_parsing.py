@@ -9,6 +9,8 @@ import pytest
 
 from bulkimport.errors import FileError
 from bulkimport.formats import Limits
+import csv
+
 from bulkimport.parsing import MAX_RECORD_BYTES, plan_upload, read_chunk
 from tests.files import gzip_bomb, gzipped, replace_part, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 
@@ -76,6 +78,19 @@ def test_chunks_cut_at_record_boundaries_even_inside_quoted_newlines():
         ]
         assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
         assert [r[2] for r in rows] == [2, 4, 5, 6, 9]
+
+
+def test_records_and_offsets_stay_exact_across_read_blocks():
+    # Prepare reads 64 KiB blocks: quoted newlines, multi-byte characters and CRLF fall across their edges.
+    rows = [[f"M{n}", f"客戶{n}" if n % 3 else f'多行\n備註 "{n}"', "x" * (n % 97)] for n in range(6000)]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([["id", "name", "pad"], *rows])
+    for data in (out.getvalue().encode(), out.getvalue().encode()[:-2], out.getvalue().encode("utf-16")):
+        planned = Planned(data, chunk_rows=7)
+        assert planned.plan.total_rows == len(rows)
+        assert planned.cells() == rows
+        lines = [r[2] for r in planned.rows()]
+        assert lines[:4] == [2, 4, 5, 6] and lines[-1] == 2 + 6000 + 2000 - 1
 
 
 def test_bom_is_not_part_of_the_header_and_blank_rows_are_skipped():

@@ -176,6 +176,8 @@ class RowValidator:
             for index, spec in columns
         ]
         self.expected_width = expected_width
+        # Rows shorter than this (possible only without a header) are padded with blank cells.
+        self._min_width = max((c.index + 1 for c in self.columns), default=0)
         # A string field without a length limit keeps its text as it is: no converter call.
         self._plan = [(c.index, c.field, None if c.convert is _as_is else c.convert, c) for c in self.columns]
 
@@ -186,23 +188,24 @@ class RowValidator:
                 None, "COLUMN_COUNT_MISMATCH", {"actual": width, "expected": self.expected_width}
             )
             return {}, [failure]
+        if width < self._min_width:
+            cells = cells + [""] * (self._min_width - width)
         data: dict[str, Any] = {}
         failures: list[RowFailure] = []
         # This loop runs for every cell of every row: plain tuples and locals, no attribute lookups.
         for index, key, convert, column in self._plan:
-            text = cells[index].strip() if index < width else ""
+            text = cells[index].strip()
             if not text:
                 if column.required:
                     failures.append(RowFailure(column.field, "REQUIRED", {"field": column.label}, ""))
-                continue
-            if convert is None:
+            elif convert is None:
                 data[key] = text
-                continue
-            try:
-                data[key] = convert(text)
-            except Invalid as invalid:
-                params = {"field": column.label, "value": text, **invalid.params}
-                failures.append(RowFailure(column.field, invalid.code, params, text))
+            else:
+                try:
+                    data[key] = convert(text)
+                except Invalid as invalid:
+                    params = {"field": column.label, "value": text, **invalid.params}
+                    failures.append(RowFailure(column.field, invalid.code, params, text))
         return data, failures
 
 

@@ -10,7 +10,7 @@ row's fate and write it. Every step is idempotent, so a chunk run again lands in
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from bulkimport.models import Recipe, Table
@@ -28,7 +28,7 @@ class RowPlan:
     row: int
     values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
     record_id: str  # the id a new record gets
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] | None = None  # what is stored: set by RecordWriter.apply
     parent_id: str | None = None
     existing_id: str | None = None
     failure: RowFailure | None = None
@@ -243,18 +243,17 @@ class RecordWriter:
 
     def iter_record_items(self, plans: list[RowPlan]) -> Iterator[dict]:
         """The DynamoDB items of new records, one at a time (a chunk's writes take them 25 at a time,
-        so its items are never all in memory). One loop for a chunk's records: it runs for every row."""
-        item = self.store.encoded_item
-        tenant, table = self.ctx.tenant, self.ctx.table.key
-        for plan in plans:
-            data = plan.data
-            if "parent_id" in data:
-                data = {k: v for k, v in data.items() if k != "parent_id"}
-            if plan.parent_id:
-                meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id})
-            else:
-                meta = self._insert_meta_attr  # the same for every record of the chunk
-            yield item(tenant, table, plan.record_id, data, meta)
+        so its items are never all in memory)."""
+        return self.store.encoded_items(self.ctx.tenant, self.ctx.table.key, map(self._record_parts, plans))
+
+    def _record_parts(self, plan: RowPlan) -> tuple[str, dict[str, Any], dict]:
+        data = plan.data
+        if not plan.parent_id and "parent_id" not in data:
+            return plan.record_id, data, self._insert_meta_attr  # the same for every record of the chunk
+        # The parent's id is kept in meta, not among the record's fields.
+        data = {k: v for k, v in data.items() if k != "parent_id"}
+        meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id}) if plan.parent_id else self._insert_meta_attr
+        return plan.record_id, data, meta
 
     def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
         return index_pk(self.ctx.tenant, self.ctx.table.key, constraint, values)

@@ -285,22 +285,20 @@ class RecordStore:
         self.ddb = client("dynamodb")
         self._shard_pks: dict[tuple[str, str], list[dict]] = {}
 
-    def item(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> dict:
-        """The DynamoDB item of a record: its id as sort key, its field values, and its metadata.
+    def encoded_items(self, tenant: str, table: str, records: Iterable[tuple[str, dict[str, Any], dict]]) -> Iterator[dict]:
+        """The DynamoDB item of each (record id, data, meta as an attribute value: a chunk's records
+        share one), one at a time: its id as sort key, its field values, and its metadata.
 
         Few top-level attributes on purpose: item size (what DynamoDB bills) is the same either way,
         and the local stack's moto recomputes an item's size for every top-level attribute it sets.
-        """
-        return self.encoded_item(tenant, table, record_id, data, to_attr(meta))
-
-    def encoded_item(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta_attr: dict) -> dict:
-        """item(), with `meta` already an attribute value (a chunk's records share one)."""
+        This loop runs for every record an import writes: locals only."""
         shard_pks = self._shard_pks.get((tenant, table))
         if shard_pks is None:  # a table's records have RECORD_SHARDS partition keys: encode each once
             shard_pks = [{"S": keys.record_pk(tenant, table, shard)} for shard in range(keys.RECORD_SHARDS)]
             self._shard_pks[(tenant, table)] = shard_pks
-        return {"pk": shard_pks[keys.record_shard(record_id)], "sk": {"S": record_id}, "data": {"M": to_item(data)},
-                "meta": meta_attr}
+        shard = keys.record_shard
+        for record_id, data, meta_attr in records:
+            yield {"pk": shard_pks[shard(record_id)], "sk": {"S": record_id}, "data": {"M": to_item(data)}, "meta": meta_attr}
 
     def write_items(self, items: Iterable[dict]) -> None:
         """BatchWriteItem in 25s, retrying unprocessed items with jittered backoff until all are in.

@@ -1,6 +1,7 @@
 """Every key the service writes, in one place. Each one starts with the tenant it belongs to."""
 
 import hashlib
+import zlib
 
 RECORD_SHARDS = 16
 
@@ -47,8 +48,10 @@ def hash_api_key(api_key: str) -> str:
 
 
 def record_shard(record_id: str) -> int:
-    # Spread one table's records over several partitions, so a bulk import has no hot key.
-    return hashlib.blake2b(record_id.encode(), digest_size=1).digest()[0] % RECORD_SHARDS
+    # Spread one table's records over several partitions, so a bulk import has no hot key. CRC-32
+    # spreads an import's sequential ids evenly and is the cheapest stable hash at hand (it runs
+    # for every record written).
+    return zlib.crc32(record_id.encode()) % RECORD_SHARDS
 
 
 def record_pk(tenant: str, table: str, shard: int) -> str:
