@@ -1,20 +1,22 @@
 """State machine step (inside the Map): validate and write one chunk of rows."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport.pipeline import process_chunk
 from bulkimport.worker import tune_gc
 
+# No Powertools Tracer here: the X-Ray SDK it loads builds a botocore client of its own at import,
+# 22 MB, a third of a chunk worker's memory budget (bench/memory.py). The function keeps Lambda's
+# active tracing (template.yaml), so each chunk's invocation still shows in the import's trace;
+# only subsegments of its DynamoDB and S3 calls are not recorded.
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 tune_gc()  # after the imports: see bulkimport.worker
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(import_id=event["import_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])

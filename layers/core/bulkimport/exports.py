@@ -19,10 +19,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from functools import cache
 from typing import Any, Iterator
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bulkimport.ids import now_iso
 from bulkimport.jobs import load_job
@@ -113,8 +113,19 @@ class _CsvRows:
         self.text.detach()  # the upload is completed by its owner, not closed by the wrapper
 
 
+@cache
+def _illegal_xml_characters() -> re.Pattern:
+    """openpyxl is imported when an XLSX export is written, not with this module: every worker
+    that imports it (chunk workers too) would otherwise pay 4 MB of memory for it."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE
+
+
 class _XlsxRows:
     def __init__(self, sink: io.RawIOBase, header: list[str], title: str):
+        from openpyxl import Workbook  # see _illegal_xml_characters
+
         self.sink = sink
         self.header = [neutralise(h) for h in header]
         self.title = title[:25]
@@ -141,7 +152,7 @@ class _XlsxRows:
         if isinstance(value, (list, dict)):
             value = json.dumps(value, ensure_ascii=False)
         # Control characters cannot be stored in XLSX XML at all.
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+        return neutralise(_illegal_xml_characters().sub("", str(value)))
 
     def finish(self) -> None:
         self.workbook.save(self.sink)

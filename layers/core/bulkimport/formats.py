@@ -15,8 +15,6 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-import charset_normalizer
-
 from bulkimport.errors import FileError
 
 # Enough text for charset detection to tell Big5 from GB18030 or Shift_JIS with confidence.
@@ -106,6 +104,8 @@ def detect_encoding(sample: bytes, option: str) -> TextEncoding:
         return TextEncoding("utf-8", 0)
     except UnicodeDecodeError:
         pass
+    import charset_normalizer  # here: only a file that is not UTF-8 needs it (chunk workers never do)
+
     best = charset_normalizer.from_bytes(complete, cp_isolation=list(DETECTABLE_ENCODINGS)).best()
     if best is not None:
         return TextEncoding(codecs.lookup(best.encoding).name, 0)

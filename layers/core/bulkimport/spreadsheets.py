@@ -12,16 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Iterator
 
-import openpyxl
 from defusedxml import DefusedXmlException
 
 from bulkimport.errors import FileError
-
-# openpyxl parses with defusedxml when it is installed, refusing entity declarations (billion
-# laughs) and external entities. Without it a workbook could make us expand or fetch entities:
-# refuse to run at all rather than read workbooks unsafely.
-if not openpyxl.DEFUSEDXML:
-    raise RuntimeError("openpyxl must find defusedxml to read workbooks safely")
 
 # Excel's own limit; a sheet whose rows claim more is crafted, and its gaps would cost time.
 MAX_SHEET_ROWS = 1_048_576
@@ -59,10 +52,25 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def _openpyxl():
+    """openpyxl, imported when a workbook is read: chunk workers never read one, and it costs
+    them 4 MB of their memory budget.
+
+    openpyxl parses with defusedxml when it is installed, refusing entity declarations (billion
+    laughs) and external entities. Without it a workbook could make us expand or fetch entities:
+    refuse to read workbooks at all rather than read them unsafely."""
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:
+        raise RuntimeError("openpyxl must find defusedxml to read workbooks safely")
+    return openpyxl
+
+
 class Workbook:
     """An XLSX file already checked by formats.check_workbook_archive and check_archive_sizes."""
 
     def __init__(self, path: str):
+        openpyxl = _openpyxl()
         with _reading():
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
 
