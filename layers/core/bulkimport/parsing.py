@@ -372,7 +372,10 @@ def _sheet_rows(rows: Iterator[SheetRow], out: Writable) -> Iterator[SourceRow]:
 def read_chunk(data: bytes, delimiter: str, first_line: int, line_column: bool) -> Iterator[tuple[list[str], int]]:
     """The non-blank records of one chunk's UTF-8 bytes, each with the line (or sheet row) it
     starts on."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    # Decoded as it is parsed: the chunk's whole text (4 MB of bytes can be 16 MB of str) is never
+    # held at once.
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     if line_column:
         for cells in reader:
             yield cells[1:], int(cells[0])
