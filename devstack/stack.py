@@ -163,6 +163,9 @@ class LocalStack:
 
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
+        from devstack import moto_fixes
+
+        moto_fixes.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.aws = _AwsEndpoint(moto_app, self.runtime)
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
