@@ -1,6 +1,7 @@
 import codecs
 import io
 import os
+import random
 import zipfile
 from contextlib import contextmanager
 from datetime import datetime
@@ -11,7 +12,8 @@ from bulkimport.errors import FileError
 from bulkimport.formats import Limits
 import csv
 
-from bulkimport.parsing import MAX_RECORD_BYTES, plan_upload, read_chunk
+from bulkimport.formats import TextEncoding
+from bulkimport.parsing import MAX_RECORD_BYTES, TextLines, _text_rows, plan_upload, read_chunk
 from tests.files import gzip_bomb, gzipped, replace_part, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 
 LIMITS = Limits(max_uncompressed_bytes=200 * 1024 * 1024, max_ratio=200)
@@ -91,6 +93,76 @@ def test_records_and_offsets_stay_exact_across_read_blocks():
         assert planned.cells() == rows
         lines = [r[2] for r in planned.rows()]
         assert lines[:4] == [2, 4, 5, 6] and lines[-1] == 2 + 6000 + 2000 - 1
+
+
+def _mixed_text(seed: int, lines: int) -> str:
+    """Stretches of plain lines (some CRLF) between stretches of lines of every kind the plain-block
+    path must hand back to the parser or judge as it would: quoted fields (with delimiters, newlines
+    and quotes), blank lines of spaces, delimiters or ideographic spaces, and very wide or very long
+    lines."""
+    rng = random.Random(seed)
+    kinds = ["quoted", "multiline", "empty", "spaces", "commas", "ideographic", "crlf", "wide", "long"]
+    out = ["id,name,note\n"]
+    n = 0
+    while n < lines:
+        stretch = ["plain"] * rng.randrange(200, 2000) if rng.random() < 0.5 else [rng.choice(kinds) for _ in range(20)]
+        for kind in stretch:
+            n += 1
+            out.append({
+                "plain": f"M{n},客戶{n},{'x' * rng.randrange(60)}\n",
+                "quoted": f'M{n},"a, ""b""",c\n',
+                "multiline": f'M{n},"line one\nline two",\n',
+                "empty": "\n",
+                "spaces": "  \t \n",
+                "commas": ", ,,\n",
+                "ideographic": "\u3000,\u3000\n",
+                "crlf": f"M{n},crlf,\r\n",
+                "wide": f"M{n}" + "," * rng.choice((10, 999)) + "\n",
+                "long": f"M{n},{'y' * 5000},\n",
+            }[kind])
+    return "".join(out)
+
+
+def _plan_outcome(data: bytes, parse_every_row: bool, **options):
+    """The plan (or the file error) with the plain-block path, or with every row parsed (a sheet
+    callback that takes the cells turns the plain-block path off)."""
+    on_sheet = (lambda sheet, header: lambda row, cells: None) if parse_every_row else None
+    try:
+        plan = Planned(data, on_sheet=on_sheet, **options).plan
+    except FileError as error:
+        return error.code, error.params
+    return plan.total_rows, plan.sheets, plan.chunks
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_plain_blocks_are_planned_exactly_as_parsed_rows(seed):
+    # A block of lines without quotes or blank lines is planned without the CSV parser; any file
+    # must get the same chunks, rows, lines and errors either way.
+    text = _mixed_text(seed, 12_000)
+    files = [text.encode(), text.encode("utf-16"), text.encode()[:-1]]
+    if seed == 0:
+        # A bad line amid plain ones: MALFORMED_CSV, TOO_MANY_COLUMNS
+        plain = [f"P{n},plain,\n" for n in range(5000)]
+        for bad in ("lone\rcr,\n", "M," + "," * 1000 + "\n"):
+            files.append((text + "".join(plain[:4000]) + bad + "".join(plain[4000:])).encode())
+    outcomes = []
+    for data in files:
+        for options in ({"chunk_rows": 1000}, {"chunk_rows": 7, "chunk_bytes": 500}, {"chunk_rows": 3000, "chunk_bytes": 3000}):
+            outcome = _plan_outcome(data, parse_every_row=False, **options)
+            assert outcome == _plan_outcome(data, parse_every_row=True, **options)
+            outcomes.append(outcome)
+    assert all(isinstance(o[0], int) and o[0] > 11_000 for o in outcomes[:9])  # the three texts plan
+    if seed == 0:
+        assert [o[0] for o in outcomes[9:]] == ["MALFORMED_CSV"] * 3 + ["TOO_MANY_COLUMNS"] * 3
+
+    # The plain path was taken: some blocks went whole, and with the rows parsed they cover the file.
+    runs = []
+    lines = TextLines(io.BytesIO(files[0]), TextEncoding("utf-8", 0), delimiter=",")
+    lines.pass_plain_blocks(lambda first_line, start, ends: runs.append((start, ends)))
+    parsed = list(_text_rows(lines, ","))
+    assert runs and parsed
+    ends = sorted([row.end for row in parsed] + [end for _, run in runs for end in run])
+    assert len(set(ends)) == len(ends) and ends[-1] == len(files[0])
 
 
 def test_bom_is_not_part_of_the_header_and_blank_rows_are_skipped():

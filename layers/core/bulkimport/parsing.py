@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import tempfile
+from bisect import bisect_left
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from itertools import accumulate, count
+from operator import add
 from typing import Callable, ContextManager, Iterable, Iterator, Protocol
 
 from bulkimport.errors import FileError
@@ -99,7 +103,11 @@ class SourceRow:
     sheet: Sheet
 
 
-OnSheet = Callable[[Sheet, list[str] | None], Callable[[int, list[str]], None]]
+# Given a sheet and its header, returns what to call with each data row (row number, cells), or
+# None if the rows' cells are not needed.
+OnSheet = Callable[[Sheet, list[str] | None], Callable[[int, list[str]], None] | None]
+# Given a run of plain records: the line of the first, its start, and where each one ends.
+TakePlain = Callable[[int, int, list[int]], None]
 
 
 def resolve_delimiter(option: str, sample: str) -> str:
@@ -175,8 +183,8 @@ def plan_upload(
         delimiter = resolve_delimiter(delimiter_option, complete_lines(sample)[found.bom :].decode(found.name, "replace"))
         transcoded = kind == "gzip" or not found.is_utf8
         with open_work() if transcoded else nullcontext() as out:
-            lines = TextLines(text, found, out)
-            planner.run(_text_rows(lines, delimiter))
+            lines = TextLines(text, found, out, delimiter)
+            planner.run(_text_rows(lines, delimiter), lines)
         encoding, line_column = found.name, False
     # The whole upload has been read: its size and digest are those of every original byte.
     return FilePlan(
@@ -208,9 +216,11 @@ class _Planner:
         self.total = 0
         self._open: ChunkPlan | None = None
 
-    def run(self, rows: Iterable[SourceRow]) -> None:
+    def run(self, rows: Iterable[SourceRow], lines: TextLines | None = None) -> None:
+        """Plan `rows`; with the TextLines they are parsed from, the data rows of a sheet whose cells
+        nobody needs are taken a plain block at a time, unparsed."""
         sheet = header = on_row = None
-        seen_any = False
+        started = seen_any = False
         for row in rows:
             cells = row.cells
             if is_blank(cells):
@@ -221,16 +231,19 @@ class _Planner:
                                 **_where(row.sheet))
             if row.sheet is not sheet:
                 self._close()
-                sheet, header, on_row = row.sheet, None, None
+                sheet, header, on_row, started = row.sheet, None, None, False
                 if self.has_header:
                     header = [cell.strip() for cell in cells]
                     continue
-            if on_row is None:
+            if not started:
                 self.sheets.append(SheetPlan(sheet.index, sheet.name, header, len(self.chunks)))
-                on_row = self._sheet_started(sheet, header)
+                on_row, started = self._sheet_started(sheet, header), True
+                if on_row is None and lines is not None:
+                    lines.pass_plain_blocks(self._take_plain)
             # The row joins the open chunk (inline: this runs for every row of the file).
             self.total += 1
-            on_row(self.total, cells)
+            if on_row is not None:
+                on_row(self.total, cells)
             chunk = self._open
             if chunk is None:
                 chunk = self._open = ChunkPlan(len(self.chunks), row.start, row.end, self.total, row.line, 0, sheet.index)
@@ -244,9 +257,29 @@ class _Planner:
         if self.total == 0:
             raise FileError("NO_DATA_ROWS")
 
+    def _take_plain(self, first_line: int, start: int, ends: list[int]) -> None:
+        """A run of data rows of a text file, one a line, given by where each ends: they join chunks
+        as run() would join them one at a time."""
+        taken, count = 0, len(ends)
+        while taken < count:
+            chunk = self._open
+            if chunk is None:
+                chunk_start = ends[taken - 1] if taken else start
+                chunk = self._open = ChunkPlan(len(self.chunks), chunk_start, chunk_start, self.total + 1,
+                                               first_line + taken, 0, TEXT.index)
+            last = min(count, taken + self.chunk_rows - chunk.rows)
+            # The first row that brings the chunk to chunk_bytes is its last.
+            last = min(last, bisect_left(ends, chunk.start + self.chunk_bytes, taken, last) + 1)
+            chunk.rows += last - taken
+            chunk.end = ends[last - 1]
+            self.total += last - taken
+            taken = last
+            if chunk.rows >= self.chunk_rows or chunk.end - chunk.start >= self.chunk_bytes:
+                self._close()
+
     def _sheet_started(self, sheet: Sheet, header: list[str] | None):
         if self.on_sheet is None:
-            return lambda row, cells: None
+            return None
         try:
             return self.on_sheet(sheet, header)
         except FileError as error:
@@ -274,9 +307,10 @@ class TextLines:
     swallow the rest of the file).
 
     The stream is read and decoded a block of whole lines at a time: decoding line by line was most
-    of the cost of Prepare's scan."""
+    of the cost of Prepare's scan. Once pass_plain_blocks() is called, a block of plain records
+    (see _plain_ends) is handed over whole instead of line by line, unparsed."""
 
-    def __init__(self, stream: Readable, encoding: TextEncoding, out: Writable | None = None):
+    def __init__(self, stream: Readable, encoding: TextEncoding, out: Writable | None = None, delimiter: str = ","):
         self.stream = stream
         self.encoding = encoding
         self.out = out
@@ -284,9 +318,21 @@ class TextLines:
         self.offset = encoding.bom if out is None else 0
         self.line = 0
         self.record_start, self.record_line = self.offset, 1
+        self.take_plain: TakePlain | None = None
+        # A line of nothing but whitespace and delimiters: a blank record. Matched at the start of a
+        # block, then searched for after a newline (a search led by a literal is fast).
+        blank = r"[\s%s]*\n" % re.escape(delimiter)
+        self._blank_first_line, self._blank_line = re.compile(blank), re.compile("\n" + blank)
+        self._delimiter_bytes = delimiter.encode("utf-8")
 
     def start_record(self) -> None:
         self.record_start, self.record_line = self.offset, self.line + 1
+
+    def pass_plain_blocks(self, take: TakePlain) -> None:
+        """From now on, give every block of plain records to `take(first_line, start, ends)` (its
+        first line, its start and each record's end, in the text workers read) instead of yielding
+        its lines: a caller that needs no record's cells need not parse them."""
+        self.take_plain = take
 
     def __iter__(self) -> Iterator[str]:
         self.stream.read(self.encoding.bom)
@@ -303,6 +349,15 @@ class TextLines:
             else:
                 data = text.encode("utf-8")
                 self.out.write(data)
+            # Between records (the parser is not inside a quoted field), a plain block goes whole.
+            if self.take_plain is not None and self.record_start == self.offset:
+                ends = self._plain_ends(text, data)
+                if ends is not None:
+                    self.take_plain(self.line + 1, self.offset, ends)
+                    self.line += len(ends)
+                    self.offset = ends[-1]
+                    self.start_record()
+                    continue
             # Each text line ends with its newline (a quoted field may hold one); its bytes are the
             # piece of `data` between newlines, newline included, except for a last line without one.
             for line, raw in zip(io.StringIO(text, newline="\n"), data.split(b"\n")):
@@ -311,6 +366,29 @@ class TextLines:
                 if self.offset - self.record_start > MAX_RECORD_BYTES:
                     self._too_long()
                 yield line
+
+    def _plain_ends(self, text: str, data: bytes) -> list[int] | None:
+        """Where each line of the block ends, if each line is one record that the CSV parser would
+        read as the line split on delimiters, and one the planner would take as it is: no quote, no
+        carriage return but before a newline, no blank line, no line of MAX_COLUMNS delimiters, and a
+        newline at the end. Else None."""
+        if (
+            not text.endswith("\n")
+            or '"' in text
+            or len(data) > MAX_RECORD_BYTES
+            or ("\r" in text and text.count("\r") != text.count("\r\n"))
+            or self._blank_first_line.match(text)
+            or self._blank_line.search(text)
+        ):
+            return None
+        lines = data.split(b"\n")
+        lines.pop()  # the empty piece after the last newline
+        sizes = list(map(len, lines))
+        # MAX_COLUMNS delimiters take at least as many bytes: only lines that long are counted.
+        if max(sizes) >= MAX_COLUMNS and any(line.count(self._delimiter_bytes) >= MAX_COLUMNS for line in lines):
+            return None
+        # Line i ends past its newline: at offset + the sizes of lines 0..i + i + 1 newlines.
+        return list(map(add, accumulate(sizes), count(self.offset + 1)))
 
     def _blocks(self) -> Iterator[bytes]:
         """The stream in blocks of whole lines (the last may lack its newline), cut on whole code

@@ -169,12 +169,12 @@ class RowScan:
         self.columns: dict[int, list[list]] = {}  # sheet index -> [column index, field key]
         self.finder = DuplicateFinder(constraints(table, recipe))
 
-    def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None]:
+    def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None] | None:
         width = len(header) if header is not None else None
         columns = self.columns[sheet.index] = resolve_columns(self.recipe, header, width)
         validator = row_validator(self.table, self.parent, columns, width)
         if not self.finder.keyed:
-            return _ignore_row  # no unique keys: nothing to find, so no row needs validating here
+            return None  # no unique keys: nothing to find, so no row needs validating (nor parsing) here
         finder = self.finder
         parent_target = next((t for _, t in columns if t.startswith(PARENT_PREFIX)), None)
 
@@ -186,10 +186,6 @@ class RowScan:
                 finder.add(row, values)
 
         return on_row
-
-
-def _ignore_row(row: int, cells: list[str]) -> None:
-    return None
 
 
 def tables_of(item: dict) -> tuple[Table, Table | None]:
