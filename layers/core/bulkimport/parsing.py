@@ -128,8 +128,9 @@ def resolve_delimiter(option: str, sample: str) -> str:
 
 
 def is_blank(cells: list[str]) -> bool:
-    # One joined string rather than a generator: this runs for every row, twice per import.
-    return not "".join(cells).strip()
+    # Most rows have a first cell, which settles it; else one joined string rather than a
+    # generator: this runs for every row, twice per import.
+    return not (cells and cells[0].strip()) and not "".join(cells).strip()
 
 
 # ---------------------------------------------------------------- planning

