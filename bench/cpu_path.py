@@ -61,7 +61,7 @@ def baseline(content: bytes) -> int:
     return rows
 
 
-def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000, chunk_bytes: int = 4 * 1024 * 1024) -> dict:
+def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -> dict:
     """Prepare's scan and every chunk's work up to the write; returns rows and seconds of each stage."""
     from contextlib import nullcontext
 
@@ -82,7 +82,7 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000, c
     scan = RowScan(recipe, table, None)
     plan = plan_upload(io.BytesIO(content), encoding_option=recipe.options.encoding,
                        delimiter_option=recipe.options.delimiter, sheet_option=None, has_header=True,
-                       chunk_rows=chunk_rows, chunk_bytes=chunk_bytes,
+                       chunk_rows=chunk_rows, chunk_bytes=cfg.chunk_bytes,
                        limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
                        open_work=nullcontext,  # a UTF-8 CSV is read as it is: no work copy
                        on_sheet=scan.on_sheet)

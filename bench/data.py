@@ -24,7 +24,7 @@ HEADER = [field["key"] for field in TABLE["fields"]]
 RECIPE = {"name": "bench", "table": "bench", "columns": [{"source": h, "target": h} for h in HEADER]}
 
 
-WIDE_NOTE_REPEATS = 42  # a wide row: ~2.1 KB, so 2,000 of them pass the 4 MB chunk cap
+WIDE_NOTE_REPEATS = 42  # a wide row: ~2.1 KB, so 2,000 of them pass the chunk byte cap (CHUNK_BYTES)
 
 
 def row(n: int, wide: bool = False) -> list[str]:

@@ -83,7 +83,7 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
         result["chunk_traced"] = run_worker("chunk", {"tenant": tenant, "import_id": first, "chunk": chunks[1]}, True, env)
         result["chunk"]["rows"], result["chunk"]["bytes"] = chunks[0]["rows"], chunks[0]["end"] - chunks[0]["start"]
 
-        # The other bound of a chunk: 4 MB (CHUNK_BYTES), reached by 2,000 rows of ~2.1 KB each.
+        # The other bound of a chunk: CHUNK_BYTES, reached before 2,000 rows of ~2.1 KB each.
         wide = csv_file(path.parent / "bench-wide-4000.csv", 4000, wide=True)
         big = new_import(wide)
         run_worker("prepare", {"tenant": tenant, "import_id": big}, False, env)
@@ -109,7 +109,7 @@ def report(result: dict) -> None:
           f" peak RSS {c['peak_rss_mb']} MB (+{c['peak_rss_mb'] - c['rss_after_imports_mb']:.1f} MB over its imports),"
           f" Python allocations peak {ct['traced_peak_mb']} MB")
     b = result["chunk_at_byte_cap"]
-    print(f"  ProcessChunk at the 4 MB cap (wide rows: {b['rows']:,} rows / {b['bytes'] / 1e6:.2f} MB, {b['seconds']} s):"
+    print(f"  ProcessChunk at the byte cap (wide rows: {b['rows']:,} rows / {b['bytes'] / 1e6:.2f} MB, {b['seconds']} s):"
           f" peak RSS {b['peak_rss_mb']} MB (+{b['peak_rss_mb'] - b['rss_after_imports_mb']:.1f} MB over its imports)")
 
 

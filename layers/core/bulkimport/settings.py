@@ -22,9 +22,10 @@ class Settings(BaseModel):
     # Synchronous batch-create calls allowed per tenant and second (API.md).
     batch_create_per_second: int = Field(default=10, alias="BATCH_CREATE_PER_SECOND")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
-    # A chunk ends at whichever limit comes first; together they bound a worker's memory.
+    # A chunk ends at whichever limit comes first; together they bound a worker's memory (at 2 MB
+    # of wide rows a chunk worker peaks near 61 MB, at 4 MB near 66: bench/memory.py).
     chunk_rows: int = Field(default=5000, alias="CHUNK_ROWS")
-    chunk_bytes: int = Field(default=4 * 1024 * 1024, alias="CHUNK_BYTES")
+    chunk_bytes: int = Field(default=2 * 1024 * 1024, alias="CHUNK_BYTES")
     # Direct multipart uploads must fit a synchronous Lambda payload (6 MB, base64 adds a third).
     direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")

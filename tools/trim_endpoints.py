@@ -1,0 +1,24 @@
+"""Write the core layer's copy of botocore's endpoint table, cut to the services our code calls.
+
+    python tools/trim_endpoints.py
+
+Run it after changing the pinned botocore or bulkimport.aws.SERVICES (tests/unit/test_aws.py fails
+until then). Why the copy exists: see bulkimport.aws.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "core"))
+
+from bulkimport.aws import ENDPOINTS_FILE, trimmed_endpoints  # noqa: E402
+
+
+def main() -> None:
+    ENDPOINTS_FILE.write_text(json.dumps(trimmed_endpoints(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {ENDPOINTS_FILE} ({ENDPOINTS_FILE.stat().st_size:,} bytes)")
+
+
+if __name__ == "__main__":
+    main()
