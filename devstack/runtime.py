@@ -19,8 +19,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import boto3
-
 from devstack.cfn import Function, Template
 
 
@@ -89,8 +87,10 @@ class LambdaRuntime:
         for layer in self.template.layer_dirs():
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        session.events.register("before-call", self._before_aws_call)
+        # The handlers make every AWS call through the layer's clients, made from this session.
+        from bulkimport.aws import session
+
+        session().events.register("before-call", self._before_aws_call)
 
     def handler(self, function: Function) -> Callable:
         with self._lock:

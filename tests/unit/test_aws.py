@@ -64,14 +64,14 @@ def test_every_endpoint_of_our_services_resolves_as_with_the_whole_table():
 def test_our_clients_reach_the_endpoints_plain_boto3_clients_reach(region, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for service in aws.SERVICES:
-        ours = aws._session().client(service, region_name=region)
+        ours = aws.session().client(service, region_name=region)
         plain = boto3.session.Session().client(service, region_name=region)
         assert ours.meta.endpoint_url == plain.meta.endpoint_url, (service, region)
         assert ours.meta.region_name == plain.meta.region_name
 
 
 def test_our_clients_load_the_copy_not_the_whole_table():
-    loader = aws._session()._session.get_component("data_loader")
+    loader = aws.session()._session.get_component("data_loader")
     assert loader.search_paths[0] == str(aws.DATA_PATH)
     assert len(loader.load_data("endpoints")["partitions"][0]["services"]) == 6
 

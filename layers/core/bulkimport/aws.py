@@ -33,7 +33,7 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_conne
 
 
 @cache
-def _session() -> boto3.session.Session:
+def session() -> boto3.session.Session:
     core = botocore.session.get_session()
     core.set_config_variable("data_path", str(DATA_PATH))  # searched before botocore's own data
     return boto3.session.Session(botocore_session=core)
@@ -43,7 +43,7 @@ def _session() -> boto3.session.Session:
 def _client_unlocked(service: str):
     if service not in SERVICES:
         raise ValueError(f"no client for {service}: add it to bulkimport.aws.SERVICES, then run tools/trim_endpoints.py")
-    return _session().client(service, config=_CONFIG)
+    return session().client(service, config=_CONFIG)
 
 
 def client(service: str):
