@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/core/require
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
-PY313 := $(shell command -v python3.13 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1)
+# A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
+PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
 .PHONY: install run test test-fast bench bench-large validate build clean
 
