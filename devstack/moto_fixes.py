@@ -1,15 +1,30 @@
 """Where moto's cost grows with everything the stack has stored, narrowed to what AWS would touch.
 
-moto answers a DynamoDB Query on a table's own key by listing and sorting every item of the table,
-then keeping the queried partition's. Over a test session or a benchmark the control table holds
-tens of thousands of items (every tenant's imports, chunk markers, unique keys), so each Query the
-handlers make grows slower, and with it the whole suite: its second half ran several times slower
-than the same tests alone. Given only the partition's items, moto's own code does the rest as
-before (sorting by the sort key, key conditions, filters, paging), so results are unchanged.
+Over a test session or a benchmark the control table holds tens of thousands of items (every
+tenant's imports, chunk markers, unique keys) and the records table more, so a call whose cost
+grows with a table's size grows slower as the session goes, and with it the whole suite: its
+second half ran several times slower than the same tests alone. Two such calls are narrowed here;
+what they answer is unchanged.
+
+- Query on a table's own key: moto lists and sorts every item of the table, then keeps the queried
+  partition's. Given only the partition's items, moto's own code does the rest as before (sorting
+  by the sort key, key conditions, filters, paging).
+- TransactWriteItems: to roll back a cancelled transaction, moto deep-copies every table the
+  transaction names, whole (about 1 s per 20,000 items), before it starts. Here it copies only what
+  the transaction can change: the items it names are deep-copied, the others are shared with the
+  copy (a transaction does not touch them), so a rollback restores the same state.
+
+The stack serves one AWS call at a time (devstack.stack._AwsEndpoint), so what is shadowed for the
+length of a call is seen by no other request.
 """
 
 from __future__ import annotations
 
+import copy
+from collections import defaultdict
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 _installed = False
@@ -20,6 +35,11 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    _narrow_key_queries()
+    _narrow_transaction_rollback_copies()
+
+
+def _narrow_key_queries() -> None:
     moto_query = Table.query
 
     def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
@@ -28,8 +48,6 @@ def install() -> None:
             return moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
                               scan_index_forward, projection_expressions, index_name, *args, **kwargs)
         partition = list(self.items[hash_key].values()) if hash_key in self.items else []
-        # The stack serves one AWS call at a time (devstack.stack._AwsEndpoint), so shadowing the
-        # method on this table for the length of the call is seen by no other request.
         self.all_items = lambda: partition
         try:
             return moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
@@ -38,3 +56,50 @@ def install() -> None:
             del self.all_items
 
     Table.query = query
+
+
+def _narrow_transaction_rollback_copies() -> None:
+    moto_transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        try:
+            named = _named_keys(self, transact_items)
+        except Exception:  # noqa: BLE001 - a malformed request: moto's own code answers it
+            return moto_transact(self, transact_items)
+        # moto takes its rollback copy of each table with copy.deepcopy(table).
+        Table.__deepcopy__ = lambda table, memo: _rollback_copy(table, named[table.name])
+        try:
+            return moto_transact(self, transact_items)
+        finally:
+            del Table.__deepcopy__
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _named_keys(backend, transact_items) -> dict[str, list[tuple[DynamoType, DynamoType | None]]]:
+    """The (hash, range) keys of the items each table's part of a transaction names."""
+    named = defaultdict(list)
+    for entry in transact_items:
+        (_, operation), = entry.items()
+        table = backend.tables[operation["TableName"]]
+        key = operation["Item"] if "Item" in operation else operation["Key"]
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        named[table.name].append((DynamoType(key[table.hash_key_attr]), range_key))
+    return named
+
+
+def _rollback_copy(table: Table, keys: list[tuple[DynamoType, DynamoType | None]]) -> Table:
+    """The table as it is, for a transaction that changes only the items at `keys`: those items
+    deep-copied, the others shared."""
+    snapshot = copy.copy(table)
+    if table.range_key_attr:
+        snapshot.items = defaultdict(dict, {hash_key: dict(items) for hash_key, items in table.items.items()})
+    else:
+        snapshot.items = defaultdict(dict, table.items)
+    for hash_key, range_key in keys:
+        if range_key is None:
+            if hash_key in table.items:
+                snapshot.items[hash_key] = copy.deepcopy(table.items[hash_key])
+        elif range_key in table.items.get(hash_key, {}):
+            snapshot.items[hash_key][range_key] = copy.deepcopy(table.items[hash_key][range_key])
+    return snapshot

@@ -1,0 +1,78 @@
+"""The local stack's narrowed moto calls (devstack.moto_fixes) answer as moto's own do: a cancelled
+transaction still rolls back everything it did, and a key query still sees its whole partition."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+
+from devstack import moto_fixes
+
+
+@pytest.fixture
+def ddb():
+    moto_fixes.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for name, keys in (("ranged", ("pk", "sk")), ("hashed", ("pk",))):
+            client.create_table(
+                TableName=name, BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+                KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))],
+            )
+        for n in range(50):
+            client.put_item(TableName="ranged", Item={"pk": {"S": f"p{n % 5}"}, "sk": {"S": f"s{n}"}, "count": {"N": "1"}})
+            client.put_item(TableName="hashed", Item={"pk": {"S": f"h{n}"}, "count": {"N": "1"}})
+        yield client
+
+
+def _items(client, table: str) -> list[dict]:
+    return sorted(client.scan(TableName=table)["Items"], key=lambda item: (item["pk"]["S"], item.get("sk", {}).get("S", "")))
+
+
+def _transaction(last_condition: str) -> list[dict]:
+    return [
+        {"Update": {"TableName": "ranged", "Key": {"pk": {"S": "p1"}, "sk": {"S": "s1"}},
+                    "UpdateExpression": "SET #c = :two", "ExpressionAttributeNames": {"#c": "count"},
+                    "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {"Put": {"TableName": "ranged", "Item": {"pk": {"S": "p1"}, "sk": {"S": "new"}}}},
+        {"Delete": {"TableName": "hashed", "Key": {"pk": {"S": "h3"}}}},
+        {"Update": {"TableName": "hashed", "Key": {"pk": {"S": "h4"}}, "UpdateExpression": "ADD #c :two",
+                    "ExpressionAttributeNames": {"#c": "count"}, "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {"ConditionCheck": {"TableName": "hashed", "Key": {"pk": {"S": "h5"}}, "ConditionExpression": last_condition}},
+    ]
+
+
+def test_a_cancelled_transaction_leaves_every_table_as_it_was(ddb):
+    before = {table: _items(ddb, table) for table in ("ranged", "hashed")}
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables
+    untouched = tables["ranged"].items[next(iter(tables["ranged"].items))]  # a partition the transaction does not name
+    with pytest.raises(ClientError) as cancelled:
+        ddb.transact_write_items(TransactItems=_transaction("attribute_not_exists(pk)"))  # h5 exists: fails last
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert {table: _items(ddb, table) for table in ("ranged", "hashed")} == before
+    # Items the transaction did not name were shared with the rollback copy, not copied.
+    restored = tables["ranged"].items[next(iter(tables["ranged"].items))]
+    assert all(restored[key] is item for key, item in untouched.items())
+
+
+def test_a_transaction_that_passes_applies_every_part(ddb):
+    ddb.transact_write_items(TransactItems=_transaction("attribute_exists(pk)"))
+    ranged = {(i["pk"]["S"], i["sk"]["S"]): i for i in _items(ddb, "ranged")}
+    hashed = {i["pk"]["S"]: i for i in _items(ddb, "hashed")}
+    assert ranged[("p1", "s1")]["count"] == {"N": "2"} and ("p1", "new") in ranged and len(ranged) == 51
+    assert "h3" not in hashed and hashed["h4"]["count"] == {"N": "3"} and len(hashed) == 49
+
+
+def test_a_key_query_reads_its_whole_partition_in_order(ddb):
+    pages, kwargs = [], {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "Limit": 3,
+                         "ExpressionAttributeValues": {":p": {"S": "p2"}}}
+    while True:
+        page = ddb.query(**kwargs)
+        pages += [item["sk"]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert pages == sorted(f"s{n}" for n in range(2, 50, 5))
