@@ -1,39 +1,43 @@
 """The local stack's narrowed moto calls (devstack.moto_fixes) answer as moto's own do: a cancelled
-transaction still rolls back everything it did, and a key query still sees its whole partition."""
+transaction still rolls back everything it did, and a key query still sees its whole partition.
+Against the running stack (its moto is this process's): moto's mock_aws here would take over the
+stack's own calls."""
+
+import uuid
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
-from devstack import moto_fixes
-
 
 @pytest.fixture
-def ddb():
-    moto_fixes.install()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for name, keys in (("ranged", ("pk", "sk")), ("hashed", ("pk",))):
-            client.create_table(
-                TableName=name, BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
-                KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))],
-            )
-        for n in range(50):
-            client.put_item(TableName="ranged", Item={"pk": {"S": f"p{n % 5}"}, "sk": {"S": f"s{n}"}, "count": {"N": "1"}})
-            client.put_item(TableName="hashed", Item={"pk": {"S": f"h{n}"}, "count": {"N": "1"}})
-        yield client
+def ddb(stack):
+    client = boto3.client("dynamodb")
+    suffix = uuid.uuid4().hex[:8]
+    names = {"ranged": f"ranged-{suffix}", "hashed": f"hashed-{suffix}"}
+    for name, keys in (("ranged", ("pk", "sk")), ("hashed", ("pk",))):
+        client.create_table(
+            TableName=names[name], BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+            KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))],
+        )
+    for n in range(50):
+        client.put_item(TableName=names["ranged"], Item={"pk": {"S": f"p{n % 5}"}, "sk": {"S": f"s{n}"}, "count": {"N": "1"}})
+        client.put_item(TableName=names["hashed"], Item={"pk": {"S": f"h{n}"}, "count": {"N": "1"}})
+    yield client, names
+    for name in names.values():
+        client.delete_table(TableName=name)
 
 
-def _items(client, table: str) -> list[dict]:
-    return sorted(client.scan(TableName=table)["Items"], key=lambda item: (item["pk"]["S"], item.get("sk", {}).get("S", "")))
+def _items(ddb, table: str) -> list[dict]:
+    client, names = ddb
+    return sorted(client.scan(TableName=names[table])["Items"], key=lambda item: (item["pk"]["S"], item.get("sk", {}).get("S", "")))
 
 
-def _transaction(last_condition: str) -> list[dict]:
-    return [
+def _transaction(names: dict, last_condition: str) -> list[dict]:
+    actions = [
         {"Update": {"TableName": "ranged", "Key": {"pk": {"S": "p1"}, "sk": {"S": "s1"}},
                     "UpdateExpression": "SET #c = :two", "ExpressionAttributeNames": {"#c": "count"},
                     "ExpressionAttributeValues": {":two": {"N": "2"}}}},
@@ -43,23 +47,30 @@ def _transaction(last_condition: str) -> list[dict]:
                     "ExpressionAttributeNames": {"#c": "count"}, "ExpressionAttributeValues": {":two": {"N": "2"}}}},
         {"ConditionCheck": {"TableName": "hashed", "Key": {"pk": {"S": "h5"}}, "ConditionExpression": last_condition}},
     ]
+    for action in actions:
+        (operation,) = action.values()
+        operation["TableName"] = names[operation["TableName"]]
+    return actions
 
 
 def test_a_cancelled_transaction_leaves_every_table_as_it_was(ddb):
     before = {table: _items(ddb, table) for table in ("ranged", "hashed")}
-    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables
-    untouched = tables["ranged"].items[next(iter(tables["ranged"].items))]  # a partition the transaction does not name
+    client, names = ddb
+    ranged = names["ranged"]
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].tables
+    untouched = tables[ranged].items[next(iter(tables[ranged].items))]  # a partition the transaction does not name
     with pytest.raises(ClientError) as cancelled:
-        ddb.transact_write_items(TransactItems=_transaction("attribute_not_exists(pk)"))  # h5 exists: fails last
+        client.transact_write_items(TransactItems=_transaction(names, "attribute_not_exists(pk)"))  # h5 exists: fails last
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
     assert {table: _items(ddb, table) for table in ("ranged", "hashed")} == before
     # Items the transaction did not name were shared with the rollback copy, not copied.
-    restored = tables["ranged"].items[next(iter(tables["ranged"].items))]
+    restored = tables[ranged].items[next(iter(tables[ranged].items))]
     assert all(restored[key] is item for key, item in untouched.items())
 
 
 def test_a_transaction_that_passes_applies_every_part(ddb):
-    ddb.transact_write_items(TransactItems=_transaction("attribute_exists(pk)"))
+    client, names = ddb
+    client.transact_write_items(TransactItems=_transaction(names, "attribute_exists(pk)"))
     ranged = {(i["pk"]["S"], i["sk"]["S"]): i for i in _items(ddb, "ranged")}
     hashed = {i["pk"]["S"]: i for i in _items(ddb, "hashed")}
     assert ranged[("p1", "s1")]["count"] == {"N": "2"} and ("p1", "new") in ranged and len(ranged) == 51
@@ -67,10 +78,11 @@ def test_a_transaction_that_passes_applies_every_part(ddb):
 
 
 def test_a_key_query_reads_its_whole_partition_in_order(ddb):
-    pages, kwargs = [], {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "Limit": 3,
+    client, names = ddb
+    pages, kwargs = [], {"TableName": names["ranged"], "KeyConditionExpression": "pk = :p", "Limit": 3,
                          "ExpressionAttributeValues": {":p": {"S": "p2"}}}
     while True:
-        page = ddb.query(**kwargs)
+        page = client.query(**kwargs)
         pages += [item["sk"]["S"] for item in page["Items"]]
         if "LastEvaluatedKey" not in page:
             break
