@@ -6,6 +6,7 @@ import json
 import boto3
 import pytest
 
+from bulkimport.storage import keys
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 
@@ -17,12 +18,23 @@ def crashes(stack, since: int) -> int:
 
 
 def stored_records(stack, tenant_id: str) -> list[dict]:
-    """Every record item of the tenant, read straight from DynamoDB (not its unique-key index items)."""
+    """Every record item of the tenant's tables, read straight from DynamoDB (not its unique-key
+    index items): each record partition of each table, queried (a scan of the whole records table
+    grows with every test of the session)."""
     ddb = boto3.client("dynamodb")
-    items, kwargs = [], {"TableName": stack.resource_name("RecordsTable")}
+    tables = _query_all(ddb, stack.resource_name("ControlTable"), keys.tenant_pk(tenant_id), keys.table_sk(""))
+    return [item for table in tables for shard in range(keys.RECORD_SHARDS)
+            for item in _query_all(ddb, stack.resource_name("RecordsTable"), keys.record_pk(tenant_id, table["key"]["S"], shard))]
+
+
+def _query_all(ddb, table_name: str, pk: str, sk_prefix: str | None = None) -> list[dict]:
+    items, kwargs = [], {"TableName": table_name, "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}}
+    if sk_prefix is not None:
+        kwargs["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
+        kwargs["ExpressionAttributeValues"][":prefix"] = {"S": sk_prefix}
     while True:
-        page = ddb.scan(**kwargs)
-        items += [i for i in page["Items"] if i["pk"]["S"].startswith(f"{tenant_id}#") and i["sk"]["S"] != "U"]
+        page = ddb.query(**kwargs)
+        items += page["Items"]
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
