@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's quick start as one script: create a table and a recipe, import a 10,000-row CSV with
-# 40 bad rows, wait for it, and show the counts, the first failures and a few records.
+# 40 bad rows (ROWS sets the size: every 250th row is bad), wait for it, and show the counts, the
+# first failures and a few records.
 # Needs the local stack running (`make run`); API and KEY default to what it prints.
 set -euo pipefail
 API=${API:-http://127.0.0.1:3000/v1}
@@ -10,7 +11,9 @@ PYTHON=${PYTHON:-python3}
 json() { "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 auth=(-H "Authorization: Bearer $KEY")
 
-"$PYTHON" examples/make_sample.py 10000 /tmp/contacts-10k.csv
+ROWS=${ROWS:-10000}
+SAMPLE=/tmp/contacts-$ROWS.csv
+"$PYTHON" examples/make_sample.py "$ROWS" "$SAMPLE"
 
 echo "== create the table and the recipe"
 curl -sS -X POST "$API/tables" "${auth[@]}" -H 'Content-Type: application/json' -d @examples/contacts-table.json | json 'd["data"]["key"] if "data" in d else d["error"]["code"]'
@@ -18,7 +21,7 @@ RECIPE=$(curl -sS -X POST "$API/recipes" "${auth[@]}" -H 'Content-Type: applicat
 echo "recipe $RECIPE"
 
 echo "== import the file (multipart: one call for a small file)"
-IMPORT=$(curl -sS -X POST "$API/imports" "${auth[@]}" -F recipe_id="$RECIPE" -F file=@/tmp/contacts-10k.csv | json 'd["data"]["id"]')
+IMPORT=$(curl -sS -X POST "$API/imports" "${auth[@]}" -F recipe_id="$RECIPE" -F file=@"$SAMPLE" | json 'd["data"]["id"]')
 echo "import $IMPORT"
 
 echo "== watch it"
