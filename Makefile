@@ -32,7 +32,7 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest tests/unit
 
-## Benchmarks (about 15 minutes): CPU path vs DictReader+pydantic, memory of the workers on a 100 MB
+## Benchmarks (about 8 minutes): CPU path vs DictReader+pydantic, memory of the workers on a 100 MB
 ## file, a 100k-row import vs a naive batch_writer loop, its AWS cost per million rows and a wall-time
 ## model. Figures printed and written to bench/results/latest.json.
 bench: install
