@@ -261,14 +261,14 @@ class _Planner:
     def _take_plain(self, first_line: int, start: int, ends: list[int]) -> None:
         """A run of data rows of a text file, one a line, given by where each ends: they join chunks
         as run() would join them one at a time."""
-        taken, count = 0, len(ends)
-        while taken < count:
+        taken, run_rows = 0, len(ends)
+        while taken < run_rows:
             chunk = self._open
             if chunk is None:
                 chunk_start = ends[taken - 1] if taken else start
                 chunk = self._open = ChunkPlan(len(self.chunks), chunk_start, chunk_start, self.total + 1,
                                                first_line + taken, 0, TEXT.index)
-            last = min(count, taken + self.chunk_rows - chunk.rows)
+            last = min(run_rows, taken + self.chunk_rows - chunk.rows)
             # The first row that brings the chunk to chunk_bytes is its last.
             last = min(last, bisect_left(ends, chunk.start + self.chunk_bytes, taken, last) + 1)
             chunk.rows += last - taken
