@@ -326,7 +326,7 @@ def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, 
             failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row_with_key},
                               "first_row": first_row_with_key}]
         else:
-            plans.append(RowPlan(row, values, import_id + str(row).zfill(8)))  # record_id(import_id, row), inlined
+            plans.append(RowPlan(row, values, record_id(import_id, row)))
         row += 1
     return CheckedRows(plans, failures, sources, first_row, row - first_row)
 
