@@ -65,12 +65,13 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
     """Prepare's scan and every chunk's work up to the write; returns rows and seconds of each stage."""
     from contextlib import nullcontext
 
-    from bulkimport.formats import Limits
-    from bulkimport.models import Recipe, Table
-    from bulkimport.parsing import plan_upload
-    from bulkimport.pipeline import RowScan, check_rows, row_validator
-    from bulkimport.settings import settings
-    from bulkimport.writing import RecordWriter, WriteContext
+    from bulkimport.ingest.formats import Limits
+    from bulkimport.recipes.models import Recipe
+    from bulkimport.schema.models import Table
+    from bulkimport.ingest.parsing import plan_upload
+    from bulkimport.imports.steps import RowScan, check_rows, row_validator
+    from bulkimport.config import settings
+    from bulkimport.records.writer import RecordWriter, WriteContext
 
     spec = {**TABLE, "fields": [{**f, "unique": f["key"] in unique} for f in TABLE["fields"]]}
     table = Table.model_validate({**spec, "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
@@ -113,7 +114,7 @@ def measure(content: bytes, repeats: int = 3) -> dict:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     # The garbage collector as the workers set it after their imports (functions/*/app.py); both
     # paths run with it.
-    from bulkimport.worker import tune_gc
+    from bulkimport.ingest.gc import tune_gc
 
     tune_gc()
     best_base = best_ours = None

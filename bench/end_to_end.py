@@ -29,8 +29,8 @@ from devstack.stack import LocalStack
 
 
 def run_service(stack: LocalStack, content: bytes) -> dict:
-    from bulkimport.auth import create_api_key
-    from bulkimport.imports import execution_arn, execution_name
+    from bulkimport.access.keys import create_api_key
+    from bulkimport.imports.service import execution_arn, execution_name
     from tests.helpers import Api
 
     api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))

@@ -50,7 +50,7 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
     path = csv_file((data_dir or Path(tempfile.gettempdir()) / "bulkimport-bench") / f"bench-{rows}.csv", rows)
     stack = LocalStack(aws_port=free_port(), api_port=free_port(), deliver_events=False).start()
     try:
-        from bulkimport.auth import create_api_key
+        from bulkimport.access.keys import create_api_key
 
         tenant = f"mem-{uuid.uuid4().hex[:8]}"
         api = Api(stack.api_url, create_api_key(tenant, "admin"))
@@ -67,8 +67,8 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
             return created["id"]
 
         def manifest(import_id: str) -> list[dict]:
-            from bulkimport.storage import keys
-            from bulkimport.storage.blobs import BlobStore
+            from bulkimport.adapters import keys
+            from bulkimport.adapters.s3 import BlobStore
 
             return BlobStore().get_json(keys.manifest_key(tenant, import_id))
 

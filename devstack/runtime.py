@@ -88,7 +88,7 @@ class LambdaRuntime:
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
         # The handlers make every AWS call through the layer's clients, made from this session.
-        from bulkimport.aws import session
+        from bulkimport.adapters.aws import session
 
         session().events.register("before-call", self._before_aws_call)
 

@@ -237,7 +237,7 @@ class LocalStack:
 
         if self.deliver_events:
             self._wire_eventbridge_rules()
-        from bulkimport.auth import create_api_key
+        from bulkimport.access.keys import create_api_key
 
         create_api_key(DEV_TENANT, "admin", name="dev admin key", api_key=DEV_KEY)
 
@@ -271,7 +271,7 @@ class LocalStack:
         """EventBridge Scheduler: each schedule of the group invokes its target at the times its
         expression names, in its time zone; an `at` schedule set to delete itself is deleted after."""
         from bulkimport.errors import AppError
-        from bulkimport.schedule_expressions import parse
+        from bulkimport.schedules.expressions import parse
 
         scheduler = boto3.client("scheduler")
         fired: dict[str, datetime] = {}  # schedule name -> when it last fired (or was created/changed)
@@ -310,7 +310,7 @@ class LocalStack:
 
     def _tick(self, function, expression: str) -> None:
         """A function's Schedule event (`rate(...)`): invoked at that rate, as EventBridge would."""
-        from bulkimport.schedule_expressions import rate_seconds
+        from bulkimport.schedules.expressions import rate_seconds
 
         interval = rate_seconds(expression)
         while not self._stopping.wait(interval):

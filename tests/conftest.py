@@ -24,7 +24,7 @@ def stack():
 
 class Tenant:
     def __init__(self, stack: LocalStack):
-        from bulkimport.auth import create_api_key
+        from bulkimport.access.keys import create_api_key
 
         self.id = new_tenant()
         self.keys = {role: create_api_key(self.id, role) for role in ("viewer", "editor", "admin")}

@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--name", help="what the key is for")
     args = parser.parse_args()
     os.environ["CONTROL_TABLE"] = args.control_table
-    from bulkimport.auth import create_api_key
+    from bulkimport.access.keys import create_api_key
 
     print(create_api_key(args.tenant, args.role, name=args.name))
 

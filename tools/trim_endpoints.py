@@ -2,8 +2,8 @@
 
     python tools/trim_endpoints.py
 
-Run it after changing the pinned botocore or bulkimport.aws.SERVICES (tests/unit/test_aws.py fails
-until then). Why the copy exists: see bulkimport.aws.
+Run it after changing the pinned botocore or bulkimport.adapters.aws.SERVICES (tests/unit/test_aws.py fails
+until then). Why the copy exists: see bulkimport.adapters.aws.
 """
 
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "core"))
 
-from bulkimport.aws import ENDPOINTS_FILE, trimmed_endpoints  # noqa: E402
+from bulkimport.adapters.aws import ENDPOINTS_FILE, trimmed_endpoints  # noqa: E402
 
 
 def main() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from bulkimport.auth import Principal, require
+from bulkimport.access.keys import Principal, require
 from bulkimport.errors import AppError
-from bulkimport.messages import pick_language, render
+from bulkimport.i18n.messages import pick_language, render
 
 JSON = "application/json"
 

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools import Logger
 
-from bulkimport.auth import authenticate, bearer_token
+from bulkimport.access.keys import authenticate, bearer_token
 
 logger = Logger()
 

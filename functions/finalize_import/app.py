@@ -4,7 +4,7 @@ table freed for the next run)."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from bulkimport.pipeline import after_check, finalize
+from bulkimport.imports.steps import after_check, finalize
 
 logger = Logger()
 tracer = Tracer()

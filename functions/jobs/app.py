@@ -4,7 +4,8 @@ settle the job ("finalize", also after a caught error)."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from bulkimport import exports, jobs
+from bulkimport.jobs import exports
+from bulkimport.jobs import service as jobs
 
 logger = Logger()
 tracer = Tracer()

@@ -3,14 +3,14 @@ uploaded file and plan its chunks."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from bulkimport.pipeline import prepare, take_table
-from bulkimport.worker import tune_gc
+from bulkimport.imports.steps import prepare, take_table
+from bulkimport.ingest.gc import tune_gc
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-tune_gc()  # after the imports: see bulkimport.worker
+tune_gc()  # after the imports: see bulkimport.ingest.gc
 
 
 @logger.inject_lambda_context

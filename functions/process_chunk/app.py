@@ -3,8 +3,8 @@
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from bulkimport.pipeline import process_chunk
-from bulkimport.worker import tune_gc
+from bulkimport.imports.steps import process_chunk
+from bulkimport.ingest.gc import tune_gc
 
 # No Powertools Tracer here: the X-Ray SDK it loads builds a botocore client of its own at import,
 # 22 MB, a third of a chunk worker's memory budget (bench/memory.py). The function keeps Lambda's
@@ -13,7 +13,7 @@ from bulkimport.worker import tune_gc
 logger = Logger()
 metrics = Metrics()
 
-tune_gc()  # after the imports: see bulkimport.worker
+tune_gc()  # after the imports: see bulkimport.ingest.gc
 
 
 @logger.inject_lambda_context

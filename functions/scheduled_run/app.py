@@ -3,8 +3,8 @@ of a recurring schedule ({"kind": "schedule"}) that imports the new files under 
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from bulkimport.imports import run_scheduled_import
-from bulkimport.schedules import run_schedule
+from bulkimport.imports.service import run_scheduled_import
+from bulkimport.schedules.service import run_schedule
 
 logger = Logger()
 tracer = Tracer()

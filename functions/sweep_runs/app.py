@@ -4,7 +4,7 @@ INTERRUPTED, table freed, event sent), so that no import stays `parsing`/`import
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from bulkimport.pipeline import sweep
+from bulkimport.imports.steps import sweep
 
 logger = Logger()
 tracer = Tracer()

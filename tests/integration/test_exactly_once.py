@@ -6,7 +6,7 @@ import json
 import boto3
 import pytest
 
-from bulkimport.storage import keys
+from bulkimport.adapters import keys
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 

@@ -276,7 +276,7 @@ def test_path_like_file_names_keep_only_a_safe_base_name(tenant, stack):
 
 
 def test_dropped_files_are_checked_for_size_before_being_read(tenant, stack):
-    from bulkimport.settings import settings
+    from bulkimport.config import settings
 
     recipe = setup_contacts(tenant.admin)
     empty = drop(stack, tenant, recipe["id"], "empty.csv", b"")

@@ -93,7 +93,7 @@ def test_transaction_id_returns_the_existing_import(tenant):
 
 def test_too_large_for_direct_upload_names_the_upload_flow(tenant, stack):
     recipe = setup_contacts(tenant.admin)
-    from bulkimport.settings import settings
+    from bulkimport.config import settings
 
     content = b"x" * (settings().direct_upload_max_bytes + 1)
     response = tenant.editor.post("/imports", data={"recipe_id": recipe["id"]}, files={"file": ("big.csv", content)})

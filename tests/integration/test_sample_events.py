@@ -4,7 +4,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from bulkimport.parsing import ChunkPlan
+from bulkimport.ingest.parsing import ChunkPlan
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

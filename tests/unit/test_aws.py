@@ -1,4 +1,4 @@
-"""The clients' cut copy of botocore's endpoint table (bulkimport.aws): still botocore's own entries,
+"""The clients' cut copy of botocore's endpoint table (bulkimport.adapters.aws): still botocore's own entries,
 and every endpoint of our services resolved as with the whole table, in every partition and region."""
 
 import json
@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 from botocore.regions import EndpointResolver
 
-from bulkimport import aws
+from bulkimport.adapters import aws
 
 VARIANTS = [{}, {"use_fips_endpoint": True}, {"use_dualstack_endpoint": True},
             {"use_fips_endpoint": True, "use_dualstack_endpoint": True}]

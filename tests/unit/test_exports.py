@@ -2,7 +2,7 @@
 
 import pytest
 
-from bulkimport.exports import _CsvRows, _XlsxRows, neutralise
+from bulkimport.jobs.exports import _CsvRows, _XlsxRows, neutralise
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\")"])

@@ -3,9 +3,9 @@ import codecs
 import pytest
 
 from bulkimport.errors import FileError
-from bulkimport.formats import check_upload, detect_encoding
-from bulkimport.imports import current_sheet_index
-from bulkimport.models import ImportCreate, safe_file_name
+from bulkimport.ingest.formats import check_upload, detect_encoding
+from bulkimport.imports.service import current_sheet_index
+from bulkimport.imports.models import ImportCreate, safe_file_name
 from tests.files import xlsx_bytes
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 import pytest
 
 from bulkimport.errors import FileError
-from bulkimport.formats import Limits
+from bulkimport.ingest.formats import Limits
 import csv
 
-from bulkimport.formats import TextEncoding
-from bulkimport.parsing import MAX_RECORD_BYTES, TextLines, _text_rows, plan_upload, read_chunk
+from bulkimport.ingest.formats import TextEncoding
+from bulkimport.ingest.parsing import MAX_RECORD_BYTES, TextLines, _text_rows, plan_upload, read_chunk
 from tests.files import gzip_bomb, gzipped, replace_part, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 
 LIMITS = Limits(max_uncompressed_bytes=200 * 1024 * 1024, max_ratio=200)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bulkimport.errors import AppError
-from bulkimport.schedule_expressions import parse
+from bulkimport.schedules.expressions import parse
 
 SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday in Taipei
 

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from bulkimport.models import FieldSpec
-from bulkimport.validation import Invalid, RowValidator, converter_for
+from bulkimport.schema.models import FieldSpec
+from bulkimport.schema.validation import Invalid, RowValidator, converter_for
 
 
 def convert(type_: str, text: str, **spec):

@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
-from bulkimport import imports
+from bulkimport.imports import service as imports
 from bulkimport.errors import AppError
-from bulkimport.models import ImportCreate
-from bulkimport.settings import settings
+from bulkimport.imports.models import ImportCreate
+from bulkimport.config import settings
 from web import language, principal
 
 router = APIGatewayRouter()

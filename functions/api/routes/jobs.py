@@ -1,7 +1,7 @@
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from bulkimport import jobs
-from bulkimport.models import JobCreate, JobCreated
+from bulkimport.jobs import service as jobs
+from bulkimport.jobs.models import JobCreate, JobCreated
 from web import language, principal
 
 router = APIGatewayRouter()

@@ -3,8 +3,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from bulkimport import schedules
-from bulkimport.models import ScheduleCreate
+from bulkimport.schedules import service as schedules
+from bulkimport.schedules.models import ScheduleCreate
 from web import principal
 
 router = APIGatewayRouter()

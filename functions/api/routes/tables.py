@@ -3,8 +3,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from bulkimport import tables
-from bulkimport.models import TableCreate, TablePatch
+from bulkimport.schema import tables
+from bulkimport.schema.models import TableCreate, TablePatch
 from web import principal
 
 router = APIGatewayRouter()

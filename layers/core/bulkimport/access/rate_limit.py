@@ -1,0 +1,36 @@
+"""Per-tenant request rates, counted in DynamoDB: the same limit deployed and on the local stack.
+
+Each (tenant, action) has one counter item per wall-clock second; a request takes a place with one
+conditional ADD that fails once the second's places are gone. Exactly `per_second` requests pass in
+any one second, however many API keys, Lambda instances or clients the tenant has. The items carry
+an `expires_at` that the table's TTL deletes.
+
+Why not API Gateway usage plans: they throttle per API Gateway API key, best effort, for a whole
+stage or method, while this limit is per tenant (a tenant has several keys of ours) and for one route
+that shares the `{proxy+}` resource with every other route.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from bulkimport.errors import AppError
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo.store import ControlStore
+
+
+def take(tenant: str, action: str, per_second: int) -> None:
+    """Count one request, or refuse it with 429 RATE_LIMITED and a Retry-After (seconds)."""
+    now = time.time()
+    second = int(now)
+    taken = ControlStore().update(
+        keys.rate_pk(tenant, action), str(second),
+        set_values={"expires_at": second + 60},
+        add_values={"requests": 1},
+        condition="attribute_not_exists(#requests) OR #requests < :limit",
+        condition_values={":limit": per_second},
+        condition_names={"#requests": "requests"},
+    )
+    if taken is None:
+        raise AppError("RATE_LIMITED", 429, limit=per_second, retry_after=max(1, math.ceil(second + 1 - now)))

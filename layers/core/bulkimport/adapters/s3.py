@@ -1,0 +1,168 @@
+"""A small adapter over the service's S3 bucket."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from botocore.exceptions import ClientError
+
+from bulkimport.adapters.aws import client
+from bulkimport.config import settings
+
+
+class BlobStore:
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or settings().bucket
+        self.s3 = client("s3")
+
+    def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def put_json(self, key: str, value: Any) -> None:
+        self.put_bytes(key, json.dumps(value, ensure_ascii=False).encode(), "application/json")
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of an object."""
+        if end <= start:
+            return b""
+        response = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        return response["Body"].read()
+
+    def open(self, key: str) -> io.BufferedReader:
+        """A buffered, line-iterable binary stream of an object, read as it goes."""
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return io.BufferedReader(_RawStream(body), buffer_size=1024 * 1024)
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+
+    def list_objects(self, prefix: str) -> Iterator[dict]:
+        """Every object under a prefix: {"key", "size", "etag"} (folders, keys ending in "/", skipped)."""
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                if not entry["Key"].endswith("/"):
+                    yield {"key": entry["Key"], "size": entry["Size"], "etag": entry["ETag"].strip('"')}
+
+    def read_lines(self, key: str) -> Iterator[str]:
+        """The lines of a UTF-8 text object, or nothing when it does not exist."""
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"404", "NoSuchKey"}:
+                return
+            raise
+        for line in body.iter_lines():
+            yield line.decode("utf-8")
+
+    def upload(self, key: str, stream, content_type: str) -> None:
+        """Upload a file object of any size (multipart when large), memory bounded."""
+        self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator["_PartWriter"]:
+        """Write an object of any size as a stream, holding one part in memory: a multipart upload
+        (one put when it stays small), completed on leaving the block and aborted on an error."""
+        out = _PartWriter(self.s3, self.bucket, key, content_type)
+        try:
+            yield out
+        except BaseException:
+            out.abort()
+            raise
+        out.complete()
+
+    def presigned_get(self, key: str, download_name: str, expires_in: int = 3600) -> str:
+        return self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{download_name}"'},
+            ExpiresIn=expires_in,
+        )
+
+    def presigned_post(self, key: str, max_bytes: int, expires_in: int) -> dict:
+        return self.s3.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Conditions=[["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+
+
+class _PartWriter(io.RawIOBase):
+    """A write-only, unseekable raw file: text wrappers and zip writers (XLSX exports, which then
+    write their entries with data descriptors) can write into it as into a file."""
+
+    PART_BYTES = 8 * 1024 * 1024  # S3 wants at least 5 MB in every part but the last
+
+    def __init__(self, s3, bucket: str, key: str, content_type: str):
+        super().__init__()
+        self.s3, self.bucket, self.key, self.content_type = s3, bucket, key, content_type
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict] = []
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.buffer += data
+        self.written += len(data)
+        if len(self.buffer) >= self.PART_BYTES:
+            self._send_part()
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
+
+    def _send_part(self) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type)["UploadId"]
+        number = len(self.parts) + 1
+        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                       PartNumber=number, Body=bytes(self.buffer))
+        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
+        self.buffer.clear()
+
+    def complete(self) -> None:
+        if self.upload_id is None:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType=self.content_type)
+            return
+        if self.buffer:
+            self._send_part()
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                          MultipartUpload={"Parts": self.parts})
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+
+
+class _RawStream(io.RawIOBase):
+    """Lets io.BufferedReader read a botocore StreamingBody."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()

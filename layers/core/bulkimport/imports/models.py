@@ -1,0 +1,115 @@
+"""Imports as the API takes and shows them."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from bulkimport.recipes.models import Recipe
+from bulkimport.schema.models import Strict
+
+ImportStatus = Literal[
+    "waiting_upload",
+    "scheduled",
+    "queued",
+    "parsing",
+    "importing",
+    "completed",
+    "completed_with_errors",
+    "failed",
+    "cancelled",
+]
+TERMINAL_STATUSES = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
+ACTIVE_STATUSES = frozenset({"waiting_upload", "scheduled", "queued", "parsing", "importing"})
+
+
+def safe_file_name(name: str) -> str | None:
+    """The base name of what a client calls its file: no directories (either slash), no control or
+    invisible format characters (a right-to-left override can disguise an extension)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] if base not in ("", ".", "..") else None
+
+
+class ImportCreate(Strict):
+    recipe_id: str = Field(min_length=1)
+    has_header: bool | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    file_name: str | None = Field(default=None, max_length=255)
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=128)
+    scheduled_at: str | None = None
+    dry_run: bool = False
+    atomic: bool = False
+
+    @field_validator("file_name", mode="before")
+    @classmethod
+    def _base_name(cls, value: Any) -> Any:
+        return safe_file_name(value) if isinstance(value, str) else value
+
+
+class FileInfo(BaseModel):
+    name: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+
+class ImportError_(BaseModel):
+    code: str
+    message: str
+
+
+class Import(BaseModel):
+    """An import as the API shows it."""
+
+    id: str
+    recipe_id: str
+    table: str
+    status: ImportStatus
+    progress: int = 0
+    total_count: int | None = None
+    processed_count: int = 0
+    success_count: int = 0
+    fail_count: int = 0
+    current_sheet_index: int = 0
+    current_row_index: int = 0
+    job_turns: int = 0
+    file: FileInfo
+    has_header: bool
+    description: str | None = None
+    transaction_id: str | None = None
+    dry_run: bool = False
+    atomic: bool = False
+    scheduled_at: str | None = None
+    executed_start_at: str | None = None
+    executed_end_at: str | None = None
+    restart_at: str | None = None
+    error: ImportError_ | None = None
+    created_by: str | None = None
+    created_at: str
+    updated_at: str
+    recipe: Recipe | None = None
+
+
+class UploadTicket(BaseModel):
+    url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
+    max_bytes: int
+    expires_at: str
+
+
+class ImportCreated(Import):
+    upload: UploadTicket | None = None
+
+
+class Failure(BaseModel):
+    row: int | None
+    source_line: int | None = None
+    sheet: str | None = None
+    field: str | None = None
+    code: str
+    message: str
+    value: Any = None
+    first_row: int | None = None

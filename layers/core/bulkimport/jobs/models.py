@@ -1,0 +1,76 @@
+"""Batch jobs as the API takes and shows them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from bulkimport.schema.models import Key, Strict
+
+JobName = Literal["export", "batch_update", "batch_delete"]
+JobCode = Literal[200, 204, 400, 403, 500]
+MAX_JOB_IDS = 1000  # a larger selection goes by "all" + search_options
+
+
+class JobCreate(Strict):
+    job_name: JobName
+    table: Key
+    ids: Literal["all"] | Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]], Field(min_length=1, max_length=MAX_JOB_IDS)]
+    search_options: dict[str, Any] = Field(default_factory=dict)
+    total: int | None = Field(default=None, ge=0)
+    format: Literal["csv", "xlsx"] | None = None
+    changes: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JobCreate:
+        if self.ids == "all" and self.total is None:
+            raise ValueError('"ids": "all" needs "total", the number of records the search matches now')
+        if self.ids != "all" and (self.search_options or self.total is not None):
+            raise ValueError('search_options and total go with "ids": "all"')
+        if (self.job_name == "batch_update") != bool(self.changes):
+            raise ValueError("batch_update needs changes (and only batch_update takes them)")
+        if self.format is not None and self.job_name != "export":
+            raise ValueError("only export takes a format")
+        return self
+
+
+class JobCreated(BaseModel):
+    success: Literal[True] = True
+    data: dict[str, str]  # {"batch_code": ...}
+
+
+class JobRunning(BaseModel):
+    """A job not finished yet: `status` queued (another import or job of its table runs) or running."""
+
+    batch_code: str
+    status: Literal["queued", "running"]
+    process: int
+    success: Literal[False] = False
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobResult(BaseModel):
+    batch_code: str
+    job_name: JobName
+    table: str
+    process: int = 100
+    url: str | None = None  # exports: a presigned download URL, made anew at each GET
+    url_expires_at: str | None = None
+    file_name: str | None = None
+    total: int | None = None  # records the job acted on (matched when it started)
+    succeeded_amount: int = 0
+    failed_amount: int = 0
+    error: JobError | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+class JobFinished(BaseModel):
+    code: JobCode
+    success: Literal[True] = True
+    data: JobResult

@@ -1,0 +1,142 @@
+"""Recipes (import templates): how a file's columns map onto a table's fields."""
+
+from __future__ import annotations
+
+from bulkimport.errors import AppError, not_found
+from bulkimport.ids import new_id, now_iso
+from bulkimport.paging import ListMeta, Page
+from bulkimport.recipes.models import Recipe, RecipeCreate, RecipeOut, RecipePatch
+from bulkimport.schema.models import Table
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo.store import ControlStore
+from bulkimport.schema.tables import get_table, get_table_or
+from bulkimport.recipes.models import PARENT_PREFIX
+
+_PREFIX = "RECIPE#"
+
+
+def _store() -> ControlStore:
+    return ControlStore()
+
+
+def check_recipe(recipe: RecipeCreate, table: Table, parent: Table | None) -> None:
+    """Every target must be a mappable field; an insert must fill every required field; a child
+    recipe names its parent by one unique field of the parent table; upsert and update need a key."""
+    problems = []
+    targets: set[str] = set()
+    for column in recipe.columns:
+        target = column.target
+        if target.startswith(PARENT_PREFIX):
+            parent_field = parent.field(target[len(PARENT_PREFIX):]) if parent else None
+            if parent_field is None:
+                problems.append({"target": target, "code": "UNKNOWN_TARGET"})
+            elif not parent_field.unique:
+                problems.append({"target": target, "code": "PARENT_FIELD_NOT_UNIQUE"})
+        else:
+            spec = table.field(target)
+            if spec is None or spec.type == "subtable":
+                problems.append({"target": target, "code": "UNKNOWN_TARGET"})
+        if target in targets:
+            problems.append({"target": target, "code": "TARGET_MAPPED_TWICE"})
+        targets.add(target)
+    parent_links = [t for t in targets if t.startswith(PARENT_PREFIX)]
+    for unique in recipe.unique_columns:
+        if unique not in targets:
+            problems.append({"target": unique, "code": "UNIQUE_COLUMN_NOT_MAPPED"})
+    if table.parent:
+        if len(parent_links) != 1:
+            problems.append({"target": "parent.", "code": "PARENT_LINK_REQUIRED"})
+        relation = recipe.relation_unique_column
+        if relation is not None and relation not in targets:
+            problems.append({"target": relation, "code": "UNIQUE_COLUMN_NOT_MAPPED"})
+        if recipe.mode != "insert" and relation is None:
+            problems.append({"target": "relation_unique_column", "code": "IDENTITY_REQUIRED"})
+    else:
+        if recipe.relation_unique_column is not None:
+            problems.append({"target": "relation_unique_column", "code": "NOT_A_CHILD_TABLE"})
+        if recipe.mode != "insert" and not recipe.unique_columns:
+            problems.append({"target": "unique_columns", "code": "IDENTITY_REQUIRED"})
+    if recipe.mode != "update":
+        for spec in table.fields:
+            if spec.required and spec.key not in targets:
+                problems.append({"target": spec.key, "code": "REQUIRED_FIELD_NOT_MAPPED"})
+    if problems:
+        raise AppError("INVALID_RECIPE", 422, details=problems, table=table.key)
+
+
+def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:
+    table = get_table_or(tenant, table_key, "TABLE_NOT_FOUND")
+    return table, (get_table(tenant, table.parent) if table.parent else None)
+
+
+def get_recipe(tenant: str, recipe_id: str) -> Recipe:
+    item = _store().get(keys.tenant_pk(tenant), keys.recipe_sk(recipe_id))
+    if not item:
+        raise not_found("RECIPE_NOT_FOUND", recipe_id=recipe_id)
+    return Recipe.model_validate(item)
+
+
+def recipe_out(tenant: str, recipe_id: str) -> RecipeOut:
+    item = _store().get(keys.tenant_pk(tenant), keys.recipe_sk(recipe_id))
+    if not item:
+        raise not_found("RECIPE_NOT_FOUND", recipe_id=recipe_id)
+    return RecipeOut.model_validate(item)
+
+
+def create_recipe(tenant: str, request: RecipeCreate) -> Recipe:
+    check_recipe(request, *_tables_for(tenant, request.table))
+    stamp = now_iso()
+    recipe = Recipe(**request.model_dump(), id=new_id(), created_at=stamp, updated_at=stamp)
+    _store().put({"pk": keys.tenant_pk(tenant), "sk": keys.recipe_sk(recipe.id), "tasks_count": 0, **recipe.model_dump(mode="json")})
+    return recipe
+
+
+def list_recipes(tenant: str, table: str | None, per_page: int, cursor: str | None) -> Page:
+    pk = keys.tenant_pk(tenant)
+    if table:
+        # Recipes per tenant are few: filter in memory so the page and total agree.
+        matching = recipes_of_table(tenant, table)
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        page = matching[start : start + per_page]
+        next_cursor = str(start + per_page) if start + per_page < len(matching) else None
+        data = [RecipeOut.model_validate(i).model_dump(mode="json") for i in page]
+        return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=len(matching)))
+    items, next_cursor = _store().query(pk, _PREFIX, limit=per_page, cursor=cursor)
+    data = [RecipeOut.model_validate(i).model_dump(mode="json") for i in items]
+    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, _PREFIX)))
+
+
+def recipes_of_table(tenant: str, table: str) -> list[dict]:
+    return [i for i in _store().query_all(keys.tenant_pk(tenant), _PREFIX) if i.get("table") == table]
+
+
+def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
+    current = get_recipe(tenant, recipe_id)
+    changes = patch.model_dump(exclude_unset=True, mode="json")
+    if not changes:
+        return recipe_out(tenant, recipe_id)
+    merged = RecipeCreate.model_validate({**current.model_dump(include=set(RecipeCreate.model_fields)), **changes})
+    check_recipe(merged, *_tables_for(tenant, merged.table))
+    changes["updated_at"] = now_iso()
+    updated = _store().update(
+        keys.tenant_pk(tenant), keys.recipe_sk(recipe_id), set_values=changes, condition="attribute_exists(pk)"
+    )
+    if updated is None:
+        raise not_found("RECIPE_NOT_FOUND", recipe_id=recipe_id)
+    return RecipeOut.model_validate(updated)
+
+
+def delete_recipe(tenant: str, recipe_id: str) -> None:
+    get_recipe(tenant, recipe_id)
+    # Imports keep their own copy of the recipe they ran with, so deleting it loses no history.
+    _store().delete(keys.tenant_pk(tenant), keys.recipe_sk(recipe_id))
+
+
+def count_task(tenant: str, recipe_id: str) -> None:
+    # Conditional, so counting an import never resurrects a deleted recipe.
+    _store().update(
+        keys.tenant_pk(tenant),
+        keys.recipe_sk(recipe_id),
+        add_values={"tasks_count": 1},
+        condition="attribute_exists(pk)",
+    )

@@ -1,0 +1,146 @@
+"""Synchronous batch create: up to 100 records in one call, idempotent by transaction_id.
+
+A transaction fixes the ids of its records (its base id plus the record's index), so sending it
+again creates only the records that are still missing and returns the ids of all. A record is
+created by a conditional put, and counted and announced through one conditional update of the
+transaction item, so concurrent or repeated sends count and announce each record once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bulkimport.access import rate_limit
+from bulkimport.access.keys import Principal
+from bulkimport.adapters.aws import client
+from bulkimport.errors import AppError
+from bulkimport.ids import new_id, now_iso
+from bulkimport.i18n.messages import render
+from bulkimport.config import settings
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo.store import ControlStore, RecordStore
+from bulkimport.schema.tables import get_table
+from bulkimport.schema.validation import RecordValidator
+from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
+
+MAX_RECORDS = 100
+
+
+class BatchCreate(BaseModel):
+    records: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_RECORDS)
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=128)
+    data_creator: str | None = Field(default=None, max_length=200)
+    is_start_workflow: bool = False
+
+
+def batch_create(principal: Principal, table_key: str, request: BatchCreate, language: str) -> dict[str, Any]:
+    tenant = principal.tenant
+    rate_limit.take(tenant, "batch-create", settings().batch_create_per_second)
+    table = get_table(tenant, table_key)
+    parent = get_table(tenant, table.parent) if table.parent else None
+    transaction = _transaction(tenant, table_key, request)
+    base_id = transaction["base_id"]
+    stamp = now_iso()
+
+    validator = RecordValidator(table.fields)
+    failures: list[dict] = []
+    plans: list[RowPlan] = []
+    for index, record in enumerate(request.records):
+        values, problems = validator.validate(record)
+        if problems:
+            failures += [_failure(index, p.field, p.code, p.params, language) for p in problems]
+            continue
+        plan = RowPlan(row=index, values=values, record_id=f"{base_id}{index:08d}")
+        plan.parent_id = record.get("parent_id") if parent else None
+        plans.append(plan)
+
+    context = WriteContext(
+        tenant=tenant, table=table, recipe=None, parent_table=parent, dry_run=False,
+        owner=f"batch:{transaction['sk']}",
+        meta={"created_by": request.data_creator or principal.actor, "created_at": stamp, "updated_at": stamp,
+              "transaction_id": request.transaction_id},
+    )
+    writer = RecordWriter(context)
+    writer.apply(plans, write_records=False)
+    records = RecordStore()
+    for plan in plans:
+        if plan.failure:
+            failures.append(_failure(plan.row, plan.failure.field, plan.failure.code, plan.failure.params, language))
+        elif plan.outcome == "claimed":
+            records.put_new(writer.record_item(plan))  # False: an earlier send created it
+            plan.outcome = "inserted"
+    succeeded = sorted(p.row for p in plans if p.outcome == "inserted")
+    to_announce = _settle(tenant, table_key, transaction["sk"], succeeded, request.is_start_workflow)
+    if to_announce:
+        _announce(tenant, table_key, [f"{base_id}{index:08d}" for index in to_announce])
+
+    failures.sort(key=lambda f: f["index"])
+    status = "success" if not failures else ("partial" if succeeded else "failed")
+    return {
+        "status": status,
+        "success_count": len(succeeded),
+        "success_ids": [f"{base_id}{index:08d}" for index in succeeded],
+        "failures": failures,
+    }
+
+
+def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
+    """The transaction item: created on first use; a different payload under the same id is refused."""
+    store = ControlStore()
+    digest = hashlib.sha256(json.dumps(request.records, sort_keys=True, default=str).encode()).hexdigest()
+    transaction_id = request.transaction_id or new_id()
+    item = {"pk": keys.tenant_pk(tenant), "sk": f"BATCHTX#{table_key}#{transaction_id}", "base_id": new_id(),
+            "digest": digest, "version": 0, "created_at": now_iso()}
+    if store.put(item, if_absent=True):
+        return item
+    existing = store.get(item["pk"], item["sk"])
+    if existing["digest"] != digest:
+        raise AppError("TRANSACTION_MISMATCH", 409, transaction_id=transaction_id)
+    return existing
+
+
+def _settle(tenant: str, table_key: str, transaction_sk: str, succeeded: list[int], announce: bool) -> list[int]:
+    """Count the transaction's records that no earlier send counted, and take the ones no earlier
+    send announced; returns those to announce. One conditional update of the transaction item makes
+    concurrent sends take each record once (a send that dies right after it loses its events)."""
+    store = ControlStore()
+    pk = keys.tenant_pk(tenant)
+    for _ in range(10):
+        transaction = store.get(pk, transaction_sk)
+        uncounted = set(succeeded) - set(transaction.get("counted", ()))
+        unannounced = (set(succeeded) - set(transaction.get("announced", ()))) if announce else set()
+        if not uncounted and not unannounced:
+            return []
+        added = {name: value for name, value in (("counted", uncounted), ("announced", unannounced)) if value}
+        actions = [{"Update": store.update_request(
+            pk, transaction_sk, set_values={"version": transaction["version"] + 1}, add_values=added,
+            condition="version = :version", condition_values={":version": transaction["version"]})}]
+        if uncounted:
+            actions.append({"Update": store.update_request(
+                pk, keys.table_sk(table_key), add_values={"record_count": len(uncounted)}, condition="attribute_exists(pk)")})
+        if store.transact(actions):
+            return sorted(unannounced)
+    raise RuntimeError("could not settle the transaction's records: too much contention")
+
+
+def _announce(tenant: str, table_key: str, record_ids: list[str]) -> None:
+    entries = [{
+        "Source": "bulkimport",
+        "DetailType": "Record Created",
+        "Detail": json.dumps({"tenant": tenant, "table": table_key, "record_id": record_id}),
+        "EventBusName": settings().event_bus_name,
+    } for record_id in record_ids]
+    events = client("events")
+    for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
+        response = events.put_events(Entries=entries[start : start + 10])
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"{response['FailedEntryCount']} Record Created events were not accepted")
+
+
+def _failure(index: int, field: str | None, code: str, params: dict, language: str) -> dict:
+    return {"index": index, "field": field, "code": code, "message": render(code, params, language)}
+

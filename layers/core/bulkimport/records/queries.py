@@ -1,0 +1,64 @@
+"""Reading records of a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulkimport.errors import AppError, not_found
+from bulkimport.paging import ListMeta, Page
+from bulkimport.schema.models import Table
+from bulkimport.adapters.dynamo.store import RecordStore
+from bulkimport.schema.tables import get_table
+from bulkimport.schema.validation import Invalid, converter_for
+
+META_FIELDS = ("parent_id", "import_id", "created_by", "created_at", "updated_at")
+
+
+def to_record(table: str, item: dict) -> dict[str, Any]:
+    meta = item.get("meta") or {}
+    record = {"id": item["sk"], "table": table, "data": item.get("data") or {}, **{k: meta.get(k) for k in META_FIELDS}}
+    record["updated_at"] = record["updated_at"] or record["created_at"]  # written by updates only
+    return record
+
+
+def typed_filters(schema: Table, filters: dict[str, Any]) -> dict[str, Any]:
+    """Equality filters {field: value} with each value converted to its field's type (how records store
+    it); `parent_id` filters a child table by its parent. Unknown fields or bad values: INVALID_FILTER."""
+    typed: dict[str, Any] = {}
+    problems = []
+    for name, value in filters.items():
+        if name == "parent_id" and schema.parent:
+            typed[name] = str(value)
+            continue
+        spec = schema.field(name)
+        if spec is None or spec.type == "subtable":
+            problems.append({"field": name, "code": "UNKNOWN_FIELD"})
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
+        try:
+            typed[name] = converter_for(spec)(text)
+        except Invalid as invalid:
+            problems.append({"field": name, "code": invalid.code})
+    if problems:
+        raise AppError("INVALID_FILTER", 422, details=problems)
+    return typed
+
+
+def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any]:
+    get_table(tenant, table)
+    item = RecordStore().get(tenant, table, record_id)
+    if not item:
+        raise not_found("RECORD_NOT_FOUND", table=table, record_id=record_id)
+    return to_record(table, item)
+
+
+def list_records(
+    tenant: str, table: str, filters: dict[str, str], parent_id: str | None, per_page: int, cursor: str | None
+) -> Page:
+    schema = get_table(tenant, table)
+    typed = typed_filters(schema, filters)
+    if parent_id:
+        typed["parent_id"] = parent_id
+    items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
+    total = schema.record_count if not typed else None
+    return Page(data=[to_record(table, i) for i in items], meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))

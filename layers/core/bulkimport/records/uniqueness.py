@@ -1,0 +1,123 @@
+"""Unique keys: which field combinations must be unique in a table, and how a row's key is spelled.
+
+A *constraint* is a set of fields whose values together may appear on one record only:
+- every field with `unique: true` is one constraint, across the whole table;
+- a recipe's identity (its `unique_columns`, or for a child table the parent plus its
+  `relation_unique_column`) is the constraint that finds the record a row is about.
+
+Each taken key is an index item in the records table (see storage.records_index), claimed with a
+conditional write, so uniqueness holds whoever writes: two imports, a batch-create, retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from bulkimport.recipes.models import Recipe
+from bulkimport.schema.models import Table
+from bulkimport.adapters import keys
+
+PARENT_PREFIX = "parent."
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str  # stable: part of index keys
+    fields: tuple[str, ...]  # value keys of a row (a child's parent link is "parent_id")
+    label: str  # what a user calls it in messages
+
+    def key(self, values: dict[str, Any]) -> str | None:
+        """The canonical spelling of this constraint's value in a row, or None if a part is empty."""
+        parts = []
+        for field in self.fields:
+            value = values.get(field)
+            if value is None or value == "":
+                return None
+            parts.append(str(value))
+        return json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def index_pk(tenant: str, table_key: str, constraint: Constraint, values: dict[str, Any]) -> str | None:
+    """The index item that holds a record's value of a constraint (None when the value is empty)."""
+    key = constraint.key(values)
+    if key is None:
+        return None
+    return keys.unique_index_pk(tenant, table_key, constraint.name, digest(key))
+
+
+def identity(table: Table, recipe: Recipe) -> Constraint | None:
+    """The constraint that identifies the record a row is about (None: every row is a new record)."""
+    if table.parent:
+        if not recipe.relation_unique_column:
+            return None
+        field = recipe.relation_unique_column
+        return Constraint(f"child:{field}", ("parent_id", field), _label(table, field))
+    if not recipe.unique_columns:
+        return None
+    fields = tuple(sorted(recipe.unique_columns))
+    if len(fields) == 1:
+        return table_constraint(table, fields[0])
+    return Constraint("key:" + "+".join(fields), fields, " + ".join(_label(table, f) for f in fields))
+
+
+def table_constraint(table: Table, field: str) -> Constraint:
+    return Constraint(f"field:{field}", (field,), _label(table, field))
+
+
+def constraints(table: Table, recipe: Recipe | None) -> list[Constraint]:
+    """Every constraint a write to this table must hold: unique fields, then the recipe's identity."""
+    found = [table_constraint(table, f.key) for f in table.fields if f.unique]
+    ident = identity(table, recipe) if recipe else None
+    if ident is not None and ident not in found:
+        found.append(ident)
+    return found
+
+
+def _label(table: Table, field: str) -> str:
+    spec = table.field(field)
+    return (spec.label or spec.key) if spec else field
+
+
+class DuplicateFinder:
+    """Finds, in one pass over a file, the rows whose key repeats an earlier row's.
+
+    Memory is 12 bytes a row per constraint (a 64-bit hash and a row number in arrays), so Prepare
+    can judge a million-row file; the rows that repeat are the only ones kept as objects.
+    """
+
+    def __init__(self, keyed: list[Constraint]):
+        self.keyed = keyed
+        self.hashes = [array("q") for _ in keyed]
+        self.rows = [array("l") for _ in keyed]
+
+    def add(self, row: int, values: dict[str, Any]) -> None:
+        for i, constraint in enumerate(self.keyed):
+            key = constraint.key(values)
+            if key is not None:
+                self.hashes[i].append(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True))
+                self.rows[i].append(row)
+
+    def duplicates(self) -> dict[int, tuple[str, int]]:
+        """{row: (constraint label, first row)} for every row that repeats an earlier row's key.
+
+        Constraints are judged in turn; a row already refused by one does not claim keys of the
+        next, so it never makes a later row a duplicate of a row that was not imported.
+        """
+        found: dict[int, tuple[str, int]] = {}
+        for constraint, hashes, rows in zip(self.keyed, self.hashes, self.rows):
+            order = [i for i in sorted(range(len(hashes)), key=hashes.__getitem__) if rows[i] not in found]
+            first = None
+            for position, index in enumerate(order):
+                if position and hashes[index] == hashes[order[position - 1]]:
+                    found[rows[index]] = (constraint.label, rows[first])
+                else:
+                    first = index
+        return found

@@ -1,0 +1,286 @@
+"""Applying validated rows to a table: parents, unique keys, insert / upsert / update.
+
+Given the rows of one chunk that passed validation and the in-file duplicate check, decide each
+row's fate and write it. Every step is idempotent, so a chunk run again lands in the same state:
+- a new record's id is fixed by (import, row), and its unique keys are claimed for that id;
+- an update sets the same values again;
+- keys a row claimed before it failed are given back.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from bulkimport.recipes.models import Recipe
+from bulkimport.schema.models import Table
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo.store import RecordStore, to_attr
+from bulkimport.recipes.models import PARENT_PREFIX
+from bulkimport.records.uniqueness import Constraint, constraints, digest, identity, index_pk, table_constraint
+from bulkimport.schema.validation import RowFailure
+
+# Claims and updates are one request per row; a worker keeps this many in flight.
+PARALLEL_REQUESTS = 16
+
+
+@dataclass(slots=True)  # one per row of a chunk
+class RowPlan:
+    row: int
+    values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
+    record_id: str  # the id a new record gets
+    data: dict[str, Any] | None = None  # what is stored: set by RecordWriter.apply
+    parent_id: str | None = None
+    existing_id: str | None = None
+    failure: RowFailure | None = None
+    outcome: str | None = None  # "inserted" or "updated"
+
+
+@dataclass
+class WriteContext:
+    tenant: str
+    table: Table
+    recipe: Recipe | None  # None for records created by the API: insert, by the table's own keys
+    parent_table: Table | None
+    dry_run: bool
+    meta: dict[str, Any]  # import_id, created_by, timestamps: stamped on what is written
+    owner: str  # who claims keys (the import id)
+
+
+class RecordWriter:
+    def __init__(self, context: WriteContext, store: RecordStore | None = None):
+        self.ctx = context
+        self.store = store or RecordStore()
+        self.constraints = constraints(context.table, context.recipe)
+        self.identity = identity(context.table, context.recipe) if context.recipe else None
+        # Only a recipe that maps parent links puts "parent.<field>" values in a row.
+        self._links = context.recipe is None or any(c.target.startswith(PARENT_PREFIX) for c in context.recipe.columns)
+        # What every new record carries in `meta`, encoded once: updated_at is written by updates
+        # only (until then it reads as created_at), and the source row is in the record id.
+        self._insert_meta = {k: v for k, v in context.meta.items() if k != "updated_at"}
+        self._insert_meta_attr = to_attr(self._insert_meta)
+
+    # ------------------------------------------------------------ the whole chunk
+    def apply(self, plans: list[RowPlan], write_records: bool = True) -> list[RowPlan]:
+        """Decide and apply every row. With write_records False, new records get their keys but are
+        left for the caller to write (outcome "claimed")."""
+        for plan in plans:
+            if self._links:
+                plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX)}
+            else:
+                plan.data = plan.values  # nothing to take out (and without links nothing reads values again)
+        live = plans
+        if self.ctx.table.parent:
+            live = self._resolve_parents(live)
+        live = self._find_existing(live)
+        # Updates first: an upsert whose key points at a record that was never written becomes an insert.
+        self._parallel(self._update, [p for p in live if p.existing_id is not None])
+        inserts = [p for p in live if p.existing_id is None and p.failure is None and p.outcome is None]
+        if self.constraints:  # without unique keys there is nothing to claim
+            self._parallel(self._insert_keys, inserts)
+        new_records = [p for p in inserts if p.failure is None]
+        if not write_records:
+            for plan in new_records:
+                plan.outcome = "claimed"
+            return plans
+        if not self.ctx.dry_run:
+            self.store.write_items(self.iter_record_items(new_records))
+        for plan in new_records:
+            plan.outcome = "inserted"
+        return plans
+
+    # ------------------------------------------------------------ steps
+    def _resolve_parents(self, plans: list[RowPlan]) -> list[RowPlan]:
+        """Find each row's parent record by the parent's unique field the recipe maps (or, without
+        a recipe, check the parent_id each record names)."""
+        parent = self.ctx.parent_table
+        if self.ctx.recipe is None:
+            for plan in plans:
+                if not plan.parent_id or self.store.get(self.ctx.tenant, parent.key, plan.parent_id) is None:
+                    plan.failure = RowFailure("parent_id", "PARENT_NOT_FOUND", {"field": "parent_id"}, plan.parent_id)
+                else:
+                    plan.data["parent_id"] = plan.parent_id
+            return [p for p in plans if p.failure is None]
+        links = [t for t in self._mapped_targets() if t.startswith(PARENT_PREFIX)]
+        field_name = links[0][len(PARENT_PREFIX):]
+        constraint = table_constraint(parent, field_name)
+        wanted = {}
+        for plan in plans:
+            key = constraint.key({field_name: plan.values.get(links[0])})
+            if key is None:
+                plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label})
+            else:
+                wanted[plan.row] = keys.unique_index_pk(self.ctx.tenant, parent.key, constraint.name, digest(key))
+        found = self.store.holders(list(wanted.values()))
+        for plan in plans:
+            if plan.row in wanted:
+                plan.parent_id = found.get(wanted[plan.row])
+                if plan.parent_id is None:
+                    plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label}, str(plan.values.get(links[0])))
+                else:
+                    plan.data["parent_id"] = plan.parent_id  # only for the identity key; not stored in data
+        return [p for p in plans if p.failure is None]
+
+    def _find_existing(self, plans: list[RowPlan]) -> list[RowPlan]:
+        """Look up the record each row is about; apply the mode's rule to found and missing ones."""
+        mode = self.ctx.recipe.mode if self.ctx.recipe else "insert"
+        if self.identity is None:
+            return plans
+        wanted = {p.row: self._index_pk(self.identity, p.data) for p in plans}
+        found = self.store.holders([pk for pk in wanted.values() if pk])
+        live = []
+        for plan in plans:
+            holder = found.get(wanted[plan.row]) if wanted[plan.row] else None
+            if holder == plan.record_id:
+                holder = None  # this row's own insert, from an earlier run of this chunk
+            if holder is None and mode == "update":
+                plan.failure = self.record_missing()
+            else:
+                # An insert whose key is taken fails when it claims the key (unless the holder was
+                # never written by an import that has died: then the key is taken over).
+                plan.existing_id = holder if mode != "insert" else None
+                live.append(plan)
+        return live
+
+    def _insert_keys(self, plan: RowPlan) -> None:
+        """Claim every unique key of a new record (in a dry run: check that none is taken)."""
+        claimed = []
+        for constraint in self.constraints:
+            pk = self._index_pk(constraint, plan.data)
+            if pk is None:
+                continue
+            if self.ctx.dry_run:
+                holder = self.store.holders([pk]).get(pk)
+                free = holder in (None, plan.record_id)
+            else:
+                free = self._claim(pk, plan.record_id)
+            if not free:
+                plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
+                break
+            claimed.append(pk)
+        if plan.failure and not self.ctx.dry_run:
+            for pk in claimed:
+                self.store.release(pk, plan.record_id)
+
+    def _update(self, plan: RowPlan) -> None:
+        """Set the mapped fields of an existing record, moving any unique key whose value changes."""
+        current = self.store.get(self.ctx.tenant, self.ctx.table.key, plan.existing_id)
+        if current is None:  # deleted, or claimed by a writer that never wrote it
+            if self.ctx.recipe.mode == "upsert":
+                plan.existing_id = None  # insert it instead
+            else:
+                plan.failure = self.record_missing()
+            return
+        self.update_record(plan, current)
+
+    def update_record(self, plan: RowPlan, current: dict) -> None:
+        """Set plan.data on the existing record `current` (as read; its id is plan.existing_id): claim
+        the new value of every unique key that changes, write, then give the old value back. A key
+        another record holds fails the row ALREADY_EXISTS and changes nothing."""
+        record_id = plan.existing_id
+        before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
+        after = {**before, **plan.data}
+        moves = []
+        for constraint in self.constraints:
+            old_pk, new_pk = self._index_pk(constraint, before), self._index_pk(constraint, after)
+            if old_pk != new_pk:
+                moves.append((constraint, old_pk, new_pk))
+        taken = []
+        for constraint, _, new_pk in moves:
+            if new_pk is None:
+                continue
+            if self.ctx.dry_run:
+                free = self.store.holders([new_pk]).get(new_pk) in (None, record_id)
+            else:
+                free = self._claim(new_pk, record_id)
+            if not free:
+                plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
+                break
+            taken.append(new_pk)
+        if plan.failure or self.ctx.dry_run:
+            for pk in taken if not self.ctx.dry_run else ():
+                self.store.release(pk, record_id)
+            plan.outcome = None if plan.failure else "updated"
+            return
+        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
+        meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"]}
+        meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})  # who changed it last
+        if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
+            plan.failure = self.record_missing()
+            for pk in taken:
+                self.store.release(pk, record_id)
+            return
+        for _, old_pk, _ in moves:
+            if old_pk:
+                self.store.release(old_pk, record_id)
+        plan.outcome = "updated"
+
+    def _claim(self, pk: str, record_id: str) -> bool:
+        """Claim a key; a key held for a record that was never written, by an import that has
+        ended (it died between claiming and writing), is taken over rather than refused."""
+        if self.store.claim(pk, record_id, self.ctx.owner):
+            return True
+        held = self.store.holder(pk)
+        if held is None:
+            return self.store.claim(pk, record_id, self.ctx.owner)
+        if self.store.exists(pk, held["record_id"]) or not self.orphaned_by(held.get("owner")):
+            return False
+        return self.store.take_over(pk, held["record_id"], record_id, self.ctx.owner)
+
+    def orphaned_by(self, owner: str | None) -> bool:
+        """Whether the claim's owner can no longer write the record it claimed for."""
+        if not owner or owner == self.ctx.owner:
+            return False
+        from bulkimport.imports.service import import_status  # imports depend on writing's callers, not vice versa
+
+        return import_status(self.ctx.tenant, owner) in ("failed", "cancelled")
+
+    # ------------------------------------------------------------ helpers
+    def record_item(self, plan: RowPlan) -> dict:
+        return self.record_items([plan])[0]
+
+    def record_items(self, plans: list[RowPlan]) -> list[dict]:
+        return list(self.iter_record_items(plans))
+
+    def iter_record_items(self, plans: list[RowPlan]) -> Iterator[dict]:
+        """The DynamoDB items of new records, one at a time (a chunk's writes take them 25 at a time,
+        so its items are never all in memory)."""
+        return self.store.encoded_items(self.ctx.tenant, self.ctx.table.key, map(self._record_parts, plans))
+
+    def _record_parts(self, plan: RowPlan) -> tuple[str, dict[str, Any], dict]:
+        data = plan.data
+        if not plan.parent_id and "parent_id" not in data:
+            return plan.record_id, data, self._insert_meta_attr  # the same for every record of the chunk
+        # The parent's id is kept in meta, not among the record's fields.
+        data = {k: v for k, v in data.items() if k != "parent_id"}
+        meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id}) if plan.parent_id else self._insert_meta_attr
+        return plan.record_id, data, meta
+
+    def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
+        return index_pk(self.ctx.tenant, self.ctx.table.key, constraint, values)
+
+    def record_missing(self) -> RowFailure:
+        if self.identity is None:  # a record named by its id (batch jobs)
+            return RowFailure("id", "NOT_FOUND", {"field": "id"})
+        return RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
+
+    def _first_field(self, constraint: Constraint) -> str:
+        return next((f for f in constraint.fields if f != "parent_id"), constraint.fields[0])
+
+    def _mapped_targets(self) -> list[str]:
+        return [c.target for c in self.ctx.recipe.columns]
+
+    @staticmethod
+    def _parallel(work: Callable[[RowPlan], None], plans: list[RowPlan]) -> None:
+        in_parallel(work, plans)
+
+
+def in_parallel(work: Callable[[Any], None], items: list) -> None:
+    """Run `work` on every item, PARALLEL_REQUESTS at a time (each is one or a few DynamoDB requests)."""
+    if len(items) <= 1:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        list(pool.map(work, items))

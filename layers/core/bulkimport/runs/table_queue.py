@@ -1,0 +1,74 @@
+"""One run at a time per table: imports and batch jobs of a table run in the order they started.
+
+A run takes a ticket (a ULID) when its execution starts and waits in its state machine, polling
+`acquire`, until it is the first live entry of its table's queue and holds the table's lock. The queue
+gives the order; the lock (one conditional put) guarantees that two runs never hold a table together,
+even if their tickets were taken a millisecond apart on different machines. `release` is called when
+the run settles. A run whose execution died without releasing never blocks the table: its entry and
+lock are dropped by the next waiter that finds its execution no longer running.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from bulkimport.adapters.aws import client
+from bulkimport.ids import now_iso
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo.store import ControlStore
+
+
+def acquire(tenant: str, table: str, ticket: str, execution_arn: str, run: str) -> bool:
+    """Queue the run (idempotent) and take the table if it is the run's turn. `run` names it ("import:<id>")."""
+    store = ControlStore()
+    pk = keys.tenant_pk(tenant)
+    entry = {"pk": pk, "sk": keys.table_queue_sk(table, ticket), "ticket": ticket, "execution_arn": execution_arn,
+             "run": run, "queued_at": now_iso()}
+    store.put(entry, if_absent=True)
+    for ahead in store.query_all(pk, keys.table_queue_prefix(table)):
+        if ahead["ticket"] == ticket:
+            break
+        if execution_running(ahead["execution_arn"]):
+            return False
+        store.delete(pk, ahead["sk"])  # its run died without releasing the table
+
+    lock = {"pk": pk, "sk": keys.table_lock_sk(table), "ticket": ticket, "execution_arn": execution_arn,
+            "run": run, "since": now_iso()}
+    for _ in range(2):
+        if store.put(lock, if_absent=True, condition="ticket = :ticket", condition_values={":ticket": ticket}):
+            return True
+        holder = store.get(pk, keys.table_lock_sk(table))
+        if holder and execution_running(holder["execution_arn"]):
+            return False
+        if holder:
+            store.delete(pk, holder["sk"], condition="ticket = :ticket", condition_values={":ticket": holder["ticket"]})
+    return False
+
+
+def release(tenant: str, table: str, ticket: str | None) -> None:
+    """Give the table back (idempotent): the next run in line takes it at its next poll."""
+    if not ticket:
+        return
+    store = ControlStore()
+    pk = keys.tenant_pk(tenant)
+    store.delete(pk, keys.table_lock_sk(table), condition="ticket = :ticket", condition_values={":ticket": ticket})
+    store.delete(pk, keys.table_queue_sk(table, ticket))
+
+
+def holder(tenant: str, table: str) -> dict | None:
+    """The run holding the table, if any: {"run", "ticket", "since", ...}."""
+    return ControlStore().get(keys.tenant_pk(tenant), keys.table_lock_sk(table))
+
+
+def execution_status(execution_arn: str) -> str:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ... or MISSING."""
+    try:
+        return client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return "MISSING"
+        raise
+
+
+def execution_running(execution_arn: str) -> bool:
+    return execution_status(execution_arn) == "RUNNING"

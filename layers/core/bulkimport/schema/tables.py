@@ -1,0 +1,101 @@
+"""Tables: the typed target schemas that records are imported into."""
+
+from __future__ import annotations
+
+from bulkimport.errors import AppError, not_found
+from bulkimport.ids import now_iso
+from bulkimport.paging import Page, ListMeta
+from bulkimport.schema.models import Table, TableCreate, TablePatch
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo.store import ControlStore
+
+_PREFIX = "TABLE#"
+
+
+def _store() -> ControlStore:
+    return ControlStore()
+
+
+def get_table(tenant: str, table: str) -> Table:
+    item = _store().get(keys.tenant_pk(tenant), keys.table_sk(table))
+    if not item:
+        raise not_found("TABLE_NOT_FOUND", table=table)
+    return Table.model_validate(item)
+
+
+def create_table(tenant: str, request: TableCreate) -> Table:
+    if request.parent:
+        get_table_or(tenant, request.parent, "PARENT_TABLE_NOT_FOUND")
+    stamp = now_iso()
+    table = Table(**request.model_dump(), created_at=stamp, updated_at=stamp)
+    item = {"pk": keys.tenant_pk(tenant), "sk": keys.table_sk(table.key), **table.model_dump(mode="json")}
+    if not _store().put(item, if_absent=True):
+        raise AppError("TABLE_EXISTS", 409, table=table.key)
+    return table
+
+
+def get_table_or(tenant: str, table: str, code: str) -> Table:
+    try:
+        return get_table(tenant, table)
+    except AppError:
+        raise AppError(code, 422, table=table) from None
+
+
+def list_tables(tenant: str, per_page: int, cursor: str | None) -> Page:
+    pk = keys.tenant_pk(tenant)
+    items, next_cursor = _store().query(pk, _PREFIX, limit=per_page, cursor=cursor)
+    data = [Table.model_validate(i).model_dump(mode="json") for i in items]
+    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, _PREFIX)))
+
+
+def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
+    table = get_table(tenant, table_key)
+    changes = patch.model_dump(exclude_unset=True, mode="json")
+    if not changes:
+        return table
+    if patch.fields is not None and table.record_count:
+        # Existing records have no claimed keys for a newly unique field: refuse rather than lie.
+        was_unique = {f.key for f in table.fields if f.unique}
+        for spec in patch.fields:
+            if spec.unique and spec.key not in was_unique:
+                raise AppError("UNIQUE_NEEDS_EMPTY_TABLE", 409, field=spec.key, table=table_key)
+    changes["updated_at"] = now_iso()
+    updated = _store().update(
+        keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition="attribute_exists(pk)"
+    )
+    if updated is None:
+        raise not_found("TABLE_NOT_FOUND", table=table_key)
+    return Table.model_validate(updated)
+
+
+def delete_table(tenant: str, table_key: str) -> None:
+    from bulkimport.recipes.service import recipes_of_table  # recipes depend on tables, not the other way round
+
+    table = get_table(tenant, table_key)
+    if table.record_count:
+        # Records are removed by a batch_delete job first; a table never vanishes with data in it.
+        raise AppError("TABLE_NOT_EMPTY", 409, table=table_key, count=table.record_count)
+    pk = keys.tenant_pk(tenant)
+    children = [t for t in _store().query_all(pk, _PREFIX) if t.get("parent") == table_key]
+    users = len(children) + len(recipes_of_table(tenant, table_key))
+    if users:
+        raise AppError("TABLE_IN_USE", 409, table=table_key, count=users)
+    _store().delete(pk, keys.table_sk(table_key))
+
+
+def add_to_record_count(tenant: str, table_key: str, run_sk: str, change: int, applied: int) -> None:
+    """Move a table's record_count to account for what a run (an import, a batch job) created or
+    deleted, once: the run's item keeps the change already applied (`record_count_added`), so a run
+    settled again, or restarted, applies only the difference."""
+    if change == applied:
+        return
+    store = _store()
+    pk = keys.tenant_pk(tenant)
+    store.transact([
+        {"Update": store.update_request(
+            pk, run_sk, set_values={"record_count_added": change},
+            condition="attribute_not_exists(record_count_added) OR record_count_added = :added",
+            condition_values={":added": applied})},
+        {"Update": store.update_request(
+            pk, keys.table_sk(table_key), add_values={"record_count": change - applied}, condition="attribute_exists(pk)")},
+    ])

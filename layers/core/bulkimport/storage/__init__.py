@@ -1,1 +1,0 @@
-"""Storage adapters: the only modules that talk to DynamoDB and S3."""
