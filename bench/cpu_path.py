@@ -1,6 +1,6 @@
 """CPU path on one core: our code from bytes to DynamoDB items vs csv.DictReader + pydantic.
 
-Ours is what the functions run, not a copy: Prepare's scan (bulkimport.parsing.plan_upload with the
+Ours is what the functions run, not a copy: Prepare's scan (bulkimport.ingest.parsing.plan_upload with the
 pipeline's RowScan), then for every chunk of the plan what ProcessChunk does before its network calls
 (pipeline.check_rows: decode, parse, map, validate; RecordWriter.apply without writing; then the
 items RecordWriter.iter_record_items gives to BatchWriteItem, taken one at a time as its writes take them). No AWS call is made.
@@ -69,15 +69,15 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
     from bulkimport.recipes.models import Recipe
     from bulkimport.schema.models import Table
     from bulkimport.ingest.parsing import plan_upload
-    from bulkimport.imports.steps import RowScan, check_rows, row_validator
-    from bulkimport.config import settings
+    from bulkimport.imports.chunks import RowScan, check_rows, row_validator
+    from bulkimport.config import Chunking, section
     from bulkimport.records.writer import RecordWriter, WriteContext
 
     spec = {**TABLE, "fields": [{**f, "unique": f["key"] in unique} for f in TABLE["fields"]]}
     table = Table.model_validate({**spec, "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
     recipe = Recipe.model_validate({**RECIPE, "id": "r1", "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
     import_id = "01KAB3XYZ0123456789ABCDEF0"
-    cfg = settings()
+    cfg = section(Chunking)
 
     started = time.process_time()
     scan = RowScan(recipe, table, None)

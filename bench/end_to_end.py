@@ -30,7 +30,9 @@ from devstack.stack import LocalStack
 
 def run_service(stack: LocalStack, content: bytes) -> dict:
     from bulkimport.access.keys import create_api_key
-    from bulkimport.imports.service import execution_arn, execution_name
+    from bulkimport.adapters.sfn import execution_arn
+    from bulkimport.config import ImportMachine, section
+    from bulkimport.runs.lifecycle import execution_name
     from tests.helpers import Api
 
     api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))
@@ -46,7 +48,7 @@ def run_service(stack: LocalStack, content: bytes) -> dict:
     response = requests.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=600)
     response.raise_for_status()
     sfn = boto3.client("stepfunctions")
-    arn = execution_arn(execution_name(created["id"], turn=1))
+    arn = execution_arn(section(ImportMachine).state_machine_arn, execution_name(created["id"], turn=1))
     while True:
         try:
             status = sfn.describe_execution(executionArn=arn)["status"]

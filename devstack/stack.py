@@ -270,7 +270,7 @@ class LocalStack:
     def _fire_schedules(self, group: str) -> None:
         """EventBridge Scheduler: each schedule of the group invokes its target at the times its
         expression names, in its time zone; an `at` schedule set to delete itself is deleted after."""
-        from bulkimport.errors import AppError
+        from bulkimport.errors import DomainError
         from bulkimport.schedules.expressions import parse
 
         scheduler = boto3.client("scheduler")
@@ -291,7 +291,7 @@ class LocalStack:
                     try:
                         due = parse(schedule["ScheduleExpression"]).next_fire(
                             since, schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
-                    except AppError:
+                    except DomainError:
                         continue  # an expression the local stack cannot run
                     if due is None or due > now:
                         continue

@@ -6,8 +6,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-
-from bulkimport.errors import AppError
+from bulkimport.errors import DomainError, InvalidInput, NotFound
 from routes import health, imports, jobs, recipes, records, schedules, tables
 from web import JSON, error_response
 
@@ -31,26 +30,26 @@ def openapi():
     return Response(status_code=200, content_type=JSON, body=app.get_openapi_json_schema(title="Bulk import API", version="1.0.0"))
 
 
-@app.exception_handler(AppError)
-def handle_app_error(error: AppError):
+@app.exception_handler(DomainError)
+def handle_domain_error(error: DomainError):
     return error_response(app, error)
 
 
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(error: RequestValidationError):
     details = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in error.errors()]
-    return error_response(app, AppError("VALIDATION_ERROR", 422, details=details))
+    return error_response(app, InvalidInput("VALIDATION_ERROR", details=details))
 
 
 @app.not_found
 def handle_not_found(_error):
-    return error_response(app, AppError("NOT_FOUND_ROUTE", 404))
+    return error_response(app, NotFound("NOT_FOUND_ROUTE"))
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(error: Exception):
     logger.exception("unhandled error")
-    return error_response(app, AppError("INTERNAL", 500))
+    return error_response(app, DomainError("INTERNAL"), status=500)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-
 from bulkimport.access.keys import Principal, require
-from bulkimport.errors import AppError
+from bulkimport.errors import DomainError, Unauthorized
 from bulkimport.i18n.messages import pick_language, render
+from http_errors import status_of
 
 JSON = "application/json"
 
@@ -16,7 +16,7 @@ def principal(app: APIGatewayRestResolver, role: str = "viewer") -> Principal:
     context = app.current_event.request_context.authorizer or {}
     tenant, key_role = context.get("tenant"), context.get("role")
     if not tenant or not key_role:
-        raise AppError("UNAUTHORIZED", 401)
+        raise Unauthorized("UNAUTHORIZED")
     caller = Principal(tenant=tenant, role=key_role, key_id=context.get("key_id") or "")
     require(caller, role)
     return caller
@@ -26,7 +26,8 @@ def language(app: APIGatewayRestResolver) -> str:
     return pick_language(app.current_event.headers.get("accept-language") or app.current_event.headers.get("Accept-Language"))
 
 
-def error_response(app: APIGatewayRestResolver, error: AppError) -> Response:
+def error_response(app: APIGatewayRestResolver, error: DomainError, status: int | None = None) -> Response:
+    """The error envelope, in the caller's language; the status comes from the error's class."""
     body = {"error": {"code": error.code, "message": render(error.code, error.params, language(app)), "details": error.details}}
     headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else None
-    return Response(status_code=error.status, content_type=JSON, body=body, headers=headers)
+    return Response(status_code=status or status_of(error), content_type=JSON, body=body, headers=headers)

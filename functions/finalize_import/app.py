@@ -3,8 +3,9 @@
 table freed for the next run)."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-
-from bulkimport.imports.steps import after_check, finalize
+from bulkimport.imports.kind import IMPORT_RUN
+from bulkimport.imports.steps import after_check
+from bulkimport.runs.lifecycle import finalize
 
 logger = Logger()
 tracer = Tracer()
@@ -18,4 +19,4 @@ def lambda_handler(event, context):
     logger.append_keys(import_id=event["import_id"], tenant=event["tenant"])
     if event.get("step") == "after_check":
         return after_check(event["tenant"], event["import_id"])
-    return finalize(event["tenant"], event["import_id"], event.get("error"), event.get("ticket"), event.get("execution_arn"))
+    return finalize(IMPORT_RUN, event["tenant"], event["import_id"], event.get("error"), event.get("ticket"), event.get("execution_arn"))

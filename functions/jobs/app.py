@@ -3,20 +3,20 @@
 settle the job ("finalize", also after a caught error)."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-
-from bulkimport.jobs import exports
-from bulkimport.jobs import service as jobs
+from bulkimport.jobs import exports, steps
+from bulkimport.jobs.kind import JOB_RUN
+from bulkimport.runs import lifecycle
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 STEPS = {
-    "take_table": lambda e: jobs.take_table(e["tenant"], e["job_id"], e["ticket"], e["execution_arn"]),
-    "prepare": lambda e: jobs.prepare(e["tenant"], e["job_id"]),
-    "process_page": lambda e: jobs.process_page(e["tenant"], e["job_id"], e["page"]),
+    "take_table": lambda e: lifecycle.take_table(JOB_RUN, e["tenant"], e["job_id"], e["ticket"], e["execution_arn"]),
+    "prepare": lambda e: steps.prepare(e["tenant"], e["job_id"]),
+    "process_page": lambda e: steps.process_page(e["tenant"], e["job_id"], e["page"]),
     "export": lambda e: exports.export(e["tenant"], e["job_id"]),
-    "finalize": lambda e: jobs.finalize(e["tenant"], e["job_id"], e.get("error"), e.get("ticket"), e.get("execution_arn")),
+    "finalize": lambda e: lifecycle.finalize(JOB_RUN, e["tenant"], e["job_id"], e.get("error"), e.get("ticket"), e.get("execution_arn")),
 }
 
 

@@ -2,8 +2,7 @@
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-
-from bulkimport.imports.steps import process_chunk
+from bulkimport.imports.chunks import process_chunk
 from bulkimport.ingest.gc import tune_gc
 
 # No Powertools Tracer here: the X-Ray SDK it loads builds a botocore client of its own at import,

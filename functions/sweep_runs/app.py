@@ -3,8 +3,8 @@ INTERRUPTED, table freed, event sent), so that no import stays `parsing`/`import
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-
-from bulkimport.imports.steps import sweep
+from bulkimport.run_kinds import KINDS
+from bulkimport.runs.lifecycle import sweep
 
 logger = Logger()
 tracer = Tracer()
@@ -15,7 +15,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
-    settled = sweep()
+    settled = sweep(KINDS)
     if settled:
         logger.warning("settled runs whose execution died", extra={"runs": settled})
     metrics.add_metric(name="InterruptedRuns", unit=MetricUnit.Count, value=len(settled))

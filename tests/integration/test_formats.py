@@ -276,13 +276,13 @@ def test_path_like_file_names_keep_only_a_safe_base_name(tenant, stack):
 
 
 def test_dropped_files_are_checked_for_size_before_being_read(tenant, stack):
-    from bulkimport.config import settings
+    from bulkimport.config import Uploads, section
 
     recipe = setup_contacts(tenant.admin)
     empty = drop(stack, tenant, recipe["id"], "empty.csv", b"")
     assert (empty["status"], empty["error"]["code"]) == ("failed", "EMPTY_FILE")
 
-    limit = settings().upload_max_bytes
+    limit = section(Uploads).upload_max_bytes
     content = csv_bytes([HEADER, good_row(1)]) + b"\n" * limit
     huge = drop(stack, tenant, recipe["id"], "huge.csv", content)
     assert (huge["status"], huge["error"]["code"], huge["file"]["size"]) == ("failed", "FILE_TOO_LARGE", len(content))

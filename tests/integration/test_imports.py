@@ -93,9 +93,9 @@ def test_transaction_id_returns_the_existing_import(tenant):
 
 def test_too_large_for_direct_upload_names_the_upload_flow(tenant, stack):
     recipe = setup_contacts(tenant.admin)
-    from bulkimport.config import settings
+    from bulkimport.config import Uploads, section
 
-    content = b"x" * (settings().direct_upload_max_bytes + 1)
+    content = b"x" * (section(Uploads).direct_upload_max_bytes + 1)
     response = tenant.editor.post("/imports", data={"recipe_id": recipe["id"]}, files={"file": ("big.csv", content)})
     assert response.status_code == 413
     error = response.json()["error"]

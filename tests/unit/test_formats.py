@@ -4,7 +4,7 @@ import pytest
 
 from bulkimport.errors import FileError
 from bulkimport.ingest.formats import check_upload, detect_encoding
-from bulkimport.imports.service import current_sheet_index
+from bulkimport.imports.store import current_sheet_index
 from bulkimport.imports.models import ImportCreate, safe_file_name
 from tests.files import xlsx_bytes
 

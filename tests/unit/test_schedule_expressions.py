@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bulkimport.errors import AppError
+from bulkimport.errors import InvalidInput
 from bulkimport.schedules.expressions import parse
 
 SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday in Taipei
@@ -43,6 +43,6 @@ def test_rates_count_from_the_schedules_start_and_at_fires_once():
     "every day",
 ])
 def test_expressions_we_cannot_run_are_refused(expression):
-    with pytest.raises(AppError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse(expression)
     assert caught.value.code == "INVALID_SCHEDULE_EXPRESSION"

@@ -7,12 +7,12 @@ import multipart
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ValidationError
-
+from bulkimport.config import Uploads, section
+from bulkimport.errors import InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
+from bulkimport.imports import reports
 from bulkimport.imports import service as imports
-from bulkimport.errors import AppError
 from bulkimport.imports.models import ImportCreate
-from bulkimport.config import settings
+from pydantic import ValidationError
 from web import language, principal
 
 router = APIGatewayRouter()
@@ -37,10 +37,10 @@ def create_import():
         try:
             payload = json.loads(raw or b"{}")
         except ValueError as error:
-            raise AppError("MALFORMED_REQUEST", 400, reason=str(error)) from None
+            raise MalformedRequest("MALFORMED_REQUEST", reason=str(error)) from None
         request = _validated(payload)
     else:
-        raise AppError("UNSUPPORTED_MEDIA_TYPE", 415)
+        raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE")
     created, is_new = imports.create_import(caller, request, file_body)
     return {"data": created.model_dump(mode="json")}, 201 if is_new else 200
 
@@ -50,11 +50,11 @@ def _validated(payload) -> ImportCreate:
         return ImportCreate.model_validate(payload)
     except ValidationError as error:
         details = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in error.errors()]
-        raise AppError("VALIDATION_ERROR", 422, details=details) from None
+        raise InvalidInput("VALIDATION_ERROR", details=details) from None
 
 
 def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
-    limit = settings().direct_upload_max_bytes
+    limit = section(Uploads).direct_upload_max_bytes
     fields: dict = {}
     file_body = None
     try:
@@ -65,11 +65,11 @@ def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
             elif part.name in _FORM_FIELDS:
                 fields[part.name] = part.value
     except multipart.MultipartError as error:
-        raise AppError("MALFORMED_REQUEST", 400, reason=str(error)) from None
+        raise MalformedRequest("MALFORMED_REQUEST", reason=str(error)) from None
     if file_body is None:
-        raise AppError("FILE_REQUIRED", 422)
+        raise InvalidInput("FILE_REQUIRED")
     if len(file_body) > limit:
-        raise AppError("PAYLOAD_TOO_LARGE", 413, size=len(file_body), max_bytes=limit, upload_max_bytes=settings().upload_max_bytes)
+        raise TooLarge("PAYLOAD_TOO_LARGE", size=len(file_body), max_bytes=limit, upload_max_bytes=section(Uploads).upload_max_bytes)
     for flag in ("dry_run", "atomic", "has_header"):
         if flag in fields:
             fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")
@@ -94,8 +94,8 @@ def import_results(ids: Annotated[str, Query(min_length=1)]):
     caller = principal(router)
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
     if not wanted or len(wanted) > 50:
-        raise AppError("VALIDATION_ERROR", 422, details=[{"loc": ["query", "ids"], "msg": "1 to 50 ids"}])
-    return {"data": imports.import_results(caller.tenant, wanted, language(router))}
+        raise InvalidInput("VALIDATION_ERROR", details=[{"loc": ["query", "ids"], "msg": "1 to 50 ids"}])
+    return {"data": reports.import_results(caller.tenant, wanted, language(router))}
 
 
 @router.get("/imports/<import_id>")
@@ -111,14 +111,14 @@ def list_failures(
     cursor: Annotated[str | None, Query()] = None,
 ):
     caller = principal(router)
-    return imports.list_failures(caller.tenant, import_id, per_page, cursor, language(router)).model_dump(mode="json")
+    return reports.list_failures(caller.tenant, import_id, per_page, cursor, language(router)).model_dump(mode="json")
 
 
 @router.get("/imports/<import_id>/failures.csv")
 def failures_csv(import_id: str):
     """The failing rows as CSV to fix and upload again: a redirect to a short-lived download URL."""
     caller = principal(router)
-    url = imports.failures_csv_url(caller.tenant, import_id, language(router))
+    url = reports.failures_csv_url(caller.tenant, import_id, language(router))
     return Response(status_code=303, headers={"Location": url}, content_type="text/plain", body=url)
 
 

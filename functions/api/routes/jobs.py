@@ -1,5 +1,4 @@
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from bulkimport.jobs import service as jobs
 from bulkimport.jobs.models import JobCreate, JobCreated
 from web import language, principal

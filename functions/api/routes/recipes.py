@@ -2,7 +2,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from bulkimport.recipes import service as recipes
 from bulkimport.recipes.models import RecipeCreate, RecipePatch
 from web import principal

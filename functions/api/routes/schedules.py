@@ -2,7 +2,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from bulkimport.schedules import service as schedules
 from bulkimport.schedules.models import ScheduleCreate
 from web import principal

@@ -2,7 +2,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from bulkimport.schema import tables
 from bulkimport.schema.models import TableCreate, TablePatch
 from web import principal

@@ -1,45 +1,113 @@
-"""Settings read once from the environment (set by template.yaml, or by the local stack)."""
+"""Settings, read from the environment that template.yaml gives each function (or the local stack).
+
+Settings come in sections, one model per concern. Each function declares the sections it needs as one
+model (`class Settings(Tables, Storage): ...` in its app.py) and validates it with `load` at cold
+start, so a function whose template wiring misses a resource name fails at once, naming it. Resource
+names have no defaults: a misconfigured function never talks to a table that merely has the usual
+name. Tunables default to the template's own parameter defaults (tests/unit/test_config.py holds
+them equal). Domain code reads the section it needs with `section(Model)`.
+"""
+
+from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
-class Settings(BaseModel):
-    control_table: str = Field(default="bulkimport-control", alias="CONTROL_TABLE")
-    records_table: str = Field(default="bulkimport-records", alias="RECORDS_TABLE")
-    bucket: str = Field(default="bulkimport-data", alias="BUCKET")
-    state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
-    schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
-    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
-    scheduled_run_function_arn: str = Field(default="", alias="SCHEDULED_RUN_FUNCTION_ARN")
-    jobs_state_machine_arn: str = Field(default="", alias="JOBS_STATE_MACHINE_ARN")
-    # Record ids per page of a batch_update / batch_delete: one worker and one counted step each.
-    job_page_records: int = Field(default=1000, alias="JOB_PAGE_RECORDS")
-    # How long an export's download URL works (made anew at each GET of the job).
-    export_url_ttl_seconds: int = Field(default=3600, alias="EXPORT_URL_TTL_SECONDS")
-    # Synchronous batch-create calls allowed per tenant and second (API.md).
-    batch_create_per_second: int = Field(default=10, alias="BATCH_CREATE_PER_SECOND")
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+class ConfigError(RuntimeError):
+    """The environment lacks a setting, or holds one that is not valid."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# ---------------------------------------------------------------- resources (no defaults)
+
+
+class Tables(Section):
+    control_table: str = Field(alias="CONTROL_TABLE", min_length=1)
+    records_table: str = Field(alias="RECORDS_TABLE", min_length=1)
+
+
+class Storage(Section):
+    bucket: str = Field(alias="BUCKET", min_length=1)
+
+
+class Events(Section):
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+
+
+class ImportMachine(Section):
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=1)
+
+
+class JobsMachine(Section):
+    jobs_state_machine_arn: str = Field(alias="JOBS_STATE_MACHINE_ARN", min_length=1)
+
+
+class Schedules(Section):
+    """What a schedule needs to invoke ScheduledRunFunction through EventBridge Scheduler."""
+
+    schedule_group: str = Field(alias="SCHEDULE_GROUP", min_length=1)
+    scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)
+    scheduled_run_function_arn: str = Field(alias="SCHEDULED_RUN_FUNCTION_ARN", min_length=1)
+
+
+# ---------------------------------------------------------------- tunables (the template's defaults)
+
+
+class RunQueue(Section):
+    # How often a run waiting for its table (another import or job of it runs) looks again.
+    queue_poll_seconds: int = Field(default=10, alias="QUEUE_POLL_SECONDS", ge=1)
+
+
+class Chunking(Section):
     # A chunk ends at whichever limit comes first; together they bound a worker's memory (at 2 MB
     # of wide rows a chunk worker peaks near 61 MB, at 4 MB near 66: bench/memory.py).
-    chunk_rows: int = Field(default=5000, alias="CHUNK_ROWS")
-    chunk_bytes: int = Field(default=2 * 1024 * 1024, alias="CHUNK_BYTES")
-    # Direct multipart uploads must fit a synchronous Lambda payload (6 MB, base64 adds a third).
-    direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
-    upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
+    chunk_rows: int = Field(default=2000, alias="CHUNK_ROWS", ge=1)
+    chunk_bytes: int = Field(default=2 * 1024 * 1024, alias="CHUNK_BYTES", ge=1)
     # A compressed upload (gzip, XLSX) may expand this far, and by at most this ratio past 1 MB:
     # real files stay far below both, zip bombs do not.
     max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, alias="MAX_UNCOMPRESSED_BYTES")
     max_compression_ratio: int = Field(default=200, alias="MAX_COMPRESSION_RATIO")
-    # How often a run waiting for its table (another import or job of it runs) looks again.
-    queue_poll_seconds: int = Field(default=10, alias="QUEUE_POLL_SECONDS")
+
+
+class Uploads(Section):
+    # Direct multipart uploads must fit a synchronous Lambda payload (6 MB, base64 adds a third).
+    direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
+    upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
     upload_url_ttl_seconds: int = Field(default=3600, alias="UPLOAD_URL_TTL_SECONDS")
 
-    model_config = {"populate_by_name": True}
+
+class JobLimits(Section):
+    # Record ids per page of a batch_update / batch_delete: one worker and one counted step each.
+    job_page_records: int = Field(default=1000, alias="JOB_PAGE_RECORDS", ge=1)
+    # How long an export's download URL works (made anew at each GET of the job).
+    export_url_ttl_seconds: int = Field(default=3600, alias="EXPORT_URL_TTL_SECONDS")
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    return Settings.model_validate(dict(os.environ))
+class RateLimits(Section):
+    # Synchronous batch-create calls allowed per tenant and second (docs/API.md).
+    batch_create_per_second: int = Field(default=10, alias="BATCH_CREATE_PER_SECOND", ge=1)
+
+
+S = TypeVar("S", bound=Section)
+
+
+def load(model: type[S]) -> S:
+    """Validate a function's settings model against the environment now (at cold start)."""
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as error:
+        problems = ", ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"{model.__name__}: {problems}") from None
+
+
+@cache
+def section(model: type[S]) -> S:
+    """One section of the settings, read once per process."""
+    return load(model)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel
+
+from bulkimport.errors import MalformedRequest
 
 
 class ListMeta(BaseModel):
@@ -16,3 +18,20 @@ class ListMeta(BaseModel):
 class Page(BaseModel):
     data: list[Any]
     meta: ListMeta
+
+    @classmethod
+    def of(cls, data: list[Any], per_page: int, next_cursor: str | None, total: int | None) -> Page:
+        return cls(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))
+
+
+def offset_page(matching: list[Any], per_page: int, cursor: str | None, shown: Callable[[Any], Any]) -> Page:
+    """A page of a list filtered in memory (short lists: a tenant's recipes of a table, its imports of
+    a status): the cursor is the offset of the page's first item."""
+    start = 0
+    if cursor:
+        if not cursor.isdigit():
+            raise MalformedRequest("INVALID_CURSOR")
+        start = int(cursor)
+    end = start + per_page
+    next_cursor = str(end) if end < len(matching) else None
+    return Page.of([shown(item) for item in matching[start:end]], per_page, next_cursor, len(matching))

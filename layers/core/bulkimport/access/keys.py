@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from bulkimport.errors import AppError
-from bulkimport.ids import new_id, now_iso
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore
+from bulkimport.adapters.dynamo import ControlStore
+from bulkimport.errors import Forbidden
+from bulkimport.ids import new_id, now_iso
 
 ROLE_RANK = {"viewer": 0, "editor": 1, "admin": 2}
 
@@ -26,7 +26,7 @@ class Principal:
 
 def require(principal: Principal, role: str) -> None:
     if ROLE_RANK.get(principal.role, -1) < ROLE_RANK[role]:
-        raise AppError("FORBIDDEN", 403, role=principal.role, needed=role)
+        raise Forbidden("FORBIDDEN", role=principal.role, needed=role)
 
 
 def create_api_key(tenant: str, role: str, name: str | None = None, api_key: str | None = None) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import time
 
-from bulkimport.errors import AppError
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore
+from bulkimport.adapters.dynamo import Attr, ControlStore
+from bulkimport.errors import RateLimited
 
 
 def take(tenant: str, action: str, per_second: int) -> None:
@@ -28,9 +28,7 @@ def take(tenant: str, action: str, per_second: int) -> None:
         keys.rate_pk(tenant, action), str(second),
         set_values={"expires_at": second + 60},
         add_values={"requests": 1},
-        condition="attribute_not_exists(#requests) OR #requests < :limit",
-        condition_values={":limit": per_second},
-        condition_names={"#requests": "requests"},
+        condition=Attr("requests").not_exists() | Attr("requests").lt(per_second),
     )
     if taken is None:
-        raise AppError("RATE_LIMITED", 429, limit=per_second, retry_after=max(1, math.ceil(second + 1 - now)))
+        raise RateLimited("RATE_LIMITED", limit=per_second, retry_after=max(1, math.ceil(second + 1 - now)))

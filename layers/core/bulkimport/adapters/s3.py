@@ -10,12 +10,12 @@ from typing import Any, Iterator
 from botocore.exceptions import ClientError
 
 from bulkimport.adapters.aws import client
-from bulkimport.config import settings
+from bulkimport.config import Storage, section
 
 
 class BlobStore:
     def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or settings().bucket
+        self.bucket = bucket or section(Storage).bucket
         self.s3 = client("s3")
 
     def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:

@@ -9,13 +9,13 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from bulkimport.adapters.aws import client
-from bulkimport.config import settings
+from bulkimport.config import Schedules, section
 
 
 def put_schedule(name: str, expression: str, timezone: str, payload: dict, enabled: bool = True,
                  delete_after: bool = False) -> None:
     """Create the schedule `name` (at most 64 characters), or replace it if it exists."""
-    cfg = settings()
+    cfg = section(Schedules)
     request = {
         "Name": name,
         "GroupName": cfg.schedule_group,
@@ -48,7 +48,7 @@ def one_time(name: str, when_utc: datetime, payload: dict) -> None:
 
 def delete_schedule(name: str) -> None:
     try:
-        client("scheduler").delete_schedule(Name=name, GroupName=settings().schedule_group)
+        client("scheduler").delete_schedule(Name=name, GroupName=section(Schedules).schedule_group)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise

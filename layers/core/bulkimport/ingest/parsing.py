@@ -24,7 +24,21 @@ from operator import add
 from typing import Callable, ContextManager, Iterable, Iterator, Protocol
 
 from bulkimport.errors import FileError
-from bulkimport.ingest.formats import Hashing, Inflating, Limits, Readable, TextEncoding, check_archive_sizes, check_is_text, check_workbook_archive, complete_lines, detect_encoding, read_head, sniff, zipfile_of
+from bulkimport.ingest.formats import (
+    Hashing,
+    Inflating,
+    Limits,
+    Readable,
+    TextEncoding,
+    check_archive_sizes,
+    check_is_text,
+    check_workbook_archive,
+    complete_lines,
+    detect_encoding,
+    read_head,
+    sniff,
+    zipfile_of,
+)
 from bulkimport.ingest.spreadsheets import Sheet, SheetRow, Workbook
 
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")

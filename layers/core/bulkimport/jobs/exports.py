@@ -23,14 +23,13 @@ import re
 from functools import cache
 from typing import Any, Iterator
 
-
-from bulkimport.ids import now_iso
-from bulkimport.jobs.service import load_job
-from bulkimport.schema.models import Table
-from bulkimport.records.queries import typed_filters
 from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo import RecordStore
 from bulkimport.adapters.s3 import BlobStore
-from bulkimport.adapters.dynamo.store import ControlStore, RecordStore
+from bulkimport.ids import now_iso
+from bulkimport.jobs import store
+from bulkimport.records.queries import typed_filters
+from bulkimport.schema.models import Table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
@@ -47,14 +46,12 @@ def neutralise(text: str) -> str:
 
 
 def export(tenant: str, job_id: str) -> dict[str, Any]:
-    item = load_job(tenant, job_id)
+    item = store.load(tenant, job_id)
     if item["status"] != "running":
         return {"skipped": True}
     table = Table.model_validate(item["table_snapshot"])
     file_name = f"{table.key}-export-{item['started_at'][:10]}.{item['format']}"
     key = keys.export_key(tenant, job_id, file_name)
-    store = ControlStore()
-    pk, sk = keys.tenant_pk(tenant), keys.job_sk(job_id)
 
     fields = list(table.fields)
     header = ["id", *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
@@ -66,10 +63,10 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
             writer.append([record["sk"], *([meta.get("parent_id")] if table.parent else []), *[data.get(f.key) for f in fields]])
             count += 1
             if count % PROGRESS_EVERY == 0:
-                store.update(pk, sk, set_values={"processed_amount": count, "updated_at": now_iso()})
+                store.update(tenant, job_id, {"processed_amount": count, "updated_at": now_iso()})
         writer.finish()
-    store.update(pk, sk, set_values={"export_key": key, "file_name": file_name, "processed_amount": count,
-                                     "succeeded_amount": count, "updated_at": now_iso()}, when_status=("running",))
+    store.update(tenant, job_id, {"export_key": key, "file_name": file_name, "processed_amount": count,
+                                  "succeeded_amount": count, "updated_at": now_iso()}, when_status=("running",))
     return {"rows": count, "key": key}
 
 

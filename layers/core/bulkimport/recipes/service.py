@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from bulkimport.errors import AppError, not_found
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo import ControlStore, item_exists
+from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.ids import new_id, now_iso
 from bulkimport.paging import ListMeta, Page
-from bulkimport.recipes.models import Recipe, RecipeCreate, RecipeOut, RecipePatch
+from bulkimport.recipes.models import PARENT_PREFIX, Recipe, RecipeCreate, RecipeOut, RecipePatch
 from bulkimport.schema.models import Table
-from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore
 from bulkimport.schema.tables import get_table, get_table_or
-from bulkimport.recipes.models import PARENT_PREFIX
 
 _PREFIX = "RECIPE#"
 
@@ -61,7 +60,7 @@ def check_recipe(recipe: RecipeCreate, table: Table, parent: Table | None) -> No
             if spec.required and spec.key not in targets:
                 problems.append({"target": spec.key, "code": "REQUIRED_FIELD_NOT_MAPPED"})
     if problems:
-        raise AppError("INVALID_RECIPE", 422, details=problems, table=table.key)
+        raise InvalidInput("INVALID_RECIPE", details=problems, table=table.key)
 
 
 def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:
@@ -72,14 +71,14 @@ def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:
 def get_recipe(tenant: str, recipe_id: str) -> Recipe:
     item = _store().get(keys.tenant_pk(tenant), keys.recipe_sk(recipe_id))
     if not item:
-        raise not_found("RECIPE_NOT_FOUND", recipe_id=recipe_id)
+        raise NotFound("RECIPE_NOT_FOUND", recipe_id=recipe_id)
     return Recipe.model_validate(item)
 
 
 def recipe_out(tenant: str, recipe_id: str) -> RecipeOut:
     item = _store().get(keys.tenant_pk(tenant), keys.recipe_sk(recipe_id))
     if not item:
-        raise not_found("RECIPE_NOT_FOUND", recipe_id=recipe_id)
+        raise NotFound("RECIPE_NOT_FOUND", recipe_id=recipe_id)
     return RecipeOut.model_validate(item)
 
 
@@ -119,10 +118,10 @@ def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
     check_recipe(merged, *_tables_for(tenant, merged.table))
     changes["updated_at"] = now_iso()
     updated = _store().update(
-        keys.tenant_pk(tenant), keys.recipe_sk(recipe_id), set_values=changes, condition="attribute_exists(pk)"
+        keys.tenant_pk(tenant), keys.recipe_sk(recipe_id), set_values=changes, condition=item_exists()
     )
     if updated is None:
-        raise not_found("RECIPE_NOT_FOUND", recipe_id=recipe_id)
+        raise NotFound("RECIPE_NOT_FOUND", recipe_id=recipe_id)
     return RecipeOut.model_validate(updated)
 
 
@@ -138,5 +137,5 @@ def count_task(tenant: str, recipe_id: str) -> None:
         keys.tenant_pk(tenant),
         keys.recipe_sk(recipe_id),
         add_values={"tasks_count": 1},
-        condition="attribute_exists(pk)",
+        condition=item_exists(),
     )

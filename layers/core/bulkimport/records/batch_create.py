@@ -16,16 +16,15 @@ from pydantic import BaseModel, Field
 
 from bulkimport.access import rate_limit
 from bulkimport.access.keys import Principal
-from bulkimport.adapters.aws import client
-from bulkimport.errors import AppError
-from bulkimport.ids import new_id, now_iso
+from bulkimport.adapters import events, keys
+from bulkimport.adapters.dynamo import Attr, ControlStore, RecordStore, item_exists
+from bulkimport.config import RateLimits, section
+from bulkimport.errors import Conflict
 from bulkimport.i18n.messages import render
-from bulkimport.config import settings
-from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore, RecordStore
+from bulkimport.ids import new_id, now_iso
+from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import RecordValidator
-from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
 
 MAX_RECORDS = 100
 
@@ -39,7 +38,7 @@ class BatchCreate(BaseModel):
 
 def batch_create(principal: Principal, table_key: str, request: BatchCreate, language: str) -> dict[str, Any]:
     tenant = principal.tenant
-    rate_limit.take(tenant, "batch-create", settings().batch_create_per_second)
+    rate_limit.take(tenant, "batch-create", section(RateLimits).batch_create_per_second)
     table = get_table(tenant, table_key)
     parent = get_table(tenant, table.parent) if table.parent else None
     transaction = _transaction(tenant, table_key, request)
@@ -99,7 +98,7 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
         return item
     existing = store.get(item["pk"], item["sk"])
     if existing["digest"] != digest:
-        raise AppError("TRANSACTION_MISMATCH", 409, transaction_id=transaction_id)
+        raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction_id)
     return existing
 
 
@@ -116,29 +115,19 @@ def _settle(tenant: str, table_key: str, transaction_sk: str, succeeded: list[in
         if not uncounted and not unannounced:
             return []
         added = {name: value for name, value in (("counted", uncounted), ("announced", unannounced)) if value}
-        actions = [{"Update": store.update_request(
+        actions = [store.update_request(
             pk, transaction_sk, set_values={"version": transaction["version"] + 1}, add_values=added,
-            condition="version = :version", condition_values={":version": transaction["version"]})}]
+            condition=Attr("version").eq(transaction["version"]))]
         if uncounted:
-            actions.append({"Update": store.update_request(
-                pk, keys.table_sk(table_key), add_values={"record_count": len(uncounted)}, condition="attribute_exists(pk)")})
+            actions.append(store.update_request(
+                pk, keys.table_sk(table_key), add_values={"record_count": len(uncounted)}, condition=item_exists()))
         if store.transact(actions):
             return sorted(unannounced)
     raise RuntimeError("could not settle the transaction's records: too much contention")
 
 
 def _announce(tenant: str, table_key: str, record_ids: list[str]) -> None:
-    entries = [{
-        "Source": "bulkimport",
-        "DetailType": "Record Created",
-        "Detail": json.dumps({"tenant": tenant, "table": table_key, "record_id": record_id}),
-        "EventBusName": settings().event_bus_name,
-    } for record_id in record_ids]
-    events = client("events")
-    for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
-        response = events.put_events(Entries=entries[start : start + 10])
-        if response.get("FailedEntryCount"):
-            raise RuntimeError(f"{response['FailedEntryCount']} Record Created events were not accepted")
+    events.publish("Record Created", [{"tenant": tenant, "table": table_key, "record_id": record_id} for record_id in record_ids])
 
 
 def _failure(index: int, field: str | None, code: str, params: dict, language: str) -> dict:

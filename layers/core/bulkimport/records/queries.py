@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulkimport.errors import AppError, not_found
+from bulkimport.adapters.dynamo import RecordStore
+from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.paging import ListMeta, Page
 from bulkimport.schema.models import Table
-from bulkimport.adapters.dynamo.store import RecordStore
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import Invalid, converter_for
 
@@ -40,7 +40,7 @@ def typed_filters(schema: Table, filters: dict[str, Any]) -> dict[str, Any]:
         except Invalid as invalid:
             problems.append({"field": name, "code": invalid.code})
     if problems:
-        raise AppError("INVALID_FILTER", 422, details=problems)
+        raise InvalidInput("INVALID_FILTER", details=problems)
     return typed
 
 
@@ -48,7 +48,7 @@ def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any]:
     get_table(tenant, table)
     item = RecordStore().get(tenant, table, record_id)
     if not item:
-        raise not_found("RECORD_NOT_FOUND", table=table, record_id=record_id)
+        raise NotFound("RECORD_NOT_FOUND", table=table, record_id=record_id)
     return to_record(table, item)
 
 

@@ -17,9 +17,9 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
+from bulkimport.adapters import keys
 from bulkimport.recipes.models import Recipe
 from bulkimport.schema.models import Table
-from bulkimport.adapters import keys
 
 PARENT_PREFIX = "parent."
 

@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from bulkimport.recipes.models import Recipe
-from bulkimport.schema.models import Table
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import RecordStore, to_attr
-from bulkimport.recipes.models import PARENT_PREFIX
+from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, to_attr
+from bulkimport.recipes.models import PARENT_PREFIX, Recipe
 from bulkimport.records.uniqueness import Constraint, constraints, digest, identity, index_pk, table_constraint
+from bulkimport.schema.models import Table
 from bulkimport.schema.validation import RowFailure
 
 # Claims and updates are one request per row; a worker keeps this many in flight.
@@ -49,9 +48,10 @@ class WriteContext:
 
 
 class RecordWriter:
-    def __init__(self, context: WriteContext, store: RecordStore | None = None):
+    def __init__(self, context: WriteContext):
         self.ctx = context
-        self.store = store or RecordStore()
+        self.store = RecordStore()
+        self.index = UniqueIndex()
         self.constraints = constraints(context.table, context.recipe)
         self.identity = identity(context.table, context.recipe) if context.recipe else None
         # Only a recipe that maps parent links puts "parent.<field>" values in a row.
@@ -112,7 +112,7 @@ class RecordWriter:
                 plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label})
             else:
                 wanted[plan.row] = keys.unique_index_pk(self.ctx.tenant, parent.key, constraint.name, digest(key))
-        found = self.store.holders(list(wanted.values()))
+        found = self.index.holders(list(wanted.values()))
         for plan in plans:
             if plan.row in wanted:
                 plan.parent_id = found.get(wanted[plan.row])
@@ -128,7 +128,7 @@ class RecordWriter:
         if self.identity is None:
             return plans
         wanted = {p.row: self._index_pk(self.identity, p.data) for p in plans}
-        found = self.store.holders([pk for pk in wanted.values() if pk])
+        found = self.index.holders([pk for pk in wanted.values() if pk])
         live = []
         for plan in plans:
             holder = found.get(wanted[plan.row]) if wanted[plan.row] else None
@@ -151,7 +151,7 @@ class RecordWriter:
             if pk is None:
                 continue
             if self.ctx.dry_run:
-                holder = self.store.holders([pk]).get(pk)
+                holder = self.index.holders([pk]).get(pk)
                 free = holder in (None, plan.record_id)
             else:
                 free = self._claim(pk, plan.record_id)
@@ -161,7 +161,7 @@ class RecordWriter:
             claimed.append(pk)
         if plan.failure and not self.ctx.dry_run:
             for pk in claimed:
-                self.store.release(pk, plan.record_id)
+                self.index.release(pk, plan.record_id)
 
     def _update(self, plan: RowPlan) -> None:
         """Set the mapped fields of an existing record, moving any unique key whose value changes."""
@@ -191,7 +191,7 @@ class RecordWriter:
             if new_pk is None:
                 continue
             if self.ctx.dry_run:
-                free = self.store.holders([new_pk]).get(new_pk) in (None, record_id)
+                free = self.index.holders([new_pk]).get(new_pk) in (None, record_id)
             else:
                 free = self._claim(new_pk, record_id)
             if not free:
@@ -200,7 +200,7 @@ class RecordWriter:
             taken.append(new_pk)
         if plan.failure or self.ctx.dry_run:
             for pk in taken if not self.ctx.dry_run else ():
-                self.store.release(pk, record_id)
+                self.index.release(pk, record_id)
             plan.outcome = None if plan.failure else "updated"
             return
         data = {k: v for k, v in plan.data.items() if k != "parent_id"}
@@ -209,32 +209,33 @@ class RecordWriter:
         if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
             plan.failure = self.record_missing()
             for pk in taken:
-                self.store.release(pk, record_id)
+                self.index.release(pk, record_id)
             return
         for _, old_pk, _ in moves:
             if old_pk:
-                self.store.release(old_pk, record_id)
+                self.index.release(old_pk, record_id)
         plan.outcome = "updated"
 
     def _claim(self, pk: str, record_id: str) -> bool:
         """Claim a key; a key held for a record that was never written, by an import that has
         ended (it died between claiming and writing), is taken over rather than refused."""
-        if self.store.claim(pk, record_id, self.ctx.owner):
+        if self.index.claim(pk, record_id, self.ctx.owner):
             return True
-        held = self.store.holder(pk)
+        held = self.index.holder(pk)
         if held is None:
-            return self.store.claim(pk, record_id, self.ctx.owner)
-        if self.store.exists(pk, held["record_id"]) or not self.orphaned_by(held.get("owner")):
+            return self.index.claim(pk, record_id, self.ctx.owner)
+        if self.store.get(self.ctx.tenant, self.ctx.table.key, held["record_id"]) is not None or not self.orphaned_by(held.get("owner")):
             return False
-        return self.store.take_over(pk, held["record_id"], record_id, self.ctx.owner)
+        return self.index.take_over(pk, held["record_id"], record_id, self.ctx.owner)
 
     def orphaned_by(self, owner: str | None) -> bool:
         """Whether the claim's owner can no longer write the record it claimed for."""
         if not owner or owner == self.ctx.owner:
             return False
-        from bulkimport.imports.service import import_status  # imports depend on writing's callers, not vice versa
-
-        return import_status(self.ctx.tenant, owner) in ("failed", "cancelled")
+        # Keys are claimed for new records by imports only (the owner is the import's id): its item
+        # says whether it ended. Read by key, so the writer needs nothing of the imports package.
+        run = ControlStore().get(keys.tenant_pk(self.ctx.tenant), keys.import_sk(owner))
+        return run is not None and run["status"] in ("failed", "cancelled")
 
     # ------------------------------------------------------------ helpers
     def record_item(self, plan: RowPlan) -> dict:

@@ -3,17 +3,18 @@
 A run is registered when its execution starts and unregistered when the execution settles it. An
 execution can die without settling its run (aborted by an operator, timed out, a Step Functions
 failure outside any Catch): the sweeper, on a schedule, finds registered runs whose execution is no
-longer running and has them settled as interrupted, so no run stays `importing` forever.
+longer running and has them settled as interrupted (runs.lifecycle.sweep), so no run stays
+`importing` forever.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Iterator
 
-from bulkimport.ids import now_iso
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore
-from bulkimport.runs.table_queue import execution_running
+from bulkimport.adapters.dynamo import Attr, ControlStore
+from bulkimport.adapters.sfn import execution_running
+from bulkimport.ids import now_iso
 
 
 def register(tenant: str, kind: str, run_id: str, execution_arn: str) -> None:
@@ -24,7 +25,7 @@ def register(tenant: str, kind: str, run_id: str, execution_arn: str) -> None:
 def unregister(tenant: str, kind: str, run_id: str, execution_arn: str) -> None:
     """Drop the run's entry if it is still that execution's (a restart registers a new one)."""
     ControlStore().delete(keys.ACTIVE_RUNS_PK, keys.active_run_sk(tenant, kind, run_id),
-                          condition="execution_arn = :arn", condition_values={":arn": execution_arn})
+                          condition=Attr("execution_arn").eq(execution_arn))
 
 
 def dead_runs() -> Iterator[dict]:
@@ -32,17 +33,3 @@ def dead_runs() -> Iterator[dict]:
     for entry in ControlStore().query_all(keys.ACTIVE_RUNS_PK, keys.ACTIVE_RUN_PREFIX):
         if not execution_running(entry["execution_arn"]):
             yield entry
-
-
-def sweep(settlers: dict[str, Callable[[dict], None]]) -> list[str]:
-    """Settle every dead run with the settler of its kind; returns "kind:id" of those settled.
-
-    A settler must leave alone a run whose current execution is another one than the entry's."""
-    settled = []
-    for entry in dead_runs():
-        settle = settlers.get(entry["kind"])
-        if settle:
-            settle(entry)
-            unregister(entry["tenant"], entry["kind"], entry["run_id"], entry["execution_arn"])
-            settled.append(f"{entry['kind']}:{entry['run_id']}")
-    return settled

@@ -10,12 +10,10 @@ lock are dropped by the next waiter that finds its execution no longer running.
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from bulkimport.adapters.aws import client
-from bulkimport.ids import now_iso
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore
+from bulkimport.adapters.dynamo import Attr, ControlStore
+from bulkimport.adapters.sfn import execution_running
+from bulkimport.ids import now_iso
 
 
 def acquire(tenant: str, table: str, ticket: str, execution_arn: str, run: str) -> bool:
@@ -35,13 +33,13 @@ def acquire(tenant: str, table: str, ticket: str, execution_arn: str, run: str) 
     lock = {"pk": pk, "sk": keys.table_lock_sk(table), "ticket": ticket, "execution_arn": execution_arn,
             "run": run, "since": now_iso()}
     for _ in range(2):
-        if store.put(lock, if_absent=True, condition="ticket = :ticket", condition_values={":ticket": ticket}):
+        if store.put(lock, if_absent=True, condition=Attr("ticket").eq(ticket)):
             return True
         holder = store.get(pk, keys.table_lock_sk(table))
         if holder and execution_running(holder["execution_arn"]):
             return False
         if holder:
-            store.delete(pk, holder["sk"], condition="ticket = :ticket", condition_values={":ticket": holder["ticket"]})
+            store.delete(pk, holder["sk"], condition=Attr("ticket").eq(holder["ticket"]))
     return False
 
 
@@ -51,24 +49,10 @@ def release(tenant: str, table: str, ticket: str | None) -> None:
         return
     store = ControlStore()
     pk = keys.tenant_pk(tenant)
-    store.delete(pk, keys.table_lock_sk(table), condition="ticket = :ticket", condition_values={":ticket": ticket})
+    store.delete(pk, keys.table_lock_sk(table), condition=Attr("ticket").eq(ticket))
     store.delete(pk, keys.table_queue_sk(table, ticket))
 
 
 def holder(tenant: str, table: str) -> dict | None:
     """The run holding the table, if any: {"run", "ticket", "since", ...}."""
     return ControlStore().get(keys.tenant_pk(tenant), keys.table_lock_sk(table))
-
-
-def execution_status(execution_arn: str) -> str:
-    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ... or MISSING."""
-    try:
-        return client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
-            return "MISSING"
-        raise
-
-
-def execution_running(execution_arn: str) -> bool:
-    return execution_status(execution_arn) == "RUNNING"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bulkimport.errors import AppError
+from bulkimport.errors import InvalidInput
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -25,15 +25,15 @@ _DAYS = {d: i + 1 for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())} 
 _FIELDS = ((0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTHS), (1, 7, _DAYS), (1970, 2199, {}))
 
 
-def invalid(expression: str, reason: str) -> AppError:
-    return AppError("INVALID_SCHEDULE_EXPRESSION", 422, expression=expression, reason=reason)
+def invalid(expression: str, reason: str) -> InvalidInput:
+    return InvalidInput("INVALID_SCHEDULE_EXPRESSION", expression=expression, reason=reason)
 
 
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AppError("INVALID_TIMEZONE", 422, timezone=name) from None
+        raise InvalidInput("INVALID_TIMEZONE", timezone=name) from None
 
 
 def rate_seconds(expression: str) -> int:

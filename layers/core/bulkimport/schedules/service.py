@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import hashlib
 
-from bulkimport.adapters import scheduler
-from bulkimport.errors import not_found
+from bulkimport.adapters import keys, scheduler
+from bulkimport.adapters.dynamo import ControlStore, item_exists
+from bulkimport.adapters.s3 import BlobStore
+from bulkimport.config import Storage, section
+from bulkimport.errors import NotFound
 from bulkimport.ids import new_id, now_iso
 from bulkimport.imports.service import import_stored_file
 from bulkimport.paging import ListMeta, Page
-from bulkimport.schedules.models import Schedule, ScheduleCreate
 from bulkimport.recipes.service import get_recipe
 from bulkimport.schedules.expressions import parse, zone
-from bulkimport.config import settings
-from bulkimport.adapters import keys
-from bulkimport.adapters.s3 import BlobStore
-from bulkimport.adapters.dynamo.store import ControlStore
+from bulkimport.schedules.models import Schedule, ScheduleCreate
 
 _PREFIX = "SCHEDULE#"
 
@@ -33,7 +32,7 @@ def create_schedule(tenant: str, request: ScheduleCreate) -> Schedule:
     stamp = now_iso()
     source = keys.schedule_source_prefix(tenant, request.source_prefix)
     schedule = Schedule(**request.model_dump(), id=schedule_id, created_at=stamp, updated_at=stamp,
-                        source_uri=f"s3://{settings().bucket}/{source}")
+                        source_uri=f"s3://{section(Storage).bucket}/{source}")
     ControlStore().put({"pk": keys.tenant_pk(tenant), "sk": keys.schedule_sk(schedule_id), "tenant": tenant,
                         **schedule.model_dump()})
     scheduler.put_schedule(_schedule_name(schedule_id), request.expression.strip(), request.timezone,
@@ -44,7 +43,7 @@ def create_schedule(tenant: str, request: ScheduleCreate) -> Schedule:
 def _load(tenant: str, schedule_id: str) -> dict:
     item = ControlStore().get(keys.tenant_pk(tenant), keys.schedule_sk(schedule_id))
     if not item:
-        raise not_found("SCHEDULE_NOT_FOUND", schedule_id=schedule_id)
+        raise NotFound("SCHEDULE_NOT_FOUND", schedule_id=schedule_id)
     return item
 
 
@@ -83,5 +82,5 @@ def run_schedule(tenant: str, schedule_id: str) -> list[str]:
     stamp = now_iso()
     ControlStore().update(keys.tenant_pk(tenant), keys.schedule_sk(schedule_id),
                           set_values={"last_run_at": stamp, "last_run_imports": started[-100:], "updated_at": stamp},
-                          condition="attribute_exists(pk)")
+                          condition=item_exists())
     return started

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bulkimport.errors import AppError, not_found
-from bulkimport.ids import now_iso
-from bulkimport.paging import Page, ListMeta
-from bulkimport.schema.models import Table, TableCreate, TablePatch
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.store import ControlStore
+from bulkimport.adapters.dynamo import Attr, ControlStore, item_exists
+from bulkimport.errors import Conflict, InvalidInput, NotFound
+from bulkimport.ids import now_iso
+from bulkimport.paging import ListMeta, Page
+from bulkimport.schema.models import Table, TableCreate, TablePatch
 
 _PREFIX = "TABLE#"
 
@@ -19,7 +19,7 @@ def _store() -> ControlStore:
 def get_table(tenant: str, table: str) -> Table:
     item = _store().get(keys.tenant_pk(tenant), keys.table_sk(table))
     if not item:
-        raise not_found("TABLE_NOT_FOUND", table=table)
+        raise NotFound("TABLE_NOT_FOUND", table=table)
     return Table.model_validate(item)
 
 
@@ -30,15 +30,15 @@ def create_table(tenant: str, request: TableCreate) -> Table:
     table = Table(**request.model_dump(), created_at=stamp, updated_at=stamp)
     item = {"pk": keys.tenant_pk(tenant), "sk": keys.table_sk(table.key), **table.model_dump(mode="json")}
     if not _store().put(item, if_absent=True):
-        raise AppError("TABLE_EXISTS", 409, table=table.key)
+        raise Conflict("TABLE_EXISTS", table=table.key)
     return table
 
 
 def get_table_or(tenant: str, table: str, code: str) -> Table:
     try:
         return get_table(tenant, table)
-    except AppError:
-        raise AppError(code, 422, table=table) from None
+    except NotFound:
+        raise InvalidInput(code, table=table) from None
 
 
 def list_tables(tenant: str, per_page: int, cursor: str | None) -> Page:
@@ -58,13 +58,13 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
         was_unique = {f.key for f in table.fields if f.unique}
         for spec in patch.fields:
             if spec.unique and spec.key not in was_unique:
-                raise AppError("UNIQUE_NEEDS_EMPTY_TABLE", 409, field=spec.key, table=table_key)
+                raise Conflict("UNIQUE_NEEDS_EMPTY_TABLE", field=spec.key, table=table_key)
     changes["updated_at"] = now_iso()
     updated = _store().update(
-        keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition="attribute_exists(pk)"
+        keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition=item_exists()
     )
     if updated is None:
-        raise not_found("TABLE_NOT_FOUND", table=table_key)
+        raise NotFound("TABLE_NOT_FOUND", table=table_key)
     return Table.model_validate(updated)
 
 
@@ -74,12 +74,12 @@ def delete_table(tenant: str, table_key: str) -> None:
     table = get_table(tenant, table_key)
     if table.record_count:
         # Records are removed by a batch_delete job first; a table never vanishes with data in it.
-        raise AppError("TABLE_NOT_EMPTY", 409, table=table_key, count=table.record_count)
+        raise Conflict("TABLE_NOT_EMPTY", table=table_key, count=table.record_count)
     pk = keys.tenant_pk(tenant)
     children = [t for t in _store().query_all(pk, _PREFIX) if t.get("parent") == table_key]
     users = len(children) + len(recipes_of_table(tenant, table_key))
     if users:
-        raise AppError("TABLE_IN_USE", 409, table=table_key, count=users)
+        raise Conflict("TABLE_IN_USE", table=table_key, count=users)
     _store().delete(pk, keys.table_sk(table_key))
 
 
@@ -92,10 +92,7 @@ def add_to_record_count(tenant: str, table_key: str, run_sk: str, change: int, a
     store = _store()
     pk = keys.tenant_pk(tenant)
     store.transact([
-        {"Update": store.update_request(
-            pk, run_sk, set_values={"record_count_added": change},
-            condition="attribute_not_exists(record_count_added) OR record_count_added = :added",
-            condition_values={":added": applied})},
-        {"Update": store.update_request(
-            pk, keys.table_sk(table_key), add_values={"record_count": change - applied}, condition="attribute_exists(pk)")},
+        store.update_request(pk, run_sk, set_values={"record_count_added": change},
+                             condition=Attr("record_count_added").not_exists() | Attr("record_count_added").eq(applied)),
+        store.update_request(pk, keys.table_sk(table_key), add_values={"record_count": change - applied}, condition=item_exists()),
     ])

@@ -1,0 +1,221 @@
+"""The records table: every tenant's records, spread over RECORD_SHARDS partitions per table."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any, Iterable, Iterator
+
+from botocore.exceptions import ClientError
+
+from bulkimport.adapters import keys
+from bulkimport.adapters.aws import client
+from bulkimport.adapters.dynamo.codec import from_item, to_attr, to_item
+from bulkimport.adapters.dynamo.conditions import is_conditional_failure
+from bulkimport.adapters.dynamo.cursors import decode_cursor, encode_cursor
+from bulkimport.adapters.retry import until_all_processed
+from bulkimport.config import Tables, section
+from bulkimport.errors import MalformedRequest
+
+
+class RecordStore:
+    BATCH = 25  # BatchWriteItem's limit
+
+    def __init__(self, table_name: str | None = None):
+        self.table_name = table_name or section(Tables).records_table
+        self.ddb = client("dynamodb")
+        self._shard_pks: dict[tuple[str, str], list[dict]] = {}
+
+    def encoded_items(self, tenant: str, table: str, records: Iterable[tuple[str, dict[str, Any], dict]]) -> Iterator[dict]:
+        """The DynamoDB item of each (record id, data, meta as an attribute value: a chunk's records
+        share one), one at a time: its id as sort key, its field values, and its metadata.
+
+        Few top-level attributes on purpose: item size (what DynamoDB bills) is the same either way,
+        and the local stack's moto recomputes an item's size for every top-level attribute it sets.
+        This loop runs for every record an import writes: locals only."""
+        shard_pks = self._shard_pks.get((tenant, table))
+        if shard_pks is None:  # a table's records have RECORD_SHARDS partition keys: encode each once
+            shard_pks = [{"S": keys.record_pk(tenant, table, shard)} for shard in range(keys.RECORD_SHARDS)]
+            self._shard_pks[(tenant, table)] = shard_pks
+        shard = keys.record_shard
+        for record_id, data, meta_attr in records:
+            yield {"pk": shard_pks[shard(record_id)], "sk": {"S": record_id}, "data": {"M": to_item(data)}, "meta": meta_attr}
+
+    def write_items(self, items: Iterable[dict]) -> None:
+        """BatchWriteItem in 25s until every item is in. Items are taken from `items` 25 at a time,
+        so a generator keeps only a batch in memory."""
+        items = iter(items)
+
+        def send(pending: list[dict]) -> list[dict]:
+            response = self.ddb.batch_write_item(RequestItems={self.table_name: pending})
+            return response.get("UnprocessedItems", {}).get(self.table_name, [])
+
+        while batch := list(islice(items, self.BATCH)):
+            until_all_processed(send, [{"PutRequest": {"Item": item}} for item in batch])
+
+    def update_data(self, tenant: str, table: str, record_id: str, data: dict[str, Any], meta: dict[str, Any]) -> bool:
+        """Set some fields of an existing record (a None value removes the field); False if the
+        record does not exist."""
+        pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
+        names: dict[str, str] = {"#d": "data", "#m": "meta"}
+        values: dict[str, Any] = {}
+        parts, removed = [], []
+        for i, (name, value) in enumerate(data.items()):
+            names[f"#f{i}"] = name
+            if value is None:
+                removed.append(f"#d.#f{i}")
+                continue
+            values[f":f{i}"] = to_attr(value)
+            parts.append(f"#d.#f{i} = :f{i}")
+        for i, (name, value) in enumerate(meta.items()):
+            names[f"#g{i}"] = name
+            values[f":g{i}"] = to_attr(value)
+            parts.append(f"#m.#g{i} = :g{i}")
+        try:
+            self.ddb.update_item(
+                TableName=self.table_name,
+                Key=to_item({"pk": pk, "sk": record_id}),
+                UpdateExpression="SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removed) if removed else ""),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def put_new(self, item: dict) -> bool:
+        """Write a record item unless one with its key exists; True if this call created it."""
+        try:
+            self.ddb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(sk)")
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def delete(self, tenant: str, table: str, record_id: str) -> None:
+        """Delete a record (deleting a missing one is a no-op). Its unique keys are the caller's to give back."""
+        key = {"pk": keys.record_pk(tenant, table, keys.record_shard(record_id)), "sk": record_id}
+        self.ddb.delete_item(TableName=self.table_name, Key=to_item(key))
+
+    def get_many(self, tenant: str, table: str, record_ids: list[str]) -> dict[str, dict]:
+        """{id: record item} of the records that exist (BatchGetItem, 100 at a time)."""
+        found: dict[str, dict] = {}
+
+        def send(pending: dict) -> dict:
+            response = self.ddb.batch_get_item(RequestItems=pending)
+            for item in response["Responses"].get(self.table_name, []):
+                found[item["sk"]["S"]] = from_item(item)
+            return response.get("UnprocessedKeys") or {}
+
+        unique_ids = list(dict.fromkeys(record_ids))
+        for start in range(0, len(unique_ids), 100):
+            wanted = [to_item({"pk": keys.record_pk(tenant, table, keys.record_shard(i)), "sk": i}) for i in unique_ids[start : start + 100]]
+            until_all_processed(send, {self.table_name: {"Keys": wanted, "ConsistentRead": True}})
+        return found
+
+    def get(self, tenant: str, table: str, record_id: str) -> dict | None:
+        pk = keys.record_pk(tenant, table, keys.record_shard(record_id))
+        response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": record_id}))
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def list(
+        self,
+        tenant: str,
+        table: str,
+        limit: int,
+        cursor: str | None,
+        filters: dict[str, Any],
+        attributes: tuple[str, ...] | None = None,
+    ) -> tuple[list[dict], str | None]:
+        """One page of a table's records, walking its shards in order; filters match top-level values.
+        `attributes` (paths like "sk", "data", "meta.parent_id") limits what is read back."""
+        state = decode_cursor(cursor) or {"shard": 0}
+        if not isinstance(state, dict) or not isinstance(state.get("shard"), int):
+            raise MalformedRequest("INVALID_CURSOR")
+        shard, start = state["shard"], state.get("start")
+        names, values, conditions = self._filter(filters)
+        projection = {}
+        if attributes:
+            paths = []
+            for i, path in enumerate(attributes):
+                parts = path.split(".")
+                names.update({f"#a{i}_{j}": part for j, part in enumerate(parts)})
+                paths.append(".".join(f"#a{i}_{j}" for j in range(len(parts))))
+            projection = {"ProjectionExpression": ", ".join(paths)}
+        found: list[dict] = []
+        while shard < keys.RECORD_SHARDS and len(found) < limit:
+            pk = keys.record_pk(tenant, table, shard)
+            if start is not None and start.get("pk", {}).get("S") != pk:
+                raise MalformedRequest("INVALID_CURSOR")
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": to_item({":pk": pk, **values}),
+                "Limit": limit - len(found),
+            }
+            if conditions:
+                request["FilterExpression"] = " AND ".join(conditions)
+            if names:
+                request["ExpressionAttributeNames"] = names
+            if start:
+                request["ExclusiveStartKey"] = start
+            response = self.ddb.query(**request, **projection)
+            found.extend(from_item(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                shard += 1
+        if shard >= keys.RECORD_SHARDS:
+            return found, None
+        return found, encode_cursor({"shard": shard, "start": start})
+
+    def all_matching(self, tenant: str, table: str, filters: dict[str, Any], attributes: tuple[str, ...] | None = None,
+                     page: int = 1000) -> Iterator[dict]:
+        """Every record of a table that the filters match, a page at a time (memory: one page)."""
+        cursor = None
+        while True:
+            items, cursor = self.list(tenant, table, page, cursor, filters, attributes)
+            yield from items
+            if not cursor:
+                return
+
+    def count_matching(self, tenant: str, table: str, filters: dict[str, Any]) -> int:
+        """How many records of a table the filters match (the items are read, not returned)."""
+        names, values, conditions = self._filter(filters)
+        total = 0
+        for shard in range(keys.RECORD_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": to_item({":pk": keys.record_pk(tenant, table, shard), **values}),
+                "Select": "COUNT",
+            }
+            if conditions:
+                request.update(FilterExpression=" AND ".join(conditions), ExpressionAttributeNames=names)
+            while True:
+                response = self.ddb.query(**request)
+                total += response["Count"]
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
+
+    @staticmethod
+    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+        """(names, values, conditions) of equality filters on data fields (and meta.parent_id)."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        conditions = []
+        for i, (name, value) in enumerate(filters.items()):
+            if name == "parent_id":
+                path = "#m.#p"
+                names.update({"#m": "meta", "#p": "parent_id"})
+            else:
+                path = f"#d.#f{i}"
+                names.update({"#d": "data", f"#f{i}": name})
+            values[f":f{i}"] = value
+            conditions.append(f"{path} = :f{i}")
+        return names, values, conditions

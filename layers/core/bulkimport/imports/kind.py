@@ -1,0 +1,22 @@
+"""Imports as a kind of run (see runs.kinds)."""
+
+from __future__ import annotations
+
+from bulkimport.adapters import keys
+from bulkimport.config import ImportMachine, section
+from bulkimport.imports import store
+from bulkimport.imports.models import TERMINAL_STATUSES
+from bulkimport.imports.steps import settle
+from bulkimport.runs.kinds import RunKind
+
+IMPORT_RUN = RunKind(
+    name="import",
+    item_sk=keys.import_sk,
+    load=store.load,
+    state_machine_arn=lambda: section(ImportMachine).state_machine_arn,
+    is_settled=lambda item: item["status"] in TERMINAL_STATUSES,
+    queued_from=("waiting_upload", "scheduled", "queued"),
+    settle=settle,
+    failure_code="INTERNAL_ERROR",
+    interrupted_code="INTERRUPTED",
+)

@@ -1,0 +1,80 @@
+"""The stored import: its control item (under the tenant's partition), read and moved in one place.
+
+The item holds what the API shows (models.Import) and what the steps need: the recipe, table and
+parent table frozen when the import was created (`*_snapshot`), the file's reader settings once
+Prepare planned it (`reader`), the counted set of each pass (`counted_<pass>_chunks`) and the
+execution that runs it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from bulkimport.adapters import keys
+from bulkimport.adapters.dynamo import ControlStore
+from bulkimport.errors import NotFound
+from bulkimport.ids import now_iso
+from bulkimport.recipes.models import Recipe
+from bulkimport.schema.models import Table
+
+
+def get(tenant: str, import_id: str) -> dict | None:
+    return ControlStore().get(keys.tenant_pk(tenant), keys.import_sk(import_id))
+
+
+def load(tenant: str, import_id: str) -> dict:
+    item = get(tenant, import_id)
+    if not item:
+        raise NotFound("IMPORT_NOT_FOUND", import_id=import_id)
+    return item
+
+
+def update(tenant: str, import_id: str, set_values: dict[str, Any] | None = None, when_status: Any = None,
+           **kwargs: Any) -> dict | None:
+    """Set attributes of the import (None removes one); with when_status, only while its status is
+    one of those (None when it is not)."""
+    return ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id), set_values=set_values,
+                                 when_status=when_status, **kwargs)
+
+
+def fail(tenant: str, import_id: str, code: str, params: dict | None = None) -> dict:
+    stamp = now_iso()
+    failed = update(tenant, import_id, {"status": "failed", "error": {"code": code, "params": params or {}},
+                                        "executed_end_at": stamp, "updated_at": stamp})
+    assert failed is not None  # unconditional
+    return failed
+
+
+def counted_attribute(pass_: str) -> str:
+    """The import attribute holding the set of chunks counted in a pass."""
+    return f"counted_{pass_}_chunks"
+
+
+def current_sheet_index(item: dict) -> int:
+    """The workbook sheet being imported: the sheet of the first chunk not yet done. A sheet's
+    chunks are consecutive and each is counted once, so this only moves forward within a pass."""
+    sheets = (item.get("reader") or {}).get("sheets")
+    if not sheets:
+        return 0
+    counted = item.get(counted_attribute(item.get("pass", "write")), set())
+    next_chunk = next(i for i in itertools.count() if i not in counted)
+    current = sheets[0]
+    for sheet in sheets:
+        if sheet["first_chunk"] <= next_chunk:
+            current = sheet
+    return int(current["index"])
+
+
+def recipe_of(item: dict) -> Recipe:
+    return Recipe.model_validate(item["recipe_snapshot"])
+
+
+def tables_of(item: dict) -> tuple[Table, Table | None]:
+    table = Table.model_validate(item["table_snapshot"])
+    parent = item.get("parent_snapshot")
+    return table, (Table.model_validate(parent) if parent else None)
+
+
+def chunk_markers(tenant: str, import_id: str, pass_: str = "write") -> list[dict]:
+    return list(ControlStore().query_all(keys.chunk_pk(tenant, import_id), keys.chunk_prefix(pass_)))

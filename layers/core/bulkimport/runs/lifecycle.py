@@ -1,0 +1,83 @@
+"""A run's life, the same for every kind: its execution starts, waits for the run's table, runs the
+kind's own steps, and ends in Finalize, which settles the run, frees the table and unregisters it.
+The sweeper settles runs whose execution died before reaching Finalize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulkimport.adapters import keys, sfn
+from bulkimport.adapters.dynamo import Attr, ControlStore
+from bulkimport.config import RunQueue, section
+from bulkimport.ids import new_id, now_iso
+from bulkimport.runs import registry, table_queue
+from bulkimport.runs.kinds import RunKind
+
+
+def execution_name(run_id: str, turn: int) -> str:
+    """A run's first execution is named after it; a restarted run's later turns get -2, -3..."""
+    return run_id if turn <= 1 else f"{run_id}-{turn}"
+
+
+def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
+    """Start the run's `turn`th execution. Its ticket, taken now, is its place in its table's queue.
+
+    Starting a turn twice is harmless: Step Functions refuses a second execution of one name, and the
+    item keeps the highest turn started."""
+    machine = kind.state_machine_arn()
+    arn = sfn.execution_arn(machine, execution_name(run_id, turn))
+    ControlStore().update(keys.tenant_pk(tenant), kind.item_sk(run_id), set_values={"execution_arn": arn, "job_turns": turn},
+                          condition=Attr("job_turns").not_exists() | Attr("job_turns").lt(turn))
+    sfn.start_execution(machine, execution_name(run_id, turn), {
+        "kind": kind.name, "tenant": tenant, "run_id": run_id, "ticket": new_id(),
+        "poll_seconds": section(RunQueue).queue_poll_seconds,
+        f"{kind.name}_id": run_id,  # TRANSITIONAL: the state machines still read import_id / job_id
+    })
+    registry.register(tenant, kind.name, run_id, arn)
+
+
+def take_table(kind: RunKind, tenant: str, run_id: str, ticket: str, execution_arn: str) -> dict[str, str]:
+    """Whether the run may go on now ("run"), must wait for its table ("wait": another run of the
+    table holds it or is ahead in line), or is already over ("stop": cancelled while it waited)."""
+    item = kind.load(tenant, run_id)
+    if kind.is_settled(item):
+        return {"next": "stop"}
+    if table_queue.acquire(tenant, item["table"], ticket, execution_arn, f"{kind.name}:{run_id}"):
+        return {"next": "run"}
+    if kind.queued_from:
+        ControlStore().update(keys.tenant_pk(tenant), kind.item_sk(run_id),
+                              set_values={"status": "queued", "updated_at": now_iso()}, when_status=kind.queued_from)
+    return {"next": "wait"}
+
+
+def finalize(kind: RunKind, tenant: str, run_id: str, error: dict | None = None, ticket: str | None = None,
+             execution_arn: str | None = None, failure_code: str | None = None) -> dict[str, Any]:
+    """Settle the run (the kind's own end, or failed when a step failed), give its table to the next
+    run, and drop it from the active runs. Idempotent: a settled run stays as it is."""
+    item = kind.settle(tenant, run_id, error, failure_code or kind.failure_code)
+    table_queue.release(tenant, item["table"], ticket)
+    if execution_arn:
+        registry.unregister(tenant, kind.name, run_id, execution_arn)
+    return {"status": item["status"]}
+
+
+def settle_interrupted(kind: RunKind, entry: dict) -> None:
+    """Settle a registered run whose execution died, unless a newer execution took it over or it is
+    settled already."""
+    item = kind.load(entry["tenant"], entry["run_id"])
+    if item.get("execution_arn") != entry["execution_arn"] or kind.is_settled(item):
+        return
+    status = sfn.execution_status(entry["execution_arn"])
+    finalize(kind, entry["tenant"], entry["run_id"], error={"Error": status}, failure_code=kind.interrupted_code)
+
+
+def sweep(kinds: dict[str, RunKind]) -> list[str]:
+    """Settle every registered run whose execution is no longer running; returns "kind:id" of those settled."""
+    settled = []
+    for entry in registry.dead_runs():
+        kind = kinds.get(entry["kind"])
+        if kind:
+            settle_interrupted(kind, entry)
+            registry.unregister(entry["tenant"], entry["kind"], entry["run_id"], entry["execution_arn"])
+            settled.append(f"{entry['kind']}:{entry['run_id']}")
+    return settled
