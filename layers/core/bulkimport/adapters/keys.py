@@ -6,20 +6,27 @@ import zlib
 RECORD_SHARDS = 16
 
 
+# Sort-key prefixes of a tenant's items of each kind (a query by prefix lists them).
+TABLE_PREFIX = "TABLE#"
+RECIPE_PREFIX = "RECIPE#"
+IMPORT_PREFIX = "IMPORT#"
+SCHEDULE_PREFIX = "SCHEDULE#"
+
+
 def tenant_pk(tenant: str) -> str:
     return f"TENANT#{tenant}"
 
 
 def table_sk(table: str) -> str:
-    return f"TABLE#{table}"
+    return f"{TABLE_PREFIX}{table}"
 
 
 def recipe_sk(recipe_id: str) -> str:
-    return f"RECIPE#{recipe_id}"
+    return f"{RECIPE_PREFIX}{recipe_id}"
 
 
 def import_sk(import_id: str) -> str:
-    return f"IMPORT#{import_id}"
+    return f"{IMPORT_PREFIX}{import_id}"
 
 
 def import_transaction_sk(transaction_id: str) -> str:
@@ -146,7 +153,7 @@ def rate_pk(tenant: str, action: str) -> str:
 
 
 def schedule_sk(schedule_id: str) -> str:
-    return f"SCHEDULE#{schedule_id}"
+    return f"{SCHEDULE_PREFIX}{schedule_id}"
 
 
 def schedule_source_prefix(tenant: str, source_prefix: str) -> str:

@@ -33,7 +33,6 @@ from bulkimport.recipes.service import count_task, get_recipe
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table
 
-_PREFIX = "IMPORT#"
 
 
 # ---------------------------------------------------------------- reading
@@ -68,13 +67,13 @@ def list_imports(
     control = ControlStore()
     pk = keys.tenant_pk(tenant)
     if not status and not recipe_id:
-        items, next_cursor = control.query(pk, _PREFIX, limit=per_page, cursor=cursor, newest_first=True)
-        total = control.count(pk, _PREFIX)
+        items, next_cursor = control.query(pk, keys.IMPORT_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
+        total = control.count(pk, keys.IMPORT_PREFIX)
         return Page.of([to_import(i, language).model_dump(mode="json") for i in items], per_page, next_cursor, total)
     # Filtered lists walk the tenant's imports newest first; the cursor is an offset into the match.
     matching = [
         i
-        for i in control.query_all(pk, _PREFIX, newest_first=True)
+        for i in control.query_all(pk, keys.IMPORT_PREFIX, newest_first=True)
         if (not status or i["status"] == status) and (not recipe_id or i["recipe_id"] == recipe_id)
     ]
     return offset_page(matching, per_page, cursor, lambda i: to_import(i, language).model_dump(mode="json"))

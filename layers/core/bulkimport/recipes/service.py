@@ -6,12 +6,11 @@ from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, item_exists
 from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.ids import new_id, now_iso
-from bulkimport.paging import ListMeta, Page
+from bulkimport.paging import ListMeta, Page, offset_page
 from bulkimport.recipes.models import PARENT_PREFIX, Recipe, RecipeCreate, RecipeOut, RecipePatch
 from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table, get_table_or
 
-_PREFIX = "RECIPE#"
 
 
 def _store() -> ControlStore:
@@ -94,19 +93,14 @@ def list_recipes(tenant: str, table: str | None, per_page: int, cursor: str | No
     pk = keys.tenant_pk(tenant)
     if table:
         # Recipes per tenant are few: filter in memory so the page and total agree.
-        matching = recipes_of_table(tenant, table)
-        start = int(cursor) if cursor and cursor.isdigit() else 0
-        page = matching[start : start + per_page]
-        next_cursor = str(start + per_page) if start + per_page < len(matching) else None
-        data = [RecipeOut.model_validate(i).model_dump(mode="json") for i in page]
-        return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=len(matching)))
-    items, next_cursor = _store().query(pk, _PREFIX, limit=per_page, cursor=cursor)
+        return offset_page(recipes_of_table(tenant, table), per_page, cursor, lambda i: RecipeOut.model_validate(i).model_dump(mode="json"))
+    items, next_cursor = _store().query(pk, keys.RECIPE_PREFIX, limit=per_page, cursor=cursor)
     data = [RecipeOut.model_validate(i).model_dump(mode="json") for i in items]
-    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, _PREFIX)))
+    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, keys.RECIPE_PREFIX)))
 
 
 def recipes_of_table(tenant: str, table: str) -> list[dict]:
-    return [i for i in _store().query_all(keys.tenant_pk(tenant), _PREFIX) if i.get("table") == table]
+    return [i for i in _store().query_all(keys.tenant_pk(tenant), keys.RECIPE_PREFIX) if i.get("table") == table]
 
 
 def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:

@@ -17,7 +17,6 @@ from bulkimport.recipes.service import get_recipe
 from bulkimport.schedules.expressions import parse, zone
 from bulkimport.schedules.models import Schedule, ScheduleCreate
 
-_PREFIX = "SCHEDULE#"
 
 
 def _schedule_name(schedule_id: str) -> str:
@@ -54,9 +53,9 @@ def get_schedule(tenant: str, schedule_id: str) -> Schedule:
 def list_schedules(tenant: str, per_page: int, cursor: str | None) -> Page:
     store = ControlStore()
     pk = keys.tenant_pk(tenant)
-    items, next_cursor = store.query(pk, _PREFIX, limit=per_page, cursor=cursor, newest_first=True)
+    items, next_cursor = store.query(pk, keys.SCHEDULE_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
     data = [Schedule.model_validate(i).model_dump(mode="json") for i in items]
-    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=store.count(pk, _PREFIX)))
+    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=store.count(pk, keys.SCHEDULE_PREFIX)))
 
 
 def delete_schedule(tenant: str, schedule_id: str) -> None:

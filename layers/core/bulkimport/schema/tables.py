@@ -9,7 +9,6 @@ from bulkimport.ids import now_iso
 from bulkimport.paging import ListMeta, Page
 from bulkimport.schema.models import Table, TableCreate, TablePatch
 
-_PREFIX = "TABLE#"
 
 
 def _store() -> ControlStore:
@@ -43,9 +42,9 @@ def get_table_or(tenant: str, table: str, code: str) -> Table:
 
 def list_tables(tenant: str, per_page: int, cursor: str | None) -> Page:
     pk = keys.tenant_pk(tenant)
-    items, next_cursor = _store().query(pk, _PREFIX, limit=per_page, cursor=cursor)
+    items, next_cursor = _store().query(pk, keys.TABLE_PREFIX, limit=per_page, cursor=cursor)
     data = [Table.model_validate(i).model_dump(mode="json") for i in items]
-    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, _PREFIX)))
+    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, keys.TABLE_PREFIX)))
 
 
 def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
@@ -69,15 +68,16 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
 
 
 def delete_table(tenant: str, table_key: str) -> None:
-    from bulkimport.recipes.service import recipes_of_table  # recipes depend on tables, not the other way round
-
     table = get_table(tenant, table_key)
     if table.record_count:
         # Records are removed by a batch_delete job first; a table never vanishes with data in it.
         raise Conflict("TABLE_NOT_EMPTY", table=table_key, count=table.record_count)
     pk = keys.tenant_pk(tenant)
-    children = [t for t in _store().query_all(pk, _PREFIX) if t.get("parent") == table_key]
-    users = len(children) + len(recipes_of_table(tenant, table_key))
+    children = [t for t in _store().query_all(pk, keys.TABLE_PREFIX) if t.get("parent") == table_key]
+    # Recipes sit above tables (they map files onto them): their items are read here by key prefix,
+    # not through the recipes package.
+    recipes = [r for r in _store().query_all(pk, keys.RECIPE_PREFIX) if r.get("table") == table_key]
+    users = len(children) + len(recipes)
     if users:
         raise Conflict("TABLE_IN_USE", table=table_key, count=users)
     _store().delete(pk, keys.table_sk(table_key))
