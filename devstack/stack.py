@@ -231,7 +231,7 @@ class LocalStack:
         """EventBridge Scheduler: each schedule of the group invokes its target at the times its
         expression names, in its time zone; an `at` schedule set to delete itself is deleted after."""
         from bulkimport.errors import AppError
-        from bulkimport.schedules.expressions import parse
+        from devstack.schedules import next_fire
 
         scheduler = boto3.client("scheduler")
         fired: dict[str, datetime] = {}  # schedule name -> when it last fired (or was created/changed)
@@ -249,8 +249,8 @@ class LocalStack:
                     if schedule["State"] != "ENABLED":
                         continue
                     try:
-                        due = parse(schedule["ScheduleExpression"]).next_fire(
-                            since, schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
+                        due = next_fire(schedule["ScheduleExpression"], since,
+                                        schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
                     except AppError:
                         continue  # an expression the local stack cannot run
                     if due is None or due > now:

@@ -1,4 +1,5 @@
-"""Schedule expressions as EventBridge Scheduler reads them, with time zones."""
+"""Schedule expressions as EventBridge Scheduler reads them, with time zones: validated by the layer,
+fired by the local stack (devstack.schedules)."""
 
 from datetime import datetime, timezone
 
@@ -6,6 +7,7 @@ import pytest
 
 from bulkimport.errors import AppError
 from bulkimport.schedules.expressions import parse
+from devstack.schedules import next_fire
 
 SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday in Taipei
 
@@ -20,14 +22,14 @@ SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday
     ("cron(0 3 * * ? *)", "America/New_York", datetime(2026, 11, 22, 8, 0)),
 ])
 def test_next_firing_in_the_schedules_time_zone(expression, zone, expected):
-    assert parse(expression).next_fire(SUNDAY, zone) == expected.replace(tzinfo=timezone.utc)
+    assert next_fire(expression, SUNDAY, zone) == expected.replace(tzinfo=timezone.utc)
 
 
 def test_rates_count_from_the_schedules_start_and_at_fires_once():
     start = datetime(2026, 11, 22, 0, 0, tzinfo=timezone.utc)
-    assert parse("rate(1 hour)").next_fire(SUNDAY, "UTC", start=start) == datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
-    assert parse("rate(5 minutes)").next_fire(start, "UTC", start=start) == datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc)
-    assert parse("at(2026-11-01T00:00:00)").next_fire(SUNDAY, "UTC") is None
+    assert next_fire("rate(1 hour)", SUNDAY, "UTC", start=start) == datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
+    assert next_fire("rate(5 minutes)", start, "UTC", start=start) == datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc)
+    assert next_fire("at(2026-11-01T00:00:00)", SUNDAY, "UTC") is None
 
 
 @pytest.mark.parametrize("expression", [
