@@ -7,8 +7,8 @@ Cron times are computed here rather than with croniter, the library the ecosyste
 because croniter does not read AWS cron as it is: it has no 6-field form with a year (its 7-field
 form puts seconds before the year, and its years stop at 2099, AWS's at 2199), counts day-of-week
 from 0 = Sunday where AWS counts from 1, and handles daylight-saving changes otherwise than
-EventBridge Scheduler documents (it fires a time that the spring change skips, at the hour after the
-gap, and fires twice a time that the autumn change repeats).
+EventBridge Scheduler documents, as this module does: a time the spring change skips is skipped
+(croniter fires it when the gap ends) and a time the autumn change repeats fires once (croniter: twice).
 """
 
 from __future__ import annotations
@@ -45,7 +45,13 @@ def _next_cron(cron: tuple, after: datetime, tz: ZoneInfo) -> datetime | None:
             for hour in sorted(hours):
                 for minute in sorted(minutes):
                     candidate = datetime(day.year, day.month, day.day, hour, minute)
-                    if candidate >= local:
-                        return candidate.replace(tzinfo=tz).astimezone(timezone.utc)
+                    if candidate < local:
+                        continue
+                    fire = candidate.replace(tzinfo=tz).astimezone(timezone.utc)
+                    # As EventBridge Scheduler does across daylight-saving changes: a wall time the
+                    # clocks skip does not fire, and one they repeat fires once, at its first
+                    # occurrence (which, seen from inside the repeated hour, is already past).
+                    if fire.astimezone(tz).replace(tzinfo=None) == candidate and fire > after:
+                        return fire
         day = day + timedelta(days=1)
     return None

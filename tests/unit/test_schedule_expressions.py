@@ -32,6 +32,18 @@ def test_rates_count_from_the_schedules_start_and_at_fires_once():
     assert next_fire("at(2026-11-01T00:00:00)", SUNDAY, "UTC") is None
 
 
+# New York's clocks go from 02:00 EST to 03:00 EDT on 2026-03-08 and from 02:00 EDT back to 01:00 EST on
+# 2026-11-01. EventBridge Scheduler skips a time that does not exist and fires a repeated one once.
+@pytest.mark.parametrize(("expression", "after", "expected"), [
+    ("cron(30 2 * * ? *)", datetime(2026, 3, 8, 6, 0), datetime(2026, 3, 9, 6, 30)),  # 02:30 on 03-08 never was
+    ("cron(30 1 * * ? *)", datetime(2026, 11, 1, 4, 0), datetime(2026, 11, 1, 5, 30)),  # 01:30 EDT, the first one
+    ("cron(30 1 * * ? *)", datetime(2026, 11, 1, 5, 30, 30), datetime(2026, 11, 2, 6, 30)),  # not 01:30 EST again
+    ("cron(0/15 * * * ? *)", datetime(2026, 11, 1, 6, 10), datetime(2026, 11, 1, 7, 0)),  # in the repeated hour
+])
+def test_daylight_saving_changes_as_eventbridge_scheduler_documents(expression, after, expected):
+    assert next_fire(expression, after.replace(tzinfo=timezone.utc), "America/New_York") == expected.replace(tzinfo=timezone.utc)
+
+
 @pytest.mark.parametrize("expression", [
     "cron(0 2 * * * *)",  # both day fields given
     "cron(0 2 * * ?)",  # five fields
