@@ -4,7 +4,7 @@ billable operations of the import, counted as it runs.
 Both runs write the same CSV to the same moto endpoint in the same process, one after the other,
 so the ratio compares the designs, not the machines. Each runs twice, in the order service, naive,
 naive, service, and its faster run counts: this machine's speed drifts over minutes, and one pair
-alone gave ratios from 0.8 to 1.1. The meter (devstack/meter.py) is on for every run, so all pay
+alone gave ratios from 0.8 to 1.1. The meter (bench/meter.py) is on for every run, so all pay
 its small cost per request.
 
 The service is timed from the upload to the end of its state machine execution; the bench polls
@@ -25,10 +25,11 @@ import boto3
 import requests
 
 from bench.data import RECIPE, TABLE
+from bench.meter import Meter, count_billable
 from devstack.stack import LocalStack
 
 
-def run_service(stack: LocalStack, content: bytes) -> dict:
+def run_service(stack: LocalStack, meter: Meter, content: bytes) -> dict:
     from bulkimport.access.keys import create_api_key
     from bulkimport.adapters.sfn import execution_arn
     from bulkimport.config import ImportMachine, section
@@ -38,10 +39,8 @@ def run_service(stack: LocalStack, content: bytes) -> dict:
     api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))
     api.create_table(TABLE)
     recipe = api.create_recipe(RECIPE)
-    meter = stack.aws.meter
     meter.reset()
     since = len(stack.runtime.invocations)
-    stack.aws.busy.clear()
     started = time.perf_counter()
     created = api.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "bench.csv"})["data"]
     upload = created["upload"]
@@ -60,14 +59,14 @@ def run_service(stack: LocalStack, content: bytes) -> dict:
     seconds = time.perf_counter() - started
     counted = meter.snapshot()
     invocations = stack.runtime.invocations[since:]
-    busy = dict(stack.aws.busy)
+    busy = dict(meter.busy)
     done = api.ok("GET", f"/imports/{created['id']}")["data"]
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     return {"seconds": seconds, "import": done, "execution_status": status, "counted": counted,
             "invocations": invocations, "history": history, "busy": busy}
 
 
-def run_naive(stack: LocalStack, content: bytes) -> dict:
+def run_naive(stack: LocalStack, meter: Meter, content: bytes) -> dict:
     """What a team hand-rolls: DictReader, one dict per row, boto3's batch_writer, one thread."""
     # A fresh table with the records table's key schema: moto slows down as a table fills, and the
     # service's run has just filled the records table.
@@ -78,8 +77,7 @@ def run_naive(stack: LocalStack, content: bytes) -> dict:
         KeySchema=records["KeySchema"], BillingMode="PAY_PER_REQUEST",
     )
     table = boto3.resource("dynamodb").Table(name)
-    stack.aws.meter.reset()
-    stack.aws.busy.clear()
+    meter.reset()
     started = time.perf_counter()
     reader = csv.DictReader(io.StringIO(content.decode("utf-8")))
     with table.batch_writer() as batch:
@@ -87,7 +85,7 @@ def run_naive(stack: LocalStack, content: bytes) -> dict:
             row["amount"] = Decimal(row["amount"])
             batch.put_item(Item={"pk": f"naive#{n % 16}", "sk": f"{n:08d}", "data": row})
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "counted": stack.aws.meter.snapshot(), "busy": dict(stack.aws.busy)}
+    return {"seconds": seconds, "counted": meter.snapshot(), "busy": dict(meter.busy)}
 
 
 def run(content: bytes, rows: int, naive: bool = True) -> dict:
@@ -95,13 +93,13 @@ def run(content: bytes, rows: int, naive: bool = True) -> dict:
     from tests.helpers import free_port
 
     stack = LocalStack(aws_port=free_port(), api_port=free_port()).start()
-    stack.aws.count_billable()
+    meter = count_billable(stack)
     try:
-        services = [run_service(stack, content)]
+        services = [run_service(stack, meter, content)]
         baselines = []
         if naive:
-            baselines = [run_naive(stack, content), run_naive(stack, content)]
-            services.append(run_service(stack, content))
+            baselines = [run_naive(stack, meter, content), run_naive(stack, meter, content)]
+            services.append(run_service(stack, meter, content))
         service = min(services, key=lambda s: s["seconds"])
         baseline = min(baselines, key=lambda b: b["seconds"]) if naive else None
         service["seconds_each"] = [round(s["seconds"], 2) for s in services]

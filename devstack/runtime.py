@@ -1,9 +1,12 @@
 """An in-process Lambda runtime: runs the template's handlers the way Lambda would, answering the
 Lambda Invoke API that the executed state machine calls.
 
-It can also slow a worker down (`delay`), or kill it, as a Lambda crash or timeout would: a test arms
-`crash(function, "dynamodb.BatchWriteItem", after=N)` and the next invocation of that function dies
-just before its N+1th call of that AWS operation, so what it did before stands and the rest is never done.
+Two extension points let code outside the emulator watch or change invocations (tests use them to
+slow workers down or kill them: tests/faults.py):
+- `add_invocation_hook(hook)`: `hook(function, event, call)` wraps every invocation and returns
+  its `Answer`, usually `call(function, event)`'s;
+- `add_aws_call_hook(hook)`: `hook("service.Operation")` runs just before each AWS call a
+  handler makes, in the handler's thread; what it raises, the handler's call raises.
 """
 
 from __future__ import annotations
@@ -22,26 +25,28 @@ from typing import Any, Callable
 from devstack.cfn import Function, Template
 
 
-class WorkerCrashed(BaseException):
-    """Raised inside a handler to stop it dead; BaseException, so no `except Exception` of ours catches it."""
-
-
 @dataclass(frozen=True)
 class Invocation:
     function: str  # logical id
-    outcome: str  # "ok", "crashed" or the error type
+    outcome: str  # "ok", the error type, or what an invocation hook answered (tests/faults.py: "crashed")
     started: float  # time.monotonic()
     seconds: float
     cpu_seconds: float = 0.0  # CPU time of the handler's own thread (time.thread_time)
 
 
-@dataclass
-class _CrashPlan:
-    operation: str  # "service.Operation", as botocore names its events
-    after: int
-    times: int
-    when: Callable[[Any], bool] | None = None  # which invocations (by their event) it applies to
-    calls: int = 0
+@dataclass(frozen=True)
+class Answer:
+    """What an invocation answers: the Invoke API's payload and X-Amz-Function-Error ("Unhandled"
+    when the function failed), and the outcome that `LambdaRuntime.invocations` records."""
+
+    payload: Any
+    function_error: str | None = None
+    outcome: str = "ok"
+
+
+Call = Callable[[Function, Any], Answer]
+InvocationHook = Callable[[Function, Any, Call], Answer]
+AwsCallHook = Callable[[str], None]
 
 
 class LambdaContext:
@@ -66,14 +71,14 @@ class LambdaRuntime:
         self._by_name = {f.name: f for f in self.functions.values()} | {f.arn: f for f in self.functions.values()}
         self._handlers: dict[str, Callable] = {}
         self._lock = threading.Lock()
-        self._crash_plans: dict[str, _CrashPlan] = {}
-        self._delays: dict[str, tuple[float, Callable[[Any], bool] | None]] = {}
-        self._local = threading.local()
+        self._invocation_hooks: list[InvocationHook] = []
+        self._aws_call_hooks: list[AwsCallHook] = []
         self.invocations: list[Invocation] = []  # for tests and benchmarks to read
 
     # ------------------------------------------------------------ setup
     def install(self) -> None:
-        """Set the functions' environment, make the layer importable, and hook crash injection.
+        """Set the functions' environment, make the layer importable, and route the handlers' AWS
+        calls past the AWS call hooks.
 
         Handlers share one process, so their environments must agree (they do: the template gives
         them the same names for the same resources).
@@ -110,74 +115,55 @@ class LambdaRuntime:
     def find(self, name_or_arn: str) -> Function | None:
         return self._by_name.get(name_or_arn) or self._by_name.get(name_or_arn.split(":")[-1])
 
+    # ------------------------------------------------------------ extension points
+    def add_invocation_hook(self, hook: InvocationHook) -> None:
+        """Wrap every invocation from now on: `hook(function, event, call)` runs in the invoking
+        thread, before the handler, and returns the invocation's `Answer`, normally `call(function,
+        event)`'s. A hook added later wraps those added before it. The handler's own errors arrive as
+        an Answer (an Exception is what Lambda reports); a BaseException a hook made the handler raise
+        comes up through `call`, for that hook to answer."""
+        with self._lock:
+            self._invocation_hooks.append(hook)
+
+    def add_aws_call_hook(self, hook: AwsCallHook) -> None:
+        """Call `hook(operation)`, operation as botocore names it ("dynamodb.BatchWriteItem"), just
+        before each AWS call made with the layer's clients, in the calling thread: for a handler,
+        the thread its invocation hooks ran in. What the hook raises, that call raises."""
+        with self._lock:
+            self._aws_call_hooks.append(hook)
+
+    def _before_aws_call(self, event_name: str, **_kwargs) -> None:
+        operation = event_name.removeprefix("before-call.")
+        for hook in self._aws_call_hooks:
+            hook(operation)
+
     # ------------------------------------------------------------ invoking
     def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
         """Run a handler; returns (payload, function_error) as the Invoke API would."""
-        self._local.plan = self._take_crash_plan(function.logical_id, event)
         started, started_cpu = time.monotonic(), time.thread_time()
-        seconds, when = self._delays.get(function.logical_id, (0.0, None))
-        if seconds and (when is None or when(event)):
-            time.sleep(seconds)  # a slow worker: a cold start, a slow network
+        call: Call = self._run_handler
+        for hook in list(self._invocation_hooks):
+            call = _wrapped(hook, call)
+        answer = call(function, event)
+        self.invocations.append(Invocation(function.logical_id, answer.outcome, started, time.monotonic() - started,
+                                           time.thread_time() - started_cpu))
+        return answer.payload, answer.function_error
 
-        def record(outcome: str) -> None:
-            self.invocations.append(Invocation(function.logical_id, outcome, started, time.monotonic() - started,
-                                               time.thread_time() - started_cpu))
-
+    def _run_handler(self, function: Function, event: Any) -> Answer:
         try:
-            result = self.handler(function)(event, LambdaContext(function))
-            record("ok")
-            return result, None
-        except WorkerCrashed:
-            record("crashed")
-            return {"errorType": "Runtime.ExitError", "errorMessage": "worker killed by the local stack"}, "Unhandled"
+            return Answer(self.handler(function)(event, LambdaContext(function)))
         except Exception as error:  # a handler's unhandled error, as Lambda reports it
-            record(type(error).__name__)
-            return {
+            return Answer({
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
                 "stackTrace": traceback.format_exception(error),
-            }, "Unhandled"
-        finally:
-            self._local.plan = None
+            }, "Unhandled", type(error).__name__)
 
     def invoke_json(self, function: Function, payload: bytes) -> tuple[bytes, str | None]:
         event = json.loads(payload) if payload else {}
         result, error = self.invoke(function, event)
         return json.dumps(result, default=str).encode(), error
 
-    # ------------------------------------------------------------ slow and crashing workers
-    def delay(self, logical_id: str, seconds: float, when: Callable[[Any], bool] | None = None) -> None:
-        """Make invocations of a function (those whose event satisfies `when`) take `seconds` longer
-        before their handler runs; 0 ends it."""
-        with self._lock:
-            if seconds:
-                self._delays[logical_id] = (seconds, when)
-            else:
-                self._delays.pop(logical_id, None)
 
-    def crash(
-        self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: Callable[[Any], bool] | None = None
-    ) -> None:
-        """Kill the next `times` invocations of a function (those whose event satisfies `when`) just
-        before call number after+1 of operation."""
-        with self._lock:
-            self._crash_plans[logical_id] = _CrashPlan(operation, after, times, when)
-
-    def _take_crash_plan(self, logical_id: str, event: Any) -> _CrashPlan | None:
-        with self._lock:
-            plan = self._crash_plans.get(logical_id)
-            if plan is None or (plan.when is not None and not plan.when(event)):
-                return None
-            plan.times -= 1
-            if plan.times <= 0:
-                del self._crash_plans[logical_id]
-            return _CrashPlan(plan.operation, plan.after, 1)
-
-    def _before_aws_call(self, event_name: str, **_kwargs) -> None:
-        plan = getattr(self._local, "plan", None)
-        if plan is None or not event_name.endswith("." + plan.operation):
-            return
-        if plan.calls >= plan.after:
-            raise WorkerCrashed()
-        plan.calls += 1
-
+def _wrapped(hook: InvocationHook, call: Call) -> Call:
+    return lambda function, event: hook(function, event, call)

@@ -3,16 +3,15 @@ in-process, and API Gateway on loopback. No AWS account, no Docker."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import re
 import threading
-import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterable
 from urllib.parse import unquote
 
 import boto3
@@ -20,18 +19,21 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from devstack.apigateway import ApiGateway
-from devstack.cfn import ACCOUNT, REGION, Template
-from devstack.meter import Meter
+from devstack.cfn import REGION, Template
 from devstack.runtime import LambdaRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_TENANT = "dev"
 DEV_KEY = "dev-key"
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
 class _AwsEndpoint:
-    """moto's WSGI app, with the Lambda Invoke API answered by our in-process runtime."""
+    """moto's WSGI app, with the Lambda Invoke API answered by our in-process runtime.
+
+    Extension point: `wrap_moto(middleware)` puts a WSGI middleware around moto (benchmarks count
+    billable operations with one: bench/meter.py)."""
 
     def __init__(self, moto_app, runtime: LambdaRuntime):
         self.moto_app = moto_app
@@ -39,8 +41,13 @@ class _AwsEndpoint:
         # moto's backends are not thread-safe (a TransactWriteItems deep-copies a table while another
         # thread writes to it), so AWS calls are served one at a time. Our handlers run outside it.
         self._moto_lock = threading.Lock()
-        self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation (for benchmarks)
-        self.meter: Meter | None = None  # set by benchmarks that count billable operations
+
+    def wrap_moto(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
+        """Serve every AWS request but Lambda's Invoke through `middleware(app)` from now on, app being
+        moto (or the middlewares added before). It runs while the endpoint holds moto's lock, so moto's
+        state changes only by the request it serves, and what it returns is drained there too."""
+        with self._moto_lock:
+            self.moto_app = middleware(self.moto_app)
 
     def __call__(self, environ, start_response):
         match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
@@ -54,63 +61,16 @@ class _AwsEndpoint:
                     headers.append(("X-Amz-Function-Error", error))
                 start_response("200 OK", headers)
                 return [body]
-        if self.meter is not None:
-            return self._metered(environ, start_response)
         with self._moto_lock:
             # Drain the response inside the lock: moto may build it lazily.
-            started = time.perf_counter()
-            response = list(self.moto_app(environ, start_response))
-            operation = environ.get("HTTP_X_AMZ_TARGET") or f"{environ.get('REQUEST_METHOD')} s3/other"
-            self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
-            return response
-
-    def _metered(self, environ, start_response):
-        """Serve a request as __call__ does, telling the meter what AWS would bill for it."""
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        dynamodb = target.startswith("DynamoDB_20120810.")
-        with self._moto_lock:
-            started = time.perf_counter()
-            touched = self.meter.before(target.split(".")[1], json.loads(body)) if dynamodb else None
-            response = list(self.moto_app(environ, start_response))
-            if dynamodb:
-                self.meter.after(target.split(".")[1], json.loads(body), json.loads(b"".join(response) or b"{}"), touched)
-            operation = target or f"{environ.get('REQUEST_METHOD')} s3/other"
-            self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
-        if target and not dynamodb:
-            self.meter.json_call(target, json.loads(body or b"{}"))
-        elif not target and _is_s3(environ):
-            self.meter.s3_request(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
-        return response
-
-    def count_billable(self) -> Meter:
-        """Start counting billable operations (DynamoDB units by moto's own items)."""
-        from moto.dynamodb.models import dynamodb_backends
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        backend = dynamodb_backends[ACCOUNT][REGION]
-
-        def key_names(table: str) -> list[str]:
-            found = backend.get_table(table)
-            return [found.hash_key_attr] + ([found.range_key_attr] if found.range_key_attr else [])
-
-        def lookup(table: str, key: dict) -> dict | None:
-            found = backend.get_table(table)
-            range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
-            item = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
-            return item.to_json()["Attributes"] if item else None
-
-        self.meter = Meter(lookup, key_names)
-        return self.meter
-
-
-def _is_s3(environ) -> bool:
-    signed = unquote(environ.get("HTTP_AUTHORIZATION", "") + environ.get("QUERY_STRING", ""))
-    return "/s3/aws4_request" in signed or environ.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+            return list(self.moto_app(environ, start_response))
 
 
 class LocalStack:
+    """Once started: `runtime` runs the handlers (its invocation and AWS-call hooks let tests inject
+    faults: tests/faults.py) and `aws` is the AWS endpoint (its `wrap_moto` lets benchmarks meter
+    requests: bench/meter.py)."""
+
     def __init__(
         self,
         aws_port: int = 5000,
@@ -271,7 +231,7 @@ class LocalStack:
         """EventBridge Scheduler: each schedule of the group invokes its target at the times its
         expression names, in its time zone; an `at` schedule set to delete itself is deleted after."""
         from bulkimport.errors import DomainError
-        from bulkimport.schedules.expressions import parse
+        from devstack.schedules import next_fire
 
         scheduler = boto3.client("scheduler")
         fired: dict[str, datetime] = {}  # schedule name -> when it last fired (or was created/changed)
@@ -289,8 +249,8 @@ class LocalStack:
                     if schedule["State"] != "ENABLED":
                         continue
                     try:
-                        due = parse(schedule["ScheduleExpression"]).next_fire(
-                            since, schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
+                        due = next_fire(schedule["ScheduleExpression"], since,
+                                        schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
                     except DomainError:
                         continue  # an expression the local stack cannot run
                     if due is None or due > now:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.stack import LocalStack
+from tests.faults import Faults
 from tests.helpers import Api, free_port, new_tenant
 
 # Small chunks and job pages, so that modest files and tables span many of them and the Maps really
@@ -20,6 +21,12 @@ def stack():
     local.start()
     yield local
     local.stop()
+
+
+@pytest.fixture(scope="session")
+def faults(stack) -> Faults:
+    """Slow or crashing workers on the session's stack, for the tests that arm them."""
+    return Faults(stack.runtime)
 
 
 class Tenant:

@@ -6,13 +6,26 @@ Run it after changing the pinned botocore or bulkimport.adapters.aws.SERVICES (t
 until then). Why the copy exists: see bulkimport.adapters.aws.
 """
 
+import copy
 import json
 import sys
 from pathlib import Path
 
+import botocore.session
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "core"))
 
-from bulkimport.adapters.aws import ENDPOINTS_FILE, trimmed_endpoints  # noqa: E402
+from bulkimport.adapters.aws import ENDPOINTS_FILE, SERVICES  # noqa: E402
+
+
+def trimmed_endpoints() -> dict:
+    """botocore's endpoint table with only SERVICES' entries (each partition keeps its defaults)."""
+    core = botocore.session.get_session()  # botocore's own data only
+    prefixes = {core.get_service_model(service).endpoint_prefix for service in SERVICES}
+    table = copy.deepcopy(core.get_component("data_loader").load_data("endpoints"))
+    for partition in table["partitions"]:
+        partition["services"] = {name: entry for name, entry in partition["services"].items() if name in prefixes}
+    return table
 
 
 def main() -> None:

@@ -74,13 +74,13 @@ def test_limits_and_transaction_reuse(tenant):
     assert other.status_code == 409 and other.json()["error"]["code"] == "TRANSACTION_MISMATCH"
 
 
-def test_a_partial_send_resent_creates_only_what_is_missing(tenant, stack):
+def test_a_partial_send_resent_creates_only_what_is_missing(tenant, stack, faults):
     tenant.admin.create_table(ORDERS)
     queue = watch_events(stack, tenant.id, "Record Created")
     body = {"records": [{"order_no": f"O{n}"} for n in range(5)], "transaction_id": str(uuid.uuid4()), "is_start_workflow": True}
     # The API function dies after creating 2 of the 5 records: the client sees a 502 and sends again.
     # (The handler's own thread puts the transaction item, then the records; key claims run on a pool.)
-    stack.runtime.crash("ApiFunction", "dynamodb.PutItem", after=1 + 2, times=1)
+    faults.crash("ApiFunction", "dynamodb.PutItem", after=1 + 2, times=1)
     first = tenant.editor.post("/tables/orders/records/batch-create", json=body)
     assert first.status_code == 502
     second = tenant.editor.ok("POST", "/tables/orders/records/batch-create", json=body)

@@ -61,10 +61,10 @@ def assert_exact(tenant, stack, done, rows=ROWS):
     ],
     ids=["mid_chunk", "after_writing_before_counting"],
 )
-def test_a_killed_worker_is_retried_without_duplicates(tenant, stack, operation, after, times):
+def test_a_killed_worker_is_retried_without_duplicates(tenant, stack, faults, operation, after, times):
     recipe = setup_contacts(tenant.admin)
     since = len(stack.runtime.invocations)
-    stack.runtime.crash("ProcessChunkFunction", operation, after=after, times=times)
+    faults.crash("ProcessChunkFunction", operation, after=after, times=times)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
     assert crashes(stack, since) == times
@@ -91,14 +91,14 @@ def test_a_chunk_run_again_after_it_finished_changes_nothing(tenant, stack):
     assert_exact(tenant, stack, tenant.viewer.ok("GET", f"/imports/{done['id']}")["data"])
 
 
-def test_a_worker_that_keeps_dying_fails_the_import_clearly(tenant, stack):
+def test_a_worker_that_keeps_dying_fails_the_import_clearly(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
-    stack.runtime.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=50)
+    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=50)
     try:
         content = csv_bytes([HEADER, *[good_row(n) for n in range(1, 101)]])
         done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"], timeout=180)
     finally:
-        stack.runtime.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
+        faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
     assert done["status"] == "failed"
     # On AWS the Map fails (States.ExceedToleratedFailureThreshold) and its Catch reaches Finalize; either
     # way Finalize sees chunks that never finished and fails the import rather than completing it.

@@ -47,11 +47,11 @@ def process_chunk_runs(stack, since: int) -> int:
 # ---------------------------------------------------------------- one at a time per table
 
 
-def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack):
+def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     # The first import's chunk workers are held until the two after it have been seen waiting.
     gate, first = threading.Event(), {}
-    stack.runtime.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == first.get("id") and gate.wait(60))
+    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == first.get("id") and gate.wait(60))
     try:
         first.update(tenant.editor.import_file(recipe["id"], rows_csv(1, 300)))
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{first['id']}")["data"]["status"] == "importing",
@@ -63,7 +63,7 @@ def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack):
                      what="the later imports to wait")
     finally:
         gate.set()
-        stack.runtime.delay("ProcessChunkFunction", 0)
+        faults.delay("ProcessChunkFunction", 0)
     done = [tenant.viewer.wait(i) for i in (first["id"], second["id"], third["id"])]
     assert [d["status"] for d in done] == ["completed"] * 3
     assert [d["success_count"] for d in done] == [300, 200, 200]
@@ -73,13 +73,13 @@ def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack):
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 700
 
 
-def test_other_tables_do_not_wait(tenant, stack):
+def test_other_tables_do_not_wait(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     tenant.admin.create_table({"key": "notes", "fields": [{"key": "text", "type": "string"}]})
     notes = tenant.admin.create_recipe({"name": "notes", "table": "notes", "columns": [{"source": "text", "target": "text"}]})
     # The contacts import's chunk workers are held until the notes import has finished.
     gate, big = threading.Event(), {}
-    stack.runtime.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == big.get("id") and gate.wait(60))
+    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == big.get("id") and gate.wait(60))
     try:
         big.update(tenant.editor.import_file(recipe["id"], rows_csv(1, 200)))
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{big['id']}")["data"]["status"] == "importing", what="a running import")
@@ -87,17 +87,17 @@ def test_other_tables_do_not_wait(tenant, stack):
         assert tenant.viewer.ok("GET", f"/imports/{big['id']}")["data"]["status"] == "importing"  # did not wait for it
     finally:
         gate.set()
-        stack.runtime.delay("ProcessChunkFunction", 0)
+        faults.delay("ProcessChunkFunction", 0)
     assert other["status"] == tenant.viewer.wait(big["id"])["status"] == "completed"
 
 
 # ---------------------------------------------------------------- cancel and restart
 
 
-def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack):
+def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     # Chunks after the first two are slow, so the import is surely mid-way when it is cancelled.
-    stack.runtime.delay("ProcessChunkFunction", 2, when=lambda event: event["tenant"] == tenant.id and event["chunk"]["index"] >= 2)
+    faults.delay("ProcessChunkFunction", 2, when=lambda event: event["tenant"] == tenant.id and event["chunk"]["index"] >= 2)
     try:
         created = tenant.editor.import_file(recipe["id"], rows_csv(1, 1200))
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"]["processed_count"] >= 200,
@@ -107,7 +107,7 @@ def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack):
         assert tenant.viewer.post(f"/imports/{created['id']}/cancel").status_code == 403  # viewers cannot
         cancelled = tenant.editor.ok("POST", f"/imports/{created['id']}/cancel")["data"]
     finally:
-        stack.runtime.delay("ProcessChunkFunction", 0)
+        faults.delay("ProcessChunkFunction", 0)
     assert cancelled["status"] == "cancelled" and cancelled["executed_end_at"]
 
     # The chunks under way finish and are counted; then the execution settles the import.
@@ -135,15 +135,15 @@ def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack):
     assert tenant.editor.post(f"/imports/{created['id']}/restart").json()["error"]["code"] == "IMPORT_NOT_RESTARTABLE"
 
 
-def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack):
+def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     # Chunk 3's worker dies after its first batch every time it runs: the import fails.
-    stack.runtime.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=1, times=50,
-                        when=lambda event: event["chunk"]["index"] == 3)
+    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=1, times=50,
+                 when=lambda event: event["chunk"]["index"] == 3)
     try:
         failed = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], rows_csv(1, 500))["id"], timeout=180)
     finally:
-        stack.runtime.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
+        faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
     assert failed["status"] == "failed" and failed["error"]["code"] == "INTERNAL_ERROR"
     assert failed["processed_count"] < 500
     wait_for(lambda: execution_status(failed, stack) != "RUNNING", what="the failed execution to end")

@@ -71,7 +71,7 @@ def test_update_mode_reports_missing_records(tenant):
     assert len(records) == 2
 
 
-def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant, stack):
+def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     rows = [good_row(n) for n in range(1, 2 * TEST_CHUNK_ROWS + 1)]
     rows[TEST_CHUNK_ROWS + 49] = good_row(50)  # row 150 (chunk 1) repeats row 50 (chunk 0)
@@ -79,8 +79,8 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
     rows[7][2] = "bad-email"  # row 8 is invalid, so row 9 repeating its key is the first valid one
     rows[8] = good_row(8)
     # Chunk 0's first run dies before it writes anything: chunk 1 is done long before chunk 0 is.
-    stack.runtime.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=1,
-                        when=lambda event: event["chunk"]["index"] == 0)
+    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=1,
+                 when=lambda event: event["chunk"]["index"] == 0)
     done = import_rows(tenant.editor, recipe["id"], rows)
     assert (done["success_count"], done["fail_count"]) == (2 * TEST_CHUNK_ROWS - 3, 3)
     assert failures(tenant.viewer, done["id"]) == [

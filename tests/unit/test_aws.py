@@ -9,6 +9,7 @@ import pytest
 from botocore.regions import EndpointResolver
 
 from bulkimport.adapters import aws
+from tools.trim_endpoints import trimmed_endpoints
 
 VARIANTS = [{}, {"use_fips_endpoint": True}, {"use_dualstack_endpoint": True},
             {"use_fips_endpoint": True, "use_dualstack_endpoint": True}]
@@ -37,7 +38,7 @@ def _resolved(resolver: EndpointResolver, prefix: str, region: str, variant: dic
 
 def test_the_copy_is_botocore_s_table_cut_to_our_services():
     # Fails after a botocore upgrade that changes these entries: run tools/trim_endpoints.py.
-    assert json.loads(aws.ENDPOINTS_FILE.read_text()) == aws.trimmed_endpoints()
+    assert json.loads(aws.ENDPOINTS_FILE.read_text()) == trimmed_endpoints()
     partitions = json.loads(aws.ENDPOINTS_FILE.read_text())["partitions"]
     assert set().union(*(p["services"] for p in partitions)) == {"dynamodb", "events", "s3", "scheduler", "sqs", "states"}
     assert [p["partition"] for p in partitions] == [p["partition"] for p in _whole_table()["partitions"]]

@@ -1,4 +1,5 @@
-"""Schedule expressions as EventBridge Scheduler reads them, with time zones."""
+"""Schedule expressions as EventBridge Scheduler reads them, with time zones: validated by the layer,
+fired by the local stack (devstack.schedules)."""
 
 from datetime import datetime, timezone
 
@@ -6,6 +7,7 @@ import pytest
 
 from bulkimport.errors import InvalidInput
 from bulkimport.schedules.expressions import parse
+from devstack.schedules import next_fire
 
 SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday in Taipei
 
@@ -20,14 +22,26 @@ SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=timezone.utc)  # 11:56 on a Sunday
     ("cron(0 3 * * ? *)", "America/New_York", datetime(2026, 11, 22, 8, 0)),
 ])
 def test_next_firing_in_the_schedules_time_zone(expression, zone, expected):
-    assert parse(expression).next_fire(SUNDAY, zone) == expected.replace(tzinfo=timezone.utc)
+    assert next_fire(expression, SUNDAY, zone) == expected.replace(tzinfo=timezone.utc)
 
 
 def test_rates_count_from_the_schedules_start_and_at_fires_once():
     start = datetime(2026, 11, 22, 0, 0, tzinfo=timezone.utc)
-    assert parse("rate(1 hour)").next_fire(SUNDAY, "UTC", start=start) == datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
-    assert parse("rate(5 minutes)").next_fire(start, "UTC", start=start) == datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc)
-    assert parse("at(2026-11-01T00:00:00)").next_fire(SUNDAY, "UTC") is None
+    assert next_fire("rate(1 hour)", SUNDAY, "UTC", start=start) == datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
+    assert next_fire("rate(5 minutes)", start, "UTC", start=start) == datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc)
+    assert next_fire("at(2026-11-01T00:00:00)", SUNDAY, "UTC") is None
+
+
+# New York's clocks go from 02:00 EST to 03:00 EDT on 2026-03-08 and from 02:00 EDT back to 01:00 EST on
+# 2026-11-01. EventBridge Scheduler skips a time that does not exist and fires a repeated one once.
+@pytest.mark.parametrize(("expression", "after", "expected"), [
+    ("cron(30 2 * * ? *)", datetime(2026, 3, 8, 6, 0), datetime(2026, 3, 9, 6, 30)),  # 02:30 on 03-08 never was
+    ("cron(30 1 * * ? *)", datetime(2026, 11, 1, 4, 0), datetime(2026, 11, 1, 5, 30)),  # 01:30 EDT, the first one
+    ("cron(30 1 * * ? *)", datetime(2026, 11, 1, 5, 30, 30), datetime(2026, 11, 2, 6, 30)),  # not 01:30 EST again
+    ("cron(0/15 * * * ? *)", datetime(2026, 11, 1, 6, 10), datetime(2026, 11, 1, 7, 0)),  # in the repeated hour
+])
+def test_daylight_saving_changes_as_eventbridge_scheduler_documents(expression, after, expected):
+    assert next_fire(expression, after.replace(tzinfo=timezone.utc), "America/New_York") == expected.replace(tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("expression", [

@@ -11,7 +11,6 @@ tests/unit/test_aws.py checks it is still exactly that, and that it resolves eve
 whole table does.
 """
 
-import copy
 import threading
 from functools import cache
 from pathlib import Path
@@ -51,12 +50,3 @@ def client(service: str):
     with _lock:
         return _client_unlocked(service)
 
-
-def trimmed_endpoints() -> dict:
-    """botocore's endpoint table with only SERVICES' entries (each partition keeps its defaults)."""
-    core = botocore.session.get_session()  # botocore's own data only
-    prefixes = {core.get_service_model(service).endpoint_prefix for service in SERVICES}
-    table = copy.deepcopy(core.get_component("data_loader").load_data("endpoints"))
-    for partition in table["partitions"]:
-        partition["services"] = {name: entry for name, entry in partition["services"].items() if name in prefixes}
-    return table

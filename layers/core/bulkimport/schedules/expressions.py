@@ -1,7 +1,7 @@
 """EventBridge Scheduler expressions: `at(...)`, `rate(...)` and `cron(...)` with a time zone.
 
-The API validates expressions with this before handing them to EventBridge Scheduler (which runs
-them on AWS); the local stack fires schedules with `next_fire`. Cron supports what schedules of
+The API validates expressions with this before handing them to EventBridge Scheduler, which runs
+them on AWS (the local stack's firing times: devstack/schedules.py). Cron supports what schedules of
 imports use: numbers, names (JAN-DEC, SUN-SAT), `*`, `?`, ranges, lists and steps. `L`, `W` and `#`
 are refused with a clear error rather than fired wrongly.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkimport.errors import InvalidInput
@@ -50,18 +50,6 @@ class Expression:
     at: datetime | None = None  # local wall time, naive
     every: int | None = None  # seconds
     cron: tuple[frozenset[int] | None, ...] | None = None  # per field; None = any ("?")
-
-    def next_fire(self, after: datetime, tz: str, start: datetime | None = None) -> datetime | None:
-        """The first firing strictly after `after` (aware UTC), or None for an `at` already past.
-        `start` is when a rate schedule began (its firings are start + k * rate)."""
-        if self.kind == "at":
-            when = self.at.replace(tzinfo=zone(tz)).astimezone(timezone.utc)
-            return when if when > after else None
-        if self.kind == "rate":
-            start = start or after
-            steps = max(0, int((after - start).total_seconds() // self.every) + 1)
-            return start + timedelta(seconds=steps * self.every)
-        return _next_cron(self.cron, after, zone(tz))
 
 
 def parse(expression: str) -> Expression:
@@ -108,20 +96,3 @@ def _parse_field(expression: str, text: str, low: int, high: int, names: dict[st
             raise invalid(expression, f"'{part}' is not a valid range or step")
         values.update(range(first, last + 1, every))
     return frozenset(values)
-
-
-def _next_cron(cron: tuple, after: datetime, tz: ZoneInfo) -> datetime | None:
-    minutes, hours, days, months, weekdays, years = cron
-    local = after.astimezone(tz).replace(second=0, microsecond=0, tzinfo=None) + timedelta(minutes=1)
-    day = local.date()
-    for _ in range(366 * 5):
-        aws_weekday = (day.isoweekday() % 7) + 1  # Sunday -> 1
-        if (day.month in months and (years is None or day.year in years)
-                and (days is None or day.day in days) and (weekdays is None or aws_weekday in weekdays)):
-            for hour in sorted(hours):
-                for minute in sorted(minutes):
-                    candidate = datetime(day.year, day.month, day.day, hour, minute)
-                    if candidate >= local:
-                        return candidate.replace(tzinfo=tz).astimezone(timezone.utc)
-        day = day + timedelta(days=1)
-    return None

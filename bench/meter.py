@@ -1,7 +1,8 @@
 """Counting what a run on the local stack would be billed for on AWS: DynamoDB read and write units,
-S3 requests, EventBridge events and, by operation, every AWS call. For benchmarks.
+S3 requests, EventBridge events and, by operation, every AWS call; and the seconds moto spends on
+each operation. For benchmarks: `count_billable(stack)` plugs a meter into the stack's AWS endpoint.
 
-The endpoint hands the meter each request it serves to moto, with the request body, the response
+The meter sees each request the endpoint serves to moto, with the request body, the response
 body and a look at the DynamoDB items a write replaces, so units follow AWS's rules:
 - a write costs ceil(size / 1 KB) write units per item, the larger of the old and new item for
   UpdateItem and an overwriting PutItem, also when its condition fails; a transaction doubles it;
@@ -13,11 +14,18 @@ element).
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
 from typing import Any, Callable
+from urllib.parse import unquote
+
+from devstack.cfn import ACCOUNT, REGION
+from devstack.stack import LocalStack
 
 KB = 1024
 
@@ -63,10 +71,32 @@ def read_units(size: int, consistent: bool) -> float:
     return units if consistent else units / 2
 
 
+def count_billable(stack: LocalStack) -> Meter:
+    """Start counting the billable operations of a started stack (DynamoDB units by moto's own items)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    backend = dynamodb_backends[ACCOUNT][REGION]
+
+    def key_names(table: str) -> list[str]:
+        found = backend.get_table(table)
+        return [found.hash_key_attr] + ([found.range_key_attr] if found.range_key_attr else [])
+
+    def lookup(table: str, key: dict) -> dict | None:
+        found = backend.get_table(table)
+        range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
+        item = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
+        return item.to_json()["Attributes"] if item else None
+
+    meter = Meter(lookup, key_names)
+    stack.aws.wrap_moto(meter.wsgi)
+    return meter
+
+
 class Meter:
     """Tallies of one run. `lookup(table, key)` returns an item's current AttributeValues (or None)
-    and `key_names(table)` its key attributes; the endpoint calls `before` and `after` around each
-    DynamoDB request while it holds moto, so nothing changes the items in between."""
+    and `key_names(table)` its key attributes; `wsgi` calls `before` and `after` around each
+    DynamoDB request while the endpoint holds moto, so nothing changes the items in between."""
 
     def __init__(self, lookup: Callable[[str, dict], dict | None], key_names: Callable[[str], list[str]]):
         self.lookup = lookup
@@ -82,6 +112,30 @@ class Meter:
             self.items_written: Counter = Counter()  # table -> items put, updated or deleted
             self.s3: Counter = Counter()  # "PUT" class / "GET" class -> requests
             self.events = 0  # custom events put on buses
+            self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation
+
+    def wsgi(self, moto_app):
+        """moto's WSGI app, telling this meter what AWS would bill for each request it serves."""
+
+        def metered(environ, start_response):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)  # read once here, again by moto
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            dynamodb = target.startswith("DynamoDB_20120810.")
+            started = time.perf_counter()
+            touched = self.before(target.split(".")[1], json.loads(body)) if dynamodb else None
+            response = list(moto_app(environ, start_response))
+            if dynamodb:
+                self.after(target.split(".")[1], json.loads(body), json.loads(b"".join(response) or b"{}"), touched)
+            operation = target or f"{environ.get('REQUEST_METHOD')} s3/other"
+            self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
+            if target and not dynamodb:
+                self.json_call(target, json.loads(body or b"{}"))
+            elif not target and _is_s3(environ):
+                self.s3_request(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+            return response
+
+        return metered
 
     # ------------------------------------------------------------ DynamoDB
     def before(self, operation: str, body: dict) -> list[tuple[str, str, dict, dict, int]]:
@@ -173,3 +227,8 @@ def _writes(operation: str, body: dict):
                 yield spec["TableName"], "put", spec["Item"]
             elif kind in ("Update", "Delete"):
                 yield spec["TableName"], kind.lower(), spec["Key"]
+
+
+def _is_s3(environ) -> bool:
+    signed = unquote(environ.get("HTTP_AUTHORIZATION", "") + environ.get("QUERY_STRING", ""))
+    return "/s3/aws4_request" in signed or environ.get("CONTENT_TYPE", "").startswith("multipart/form-data")
