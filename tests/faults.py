@@ -54,9 +54,12 @@ class Faults:
 
     def crash(self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: EventFilter | None = None) -> None:
         """Kill the next `times` invocations of a function (those whose event satisfies `when`) just
-        before call number after+1 of operation."""
+        before call number after+1 of operation; times=0 disarms the function's crashes."""
         with self._lock:
-            self._crash_plans[logical_id] = _CrashPlan(operation, after, times, when)
+            if times <= 0:
+                self._crash_plans.pop(logical_id, None)  # disarm: kill nothing more
+            else:
+                self._crash_plans[logical_id] = _CrashPlan(operation, after, times, when)
 
     # ------------------------------------------------------------ the runtime's hooks
     def _invocation(self, function: Function, event: Any, call: Call) -> Answer:
