@@ -1,4 +1,4 @@
-"""The benchmarks of issue 4, in sections; each prints its figures and all go to
+"""The benchmarks, in sections; each prints its figures and all go to
 bench/results/latest.json (a section run alone replaces only its own entry there).
 
     make bench         # cpu, memory, end_to_end (+ cost and the AWS wall-time model)

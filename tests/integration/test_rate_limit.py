@@ -1,4 +1,4 @@
-"""batch-create takes at most 10 requests a second per tenant (API.md): more answer 429 with a
+"""batch-create takes at most 10 requests a second per tenant (docs/API.md): more answer 429 with a
 Retry-After, the same locally as deployed (the limit lives in the code path, counted in DynamoDB),
 and other tenants are not slowed by it."""
 

@@ -1,1 +1,1 @@
-"""One router per resource of the public API (see shared API.md)."""
+"""One router per resource of the public API (docs/API.md)."""
