@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -70,7 +71,7 @@ class BlobStore:
         self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
     @contextmanager
-    def writer(self, key: str, content_type: str) -> Iterator["_PartWriter"]:
+    def writer(self, key: str, content_type: str) -> Iterator[_PartWriter]:
         """Write an object of any size as a stream, holding one part in memory: a multipart upload
         (one put when it stays small), completed on leaving the block and aborted on an error."""
         out = _PartWriter(self.s3, self.bucket, key, content_type)

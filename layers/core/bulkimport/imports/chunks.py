@@ -8,8 +8,9 @@ the same items; the counters move only in the update that adds the chunk to the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore

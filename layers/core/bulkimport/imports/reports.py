@@ -135,7 +135,7 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     return blobs.presigned_get(key, f"failures-{import_id}.csv")
 
 
-def _write_failed_row(writer, layout: "_FailedRowLayout", row: dict) -> None:
+def _write_failed_row(writer, layout: _FailedRowLayout, row: dict) -> None:
     writer.writerow([*layout.cells(row["sheet"], row["cells"]), "; ".join(row["codes"]), " ".join(row["messages"])])
 
 

@@ -4,7 +4,7 @@ upload, a file dropped under drop/, a scheduled time), reading it, cancelling an
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bulkimport.access.keys import Principal
@@ -32,8 +32,6 @@ from bulkimport.recipes.models import Recipe
 from bulkimport.recipes.service import count_task, get_recipe
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table
-
-
 
 # ---------------------------------------------------------------- reading
 
@@ -158,7 +156,7 @@ def create_import(
 
     cfg = section(Uploads)
     post = blobs.presigned_post(item["upload_key"], cfg.upload_max_bytes, cfg.upload_url_ttl_seconds)
-    expires = datetime.now(timezone.utc) + timedelta(seconds=cfg.upload_url_ttl_seconds)
+    expires = datetime.now(UTC) + timedelta(seconds=cfg.upload_url_ttl_seconds)
     ticket = UploadTicket(
         url=post["url"],
         fields=post["fields"],
@@ -183,8 +181,8 @@ def _scheduled_time(value: str) -> datetime:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput("INVALID_SCHEDULED_AT", value=value) from None
-    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    if when <= datetime.now(timezone.utc):
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    if when <= datetime.now(UTC):
         raise InvalidInput("INVALID_SCHEDULED_AT", value=value)
     return when.replace(microsecond=0)
 

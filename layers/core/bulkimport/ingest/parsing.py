@@ -17,11 +17,12 @@ import re
 import shutil
 import tempfile
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from itertools import accumulate, count
 from operator import add
-from typing import Callable, ContextManager, Iterable, Iterator, Protocol
+from typing import ContextManager, Protocol
 
 from bulkimport.errors import FileError
 from bulkimport.ingest.formats import (

@@ -7,10 +7,10 @@ would hold, so one validator serves both: dates as ISO 8601, whole numbers witho
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Iterator
 
 from defusedxml import DefusedXmlException
 

@@ -20,8 +20,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
-from typing import Any, Iterator
+from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import RecordStore

@@ -19,7 +19,7 @@ that adds the page to the job's counted set.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bulkimport.access.keys import Principal
 from bulkimport.adapters import keys
@@ -101,4 +101,4 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
 
 
 def _in_seconds(seconds: int) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,7 +12,6 @@ from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table, get_table_or
 
 
-
 def _store() -> ControlStore:
     return ControlStore()
 

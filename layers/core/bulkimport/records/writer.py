@@ -9,9 +9,10 @@ row's fate and write it. Every step is idempotent, so a chunk run again lands in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, to_attr

@@ -9,7 +9,7 @@ longer running and has them settled as interrupted (runs.lifecycle.sweep), so no
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import Attr, ControlStore

@@ -18,7 +18,6 @@ from bulkimport.schedules.expressions import parse, zone
 from bulkimport.schedules.models import Schedule, ScheduleCreate
 
 
-
 def _schedule_name(schedule_id: str) -> str:
     return f"schedule-{schedule_id}"
 

@@ -10,7 +10,6 @@ from bulkimport.paging import ListMeta, Page
 from bulkimport.schema.models import Table, TableCreate, TablePatch
 
 
-
 def _store() -> ControlStore:
     return ControlStore()
 

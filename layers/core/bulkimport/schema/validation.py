@@ -6,10 +6,11 @@ A converter takes the cell's text and returns the typed value, or raises Invalid
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from bulkimport.schema.models import FieldSpec
 
@@ -98,7 +99,7 @@ def _datetime(text: str) -> str:
         raise Invalid("INVALID_DATETIME") from None
     if value.tzinfo is None:
         return value.isoformat()
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _email(text: str) -> str:

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from bulkimport.adapters.dynamo.codec import to_attr
 
-__all__ = ["Attr", "Condition", "build", "is_conditional_failure", "item_exists", "item_absent"]
+__all__ = ["Attr", "Condition", "build", "is_conditional_failure", "item_absent", "item_exists"]
 
 Condition = ConditionBase
 

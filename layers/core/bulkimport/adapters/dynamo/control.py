@@ -3,7 +3,8 @@ keys, table queues, rate counters), each under a tenant's partition or a run's o
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
