@@ -18,11 +18,11 @@ import shutil
 import tempfile
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from itertools import accumulate, count
 from operator import add
-from typing import ContextManager, Protocol
+from typing import Protocol
 
 from bulkimport.errors import FileError
 from bulkimport.ingest.formats import (
@@ -147,7 +147,7 @@ def plan_upload(
     chunk_rows: int,
     chunk_bytes: int,
     limits: Limits,
-    open_work: Callable[[], ContextManager[Writable]],
+    open_work: Callable[[], AbstractContextManager[Writable]],
     on_sheet: OnSheet | None = None,
 ) -> FilePlan:
     """Read the whole upload once: its kind and encoding, each sheet's header, its rows, and chunks
@@ -323,7 +323,7 @@ class TextLines:
         self.take_plain: TakePlain | None = None
         # A line of nothing but whitespace and delimiters: a blank record. Matched at the start of a
         # block, then searched for after a newline (a search led by a literal is fast).
-        blank = r"[\s%s]*\n" % re.escape(delimiter)
+        blank = rf"[\s{re.escape(delimiter)}]*\n"
         self._blank_first_line, self._blank_line = re.compile(blank), re.compile("\n" + blank)
         self._delimiter_bytes = delimiter.encode("utf-8")
 

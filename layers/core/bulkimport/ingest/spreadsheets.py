@@ -119,7 +119,7 @@ def _reading():
         yield
     except FileError:
         raise
-    except Exception as error:  # a malformed workbook can break openpyxl in many ways
+    except Exception as error:  # noqa: BLE001 - a malformed workbook can break openpyxl in many ways
         cause = error
         while cause is not None:  # openpyxl re-raises parse errors as ValueError("Unable to read ...")
             if isinstance(cause, DefusedXmlException):

@@ -143,8 +143,8 @@ def _update_records(tenant: str, item: dict, table: Table, ids: list[str]) -> tu
         plans = [RowPlan(row=n, values=changes, record_id=i, data=dict(changes), existing_id=i) for n, i in enumerate(part)]
 
         def update(plan: RowPlan) -> None:
-            if plan.record_id in current:
-                writer.update_record(plan, current[plan.record_id])
+            if plan.record_id in current:  # noqa: B023 - in_parallel calls it within this iteration
+                writer.update_record(plan, current[plan.record_id])  # noqa: B023 - in_parallel calls it within this iteration
             else:
                 plan.failure = writer.record_missing()
 
@@ -167,7 +167,7 @@ def _delete_records(tenant: str, table: Table, ids: list[str]) -> int:
         current = records.get_many(tenant, table.key, part)
 
         def delete(record_id: str) -> None:
-            record = current.get(record_id)
+            record = current.get(record_id)  # noqa: B023 - in_parallel calls it within this iteration
             if record is None:
                 return
             values = {**record.get("data", {}), "parent_id": (record.get("meta") or {}).get("parent_id")}
