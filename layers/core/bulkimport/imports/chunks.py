@@ -66,7 +66,7 @@ def row_validator(table: Table, parent: Table | None, columns: list[list], width
     specs = []
     for index, target in columns:
         if target.startswith(PARENT_PREFIX):
-            spec = parent.field(target[len(PARENT_PREFIX):]).model_copy(update={"key": target})
+            spec = parent.field(target[len(PARENT_PREFIX) :]).model_copy(update={"key": target})
         else:
             spec = table.field(target)
         specs.append((index, spec))
@@ -108,7 +108,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
     validator = row_validator(table, parent, sheet["columns"], sheet.get("width"))
     blobs = BlobStore()
-    duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
+    duplicates = (
+        blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
+    )
     data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
 
     stamp = now_iso()
@@ -121,7 +123,12 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
 
     dry_run = bool(item.get("dry_run")) or pass_ == "check"
     context = WriteContext(
-        tenant=tenant, table=table, recipe=recipe, parent_table=parent, dry_run=dry_run, owner=import_id,
+        tenant=tenant,
+        table=table,
+        recipe=recipe,
+        parent_table=parent,
+        dry_run=dry_run,
+        owner=import_id,
         meta={"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp},
     )
     RecordWriter(context).apply(plans)
@@ -143,14 +150,29 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
         blobs.put_bytes(keys.chunk_failures_key(tenant, import_id, chunk["index"], pass_), body, "application/x-ndjson")
 
-    summary = {"index": chunk["index"], "rows": rows, "success": succeeded, "fail": len(failures),
-               "failure_entries": len(entries)}
+    summary = {
+        "index": chunk["index"],
+        "rows": rows,
+        "success": succeeded,
+        "fail": len(failures),
+        "failure_entries": len(entries),
+    }
     # The marker (what the failures listing reads) may be written twice with the same content; the
     # counters move once, in one conditional update that also records the chunk as counted.
     control.put({"pk": marker_pk, "sk": marker_sk, **summary, "done_at": stamp})
-    count_once(tenant, keys.import_sk(import_id), store.counted_attribute(pass_), chunk["index"],
-               {"processed_count": rows, "success_count": succeeded, "fail_count": len(failures),
-                "inserted_count": 0 if dry_run else inserted}, set_values={"updated_at": stamp})
+    count_once(
+        tenant,
+        keys.import_sk(import_id),
+        store.counted_attribute(pass_),
+        chunk["index"],
+        {
+            "processed_count": rows,
+            "success_count": succeeded,
+            "fail_count": len(failures),
+            "inserted_count": 0 if dry_run else inserted,
+        },
+        set_values={"updated_at": stamp},
+    )
     return summary
 
 
@@ -166,7 +188,9 @@ class CheckedRows:
         return self.sources[row - self.first_row]
 
 
-def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str) -> CheckedRows:
+def check_rows(
+    data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str
+) -> CheckedRows:
     """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
     This loop runs for every row of a file: locals only."""
     failures: dict[int, list[dict]] = {}
@@ -181,8 +205,14 @@ def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, 
             failures[row] = [_failure_entry(f) for f in row_failures]
         elif duplicates and str(row) in duplicates:
             label, first_row_with_key = duplicates[str(row)]
-            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row_with_key},
-                              "first_row": first_row_with_key}]
+            failures[row] = [
+                {
+                    "field": None,
+                    "code": "DUPLICATE_IN_FILE",
+                    "params": {"field": label, "first_row": first_row_with_key},
+                    "first_row": first_row_with_key,
+                }
+            ]
         else:
             plans.append(RowPlan(row, values, record_id(import_id, row)))
         row += 1

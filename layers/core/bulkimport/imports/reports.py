@@ -83,18 +83,37 @@ def import_results(tenant: str, ids: list[str], language: str, max_groups: int =
         for entry in iter_failures(tenant, item):
             reason = render(entry["code"], entry.get("params"), language)
             last = groups[-1] if groups else None
-            if last and last["field"] == entry.get("field") and last["code"] == entry["code"] and entry["row"] in (last["row_number_end"], last["row_number_end"] + 1):
+            if (
+                last
+                and last["field"] == entry.get("field")
+                and last["code"] == entry["code"]
+                and entry["row"] in (last["row_number_end"], last["row_number_end"] + 1)
+            ):
                 last["row_number_end"] = entry["row"]
                 continue
             if len(groups) == max_groups:
                 break
-            groups.append({"row": entry["row"], "row_number_start": entry["row"], "row_number_end": entry["row"],
-                           "field": entry.get("field"), "code": entry["code"], "fail_reason": reason})
-        results.append({
-            "id": current.id, "progress": current.progress, "status": current.status,
-            "total_count": current.total_count, "success_count": current.success_count,
-            "fail_count": current.fail_count, "fail_detail": groups,
-        })
+            groups.append(
+                {
+                    "row": entry["row"],
+                    "row_number_start": entry["row"],
+                    "row_number_end": entry["row"],
+                    "field": entry.get("field"),
+                    "code": entry["code"],
+                    "fail_reason": reason,
+                }
+            )
+        results.append(
+            {
+                "id": current.id,
+                "progress": current.progress,
+                "status": current.status,
+                "total_count": current.total_count,
+                "success_count": current.success_count,
+                "fail_count": current.fail_count,
+                "fail_detail": groups,
+            }
+        )
     return results
 
 
@@ -122,8 +141,13 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
                     _write_failed_row(writer, layout, row)
                     row = None
                 if row is None:
-                    row = {"row": entry["row"], "sheet": entry.get("sheet"), "cells": entry.get("cells", []),
-                           "codes": [], "messages": []}
+                    row = {
+                        "row": entry["row"],
+                        "sheet": entry.get("sheet"),
+                        "cells": entry.get("cells", []),
+                        "codes": [],
+                        "messages": [],
+                    }
                 row["codes"].append(entry["code"])
                 row["messages"].append(render(entry["code"], entry.get("params"), language))
             if row is not None:

@@ -49,7 +49,9 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if error:
         error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
     data = {k: v for k, v in item.items() if k in Import.model_fields}
-    data.update(progress=progress, error=error, current_row_index=processed, current_sheet_index=store.current_sheet_index(item))
+    data.update(
+        progress=progress, error=error, current_row_index=processed, current_sheet_index=store.current_sheet_index(item)
+    )
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]
     return Import.model_validate(data)
@@ -145,7 +147,9 @@ def create_import(
     control.put(item)
     count_task(tenant, recipe.id)
     if scheduled_at:
-        scheduler.one_time(_schedule_name(import_id), scheduled_at, {"kind": "import", "tenant": tenant, "import_id": import_id})
+        scheduler.one_time(
+            _schedule_name(import_id), scheduled_at, {"kind": "import", "tenant": tenant, "import_id": import_id}
+        )
 
     blobs = BlobStore()
     if file_body is not None:
@@ -198,8 +202,17 @@ def run_scheduled_import(tenant: str, import_id: str) -> str:
         return "skipped"  # cancelled, or a repeated delivery of the schedule
     if BlobStore().size(item["upload_key"]) is None:
         stamp = now_iso()
-        store.update(tenant, import_id, {"status": "failed", "error": {"code": "FILE_NOT_UPLOADED", "params": {}},
-                                         "executed_end_at": stamp, "updated_at": stamp}, when_status=("scheduled",))
+        store.update(
+            tenant,
+            import_id,
+            {
+                "status": "failed",
+                "error": {"code": "FILE_NOT_UPLOADED", "params": {}},
+                "executed_end_at": stamp,
+                "updated_at": stamp,
+            },
+            when_status=("scheduled",),
+        )
         return "failed"
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
     return "started"
@@ -212,8 +225,12 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
     if item["status"] in TERMINAL_STATUSES:
         raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
     stamp = now_iso()
-    cancelled = store.update(tenant, import_id, {"status": "cancelled", "executed_end_at": stamp, "updated_at": stamp},
-                             when_status=ACTIVE_STATUSES)
+    cancelled = store.update(
+        tenant,
+        import_id,
+        {"status": "cancelled", "executed_end_at": stamp, "updated_at": stamp},
+        when_status=ACTIVE_STATUSES,
+    )
     if cancelled is None:
         item = store.load(tenant, import_id)
         raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
@@ -233,9 +250,12 @@ def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:
     if BlobStore().size(item["upload_key"]) is None:
         raise Conflict("FILE_NOT_UPLOADED")
     stamp = now_iso()
-    restarted = store.update(tenant, import_id, {"status": "queued", "error": None, "executed_end_at": None,
-                                                 "restart_at": stamp, "updated_at": stamp},
-                             when_status=("failed", "cancelled"))
+    restarted = store.update(
+        tenant,
+        import_id,
+        {"status": "queued", "error": None, "executed_end_at": None, "restart_at": stamp, "updated_at": stamp},
+        when_status=("failed", "cancelled"),
+    )
     if restarted is None:
         raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=store.load(tenant, import_id)["status"])
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=item.get("job_turns", 0) + 1)
@@ -290,8 +310,9 @@ def on_file_dropped(key: str, size: int, sequencer: str) -> str | None:
     return import_id
 
 
-def import_stored_file(tenant: str, recipe_id: str, key: str, size: int, transaction_id: str, created_by: str,
-                       key_id: str) -> tuple[str, bool]:
+def import_stored_file(
+    tenant: str, recipe_id: str, key: str, size: int, transaction_id: str, created_by: str, key_id: str
+) -> tuple[str, bool]:
     """Create (once per transaction id) and start an import of a file already in the bucket.
     Returns (import id, whether this call created it)."""
     principal = Principal(tenant=tenant, role="editor", key_id=key_id)

@@ -182,7 +182,9 @@ def plan_upload(
             raise FileError("UNSUPPORTED_FILE_TYPE", kind="gzip'd archive")
         found = detect_encoding(sample, encoding_option)
         check_is_text(sample, found)
-        delimiter = resolve_delimiter(delimiter_option, complete_lines(sample)[found.bom :].decode(found.name, "replace"))
+        delimiter = resolve_delimiter(
+            delimiter_option, complete_lines(sample)[found.bom :].decode(found.name, "replace")
+        )
         transcoded = kind == "gzip" or not found.is_utf8
         with open_work() if transcoded else nullcontext() as out:
             lines = TextLines(text, found, out, delimiter)
@@ -229,8 +231,9 @@ class _Planner:
                 continue
             seen_any = True
             if len(cells) > MAX_COLUMNS:
-                raise FileError("TOO_MANY_COLUMNS", line=row.line, count=len(cells), max_columns=MAX_COLUMNS,
-                                **_where(row.sheet))
+                raise FileError(
+                    "TOO_MANY_COLUMNS", line=row.line, count=len(cells), max_columns=MAX_COLUMNS, **_where(row.sheet)
+                )
             if row.sheet is not sheet:
                 self._close()
                 sheet, header, on_row, started = row.sheet, None, None, False
@@ -248,7 +251,9 @@ class _Planner:
                 on_row(self.total, cells)
             chunk = self._open
             if chunk is None:
-                chunk = self._open = ChunkPlan(len(self.chunks), row.start, row.end, self.total, row.line, 0, sheet.index)
+                chunk = self._open = ChunkPlan(
+                    len(self.chunks), row.start, row.end, self.total, row.line, 0, sheet.index
+                )
             chunk.end = row.end
             chunk.rows += 1
             if chunk.rows >= self.chunk_rows or chunk.end - chunk.start >= self.chunk_bytes:
@@ -267,8 +272,9 @@ class _Planner:
             chunk = self._open
             if chunk is None:
                 chunk_start = ends[taken - 1] if taken else start
-                chunk = self._open = ChunkPlan(len(self.chunks), chunk_start, chunk_start, self.total + 1,
-                                               first_line + taken, 0, TEXT.index)
+                chunk = self._open = ChunkPlan(
+                    len(self.chunks), chunk_start, chunk_start, self.total + 1, first_line + taken, 0, TEXT.index
+                )
             last = min(run_rows, taken + self.chunk_rows - chunk.rows)
             # The first row that brings the chunk to chunk_bytes is its last.
             last = min(last, bisect_left(ends, chunk.start + self.chunk_bytes, taken, last) + 1)

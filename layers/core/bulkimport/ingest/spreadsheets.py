@@ -99,7 +99,9 @@ class Workbook:
             with _reading():
                 for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                     if number > MAX_SHEET_ROWS:
-                        raise FileError("CORRUPT_FILE", reason=f"sheet '{sheet.name}' has more than {MAX_SHEET_ROWS} rows")
+                        raise FileError(
+                            "CORRUPT_FILE", reason=f"sheet '{sheet.name}' has more than {MAX_SHEET_ROWS} rows"
+                        )
                     cells = [cell_text(v) for v in values]
                     while cells and not cells[-1].strip():
                         cells.pop()

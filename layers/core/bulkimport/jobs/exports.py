@@ -61,13 +61,25 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
         writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)
         for record in _records(tenant, table, item):
             data, meta = record.get("data") or {}, record.get("meta") or {}
-            writer.append([record["sk"], *([meta.get("parent_id")] if table.parent else []), *[data.get(f.key) for f in fields]])
+            writer.append(
+                [record["sk"], *([meta.get("parent_id")] if table.parent else []), *[data.get(f.key) for f in fields]]
+            )
             count += 1
             if count % PROGRESS_EVERY == 0:
                 store.update(tenant, job_id, {"processed_amount": count, "updated_at": now_iso()})
         writer.finish()
-    store.update(tenant, job_id, {"export_key": key, "file_name": file_name, "processed_amount": count,
-                                  "succeeded_amount": count, "updated_at": now_iso()}, when_status=("running",))
+    store.update(
+        tenant,
+        job_id,
+        {
+            "export_key": key,
+            "file_name": file_name,
+            "processed_amount": count,
+            "succeeded_amount": count,
+            "updated_at": now_iso(),
+        },
+        when_status=("running",),
+    )
     return {"rows": count, "key": key}
 
 
@@ -76,7 +88,9 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
     if item["ids"] == "all":
         # Only what the file shows is read back (the local stack's moto spends its time serialising values).
         wanted = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
-        yield from records.all_matching(tenant, table.key, typed_filters(table, item["search_options"]), attributes=wanted)
+        yield from records.all_matching(
+            tenant, table.key, typed_filters(table, item["search_options"]), attributes=wanted
+        )
         return
     wanted = list(dict.fromkeys(item["ids"]))
     for start in range(0, len(wanted), 100):

@@ -47,27 +47,29 @@ def create_job(principal: Principal, request: JobCreate) -> str:
         validate_changes(table, request.changes)
     job_id = new_id()
     stamp = now_iso()
-    ControlStore().put({
-        "pk": keys.tenant_pk(tenant),
-        "sk": keys.job_sk(job_id),
-        "id": job_id,
-        "tenant": tenant,
-        "job_name": request.job_name,
-        "table": table.key,
-        "ids": request.ids,
-        "search_options": request.search_options,
-        "total": request.total,
-        "format": (request.format or "csv") if request.job_name == "export" else None,
-        # As JSON text: a stored map would drop the nulls that clear fields.
-        "changes": json.dumps(request.changes, ensure_ascii=False) if request.changes else None,
-        "status": "queued",
-        "processed_amount": 0,
-        "succeeded_amount": 0,
-        "failed_amount": 0,
-        "created_by": principal.actor,
-        "created_at": stamp,
-        "updated_at": stamp,
-    })
+    ControlStore().put(
+        {
+            "pk": keys.tenant_pk(tenant),
+            "sk": keys.job_sk(job_id),
+            "id": job_id,
+            "tenant": tenant,
+            "job_name": request.job_name,
+            "table": table.key,
+            "ids": request.ids,
+            "search_options": request.search_options,
+            "total": request.total,
+            "format": (request.format or "csv") if request.job_name == "export" else None,
+            # As JSON text: a stored map would drop the nulls that clear fields.
+            "changes": json.dumps(request.changes, ensure_ascii=False) if request.changes else None,
+            "status": "queued",
+            "processed_amount": 0,
+            "succeeded_amount": 0,
+            "failed_amount": 0,
+            "created_by": principal.actor,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
     lifecycle.start(JOB_RUN, tenant, job_id)
     return job_id
 
@@ -88,7 +90,9 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
         total=item.get("total_count"),
         succeeded_amount=item["succeeded_amount"],
         failed_amount=item["failed_amount"],
-        error={"code": error["code"], "message": render(error["code"], error.get("params"), language)} if error else None,
+        error={"code": error["code"], "message": render(error["code"], error.get("params"), language)}
+        if error
+        else None,
         started_at=item.get("started_at"),
         finished_at=item.get("finished_at"),
     )

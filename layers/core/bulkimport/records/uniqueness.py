@@ -102,7 +102,9 @@ class DuplicateFinder:
         for i, constraint in enumerate(self.keyed):
             key = constraint.key(values)
             if key is not None:
-                self.hashes[i].append(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True))
+                self.hashes[i].append(
+                    int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+                )
                 self.rows[i].append(row)
 
     def duplicates(self) -> dict[int, tuple[str, int]]:

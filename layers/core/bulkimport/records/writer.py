@@ -104,7 +104,7 @@ class RecordWriter:
                     plan.data["parent_id"] = plan.parent_id
             return [p for p in plans if p.failure is None]
         links = [t for t in self._mapped_targets() if t.startswith(PARENT_PREFIX)]
-        field_name = links[0][len(PARENT_PREFIX):]
+        field_name = links[0][len(PARENT_PREFIX) :]
         constraint = table_constraint(parent, field_name)
         wanted = {}
         for plan in plans:
@@ -118,7 +118,9 @@ class RecordWriter:
             if plan.row in wanted:
                 plan.parent_id = found.get(wanted[plan.row])
                 if plan.parent_id is None:
-                    plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label}, str(plan.values.get(links[0])))
+                    plan.failure = RowFailure(
+                        links[0], "PARENT_NOT_FOUND", {"field": constraint.label}, str(plan.values.get(links[0]))
+                    )
                 else:
                     plan.data["parent_id"] = plan.parent_id  # only for the identity key; not stored in data
         return [p for p in plans if p.failure is None]
@@ -206,7 +208,8 @@ class RecordWriter:
             return
         data = {k: v for k, v in plan.data.items() if k != "parent_id"}
         meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"]}
-        meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})  # who changed it last
+        # who changed it last
+        meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})
         if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
             plan.failure = self.record_missing()
             for pk in taken:
@@ -225,7 +228,8 @@ class RecordWriter:
         held = self.index.holder(pk)
         if held is None:
             return self.index.claim(pk, record_id, self.ctx.owner)
-        if self.store.get(self.ctx.tenant, self.ctx.table.key, held["record_id"]) is not None or not self.orphaned_by(held.get("owner")):
+        holder_exists = self.store.get(self.ctx.tenant, self.ctx.table.key, held["record_id"]) is not None
+        if holder_exists or not self.orphaned_by(held.get("owner")):
             return False
         return self.index.take_over(pk, held["record_id"], record_id, self.ctx.owner)
 

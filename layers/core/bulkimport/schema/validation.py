@@ -14,7 +14,9 @@ from typing import Any
 
 from bulkimport.schema.models import FieldSpec
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(?:\s*(?:#|ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -185,9 +187,7 @@ class RowValidator:
     def validate(self, cells: list[str]) -> tuple[dict[str, Any], list[RowFailure]]:
         width = len(cells)
         if self.expected_width is not None and width != self.expected_width:
-            failure = RowFailure(
-                None, "COLUMN_COUNT_MISMATCH", {"actual": width, "expected": self.expected_width}
-            )
+            failure = RowFailure(None, "COLUMN_COUNT_MISMATCH", {"actual": width, "expected": self.expected_width})
             return {}, [failure]
         if width < self._min_width:
             cells = cells + [""] * (self._min_width - width)
