@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "core"))
 
-from bulkimport.adapters.aws import ENDPOINTS_FILE, trimmed_endpoints  # noqa: E402
+from bulkimport.adapters.aws import ENDPOINTS_FILE, trimmed_endpoints
 
 
 def main() -> None:
