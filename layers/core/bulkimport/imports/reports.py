@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Sequence
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import decode_cursor, encode_cursor
@@ -183,7 +184,7 @@ class _FailedRowLayout:
         elif self.several:
             self.header = None
 
-    def cells(self, sheet: str | None, cells: list[str]) -> list[str]:
+    def cells(self, sheet: str | None, cells: list[str]) -> Sequence[str | None]:
         if not self.several:
             return cells
         if not self.columns:

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from itertools import accumulate, count
 from operator import add
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bulkimport.errors import FileError
 from bulkimport.ingest.formats import (
@@ -41,6 +41,9 @@ from bulkimport.ingest.formats import (
     zipfile_of,
 )
 from bulkimport.ingest.spreadsheets import Sheet, SheetRow, Workbook
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
 # A record (one CSV row, or one spreadsheet row written as CSV) is held whole in memory: bound it.
@@ -163,7 +166,8 @@ def plan_upload(
     if kind == "xlsx":
         with tempfile.TemporaryFile() as spool:
             # A zip is read from its end (its directory): it must be whole and seekable.
-            shutil.copyfileobj(source, spool, _READ_BYTES)
+            # The cast: copyfileobj always passes a size, which is all Prefixed.read takes.
+            shutil.copyfileobj(cast("SupportsRead[bytes]", source), spool, _READ_BYTES)
             with zipfile_of(spool, limits.max_zip_entries) as archive:
                 check_workbook_archive(archive)
                 check_archive_sizes(archive, limits)
@@ -350,8 +354,8 @@ class TextLines:
                 text = block.decode(name)
             except UnicodeDecodeError as error:
                 # The block decoded up to the first bad byte: its newlines before it count the lines.
-                line = self.line + block[: error.start].decode(name, "replace").count("\n") + 1
-                raise FileError("UNDECODABLE", line=line, encoding=name) from None
+                bad_line = self.line + block[: error.start].decode(name, "replace").count("\n") + 1
+                raise FileError("UNDECODABLE", line=bad_line, encoding=name) from None
             if self.out is None:
                 data = block  # read in place: the upload is UTF-8
             else:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import IO
 
 from defusedxml import DefusedXmlException
 
@@ -69,7 +70,7 @@ def _openpyxl():
 class Workbook:
     """An XLSX file already checked by formats.check_workbook_archive and check_archive_sizes."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str | IO[bytes]):
         openpyxl = _openpyxl()
         with _reading():
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
@@ -122,7 +123,7 @@ def _reading():
     except FileError:
         raise
     except Exception as error:  # noqa: BLE001 - a malformed workbook can break openpyxl in many ways
-        cause = error
+        cause: BaseException | None = error
         while cause is not None:  # openpyxl re-raises parse errors as ValueError("Unable to read ...")
             if isinstance(cause, DefusedXmlException):
                 raise FileError("UNSAFE_XLSX") from None

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import RecordStore
@@ -87,9 +87,9 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
     records = RecordStore()
     if item["ids"] == "all":
         # Only what the file shows is read back (the local stack's moto spends its time serialising values).
-        wanted = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
+        attributes = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
         yield from records.all_matching(
-            tenant, table.key, typed_filters(table, item["search_options"]), attributes=wanted
+            tenant, table.key, typed_filters(table, item["search_options"]), attributes=attributes
         )
         return
     wanted = list(dict.fromkeys(item["ids"]))
@@ -101,7 +101,8 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
 
 class _CsvRows:
     def __init__(self, sink: io.RawIOBase, header: list[str], _title: str):
-        self.text = io.TextIOWrapper(sink, encoding="utf-8-sig", newline="")
+        # The cast: typeshed wants a buffered stream; the wrapper only writes to the sink and flushes it.
+        self.text = io.TextIOWrapper(cast(BinaryIO, sink), encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text)
         self.writer.writerow([neutralise(h) for h in header])
 

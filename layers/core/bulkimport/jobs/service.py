@@ -31,7 +31,7 @@ from bulkimport.ids import new_id, now_iso
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
 from bulkimport.jobs.kind import JOB_RUN
-from bulkimport.jobs.models import JobCreate, JobFinished, JobResult, JobRunning
+from bulkimport.jobs.models import JobCreate, JobError, JobFinished, JobResult, JobRunning
 from bulkimport.records.queries import typed_filters
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table
@@ -83,6 +83,9 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
         process = min(99, item["processed_amount"] * 100 // total) if total else 0
         return JobRunning(batch_code=job_id, status=item["status"], process=process)
     error = item.get("error")
+    job_error = (
+        JobError(code=error["code"], message=render(error["code"], error.get("params"), language)) if error else None
+    )
     result = JobResult(
         batch_code=job_id,
         job_name=item["job_name"],
@@ -90,9 +93,7 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
         total=item.get("total_count"),
         succeeded_amount=item["succeeded_amount"],
         failed_amount=item["failed_amount"],
-        error={"code": error["code"], "message": render(error["code"], error.get("params"), language)}
-        if error
-        else None,
+        error=job_error,
         started_at=item.get("started_at"),
         finished_at=item.get("finished_at"),
     )

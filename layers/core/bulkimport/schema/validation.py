@@ -5,9 +5,10 @@ A converter takes the cell's text and returns the typed value, or raises Invalid
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -157,7 +158,8 @@ def converter_for(spec: FieldSpec) -> Converter:
 class RowFailure:
     field: str | None
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field: in this class's body `field` names the attribute above.
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     value: str | None = None
 
 

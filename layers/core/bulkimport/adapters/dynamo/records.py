@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -220,8 +221,9 @@ class RecordStore:
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return total
 
+    # builtins.list: in this class's body `list` names the method above.
     @staticmethod
-    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], builtins.list[str]]:
         """(names, values, conditions) of equality filters on data fields (and meta.parent_id)."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
