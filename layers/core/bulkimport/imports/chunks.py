@@ -63,12 +63,18 @@ class RowScan:
 
 
 def row_validator(table: Table, parent: Table | None, columns: list[list], width: int | None) -> RowValidator:
+    # The recipe was checked against the tables: each target names a field of the table, or of
+    # the parent for a parent link.
     specs = []
     for index, target in columns:
         if target.startswith(PARENT_PREFIX):
-            spec = parent.field(target[len(PARENT_PREFIX) :]).model_copy(update={"key": target})
+            assert parent is not None
+            spec = parent.field(target[len(PARENT_PREFIX) :])
+            assert spec is not None
+            spec = spec.model_copy(update={"key": target})
         else:
             spec = table.field(target)
+            assert spec is not None
         specs.append((index, spec))
     return RowValidator(specs, width)
 
@@ -98,7 +104,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
     item = store.load(tenant, import_id)
     if chunk["index"] in item.get(store.counted_attribute(pass_), ()):
-        return _chunk_summary(control.get(marker_pk, marker_sk))
+        marker = control.get(marker_pk, marker_sk)
+        assert marker is not None  # written before the chunk is counted
+        return _chunk_summary(marker)
     if item["status"] in TERMINAL_STATUSES:
         return {"index": chunk["index"], "skipped": item["status"]}
 

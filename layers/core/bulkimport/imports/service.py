@@ -107,7 +107,9 @@ def create_import(
     if request.transaction_id:
         claim = {"pk": pk, "sk": keys.import_transaction_sk(request.transaction_id), "import_id": import_id}
         if not control.put(claim, if_absent=True):
-            existing_id = control.get(pk, keys.import_transaction_sk(request.transaction_id))["import_id"]
+            claimed = control.get(pk, keys.import_transaction_sk(request.transaction_id))
+            assert claimed is not None  # the put was refused: the claim is there
+            existing_id = claimed["import_id"]
             existing = store.get(tenant, existing_id)
             if existing:
                 return ImportCreated(**to_import(existing).model_dump()), False

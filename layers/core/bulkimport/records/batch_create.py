@@ -100,7 +100,7 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
     store = ControlStore()
     digest = hashlib.sha256(json.dumps(request.records, sort_keys=True, default=str).encode()).hexdigest()
     transaction_id = request.transaction_id or new_id()
-    item = {
+    item: dict[str, Any] = {
         "pk": keys.tenant_pk(tenant),
         "sk": f"BATCHTX#{table_key}#{transaction_id}",
         "base_id": new_id(),
@@ -111,6 +111,7 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
     if store.put(item, if_absent=True):
         return item
     existing = store.get(item["pk"], item["sk"])
+    assert existing is not None  # the put was refused: the item is there (nothing deletes it)
     if existing["digest"] != digest:
         raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction_id)
     return existing
@@ -124,6 +125,7 @@ def _settle(tenant: str, table_key: str, transaction_sk: str, succeeded: list[in
     pk = keys.tenant_pk(tenant)
     for _ in range(10):
         transaction = store.get(pk, transaction_sk)
+        assert transaction is not None  # created by _transaction, never deleted
         uncounted = set(succeeded) - set(transaction.get("counted", ()))
         unannounced = (set(succeeded) - set(transaction.get("announced", ()))) if announce else set()
         if not uncounted and not unannounced:

@@ -30,7 +30,9 @@ class RowPlan:
     row: int
     values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
     record_id: str  # the id a new record gets
-    data: dict[str, Any] | None = None  # what is stored: set by RecordWriter.apply
+    # What is stored: set by RecordWriter.apply (or by the caller of update_record) before anything reads
+    # it, so typed as set; an Optional would cost a check per row to read it.
+    data: dict[str, Any] = None  # type: ignore[assignment]
     parent_id: str | None = None
     existing_id: str | None = None
     failure: RowFailure | None = None
@@ -96,6 +98,7 @@ class RecordWriter:
         """Find each row's parent record by the parent's unique field the recipe maps (or, without
         a recipe, check the parent_id each record names)."""
         parent = self.ctx.parent_table
+        assert parent is not None  # a child table's rows are written with their parent table
         if self.ctx.recipe is None:
             for plan in plans:
                 if not plan.parent_id or self.store.get(self.ctx.tenant, parent.key, plan.parent_id) is None:
@@ -134,7 +137,8 @@ class RecordWriter:
         found = self.index.holders([pk for pk in wanted.values() if pk])
         live = []
         for plan in plans:
-            holder = found.get(wanted[plan.row]) if wanted[plan.row] else None
+            pk = wanted[plan.row]
+            holder = found.get(pk) if pk else None
             if holder == plan.record_id:
                 holder = None  # this row's own insert, from an earlier run of this chunk
             if holder is None and mode == "update":
@@ -168,8 +172,10 @@ class RecordWriter:
 
     def _update(self, plan: RowPlan) -> None:
         """Set the mapped fields of an existing record, moving any unique key whose value changes."""
+        assert plan.existing_id is not None  # apply updates the rows that found their record
         current = self.store.get(self.ctx.tenant, self.ctx.table.key, plan.existing_id)
         if current is None:  # deleted, or claimed by a writer that never wrote it
+            assert self.ctx.recipe is not None  # only a recipe's upsert or update finds existing records
             if self.ctx.recipe.mode == "upsert":
                 plan.existing_id = None  # insert it instead
             else:
@@ -182,6 +188,7 @@ class RecordWriter:
         the new value of every unique key that changes, write, then give the old value back. A key
         another record holds fails the row ALREADY_EXISTS and changes nothing."""
         record_id = plan.existing_id
+        assert record_id is not None  # `current` is that record: the caller found it
         before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
         after = {**before, **plan.data}
         moves = []
@@ -275,6 +282,7 @@ class RecordWriter:
         return next((f for f in constraint.fields if f != "parent_id"), constraint.fields[0])
 
     def _mapped_targets(self) -> list[str]:
+        assert self.ctx.recipe is not None  # called for a recipe's rows only
         return [c.target for c in self.ctx.recipe.columns]
 
     @staticmethod
