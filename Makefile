@@ -9,7 +9,7 @@ SAM_VERSION := 1.170.0
 # A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install run test test-fast bench bench-large validate build clean
+.PHONY: install run test test-fast lint bench bench-large validate build clean
 
 install: $(STAMP)
 
@@ -31,6 +31,14 @@ test: install
 ## Unit tests only (seconds).
 test-fast: install
 	$(BIN)/python -m pytest tests/unit
+
+## Lint (ruff), formatting (ruff format), the layer's types (mypy) and its import contracts
+## (lint-imports; `make test` checks them too). Settings in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check layers functions
+	$(BIN)/mypy
+	PYTHONPATH=layers/core $(BIN)/lint-imports
 
 ## Benchmarks (about 8 minutes): CPU path vs DictReader+pydantic, memory of the workers on a 100 MB
 ## file, a 100k-row import vs a naive batch_writer loop, its AWS cost per million rows and a wall-time
@@ -56,4 +64,4 @@ build: $(SAM)
 	SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY313)):$$PATH" $(SAM) build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

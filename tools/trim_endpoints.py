@@ -15,7 +15,7 @@ import botocore.session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "core"))
 
-from bulkimport.adapters.aws import ENDPOINTS_FILE, SERVICES  # noqa: E402
+from bulkimport.adapters.aws import ENDPOINTS_FILE, SERVICES
 
 
 def trimmed_endpoints() -> dict:

@@ -25,7 +25,8 @@ def take(tenant: str, action: str, per_second: int) -> None:
     now = time.time()
     second = int(now)
     taken = ControlStore().update(
-        keys.rate_pk(tenant, action), str(second),
+        keys.rate_pk(tenant, action),
+        str(second),
         set_values={"expires_at": second + 60},
         add_values={"requests": 1},
         condition=Attr("requests").not_exists() | Attr("requests").lt(per_second),

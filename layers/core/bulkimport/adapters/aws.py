@@ -41,7 +41,9 @@ def session() -> boto3.session.Session:
 @cache
 def _client_unlocked(service: str):
     if service not in SERVICES:
-        raise ValueError(f"no client for {service}: add it to bulkimport.adapters.aws.SERVICES, then run tools/trim_endpoints.py")
+        raise ValueError(
+            f"no client for {service}: add it to bulkimport.adapters.aws.SERVICES, then run tools/trim_endpoints.py"
+        )
     return session().client(service, config=_CONFIG)
 
 
@@ -49,4 +51,3 @@ def client(service: str):
     # Creating clients from one session is not thread-safe; using them is.
     with _lock:
         return _client_unlocked(service)
-

@@ -16,8 +16,15 @@ PUT_EVENTS_MAX = 10  # entries a PutEvents call takes
 def publish(detail_type: str, details: list[dict[str, Any]]) -> None:
     """One event per detail; raises if EventBridge refuses any (the caller's step is then retried)."""
     bus = section(Events).event_bus_name
-    entries = [{"Source": EVENT_SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail, ensure_ascii=False),
-                "EventBusName": bus} for detail in details]
+    entries = [
+        {
+            "Source": EVENT_SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, ensure_ascii=False),
+            "EventBusName": bus,
+        }
+        for detail in details
+    ]
     events = client("events")
     for start in range(0, len(entries), PUT_EVENTS_MAX):
         response = events.put_events(Entries=entries[start : start + PUT_EVENTS_MAX])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -70,7 +71,7 @@ class BlobStore:
         self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
     @contextmanager
-    def writer(self, key: str, content_type: str) -> Iterator["_PartWriter"]:
+    def writer(self, key: str, content_type: str) -> Iterator[_PartWriter]:
         """Write an object of any size as a stream, holding one part in memory: a multipart upload
         (one put when it stays small), completed on leaving the block and aborted on an error."""
         out = _PartWriter(self.s3, self.bucket, key, content_type)
@@ -84,8 +85,11 @@ class BlobStore:
     def presigned_get(self, key: str, download_name: str, expires_in: int = 3600) -> str:
         return self.s3.generate_presigned_url(
             "get_object",
-            Params={"Bucket": self.bucket, "Key": key,
-                    "ResponseContentDisposition": f'attachment; filename="{download_name}"'},
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{download_name}"',
+            },
             ExpiresIn=expires_in,
         )
 
@@ -128,10 +132,12 @@ class _PartWriter(io.RawIOBase):
     def _send_part(self) -> None:
         if self.upload_id is None:
             self.upload_id = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self.content_type)["UploadId"]
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
+            )["UploadId"]
         number = len(self.parts) + 1
-        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                                       PartNumber=number, Body=bytes(self.buffer))
+        response = self.s3.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=bytes(self.buffer)
+        )
         self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
         self.buffer.clear()
 
@@ -141,8 +147,9 @@ class _PartWriter(io.RawIOBase):
             return
         if self.buffer:
             self._send_part()
-        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                                          MultipartUpload={"Parts": self.parts})
+        self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+        )
 
     def abort(self) -> None:
         if self.upload_id is not None:

@@ -12,8 +12,9 @@ from bulkimport.adapters.aws import client
 from bulkimport.config import Schedules, section
 
 
-def put_schedule(name: str, expression: str, timezone: str, payload: dict, enabled: bool = True,
-                 delete_after: bool = False) -> None:
+def put_schedule(
+    name: str, expression: str, timezone: str, payload: dict, enabled: bool = True, delete_after: bool = False
+) -> None:
     """Create the schedule `name` (at most 64 characters), or replace it if it exists."""
     cfg = section(Schedules)
     request = {

@@ -8,8 +8,9 @@ the same items; the counters move only in the update that adds the chunk to the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore
@@ -62,12 +63,18 @@ class RowScan:
 
 
 def row_validator(table: Table, parent: Table | None, columns: list[list], width: int | None) -> RowValidator:
+    # The recipe was checked against the tables: each target names a field of the table, or of
+    # the parent for a parent link.
     specs = []
     for index, target in columns:
         if target.startswith(PARENT_PREFIX):
-            spec = parent.field(target[len(PARENT_PREFIX):]).model_copy(update={"key": target})
+            assert parent is not None
+            spec = parent.field(target[len(PARENT_PREFIX) :])
+            assert spec is not None
+            spec = spec.model_copy(update={"key": target})
         else:
             spec = table.field(target)
+            assert spec is not None
         specs.append((index, spec))
     return RowValidator(specs, width)
 
@@ -97,7 +104,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
     item = store.load(tenant, import_id)
     if chunk["index"] in item.get(store.counted_attribute(pass_), ()):
-        return _chunk_summary(control.get(marker_pk, marker_sk))
+        marker = control.get(marker_pk, marker_sk)
+        assert marker is not None  # written before the chunk is counted
+        return _chunk_summary(marker)
     if item["status"] in TERMINAL_STATUSES:
         return {"index": chunk["index"], "skipped": item["status"]}
 
@@ -107,7 +116,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
     validator = row_validator(table, parent, sheet["columns"], sheet.get("width"))
     blobs = BlobStore()
-    duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
+    duplicates = (
+        blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
+    )
     data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
 
     stamp = now_iso()
@@ -120,7 +131,12 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
 
     dry_run = bool(item.get("dry_run")) or pass_ == "check"
     context = WriteContext(
-        tenant=tenant, table=table, recipe=recipe, parent_table=parent, dry_run=dry_run, owner=import_id,
+        tenant=tenant,
+        table=table,
+        recipe=recipe,
+        parent_table=parent,
+        dry_run=dry_run,
+        owner=import_id,
         meta={"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp},
     )
     RecordWriter(context).apply(plans)
@@ -142,14 +158,29 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
         blobs.put_bytes(keys.chunk_failures_key(tenant, import_id, chunk["index"], pass_), body, "application/x-ndjson")
 
-    summary = {"index": chunk["index"], "rows": rows, "success": succeeded, "fail": len(failures),
-               "failure_entries": len(entries)}
+    summary = {
+        "index": chunk["index"],
+        "rows": rows,
+        "success": succeeded,
+        "fail": len(failures),
+        "failure_entries": len(entries),
+    }
     # The marker (what the failures listing reads) may be written twice with the same content; the
     # counters move once, in one conditional update that also records the chunk as counted.
     control.put({"pk": marker_pk, "sk": marker_sk, **summary, "done_at": stamp})
-    count_once(tenant, keys.import_sk(import_id), store.counted_attribute(pass_), chunk["index"],
-               {"processed_count": rows, "success_count": succeeded, "fail_count": len(failures),
-                "inserted_count": 0 if dry_run else inserted}, set_values={"updated_at": stamp})
+    count_once(
+        tenant,
+        keys.import_sk(import_id),
+        store.counted_attribute(pass_),
+        chunk["index"],
+        {
+            "processed_count": rows,
+            "success_count": succeeded,
+            "fail_count": len(failures),
+            "inserted_count": 0 if dry_run else inserted,
+        },
+        set_values={"updated_at": stamp},
+    )
     return summary
 
 
@@ -165,7 +196,9 @@ class CheckedRows:
         return self.sources[row - self.first_row]
 
 
-def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str) -> CheckedRows:
+def check_rows(
+    data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str
+) -> CheckedRows:
     """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
     This loop runs for every row of a file: locals only."""
     failures: dict[int, list[dict]] = {}
@@ -180,8 +213,14 @@ def check_rows(data: bytes, reader: dict, validator: RowValidator, chunk: dict, 
             failures[row] = [_failure_entry(f) for f in row_failures]
         elif duplicates and str(row) in duplicates:
             label, first_row_with_key = duplicates[str(row)]
-            failures[row] = [{"field": None, "code": "DUPLICATE_IN_FILE", "params": {"field": label, "first_row": first_row_with_key},
-                              "first_row": first_row_with_key}]
+            failures[row] = [
+                {
+                    "field": None,
+                    "code": "DUPLICATE_IN_FILE",
+                    "params": {"field": label, "first_row": first_row_with_key},
+                    "first_row": first_row_with_key,
+                }
+            ]
         else:
             plans.append(RowPlan(row, values, record_id(import_id, row)))
         row += 1

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Sequence
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import decode_cursor, encode_cursor
@@ -83,18 +84,37 @@ def import_results(tenant: str, ids: list[str], language: str, max_groups: int =
         for entry in iter_failures(tenant, item):
             reason = render(entry["code"], entry.get("params"), language)
             last = groups[-1] if groups else None
-            if last and last["field"] == entry.get("field") and last["code"] == entry["code"] and entry["row"] in (last["row_number_end"], last["row_number_end"] + 1):
+            if (
+                last
+                and last["field"] == entry.get("field")
+                and last["code"] == entry["code"]
+                and entry["row"] in (last["row_number_end"], last["row_number_end"] + 1)
+            ):
                 last["row_number_end"] = entry["row"]
                 continue
             if len(groups) == max_groups:
                 break
-            groups.append({"row": entry["row"], "row_number_start": entry["row"], "row_number_end": entry["row"],
-                           "field": entry.get("field"), "code": entry["code"], "fail_reason": reason})
-        results.append({
-            "id": current.id, "progress": current.progress, "status": current.status,
-            "total_count": current.total_count, "success_count": current.success_count,
-            "fail_count": current.fail_count, "fail_detail": groups,
-        })
+            groups.append(
+                {
+                    "row": entry["row"],
+                    "row_number_start": entry["row"],
+                    "row_number_end": entry["row"],
+                    "field": entry.get("field"),
+                    "code": entry["code"],
+                    "fail_reason": reason,
+                }
+            )
+        results.append(
+            {
+                "id": current.id,
+                "progress": current.progress,
+                "status": current.status,
+                "total_count": current.total_count,
+                "success_count": current.success_count,
+                "fail_count": current.fail_count,
+                "fail_detail": groups,
+            }
+        )
     return results
 
 
@@ -122,8 +142,13 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
                     _write_failed_row(writer, layout, row)
                     row = None
                 if row is None:
-                    row = {"row": entry["row"], "sheet": entry.get("sheet"), "cells": entry.get("cells", []),
-                           "codes": [], "messages": []}
+                    row = {
+                        "row": entry["row"],
+                        "sheet": entry.get("sheet"),
+                        "cells": entry.get("cells", []),
+                        "codes": [],
+                        "messages": [],
+                    }
                 row["codes"].append(entry["code"])
                 row["messages"].append(render(entry["code"], entry.get("params"), language))
             if row is not None:
@@ -135,7 +160,7 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     return blobs.presigned_get(key, f"failures-{import_id}.csv")
 
 
-def _write_failed_row(writer, layout: "_FailedRowLayout", row: dict) -> None:
+def _write_failed_row(writer, layout: _FailedRowLayout, row: dict) -> None:
     writer.writerow([*layout.cells(row["sheet"], row["cells"]), "; ".join(row["codes"]), " ".join(row["messages"])])
 
 
@@ -159,7 +184,7 @@ class _FailedRowLayout:
         elif self.several:
             self.header = None
 
-    def cells(self, sheet: str | None, cells: list[str]) -> list[str]:
+    def cells(self, sheet: str | None, cells: list[str]) -> Sequence[str | None]:
         if not self.several:
             return cells
         if not self.columns:

@@ -4,7 +4,7 @@ upload, a file dropped under drop/, a scheduled time), reading it, cancelling an
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bulkimport.access.keys import Principal
@@ -33,8 +33,6 @@ from bulkimport.recipes.service import count_task, get_recipe
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table
 
-
-
 # ---------------------------------------------------------------- reading
 
 
@@ -51,7 +49,9 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if error:
         error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
     data = {k: v for k, v in item.items() if k in Import.model_fields}
-    data.update(progress=progress, error=error, current_row_index=processed, current_sheet_index=store.current_sheet_index(item))
+    data.update(
+        progress=progress, error=error, current_row_index=processed, current_sheet_index=store.current_sheet_index(item)
+    )
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]
     return Import.model_validate(data)
@@ -107,7 +107,9 @@ def create_import(
     if request.transaction_id:
         claim = {"pk": pk, "sk": keys.import_transaction_sk(request.transaction_id), "import_id": import_id}
         if not control.put(claim, if_absent=True):
-            existing_id = control.get(pk, keys.import_transaction_sk(request.transaction_id))["import_id"]
+            claimed = control.get(pk, keys.import_transaction_sk(request.transaction_id))
+            assert claimed is not None  # the put was refused: the claim is there
+            existing_id = claimed["import_id"]
             existing = store.get(tenant, existing_id)
             if existing:
                 return ImportCreated(**to_import(existing).model_dump()), False
@@ -147,7 +149,9 @@ def create_import(
     control.put(item)
     count_task(tenant, recipe.id)
     if scheduled_at:
-        scheduler.one_time(_schedule_name(import_id), scheduled_at, {"kind": "import", "tenant": tenant, "import_id": import_id})
+        scheduler.one_time(
+            _schedule_name(import_id), scheduled_at, {"kind": "import", "tenant": tenant, "import_id": import_id}
+        )
 
     blobs = BlobStore()
     if file_body is not None:
@@ -158,7 +162,7 @@ def create_import(
 
     cfg = section(Uploads)
     post = blobs.presigned_post(item["upload_key"], cfg.upload_max_bytes, cfg.upload_url_ttl_seconds)
-    expires = datetime.now(timezone.utc) + timedelta(seconds=cfg.upload_url_ttl_seconds)
+    expires = datetime.now(UTC) + timedelta(seconds=cfg.upload_url_ttl_seconds)
     ticket = UploadTicket(
         url=post["url"],
         fields=post["fields"],
@@ -183,8 +187,8 @@ def _scheduled_time(value: str) -> datetime:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput("INVALID_SCHEDULED_AT", value=value) from None
-    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    if when <= datetime.now(timezone.utc):
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    if when <= datetime.now(UTC):
         raise InvalidInput("INVALID_SCHEDULED_AT", value=value)
     return when.replace(microsecond=0)
 
@@ -200,8 +204,17 @@ def run_scheduled_import(tenant: str, import_id: str) -> str:
         return "skipped"  # cancelled, or a repeated delivery of the schedule
     if BlobStore().size(item["upload_key"]) is None:
         stamp = now_iso()
-        store.update(tenant, import_id, {"status": "failed", "error": {"code": "FILE_NOT_UPLOADED", "params": {}},
-                                         "executed_end_at": stamp, "updated_at": stamp}, when_status=("scheduled",))
+        store.update(
+            tenant,
+            import_id,
+            {
+                "status": "failed",
+                "error": {"code": "FILE_NOT_UPLOADED", "params": {}},
+                "executed_end_at": stamp,
+                "updated_at": stamp,
+            },
+            when_status=("scheduled",),
+        )
         return "failed"
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
     return "started"
@@ -214,8 +227,12 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
     if item["status"] in TERMINAL_STATUSES:
         raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
     stamp = now_iso()
-    cancelled = store.update(tenant, import_id, {"status": "cancelled", "executed_end_at": stamp, "updated_at": stamp},
-                             when_status=ACTIVE_STATUSES)
+    cancelled = store.update(
+        tenant,
+        import_id,
+        {"status": "cancelled", "executed_end_at": stamp, "updated_at": stamp},
+        when_status=ACTIVE_STATUSES,
+    )
     if cancelled is None:
         item = store.load(tenant, import_id)
         raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
@@ -235,9 +252,12 @@ def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:
     if BlobStore().size(item["upload_key"]) is None:
         raise Conflict("FILE_NOT_UPLOADED")
     stamp = now_iso()
-    restarted = store.update(tenant, import_id, {"status": "queued", "error": None, "executed_end_at": None,
-                                                 "restart_at": stamp, "updated_at": stamp},
-                             when_status=("failed", "cancelled"))
+    restarted = store.update(
+        tenant,
+        import_id,
+        {"status": "queued", "error": None, "executed_end_at": None, "restart_at": stamp, "updated_at": stamp},
+        when_status=("failed", "cancelled"),
+    )
     if restarted is None:
         raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=store.load(tenant, import_id)["status"])
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=item.get("job_turns", 0) + 1)
@@ -292,8 +312,9 @@ def on_file_dropped(key: str, size: int, sequencer: str) -> str | None:
     return import_id
 
 
-def import_stored_file(tenant: str, recipe_id: str, key: str, size: int, transaction_id: str, created_by: str,
-                       key_id: str) -> tuple[str, bool]:
+def import_stored_file(
+    tenant: str, recipe_id: str, key: str, size: int, transaction_id: str, created_by: str, key_id: str
+) -> tuple[str, bool]:
     """Create (once per transaction id) and start an import of a file already in the bucket.
     Returns (import id, whether this call created it)."""
     principal = Principal(tenant=tenant, role="editor", key_id=key_id)

@@ -25,7 +25,8 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     whose file was planned before gets a manifest of the chunks not yet counted instead."""
     item = store.load(tenant, import_id)
     started = store.update(
-        tenant, import_id,
+        tenant,
+        import_id,
         {"status": "parsing", "executed_start_at": item.get("executed_start_at") or now_iso(), "updated_at": now_iso()},
         when_status=("waiting_upload", "scheduled", "queued", "parsing"),
     )
@@ -75,7 +76,8 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     blobs.put_json(manifest_key, manifest)
     atomic = bool(item.get("atomic"))
     store.update(
-        tenant, import_id,
+        tenant,
+        import_id,
         {
             "status": "importing",
             "total_count": plan.total_rows,
@@ -91,9 +93,14 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
                 "delimiter": plan.delimiter,
                 "line_column": plan.line_column,
                 "sheets": [
-                    {"index": sheet.index, "name": sheet.name, "header": sheet.header,
-                     "width": len(sheet.header) if sheet.header is not None else None,
-                     "columns": scan.columns[sheet.index], "first_chunk": sheet.first_chunk}
+                    {
+                        "index": sheet.index,
+                        "name": sheet.name,
+                        "header": sheet.header,
+                        "width": len(sheet.header) if sheet.header is not None else None,
+                        "columns": scan.columns[sheet.index],
+                        "first_chunk": sheet.first_chunk,
+                    }
                     for sheet in plan.sheets
                 ],
             },
@@ -127,12 +134,21 @@ def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -
     elif item["status"] == "importing":
         counted = len(item.get(store.counted_attribute(item.get("pass", "write")), ()))
         if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
-            item = store.fail(tenant, import_id, "INTERNAL_ERROR", {"reason": f"{counted} of {item.get('chunk_count')} chunks counted"})
+            item = store.fail(
+                tenant,
+                import_id,
+                "INTERNAL_ERROR",
+                {"reason": f"{counted} of {item.get('chunk_count')} chunks counted"},
+            )
         else:
             status = "completed" if item["fail_count"] == 0 else "completed_with_errors"
             stamp = now_iso()
-            item = store.update(tenant, import_id, {"status": status, "executed_end_at": stamp, "updated_at": stamp},
-                                when_status=("importing",)) or store.load(tenant, import_id)
+            item = store.update(
+                tenant,
+                import_id,
+                {"status": status, "executed_end_at": stamp, "updated_at": stamp},
+                when_status=("importing",),
+            ) or store.load(tenant, import_id)
     _add_to_record_count(item)
     if item["status"] in TERMINAL_STATUSES:
         publish_import_event(item)
@@ -147,8 +163,12 @@ def after_check(tenant: str, import_id: str) -> dict[str, Any]:
     if item["fail_count"] or item["processed_count"] != item.get("total_count"):
         store.fail(tenant, import_id, "ATOMIC_ROWS_FAILED", {"count": item["fail_count"]})
         return {"proceed": False}
-    store.update(tenant, import_id, {"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0,
-                                     "updated_at": now_iso()}, when_status=("importing",))
+    store.update(
+        tenant,
+        import_id,
+        {"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0, "updated_at": now_iso()},
+        when_status=("importing",),
+    )
     return {"proceed": True}
 
 
@@ -174,5 +194,10 @@ def publish_import_event(item: dict) -> None:
 def _add_to_record_count(item: dict) -> None:
     """Add the records an import created to its table's count, once (a restarted import adds only
     what it created since; Finalize may also run again)."""
-    add_to_record_count(item["tenant"], item["table"], keys.import_sk(item["id"]), item.get("inserted_count", 0),
-                        item.get("record_count_added", 0))
+    add_to_record_count(
+        item["tenant"],
+        item["table"],
+        keys.import_sk(item["id"]),
+        item.get("inserted_count", 0),
+        item.get("record_count_added", 0),
+    )

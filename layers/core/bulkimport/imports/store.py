@@ -30,18 +30,28 @@ def load(tenant: str, import_id: str) -> dict:
     return item
 
 
-def update(tenant: str, import_id: str, set_values: dict[str, Any] | None = None, when_status: Any = None,
-           **kwargs: Any) -> dict | None:
+def update(
+    tenant: str, import_id: str, set_values: dict[str, Any] | None = None, when_status: Any = None, **kwargs: Any
+) -> dict | None:
     """Set attributes of the import (None removes one); with when_status, only while its status is
     one of those (None when it is not)."""
-    return ControlStore().update(keys.tenant_pk(tenant), keys.import_sk(import_id), set_values=set_values,
-                                 when_status=when_status, **kwargs)
+    return ControlStore().update(
+        keys.tenant_pk(tenant), keys.import_sk(import_id), set_values=set_values, when_status=when_status, **kwargs
+    )
 
 
 def fail(tenant: str, import_id: str, code: str, params: dict | None = None) -> dict:
     stamp = now_iso()
-    failed = update(tenant, import_id, {"status": "failed", "error": {"code": code, "params": params or {}},
-                                        "executed_end_at": stamp, "updated_at": stamp})
+    failed = update(
+        tenant,
+        import_id,
+        {
+            "status": "failed",
+            "error": {"code": code, "params": params or {}},
+            "executed_end_at": stamp,
+            "updated_at": stamp,
+        },
+    )
     assert failed is not None  # unconditional
     return failed
 

@@ -300,4 +300,6 @@ class Inflating:
         if self.inflated > self.limits.max_uncompressed_bytes or (
             self.inflated > self.limits.ratio_from_bytes and ratio > self.limits.max_ratio
         ):
-            raise FileError("UNCOMPRESSED_TOO_LARGE", max_bytes=self.limits.max_uncompressed_bytes, ratio=self.limits.max_ratio)
+            raise FileError(
+                "UNCOMPRESSED_TOO_LARGE", max_bytes=self.limits.max_uncompressed_bytes, ratio=self.limits.max_ratio
+            )

@@ -17,11 +17,12 @@ import re
 import shutil
 import tempfile
 from bisect import bisect_left
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from itertools import accumulate, count
 from operator import add
-from typing import Callable, ContextManager, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bulkimport.errors import FileError
 from bulkimport.ingest.formats import (
@@ -40,6 +41,9 @@ from bulkimport.ingest.formats import (
     zipfile_of,
 )
 from bulkimport.ingest.spreadsheets import Sheet, SheetRow, Workbook
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
 # A record (one CSV row, or one spreadsheet row written as CSV) is held whole in memory: bound it.
@@ -146,7 +150,7 @@ def plan_upload(
     chunk_rows: int,
     chunk_bytes: int,
     limits: Limits,
-    open_work: Callable[[], ContextManager[Writable]],
+    open_work: Callable[[], AbstractContextManager[Writable]],
     on_sheet: OnSheet | None = None,
 ) -> FilePlan:
     """Read the whole upload once: its kind and encoding, each sheet's header, its rows, and chunks
@@ -162,7 +166,8 @@ def plan_upload(
     if kind == "xlsx":
         with tempfile.TemporaryFile() as spool:
             # A zip is read from its end (its directory): it must be whole and seekable.
-            shutil.copyfileobj(source, spool, _READ_BYTES)
+            # The cast: copyfileobj always passes a size, which is all Prefixed.read takes.
+            shutil.copyfileobj(cast("SupportsRead[bytes]", source), spool, _READ_BYTES)
             with zipfile_of(spool, limits.max_zip_entries) as archive:
                 check_workbook_archive(archive)
                 check_archive_sizes(archive, limits)
@@ -181,7 +186,9 @@ def plan_upload(
             raise FileError("UNSUPPORTED_FILE_TYPE", kind="gzip'd archive")
         found = detect_encoding(sample, encoding_option)
         check_is_text(sample, found)
-        delimiter = resolve_delimiter(delimiter_option, complete_lines(sample)[found.bom :].decode(found.name, "replace"))
+        delimiter = resolve_delimiter(
+            delimiter_option, complete_lines(sample)[found.bom :].decode(found.name, "replace")
+        )
         transcoded = kind == "gzip" or not found.is_utf8
         with open_work() if transcoded else nullcontext() as out:
             lines = TextLines(text, found, out, delimiter)
@@ -228,8 +235,9 @@ class _Planner:
                 continue
             seen_any = True
             if len(cells) > MAX_COLUMNS:
-                raise FileError("TOO_MANY_COLUMNS", line=row.line, count=len(cells), max_columns=MAX_COLUMNS,
-                                **_where(row.sheet))
+                raise FileError(
+                    "TOO_MANY_COLUMNS", line=row.line, count=len(cells), max_columns=MAX_COLUMNS, **_where(row.sheet)
+                )
             if row.sheet is not sheet:
                 self._close()
                 sheet, header, on_row, started = row.sheet, None, None, False
@@ -247,7 +255,9 @@ class _Planner:
                 on_row(self.total, cells)
             chunk = self._open
             if chunk is None:
-                chunk = self._open = ChunkPlan(len(self.chunks), row.start, row.end, self.total, row.line, 0, sheet.index)
+                chunk = self._open = ChunkPlan(
+                    len(self.chunks), row.start, row.end, self.total, row.line, 0, sheet.index
+                )
             chunk.end = row.end
             chunk.rows += 1
             if chunk.rows >= self.chunk_rows or chunk.end - chunk.start >= self.chunk_bytes:
@@ -266,8 +276,9 @@ class _Planner:
             chunk = self._open
             if chunk is None:
                 chunk_start = ends[taken - 1] if taken else start
-                chunk = self._open = ChunkPlan(len(self.chunks), chunk_start, chunk_start, self.total + 1,
-                                               first_line + taken, 0, TEXT.index)
+                chunk = self._open = ChunkPlan(
+                    len(self.chunks), chunk_start, chunk_start, self.total + 1, first_line + taken, 0, TEXT.index
+                )
             last = min(run_rows, taken + self.chunk_rows - chunk.rows)
             # The first row that brings the chunk to chunk_bytes is its last.
             last = min(last, bisect_left(ends, chunk.start + self.chunk_bytes, taken, last) + 1)
@@ -322,7 +333,7 @@ class TextLines:
         self.take_plain: TakePlain | None = None
         # A line of nothing but whitespace and delimiters: a blank record. Matched at the start of a
         # block, then searched for after a newline (a search led by a literal is fast).
-        blank = r"[\s%s]*\n" % re.escape(delimiter)
+        blank = rf"[\s{re.escape(delimiter)}]*\n"
         self._blank_first_line, self._blank_line = re.compile(blank), re.compile("\n" + blank)
         self._delimiter_bytes = delimiter.encode("utf-8")
 
@@ -343,8 +354,8 @@ class TextLines:
                 text = block.decode(name)
             except UnicodeDecodeError as error:
                 # The block decoded up to the first bad byte: its newlines before it count the lines.
-                line = self.line + block[: error.start].decode(name, "replace").count("\n") + 1
-                raise FileError("UNDECODABLE", line=line, encoding=name) from None
+                bad_line = self.line + block[: error.start].decode(name, "replace").count("\n") + 1
+                raise FileError("UNDECODABLE", line=bad_line, encoding=name) from None
             if self.out is None:
                 data = block  # read in place: the upload is UTF-8
             else:

@@ -7,10 +7,11 @@ would hold, so one validator serves both: dates as ISO 8601, whole numbers witho
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Iterator
+from typing import IO
 
 from defusedxml import DefusedXmlException
 
@@ -69,7 +70,7 @@ def _openpyxl():
 class Workbook:
     """An XLSX file already checked by formats.check_workbook_archive and check_archive_sizes."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str | IO[bytes]):
         openpyxl = _openpyxl()
         with _reading():
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
@@ -99,7 +100,9 @@ class Workbook:
             with _reading():
                 for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                     if number > MAX_SHEET_ROWS:
-                        raise FileError("CORRUPT_FILE", reason=f"sheet '{sheet.name}' has more than {MAX_SHEET_ROWS} rows")
+                        raise FileError(
+                            "CORRUPT_FILE", reason=f"sheet '{sheet.name}' has more than {MAX_SHEET_ROWS} rows"
+                        )
                     cells = [cell_text(v) for v in values]
                     while cells and not cells[-1].strip():
                         cells.pop()
@@ -119,8 +122,8 @@ def _reading():
         yield
     except FileError:
         raise
-    except Exception as error:  # a malformed workbook can break openpyxl in many ways
-        cause = error
+    except Exception as error:  # noqa: BLE001 - a malformed workbook can break openpyxl in many ways
+        cause: BaseException | None = error
         while cause is not None:  # openpyxl re-raises parse errors as ValueError("Unable to read ...")
             if isinstance(cause, DefusedXmlException):
                 raise FileError("UNSAFE_XLSX") from None

@@ -15,6 +15,7 @@ def validate_changes(table: Table, changes: dict[str, Any]) -> dict[str, Any]:
     known = {name: value for name, value in changes.items() if table.field(name) is not None}
     values, failures = RecordValidator(table.fields).validate(known)
     for failure in failures:
+        assert failure.field is not None  # a record's failures each name their field
         top = failure.field.split("[")[0].split(".")[0]
         if failure.code == "REQUIRED" and top not in known:
             continue  # a required field the changes leave as it is

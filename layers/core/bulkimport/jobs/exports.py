@@ -20,8 +20,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
-from typing import Any, Iterator
+from typing import Any, BinaryIO, cast
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import RecordStore
@@ -60,13 +61,25 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
         writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)
         for record in _records(tenant, table, item):
             data, meta = record.get("data") or {}, record.get("meta") or {}
-            writer.append([record["sk"], *([meta.get("parent_id")] if table.parent else []), *[data.get(f.key) for f in fields]])
+            writer.append(
+                [record["sk"], *([meta.get("parent_id")] if table.parent else []), *[data.get(f.key) for f in fields]]
+            )
             count += 1
             if count % PROGRESS_EVERY == 0:
                 store.update(tenant, job_id, {"processed_amount": count, "updated_at": now_iso()})
         writer.finish()
-    store.update(tenant, job_id, {"export_key": key, "file_name": file_name, "processed_amount": count,
-                                  "succeeded_amount": count, "updated_at": now_iso()}, when_status=("running",))
+    store.update(
+        tenant,
+        job_id,
+        {
+            "export_key": key,
+            "file_name": file_name,
+            "processed_amount": count,
+            "succeeded_amount": count,
+            "updated_at": now_iso(),
+        },
+        when_status=("running",),
+    )
     return {"rows": count, "key": key}
 
 
@@ -74,8 +87,10 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
     records = RecordStore()
     if item["ids"] == "all":
         # Only what the file shows is read back (the local stack's moto spends its time serialising values).
-        wanted = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
-        yield from records.all_matching(tenant, table.key, typed_filters(table, item["search_options"]), attributes=wanted)
+        attributes = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
+        yield from records.all_matching(
+            tenant, table.key, typed_filters(table, item["search_options"]), attributes=attributes
+        )
         return
     wanted = list(dict.fromkeys(item["ids"]))
     for start in range(0, len(wanted), 100):
@@ -86,7 +101,8 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
 
 class _CsvRows:
     def __init__(self, sink: io.RawIOBase, header: list[str], _title: str):
-        self.text = io.TextIOWrapper(sink, encoding="utf-8-sig", newline="")
+        # The cast: typeshed wants a buffered stream; the wrapper only writes to the sink and flushes it.
+        self.text = io.TextIOWrapper(cast(BinaryIO, sink), encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text)
         self.writer.writerow([neutralise(h) for h in header])
 

@@ -16,7 +16,12 @@ MAX_JOB_IDS = 1000  # a larger selection goes by "all" + search_options
 class JobCreate(Strict):
     job_name: JobName
     table: Key
-    ids: Literal["all"] | Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]], Field(min_length=1, max_length=MAX_JOB_IDS)]
+    ids: (
+        Literal["all"]
+        | Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=128)]], Field(min_length=1, max_length=MAX_JOB_IDS)
+        ]
+    )
     search_options: dict[str, Any] = Field(default_factory=dict)
     total: int | None = Field(default=None, ge=0)
     format: Literal["csv", "xlsx"] | None = None

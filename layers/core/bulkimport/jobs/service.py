@@ -19,7 +19,7 @@ that adds the page to the job's counted set.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bulkimport.access.keys import Principal
 from bulkimport.adapters import keys
@@ -31,7 +31,7 @@ from bulkimport.ids import new_id, now_iso
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
 from bulkimport.jobs.kind import JOB_RUN
-from bulkimport.jobs.models import JobCreate, JobFinished, JobResult, JobRunning
+from bulkimport.jobs.models import JobCreate, JobError, JobFinished, JobResult, JobRunning
 from bulkimport.records.queries import typed_filters
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table
@@ -47,27 +47,29 @@ def create_job(principal: Principal, request: JobCreate) -> str:
         validate_changes(table, request.changes)
     job_id = new_id()
     stamp = now_iso()
-    ControlStore().put({
-        "pk": keys.tenant_pk(tenant),
-        "sk": keys.job_sk(job_id),
-        "id": job_id,
-        "tenant": tenant,
-        "job_name": request.job_name,
-        "table": table.key,
-        "ids": request.ids,
-        "search_options": request.search_options,
-        "total": request.total,
-        "format": (request.format or "csv") if request.job_name == "export" else None,
-        # As JSON text: a stored map would drop the nulls that clear fields.
-        "changes": json.dumps(request.changes, ensure_ascii=False) if request.changes else None,
-        "status": "queued",
-        "processed_amount": 0,
-        "succeeded_amount": 0,
-        "failed_amount": 0,
-        "created_by": principal.actor,
-        "created_at": stamp,
-        "updated_at": stamp,
-    })
+    ControlStore().put(
+        {
+            "pk": keys.tenant_pk(tenant),
+            "sk": keys.job_sk(job_id),
+            "id": job_id,
+            "tenant": tenant,
+            "job_name": request.job_name,
+            "table": table.key,
+            "ids": request.ids,
+            "search_options": request.search_options,
+            "total": request.total,
+            "format": (request.format or "csv") if request.job_name == "export" else None,
+            # As JSON text: a stored map would drop the nulls that clear fields.
+            "changes": json.dumps(request.changes, ensure_ascii=False) if request.changes else None,
+            "status": "queued",
+            "processed_amount": 0,
+            "succeeded_amount": 0,
+            "failed_amount": 0,
+            "created_by": principal.actor,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
     lifecycle.start(JOB_RUN, tenant, job_id)
     return job_id
 
@@ -81,6 +83,9 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
         process = min(99, item["processed_amount"] * 100 // total) if total else 0
         return JobRunning(batch_code=job_id, status=item["status"], process=process)
     error = item.get("error")
+    job_error = (
+        JobError(code=error["code"], message=render(error["code"], error.get("params"), language)) if error else None
+    )
     result = JobResult(
         batch_code=job_id,
         job_name=item["job_name"],
@@ -88,7 +93,7 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
         total=item.get("total_count"),
         succeeded_amount=item["succeeded_amount"],
         failed_amount=item["failed_amount"],
-        error={"code": error["code"], "message": render(error["code"], error.get("params"), language)} if error else None,
+        error=job_error,
         started_at=item.get("started_at"),
         finished_at=item.get("finished_at"),
     )
@@ -101,4 +106,4 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
 
 
 def _in_seconds(seconds: int) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,8 +30,12 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
     """Fix the records the job acts on; settle it at once when the request no longer fits the table,
     the total does not match (400) or nothing matched (204)."""
     item = store.load(tenant, job_id)
-    started = store.update(tenant, job_id, {"status": "running", "started_at": item.get("started_at") or now_iso(),
-                                            "updated_at": now_iso()}, when_status=("queued", "running"))
+    started = store.update(
+        tenant,
+        job_id,
+        {"status": "running", "started_at": item.get("started_at") or now_iso(), "updated_at": now_iso()},
+        when_status=("queued", "running"),
+    )
     if started is None:
         return _prepared("settled", item)
     if started.get("total_count") is not None:  # a retried Prepare that had finished
@@ -63,14 +67,25 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
                 if record_id in found:
                     pages.add(record_id)
     if item["ids"] == "all" and matched != item["total"]:
-        return _prepared("settled", end(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": matched, "total": item["total"]}))
+        return _prepared(
+            "settled", end(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": matched, "total": item["total"]})
+        )
     if matched == 0:
         return _prepared("settled", end(tenant, job_id, 204, failed=missing))
     manifest_key = pages.finish() if item["job_name"] != "export" else None
-    ready = store.update(tenant, job_id, {
-        "table_snapshot": table.model_dump(mode="json"), "total_count": matched, "failed_amount": missing,
-        "page_count": len(pages.manifest), "manifest_key": manifest_key, "updated_at": now_iso(),
-    }, when_status=("running",))
+    ready = store.update(
+        tenant,
+        job_id,
+        {
+            "table_snapshot": table.model_dump(mode="json"),
+            "total_count": matched,
+            "failed_amount": missing,
+            "page_count": len(pages.manifest),
+            "manifest_key": manifest_key,
+            "updated_at": now_iso(),
+        },
+        when_status=("running",),
+    )
     return _prepared("ready" if ready else "settled", ready or item)
 
 
@@ -121,9 +136,14 @@ def process_page(tenant: str, job_id: str, page: dict) -> dict[str, Any]:
         succeeded, failed = _update_records(tenant, item, table, ids)
     else:
         succeeded, failed = _delete_records(tenant, table, ids), 0
-    count_once(tenant, keys.job_sk(job_id), "counted_pages", page["index"],
-               {"processed_amount": len(ids), "succeeded_amount": succeeded, "failed_amount": failed},
-               set_values={"updated_at": now_iso()})
+    count_once(
+        tenant,
+        keys.job_sk(job_id),
+        "counted_pages",
+        page["index"],
+        {"processed_amount": len(ids), "succeeded_amount": succeeded, "failed_amount": failed},
+        set_values={"updated_at": now_iso()},
+    )
     return {"index": page["index"], "succeeded": succeeded, "failed": failed}
 
 
@@ -131,20 +151,28 @@ def _update_records(tenant: str, item: dict, table: Table, ids: list[str]) -> tu
     """Set the changes on each record, moving unique keys the way imports do (a value another record
     holds fails that record). Setting the same values again is harmless, so a retried page may."""
     changes = validate_changes(table, json.loads(item["changes"]))
-    context = WriteContext(tenant=tenant, table=table, recipe=None, parent_table=None, dry_run=False,
-                           owner=f"job:{item['id']}",
-                           meta={"created_by": item["created_by"], "updated_at": now_iso(), "job_id": item["id"]})
+    context = WriteContext(
+        tenant=tenant,
+        table=table,
+        recipe=None,
+        parent_table=None,
+        dry_run=False,
+        owner=f"job:{item['id']}",
+        meta={"created_by": item["created_by"], "updated_at": now_iso(), "job_id": item["id"]},
+    )
     writer = RecordWriter(context)
     records = RecordStore()
     succeeded = failed = 0
     for start in range(0, len(ids), SLICE):
         part = ids[start : start + SLICE]
         current = records.get_many(tenant, table.key, part)
-        plans = [RowPlan(row=n, values=changes, record_id=i, data=dict(changes), existing_id=i) for n, i in enumerate(part)]
+        plans = [
+            RowPlan(row=n, values=changes, record_id=i, data=dict(changes), existing_id=i) for n, i in enumerate(part)
+        ]
 
         def update(plan: RowPlan) -> None:
-            if plan.record_id in current:
-                writer.update_record(plan, current[plan.record_id])
+            if plan.record_id in current:  # noqa: B023 - in_parallel calls it within this iteration
+                writer.update_record(plan, current[plan.record_id])  # noqa: B023 - in_parallel calls it within this iteration
             else:
                 plan.failure = writer.record_missing()
 
@@ -167,7 +195,7 @@ def _delete_records(tenant: str, table: Table, ids: list[str]) -> int:
         current = records.get_many(tenant, table.key, part)
 
         def delete(record_id: str) -> None:
-            record = current.get(record_id)
+            record = current.get(record_id)  # noqa: B023 - in_parallel calls it within this iteration
             if record is None:
                 return
             values = {**record.get("data", {}), "parent_id": (record.get("meta") or {}).get("parent_id")}
@@ -181,12 +209,23 @@ def _delete_records(tenant: str, table: Table, ids: list[str]) -> int:
     return len(ids)
 
 
-def end(tenant: str, job_id: str, code: int, error_code: str | None = None, params: dict | None = None,
-           failed: int | None = None) -> dict:
+def end(
+    tenant: str,
+    job_id: str,
+    code: int,
+    error_code: str | None = None,
+    params: dict | None = None,
+    failed: int | None = None,
+) -> dict:
     """End the job with a code (once: a settled job stays as it is). Returns the job as it is now."""
     stamp = now_iso()
-    values: dict[str, Any] = {"status": "done", "code": code, "finished_at": stamp, "updated_at": stamp,
-                              "error": {"code": error_code, "params": params or {}} if error_code else None}
+    values: dict[str, Any] = {
+        "status": "done",
+        "code": code,
+        "finished_at": stamp,
+        "updated_at": stamp,
+        "error": {"code": error_code, "params": params or {}} if error_code else None,
+    }
     if failed is not None:
         values["failed_amount"] = failed
     return store.update(tenant, job_id, values, when_status=("queued", "running")) or store.load(tenant, job_id)
@@ -202,8 +241,9 @@ def settle(tenant: str, job_id: str, error: dict | None, failure_code: str) -> d
     elif item["status"] == "running":
         item = end(tenant, job_id, *_outcome(item))
     if item["job_name"] == "batch_delete":
-        add_to_record_count(tenant, item["table"], keys.job_sk(job_id), -item["succeeded_amount"],
-                            item.get("record_count_added", 0))
+        add_to_record_count(
+            tenant, item["table"], keys.job_sk(job_id), -item["succeeded_amount"], item.get("record_count_added", 0)
+        )
     if item["status"] == "done" and not item.get("announced"):
         publish_job_event(item)
         item = store.update(tenant, job_id, {"announced": True}) or item

@@ -23,4 +23,6 @@ def load(tenant: str, job_id: str) -> dict:
 def update(tenant: str, job_id: str, set_values: dict[str, Any], when_status: Any = None) -> dict | None:
     """Set attributes of the job (None removes one); with when_status, only while its status is one
     of those (None when it is not)."""
-    return ControlStore().update(keys.tenant_pk(tenant), keys.job_sk(job_id), set_values=set_values, when_status=when_status)
+    return ControlStore().update(
+        keys.tenant_pk(tenant), keys.job_sk(job_id), set_values=set_values, when_status=when_status
+    )

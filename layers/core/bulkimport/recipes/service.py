@@ -12,7 +12,6 @@ from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table, get_table_or
 
 
-
 def _store() -> ControlStore:
     return ControlStore()
 
@@ -25,7 +24,7 @@ def check_recipe(recipe: RecipeCreate, table: Table, parent: Table | None) -> No
     for column in recipe.columns:
         target = column.target
         if target.startswith(PARENT_PREFIX):
-            parent_field = parent.field(target[len(PARENT_PREFIX):]) if parent else None
+            parent_field = parent.field(target[len(PARENT_PREFIX) :]) if parent else None
             if parent_field is None:
                 problems.append({"target": target, "code": "UNKNOWN_TARGET"})
             elif not parent_field.unique:
@@ -85,7 +84,14 @@ def create_recipe(tenant: str, request: RecipeCreate) -> Recipe:
     check_recipe(request, *_tables_for(tenant, request.table))
     stamp = now_iso()
     recipe = Recipe(**request.model_dump(), id=new_id(), created_at=stamp, updated_at=stamp)
-    _store().put({"pk": keys.tenant_pk(tenant), "sk": keys.recipe_sk(recipe.id), "tasks_count": 0, **recipe.model_dump(mode="json")})
+    _store().put(
+        {
+            "pk": keys.tenant_pk(tenant),
+            "sk": keys.recipe_sk(recipe.id),
+            "tasks_count": 0,
+            **recipe.model_dump(mode="json"),
+        }
+    )
     return recipe
 
 
@@ -93,10 +99,18 @@ def list_recipes(tenant: str, table: str | None, per_page: int, cursor: str | No
     pk = keys.tenant_pk(tenant)
     if table:
         # Recipes per tenant are few: filter in memory so the page and total agree.
-        return offset_page(recipes_of_table(tenant, table), per_page, cursor, lambda i: RecipeOut.model_validate(i).model_dump(mode="json"))
+        return offset_page(
+            recipes_of_table(tenant, table),
+            per_page,
+            cursor,
+            lambda i: RecipeOut.model_validate(i).model_dump(mode="json"),
+        )
     items, next_cursor = _store().query(pk, keys.RECIPE_PREFIX, limit=per_page, cursor=cursor)
     data = [RecipeOut.model_validate(i).model_dump(mode="json") for i in items]
-    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, keys.RECIPE_PREFIX)))
+    return Page(
+        data=data,
+        meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, keys.RECIPE_PREFIX)),
+    )
 
 
 def recipes_of_table(tenant: str, table: str) -> list[dict]:

@@ -58,10 +58,18 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
         plans.append(plan)
 
     context = WriteContext(
-        tenant=tenant, table=table, recipe=None, parent_table=parent, dry_run=False,
+        tenant=tenant,
+        table=table,
+        recipe=None,
+        parent_table=parent,
+        dry_run=False,
         owner=f"batch:{transaction['sk']}",
-        meta={"created_by": request.data_creator or principal.actor, "created_at": stamp, "updated_at": stamp,
-              "transaction_id": request.transaction_id},
+        meta={
+            "created_by": request.data_creator or principal.actor,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "transaction_id": request.transaction_id,
+        },
     )
     writer = RecordWriter(context)
     writer.apply(plans, write_records=False)
@@ -92,11 +100,18 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
     store = ControlStore()
     digest = hashlib.sha256(json.dumps(request.records, sort_keys=True, default=str).encode()).hexdigest()
     transaction_id = request.transaction_id or new_id()
-    item = {"pk": keys.tenant_pk(tenant), "sk": f"BATCHTX#{table_key}#{transaction_id}", "base_id": new_id(),
-            "digest": digest, "version": 0, "created_at": now_iso()}
+    item: dict[str, Any] = {
+        "pk": keys.tenant_pk(tenant),
+        "sk": f"BATCHTX#{table_key}#{transaction_id}",
+        "base_id": new_id(),
+        "digest": digest,
+        "version": 0,
+        "created_at": now_iso(),
+    }
     if store.put(item, if_absent=True):
         return item
     existing = store.get(item["pk"], item["sk"])
+    assert existing is not None  # the put was refused: the item is there (nothing deletes it)
     if existing["digest"] != digest:
         raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction_id)
     return existing
@@ -110,26 +125,37 @@ def _settle(tenant: str, table_key: str, transaction_sk: str, succeeded: list[in
     pk = keys.tenant_pk(tenant)
     for _ in range(10):
         transaction = store.get(pk, transaction_sk)
+        assert transaction is not None  # created by _transaction, never deleted
         uncounted = set(succeeded) - set(transaction.get("counted", ()))
         unannounced = (set(succeeded) - set(transaction.get("announced", ()))) if announce else set()
         if not uncounted and not unannounced:
             return []
         added = {name: value for name, value in (("counted", uncounted), ("announced", unannounced)) if value}
-        actions = [store.update_request(
-            pk, transaction_sk, set_values={"version": transaction["version"] + 1}, add_values=added,
-            condition=Attr("version").eq(transaction["version"]))]
+        actions = [
+            store.update_request(
+                pk,
+                transaction_sk,
+                set_values={"version": transaction["version"] + 1},
+                add_values=added,
+                condition=Attr("version").eq(transaction["version"]),
+            )
+        ]
         if uncounted:
-            actions.append(store.update_request(
-                pk, keys.table_sk(table_key), add_values={"record_count": len(uncounted)}, condition=item_exists()))
+            actions.append(
+                store.update_request(
+                    pk, keys.table_sk(table_key), add_values={"record_count": len(uncounted)}, condition=item_exists()
+                )
+            )
         if store.transact(actions):
             return sorted(unannounced)
     raise RuntimeError("could not settle the transaction's records: too much contention")
 
 
 def _announce(tenant: str, table_key: str, record_ids: list[str]) -> None:
-    events.publish("Record Created", [{"tenant": tenant, "table": table_key, "record_id": record_id} for record_id in record_ids])
+    events.publish(
+        "Record Created", [{"tenant": tenant, "table": table_key, "record_id": record_id} for record_id in record_ids]
+    )
 
 
 def _failure(index: int, field: str | None, code: str, params: dict, language: str) -> dict:
     return {"index": index, "field": field, "code": code, "message": render(code, params, language)}
-

@@ -61,4 +61,7 @@ def list_records(
         typed["parent_id"] = parent_id
     items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
     total = schema.record_count if not typed else None
-    return Page(data=[to_record(table, i) for i in items], meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))
+    return Page(
+        data=[to_record(table, i) for i in items],
+        meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total),
+    )

@@ -102,7 +102,9 @@ class DuplicateFinder:
         for i, constraint in enumerate(self.keyed):
             key = constraint.key(values)
             if key is not None:
-                self.hashes[i].append(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True))
+                self.hashes[i].append(
+                    int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+                )
                 self.rows[i].append(row)
 
     def duplicates(self) -> dict[int, tuple[str, int]]:
@@ -114,7 +116,7 @@ class DuplicateFinder:
         found: dict[int, tuple[str, int]] = {}
         for constraint, hashes, rows in zip(self.keyed, self.hashes, self.rows):
             order = [i for i in sorted(range(len(hashes)), key=hashes.__getitem__) if rows[i] not in found]
-            first = None
+            first = 0  # where the current key first occurs: set at position 0, before it is read
             for position, index in enumerate(order):
                 if position and hashes[index] == hashes[order[position - 1]]:
                     found[rows[index]] = (constraint.label, rows[first])

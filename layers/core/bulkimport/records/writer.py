@@ -9,9 +9,10 @@ row's fate and write it. Every step is idempotent, so a chunk run again lands in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, to_attr
@@ -29,7 +30,9 @@ class RowPlan:
     row: int
     values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
     record_id: str  # the id a new record gets
-    data: dict[str, Any] | None = None  # what is stored: set by RecordWriter.apply
+    # What is stored: set by RecordWriter.apply (or by the caller of update_record) before anything reads
+    # it, so typed as set; an Optional would cost a check per row to read it.
+    data: dict[str, Any] = None  # type: ignore[assignment]
     parent_id: str | None = None
     existing_id: str | None = None
     failure: RowFailure | None = None
@@ -95,6 +98,7 @@ class RecordWriter:
         """Find each row's parent record by the parent's unique field the recipe maps (or, without
         a recipe, check the parent_id each record names)."""
         parent = self.ctx.parent_table
+        assert parent is not None  # a child table's rows are written with their parent table
         if self.ctx.recipe is None:
             for plan in plans:
                 if not plan.parent_id or self.store.get(self.ctx.tenant, parent.key, plan.parent_id) is None:
@@ -103,7 +107,7 @@ class RecordWriter:
                     plan.data["parent_id"] = plan.parent_id
             return [p for p in plans if p.failure is None]
         links = [t for t in self._mapped_targets() if t.startswith(PARENT_PREFIX)]
-        field_name = links[0][len(PARENT_PREFIX):]
+        field_name = links[0][len(PARENT_PREFIX) :]
         constraint = table_constraint(parent, field_name)
         wanted = {}
         for plan in plans:
@@ -117,7 +121,9 @@ class RecordWriter:
             if plan.row in wanted:
                 plan.parent_id = found.get(wanted[plan.row])
                 if plan.parent_id is None:
-                    plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label}, str(plan.values.get(links[0])))
+                    plan.failure = RowFailure(
+                        links[0], "PARENT_NOT_FOUND", {"field": constraint.label}, str(plan.values.get(links[0]))
+                    )
                 else:
                     plan.data["parent_id"] = plan.parent_id  # only for the identity key; not stored in data
         return [p for p in plans if p.failure is None]
@@ -131,7 +137,8 @@ class RecordWriter:
         found = self.index.holders([pk for pk in wanted.values() if pk])
         live = []
         for plan in plans:
-            holder = found.get(wanted[plan.row]) if wanted[plan.row] else None
+            pk = wanted[plan.row]
+            holder = found.get(pk) if pk else None
             if holder == plan.record_id:
                 holder = None  # this row's own insert, from an earlier run of this chunk
             if holder is None and mode == "update":
@@ -165,8 +172,10 @@ class RecordWriter:
 
     def _update(self, plan: RowPlan) -> None:
         """Set the mapped fields of an existing record, moving any unique key whose value changes."""
+        assert plan.existing_id is not None  # apply updates the rows that found their record
         current = self.store.get(self.ctx.tenant, self.ctx.table.key, plan.existing_id)
         if current is None:  # deleted, or claimed by a writer that never wrote it
+            assert self.ctx.recipe is not None  # only a recipe's upsert or update finds existing records
             if self.ctx.recipe.mode == "upsert":
                 plan.existing_id = None  # insert it instead
             else:
@@ -179,6 +188,7 @@ class RecordWriter:
         the new value of every unique key that changes, write, then give the old value back. A key
         another record holds fails the row ALREADY_EXISTS and changes nothing."""
         record_id = plan.existing_id
+        assert record_id is not None  # `current` is that record: the caller found it
         before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
         after = {**before, **plan.data}
         moves = []
@@ -205,7 +215,8 @@ class RecordWriter:
             return
         data = {k: v for k, v in plan.data.items() if k != "parent_id"}
         meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"]}
-        meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})  # who changed it last
+        # who changed it last
+        meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})
         if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
             plan.failure = self.record_missing()
             for pk in taken:
@@ -224,7 +235,8 @@ class RecordWriter:
         held = self.index.holder(pk)
         if held is None:
             return self.index.claim(pk, record_id, self.ctx.owner)
-        if self.store.get(self.ctx.tenant, self.ctx.table.key, held["record_id"]) is not None or not self.orphaned_by(held.get("owner")):
+        holder_exists = self.store.get(self.ctx.tenant, self.ctx.table.key, held["record_id"]) is not None
+        if holder_exists or not self.orphaned_by(held.get("owner")):
             return False
         return self.index.take_over(pk, held["record_id"], record_id, self.ctx.owner)
 
@@ -270,6 +282,7 @@ class RecordWriter:
         return next((f for f in constraint.fields if f != "parent_id"), constraint.fields[0])
 
     def _mapped_targets(self) -> list[str]:
+        assert self.ctx.recipe is not None  # called for a recipe's rows only
         return [c.target for c in self.ctx.recipe.columns]
 
     @staticmethod

@@ -12,12 +12,20 @@ from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import Attr, ControlStore
 
 
-def count_once(tenant: str, item_sk: str, counted_set: str, unit: int, amounts: dict[str, int],
-               set_values: dict[str, Any] | None = None) -> bool:
+def count_once(
+    tenant: str,
+    item_sk: str,
+    counted_set: str,
+    unit: int,
+    amounts: dict[str, int],
+    set_values: dict[str, Any] | None = None,
+) -> bool:
     """Add `amounts` to the run's counters and `unit` to its `counted_set`, unless the unit is counted
     already. True if this call counted it."""
     counted = ControlStore().update(
-        keys.tenant_pk(tenant), item_sk, set_values=set_values,
+        keys.tenant_pk(tenant),
+        item_sk,
+        set_values=set_values,
         add_values={**amounts, counted_set: {unit}},
         condition=~Attr(counted_set).contains(unit),
     )

@@ -26,13 +26,24 @@ def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
     item keeps the highest turn started."""
     machine = kind.state_machine_arn()
     arn = sfn.execution_arn(machine, execution_name(run_id, turn))
-    ControlStore().update(keys.tenant_pk(tenant), kind.item_sk(run_id), set_values={"execution_arn": arn, "job_turns": turn},
-                          condition=Attr("job_turns").not_exists() | Attr("job_turns").lt(turn))
-    sfn.start_execution(machine, execution_name(run_id, turn), {
-        "kind": kind.name, "tenant": tenant, "run_id": run_id, "ticket": new_id(),
-        "poll_seconds": section(RunQueue).queue_poll_seconds,
-        f"{kind.name}_id": run_id,  # TRANSITIONAL: the state machines still read import_id / job_id
-    })
+    ControlStore().update(
+        keys.tenant_pk(tenant),
+        kind.item_sk(run_id),
+        set_values={"execution_arn": arn, "job_turns": turn},
+        condition=Attr("job_turns").not_exists() | Attr("job_turns").lt(turn),
+    )
+    sfn.start_execution(
+        machine,
+        execution_name(run_id, turn),
+        {
+            "kind": kind.name,
+            "tenant": tenant,
+            "run_id": run_id,
+            "ticket": new_id(),
+            "poll_seconds": section(RunQueue).queue_poll_seconds,
+            f"{kind.name}_id": run_id,  # TRANSITIONAL: the state machines still read import_id / job_id
+        },
+    )
     registry.register(tenant, kind.name, run_id, arn)
 
 
@@ -45,13 +56,24 @@ def take_table(kind: RunKind, tenant: str, run_id: str, ticket: str, execution_a
     if table_queue.acquire(tenant, item["table"], ticket, execution_arn, f"{kind.name}:{run_id}"):
         return {"next": "run"}
     if kind.queued_from:
-        ControlStore().update(keys.tenant_pk(tenant), kind.item_sk(run_id),
-                              set_values={"status": "queued", "updated_at": now_iso()}, when_status=kind.queued_from)
+        ControlStore().update(
+            keys.tenant_pk(tenant),
+            kind.item_sk(run_id),
+            set_values={"status": "queued", "updated_at": now_iso()},
+            when_status=kind.queued_from,
+        )
     return {"next": "wait"}
 
 
-def finalize(kind: RunKind, tenant: str, run_id: str, error: dict | None = None, ticket: str | None = None,
-             execution_arn: str | None = None, failure_code: str | None = None) -> dict[str, Any]:
+def finalize(
+    kind: RunKind,
+    tenant: str,
+    run_id: str,
+    error: dict | None = None,
+    ticket: str | None = None,
+    execution_arn: str | None = None,
+    failure_code: str | None = None,
+) -> dict[str, Any]:
     """Settle the run (the kind's own end, or failed when a step failed), give its table to the next
     run, and drop it from the active runs. Idempotent: a settled run stays as it is."""
     item = kind.settle(tenant, run_id, error, failure_code or kind.failure_code)

@@ -9,7 +9,7 @@ longer running and has them settled as interrupted (runs.lifecycle.sweep), so no
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import Attr, ControlStore
@@ -18,14 +18,24 @@ from bulkimport.ids import now_iso
 
 
 def register(tenant: str, kind: str, run_id: str, execution_arn: str) -> None:
-    ControlStore().put({"pk": keys.ACTIVE_RUNS_PK, "sk": keys.active_run_sk(tenant, kind, run_id), "tenant": tenant,
-                        "kind": kind, "run_id": run_id, "execution_arn": execution_arn, "registered_at": now_iso()})
+    ControlStore().put(
+        {
+            "pk": keys.ACTIVE_RUNS_PK,
+            "sk": keys.active_run_sk(tenant, kind, run_id),
+            "tenant": tenant,
+            "kind": kind,
+            "run_id": run_id,
+            "execution_arn": execution_arn,
+            "registered_at": now_iso(),
+        }
+    )
 
 
 def unregister(tenant: str, kind: str, run_id: str, execution_arn: str) -> None:
     """Drop the run's entry if it is still that execution's (a restart registers a new one)."""
-    ControlStore().delete(keys.ACTIVE_RUNS_PK, keys.active_run_sk(tenant, kind, run_id),
-                          condition=Attr("execution_arn").eq(execution_arn))
+    ControlStore().delete(
+        keys.ACTIVE_RUNS_PK, keys.active_run_sk(tenant, kind, run_id), condition=Attr("execution_arn").eq(execution_arn)
+    )
 
 
 def dead_runs() -> Iterator[dict]:

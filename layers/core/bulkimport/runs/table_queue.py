@@ -20,8 +20,14 @@ def acquire(tenant: str, table: str, ticket: str, execution_arn: str, run: str) 
     """Queue the run (idempotent) and take the table if it is the run's turn. `run` names it ("import:<id>")."""
     store = ControlStore()
     pk = keys.tenant_pk(tenant)
-    entry = {"pk": pk, "sk": keys.table_queue_sk(table, ticket), "ticket": ticket, "execution_arn": execution_arn,
-             "run": run, "queued_at": now_iso()}
+    entry = {
+        "pk": pk,
+        "sk": keys.table_queue_sk(table, ticket),
+        "ticket": ticket,
+        "execution_arn": execution_arn,
+        "run": run,
+        "queued_at": now_iso(),
+    }
     store.put(entry, if_absent=True)
     for ahead in store.query_all(pk, keys.table_queue_prefix(table)):
         if ahead["ticket"] == ticket:
@@ -30,8 +36,14 @@ def acquire(tenant: str, table: str, ticket: str, execution_arn: str, run: str) 
             return False
         store.delete(pk, ahead["sk"])  # its run died without releasing the table
 
-    lock = {"pk": pk, "sk": keys.table_lock_sk(table), "ticket": ticket, "execution_arn": execution_arn,
-            "run": run, "since": now_iso()}
+    lock = {
+        "pk": pk,
+        "sk": keys.table_lock_sk(table),
+        "ticket": ticket,
+        "execution_arn": execution_arn,
+        "run": run,
+        "since": now_iso(),
+    }
     for _ in range(2):
         if store.put(lock, if_absent=True, condition=Attr("ticket").eq(ticket)):
             return True

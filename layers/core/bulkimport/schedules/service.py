@@ -18,7 +18,6 @@ from bulkimport.schedules.expressions import parse, zone
 from bulkimport.schedules.models import Schedule, ScheduleCreate
 
 
-
 def _schedule_name(schedule_id: str) -> str:
     return f"schedule-{schedule_id}"
 
@@ -30,12 +29,23 @@ def create_schedule(tenant: str, request: ScheduleCreate) -> Schedule:
     schedule_id = new_id()
     stamp = now_iso()
     source = keys.schedule_source_prefix(tenant, request.source_prefix)
-    schedule = Schedule(**request.model_dump(), id=schedule_id, created_at=stamp, updated_at=stamp,
-                        source_uri=f"s3://{section(Storage).bucket}/{source}")
-    ControlStore().put({"pk": keys.tenant_pk(tenant), "sk": keys.schedule_sk(schedule_id), "tenant": tenant,
-                        **schedule.model_dump()})
-    scheduler.put_schedule(_schedule_name(schedule_id), request.expression.strip(), request.timezone,
-                           {"kind": "schedule", "tenant": tenant, "schedule_id": schedule_id}, enabled=request.enabled)
+    schedule = Schedule(
+        **request.model_dump(),
+        id=schedule_id,
+        created_at=stamp,
+        updated_at=stamp,
+        source_uri=f"s3://{section(Storage).bucket}/{source}",
+    )
+    ControlStore().put(
+        {"pk": keys.tenant_pk(tenant), "sk": keys.schedule_sk(schedule_id), "tenant": tenant, **schedule.model_dump()}
+    )
+    scheduler.put_schedule(
+        _schedule_name(schedule_id),
+        request.expression.strip(),
+        request.timezone,
+        {"kind": "schedule", "tenant": tenant, "schedule_id": schedule_id},
+        enabled=request.enabled,
+    )
     return schedule
 
 
@@ -55,7 +65,10 @@ def list_schedules(tenant: str, per_page: int, cursor: str | None) -> Page:
     pk = keys.tenant_pk(tenant)
     items, next_cursor = store.query(pk, keys.SCHEDULE_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
     data = [Schedule.model_validate(i).model_dump(mode="json") for i in items]
-    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=store.count(pk, keys.SCHEDULE_PREFIX)))
+    return Page(
+        data=data,
+        meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=store.count(pk, keys.SCHEDULE_PREFIX)),
+    )
 
 
 def delete_schedule(tenant: str, schedule_id: str) -> None:
@@ -73,13 +86,19 @@ def run_schedule(tenant: str, schedule_id: str) -> list[str]:
         return []
     started = []
     for blob in BlobStore().list_objects(keys.schedule_source_prefix(tenant, item["source_prefix"])):
-        transaction_id = "schedule-" + hashlib.sha256(f"{schedule_id}#{blob['key']}#{blob['etag']}".encode()).hexdigest()[:40]
-        import_id, is_new = import_stored_file(tenant, item["recipe_id"], blob["key"], blob["size"], transaction_id,
-                                               f"schedule:{schedule_id}", "schedule")
+        transaction_id = (
+            "schedule-" + hashlib.sha256(f"{schedule_id}#{blob['key']}#{blob['etag']}".encode()).hexdigest()[:40]
+        )
+        import_id, is_new = import_stored_file(
+            tenant, item["recipe_id"], blob["key"], blob["size"], transaction_id, f"schedule:{schedule_id}", "schedule"
+        )
         if is_new:
             started.append(import_id)
     stamp = now_iso()
-    ControlStore().update(keys.tenant_pk(tenant), keys.schedule_sk(schedule_id),
-                          set_values={"last_run_at": stamp, "last_run_imports": started[-100:], "updated_at": stamp},
-                          condition=item_exists())
+    ControlStore().update(
+        keys.tenant_pk(tenant),
+        keys.schedule_sk(schedule_id),
+        set_values={"last_run_at": stamp, "last_run_imports": started[-100:], "updated_at": stamp},
+        condition=item_exists(),
+    )
     return started

@@ -6,9 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FieldType = Literal[
-    "string", "integer", "number", "boolean", "date", "datetime", "email", "phone", "enum", "subtable"
-]
+FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "email", "phone", "enum", "subtable"]
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 

@@ -10,7 +10,6 @@ from bulkimport.paging import ListMeta, Page
 from bulkimport.schema.models import Table, TableCreate, TablePatch
 
 
-
 def _store() -> ControlStore:
     return ControlStore()
 
@@ -44,7 +43,10 @@ def list_tables(tenant: str, per_page: int, cursor: str | None) -> Page:
     pk = keys.tenant_pk(tenant)
     items, next_cursor = _store().query(pk, keys.TABLE_PREFIX, limit=per_page, cursor=cursor)
     data = [Table.model_validate(i).model_dump(mode="json") for i in items]
-    return Page(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, keys.TABLE_PREFIX)))
+    return Page(
+        data=data,
+        meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=_store().count(pk, keys.TABLE_PREFIX)),
+    )
 
 
 def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
@@ -91,8 +93,16 @@ def add_to_record_count(tenant: str, table_key: str, run_sk: str, change: int, a
         return
     store = _store()
     pk = keys.tenant_pk(tenant)
-    store.transact([
-        store.update_request(pk, run_sk, set_values={"record_count_added": change},
-                             condition=Attr("record_count_added").not_exists() | Attr("record_count_added").eq(applied)),
-        store.update_request(pk, keys.table_sk(table_key), add_values={"record_count": change - applied}, condition=item_exists()),
-    ])
+    store.transact(
+        [
+            store.update_request(
+                pk,
+                run_sk,
+                set_values={"record_count_added": change},
+                condition=Attr("record_count_added").not_exists() | Attr("record_count_added").eq(applied),
+            ),
+            store.update_request(
+                pk, keys.table_sk(table_key), add_values={"record_count": change - applied}, condition=item_exists()
+            ),
+        ]
+    )

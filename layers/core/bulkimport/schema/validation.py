@@ -5,15 +5,19 @@ A converter takes the cell's text and returns the typed value, or raises Invalid
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from bulkimport.schema.models import FieldSpec
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(?:\s*(?:#|ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -98,7 +102,7 @@ def _datetime(text: str) -> str:
         raise Invalid("INVALID_DATETIME") from None
     if value.tzinfo is None:
         return value.isoformat()
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _email(text: str) -> str:
@@ -154,7 +158,8 @@ def converter_for(spec: FieldSpec) -> Converter:
 class RowFailure:
     field: str | None
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field: in this class's body `field` names the attribute above.
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     value: str | None = None
 
 
@@ -184,9 +189,7 @@ class RowValidator:
     def validate(self, cells: list[str]) -> tuple[dict[str, Any], list[RowFailure]]:
         width = len(cells)
         if self.expected_width is not None and width != self.expected_width:
-            failure = RowFailure(
-                None, "COLUMN_COUNT_MISMATCH", {"actual": width, "expected": self.expected_width}
-            )
+            failure = RowFailure(None, "COLUMN_COUNT_MISMATCH", {"actual": width, "expected": self.expected_width})
             return {}, [failure]
         if width < self._min_width:
             cells = cells + [""] * (self._min_width - width)

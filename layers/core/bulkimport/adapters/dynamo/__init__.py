@@ -7,5 +7,17 @@ from bulkimport.adapters.dynamo.cursors import decode_cursor, encode_cursor
 from bulkimport.adapters.dynamo.records import RecordStore
 from bulkimport.adapters.dynamo.unique_index import UniqueIndex
 
-__all__ = ["Attr", "Condition", "ControlStore", "RecordStore", "UniqueIndex", "decode_cursor", "encode_cursor",
-           "from_item", "item_absent", "item_exists", "to_attr", "to_item"]
+__all__ = [
+    "Attr",
+    "Condition",
+    "ControlStore",
+    "RecordStore",
+    "UniqueIndex",
+    "decode_cursor",
+    "encode_cursor",
+    "from_item",
+    "item_absent",
+    "item_exists",
+    "to_attr",
+    "to_item",
+]

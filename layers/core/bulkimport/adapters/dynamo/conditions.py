@@ -3,16 +3,16 @@ and turned into DynamoDB expressions here: no expression strings outside the ada
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder
 from botocore.exceptions import ClientError
 
 from bulkimport.adapters.dynamo.codec import to_attr
 
-__all__ = ["Attr", "Condition", "build", "is_conditional_failure", "item_exists", "item_absent"]
+__all__ = ["Attr", "Condition", "build", "is_conditional_failure", "item_absent", "item_exists"]
 
-Condition = ConditionBase
+Condition: TypeAlias = ConditionBase
 
 
 def item_exists() -> Condition:

@@ -3,7 +3,8 @@ keys, table queues, rate counters), each under a tenant's partition or a run's o
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -20,7 +21,9 @@ class ControlStore:
         self.ddb = client("dynamodb")
 
     def get(self, pk: str, sk: str, consistent: bool = True) -> dict | None:
-        response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent)
+        response = self.ddb.get_item(
+            TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent
+        )
         item = response.get("Item")
         return from_item(item) if item else None
 
@@ -33,7 +36,9 @@ class ControlStore:
 
     def delete(self, pk: str, sk: str, condition: Condition | None = None) -> bool:
         """Delete an item (only when the condition holds, if one is given: False otherwise)."""
-        return self._conditional(self.ddb.delete_item, {"TableName": self.table_name, "Key": to_item({"pk": pk, "sk": sk})}, condition)
+        return self._conditional(
+            self.ddb.delete_item, {"TableName": self.table_name, "Key": to_item({"pk": pk, "sk": sk})}, condition
+        )
 
     @staticmethod
     def _conditional(call, request: dict, condition: Condition | None) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -25,7 +27,9 @@ class RecordStore:
         self.ddb = client("dynamodb")
         self._shard_pks: dict[tuple[str, str], list[dict]] = {}
 
-    def encoded_items(self, tenant: str, table: str, records: Iterable[tuple[str, dict[str, Any], dict]]) -> Iterator[dict]:
+    def encoded_items(
+        self, tenant: str, table: str, records: Iterable[tuple[str, dict[str, Any], dict]]
+    ) -> Iterator[dict]:
         """The DynamoDB item of each (record id, data, meta as an attribute value: a chunk's records
         share one), one at a time: its id as sort key, its field values, and its metadata.
 
@@ -38,7 +42,12 @@ class RecordStore:
             self._shard_pks[(tenant, table)] = shard_pks
         shard = keys.record_shard
         for record_id, data, meta_attr in records:
-            yield {"pk": shard_pks[shard(record_id)], "sk": {"S": record_id}, "data": {"M": to_item(data)}, "meta": meta_attr}
+            yield {
+                "pk": shard_pks[shard(record_id)],
+                "sk": {"S": record_id},
+                "data": {"M": to_item(data)},
+                "meta": meta_attr,
+            }
 
     def write_items(self, items: Iterable[dict]) -> None:
         """BatchWriteItem in 25s until every item is in. Items are taken from `items` 25 at a time,
@@ -112,7 +121,10 @@ class RecordStore:
 
         unique_ids = list(dict.fromkeys(record_ids))
         for start in range(0, len(unique_ids), 100):
-            wanted = [to_item({"pk": keys.record_pk(tenant, table, keys.record_shard(i)), "sk": i}) for i in unique_ids[start : start + 100]]
+            wanted = [
+                to_item({"pk": keys.record_pk(tenant, table, keys.record_shard(i)), "sk": i})
+                for i in unique_ids[start : start + 100]
+            ]
             until_all_processed(send, {self.table_name: {"Keys": wanted, "ConsistentRead": True}})
         return found
 
@@ -172,8 +184,14 @@ class RecordStore:
             return found, None
         return found, encode_cursor({"shard": shard, "start": start})
 
-    def all_matching(self, tenant: str, table: str, filters: dict[str, Any], attributes: tuple[str, ...] | None = None,
-                     page: int = 1000) -> Iterator[dict]:
+    def all_matching(
+        self,
+        tenant: str,
+        table: str,
+        filters: dict[str, Any],
+        attributes: tuple[str, ...] | None = None,
+        page: int = 1000,
+    ) -> Iterator[dict]:
         """Every record of a table that the filters match, a page at a time (memory: one page)."""
         cursor = None
         while True:
@@ -203,8 +221,9 @@ class RecordStore:
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return total
 
+    # builtins.list: in this class's body `list` names the method above.
     @staticmethod
-    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    def _filter(filters: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], builtins.list[str]]:
         """(names, values, conditions) of equality filters on data fields (and meta.parent_id)."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}

@@ -44,7 +44,9 @@ class UniqueIndex:
 
     def holder(self, index_pk: str) -> dict | None:
         """{"record_id", "owner"} of a taken key."""
-        response = self.ddb.get_item(TableName=self.table_name, Key=to_item({"pk": index_pk, "sk": INDEX_SK}), ConsistentRead=True)
+        response = self.ddb.get_item(
+            TableName=self.table_name, Key=to_item({"pk": index_pk, "sk": INDEX_SK}), ConsistentRead=True
+        )
         item = response.get("Item")
         return from_item(item) if item else None
 
