@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bulkimport.access.keys import Principal
 from bulkimport.adapters import keys, scheduler
@@ -100,76 +99,50 @@ def create_import(
     if file_body is not None:
         check_direct_upload(file_body, recipe)
     table = get_table(tenant, recipe.table)
-    control = ControlStore()
-    pk = keys.tenant_pk(tenant)
 
     import_id = new_id()
     if request.transaction_id:
-        claim = {"pk": pk, "sk": keys.import_transaction_sk(request.transaction_id), "import_id": import_id}
-        if not control.put(claim, if_absent=True):
-            claimed = control.get(pk, keys.import_transaction_sk(request.transaction_id))
-            assert claimed is not None  # the put was refused: the claim is there
-            existing_id = claimed["import_id"]
-            existing = store.get(tenant, existing_id)
-            if existing:
-                return ImportCreated(**to_import(existing).model_dump()), False
-            import_id = existing_id  # the first attempt claimed the id but stopped before writing the import
+        import_id, existing = store.claim_transaction(tenant, request.transaction_id, import_id)
+        if existing:
+            return ImportCreated(**to_import(existing).model_dump()), False
 
-    stamp = now_iso()
-    has_header = recipe.options.has_header if request.has_header is None else request.has_header
-    item: dict[str, Any] = {
-        "pk": pk,
-        "sk": keys.import_sk(import_id),
-        "id": import_id,
-        "tenant": tenant,
-        "recipe_id": recipe.id,
-        "table": table.key,
-        "status": "scheduled" if scheduled_at else "waiting_upload",
-        "scheduled_at": scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ") if scheduled_at else None,
-        "processed_count": 0,
-        "success_count": 0,
-        "fail_count": 0,
-        "current_sheet_index": 0,
-        "job_turns": 0,
-        "file": {"name": request.file_name},
-        "has_header": has_header,
-        "description": request.description,
-        "transaction_id": request.transaction_id,
-        "dry_run": request.dry_run,
-        "atomic": request.atomic,
-        "created_by": created_by or principal.actor,
-        "created_at": stamp,
-        "updated_at": stamp,
-        # What the import runs with, frozen now: later edits of the recipe or table do not change it.
-        "recipe_snapshot": recipe.model_dump(mode="json"),
-        "table_snapshot": table.model_dump(mode="json"),
-        "parent_snapshot": get_table(tenant, table.parent).model_dump(mode="json") if table.parent else None,
-        "upload_key": source_key or keys.upload_key(tenant, import_id),
-    }
-    control.put(item)
+    item = store.new_item(
+        tenant,
+        import_id,
+        request,
+        recipe=recipe,
+        table=table,
+        parent=get_table(tenant, table.parent) if table.parent else None,
+        scheduled_at=scheduled_at,
+        created_by=created_by or principal.actor,
+        upload_key=source_key or keys.upload_key(tenant, import_id),
+    )
+    ControlStore().put(item)
     count_task(tenant, recipe.id)
     if scheduled_at:
         scheduler.one_time(
             _schedule_name(import_id), scheduled_at, {"kind": "import", "tenant": tenant, "import_id": import_id}
         )
 
-    blobs = BlobStore()
     if file_body is not None:
-        blobs.put_bytes(item["upload_key"], file_body)
+        BlobStore().put_bytes(item["upload_key"], file_body)
         return ImportCreated(**to_import(item).model_dump()), True
     if source_key is not None:
         return ImportCreated(**to_import(item).model_dump()), True
+    return ImportCreated(**to_import(item).model_dump(), upload=_upload_ticket(item["upload_key"])), True
 
+
+def _upload_ticket(key: str) -> UploadTicket:
+    """A presigned POST for the file, bounded by the largest upload."""
     cfg = section(Uploads)
-    post = blobs.presigned_post(item["upload_key"], cfg.upload_max_bytes, cfg.upload_url_ttl_seconds)
+    post = BlobStore().presigned_post(key, cfg.upload_max_bytes, cfg.upload_url_ttl_seconds)
     expires = datetime.now(UTC) + timedelta(seconds=cfg.upload_url_ttl_seconds)
-    ticket = UploadTicket(
+    return UploadTicket(
         url=post["url"],
         fields=post["fields"],
         max_bytes=cfg.upload_max_bytes,
         expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    return ImportCreated(**to_import(item).model_dump(), upload=ticket), True
 
 
 def check_direct_upload(body: bytes, recipe: Recipe) -> None:

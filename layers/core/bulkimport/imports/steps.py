@@ -16,7 +16,8 @@ from bulkimport.imports import store
 from bulkimport.imports.chunks import RowScan
 from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.ingest.formats import Limits
-from bulkimport.ingest.parsing import plan_upload
+from bulkimport.ingest.parsing import FilePlan, plan_upload
+from bulkimport.recipes.models import Recipe
 from bulkimport.schema.tables import add_to_record_count
 
 
@@ -37,35 +38,61 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
 
     recipe = store.recipe_of(item)
     table, parent = store.tables_of(item)
-    blobs = BlobStore()
-    cfg, limits = section(Chunking), section(Uploads)
     scan = RowScan(recipe, table, parent)
     work_key = keys.work_data_key(tenant, import_id)
     try:
-        size = blobs.size(item["upload_key"])
-        if size is None:
-            raise FileError("FILE_NOT_FOUND")
-        if size > limits.upload_max_bytes:
-            raise FileError("FILE_TOO_LARGE", size=size, max_bytes=limits.upload_max_bytes)
-        with blobs.open(item["upload_key"]) as stream:
-            plan = plan_upload(
-                stream,
-                encoding_option=recipe.options.encoding,
-                delimiter_option=recipe.options.delimiter,
-                sheet_option=recipe.options.sheet,
-                has_header=item["has_header"],
-                chunk_rows=cfg.chunk_rows,
-                chunk_bytes=cfg.chunk_bytes,
-                limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
-                open_work=lambda: blobs.writer(work_key, "text/csv; charset=utf-8"),
-                on_sheet=scan.on_sheet,
-            )
+        plan = _plan(item, recipe, scan, work_key)
     except FileError as error:
         store.fail(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "pass": None}
+    manifest_key = _write_manifest(tenant, import_id, plan, scan.finder.duplicates())
+    pass_ = "check" if item.get("atomic") else "write"
+    store.update(
+        tenant,
+        import_id,
+        {
+            "status": "importing",
+            "total_count": plan.total_rows,
+            "chunk_count": len(plan.chunks),
+            "pass": pass_,
+            "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
+            "reader": _reader(plan, scan, work_key if plan.transcoded else item["upload_key"]),
+            "updated_at": now_iso(),
+        },
+        when_status=("parsing",),
+    )
+    return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
+
+def _plan(item: dict, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
+    """Stream the upload once and plan its chunks (an XLSX, gzip or non-UTF-8 file is written to
+    `work_key` as UTF-8 CSV on the way); a file that cannot be imported raises FileError."""
+    blobs = BlobStore()
+    cfg, limits = section(Chunking), section(Uploads)
+    size = blobs.size(item["upload_key"])
+    if size is None:
+        raise FileError("FILE_NOT_FOUND")
+    if size > limits.upload_max_bytes:
+        raise FileError("FILE_TOO_LARGE", size=size, max_bytes=limits.upload_max_bytes)
+    with blobs.open(item["upload_key"]) as stream:
+        return plan_upload(
+            stream,
+            encoding_option=recipe.options.encoding,
+            delimiter_option=recipe.options.delimiter,
+            sheet_option=recipe.options.sheet,
+            has_header=item["has_header"],
+            chunk_rows=cfg.chunk_rows,
+            chunk_bytes=cfg.chunk_bytes,
+            limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
+            open_work=lambda: blobs.writer(work_key, "text/csv; charset=utf-8"),
+            on_sheet=scan.on_sheet,
+        )
+
+
+def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dict[int, tuple[str, int]]) -> str:
+    """The chunk manifest the Map reads, and each chunk's in-file duplicates beside it; returns its key."""
+    blobs = BlobStore()
     manifest = [chunk.to_dict() for chunk in plan.chunks]
-    duplicates = scan.finder.duplicates()
     for chunk in manifest:
         last = chunk["first_row"] + chunk["rows"]
         mine = {row: dup for row, dup in duplicates.items() if chunk["first_row"] <= row < last}
@@ -74,41 +101,30 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             chunk["duplicates"] = True
     manifest_key = keys.manifest_key(tenant, import_id)
     blobs.put_json(manifest_key, manifest)
-    atomic = bool(item.get("atomic"))
-    store.update(
-        tenant,
-        import_id,
-        {
-            "status": "importing",
-            "total_count": plan.total_rows,
-            "chunk_count": len(plan.chunks),
-            "pass": "check" if atomic else "write",
-            "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
-            # What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns.
-            "reader": {
-                "key": work_key if plan.transcoded else item["upload_key"],
-                "format": plan.format,
-                "compression": plan.compression,
-                "encoding": plan.encoding,
-                "delimiter": plan.delimiter,
-                "line_column": plan.line_column,
-                "sheets": [
-                    {
-                        "index": sheet.index,
-                        "name": sheet.name,
-                        "header": sheet.header,
-                        "width": len(sheet.header) if sheet.header is not None else None,
-                        "columns": scan.columns[sheet.index],
-                        "first_chunk": sheet.first_chunk,
-                    }
-                    for sheet in plan.sheets
-                ],
-            },
-            "updated_at": now_iso(),
-        },
-        when_status=("parsing",),
-    )
-    return {"status": "ready", "manifest_key": manifest_key, "pass": "check" if atomic else "write"}
+    return manifest_key
+
+
+def _reader(plan: FilePlan, scan: RowScan, key: str) -> dict[str, Any]:
+    """What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns."""
+    return {
+        "key": key,
+        "format": plan.format,
+        "compression": plan.compression,
+        "encoding": plan.encoding,
+        "delimiter": plan.delimiter,
+        "line_column": plan.line_column,
+        "sheets": [
+            {
+                "index": sheet.index,
+                "name": sheet.name,
+                "header": sheet.header,
+                "width": len(sheet.header) if sheet.header is not None else None,
+                "columns": scan.columns[sheet.index],
+                "first_chunk": sheet.first_chunk,
+            }
+            for sheet in plan.sheets
+        ],
+    }
 
 
 def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:

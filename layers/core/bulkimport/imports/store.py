@@ -9,14 +9,74 @@ execution that runs it.
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.errors import NotFound
 from bulkimport.ids import now_iso
+from bulkimport.imports.models import ImportCreate
 from bulkimport.recipes.models import Recipe
 from bulkimport.schema.models import Table
+
+
+def new_item(
+    tenant: str,
+    import_id: str,
+    request: ImportCreate,
+    *,
+    recipe: Recipe,
+    table: Table,
+    parent: Table | None,
+    scheduled_at: datetime | None,
+    created_by: str,
+    upload_key: str,
+) -> dict[str, Any]:
+    """A new import's item: waiting for its upload (or scheduled), with what it runs with frozen."""
+    stamp = now_iso()
+    return {
+        "pk": keys.tenant_pk(tenant),
+        "sk": keys.import_sk(import_id),
+        "id": import_id,
+        "tenant": tenant,
+        "recipe_id": recipe.id,
+        "table": table.key,
+        "status": "scheduled" if scheduled_at else "waiting_upload",
+        "scheduled_at": scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ") if scheduled_at else None,
+        "processed_count": 0,
+        "success_count": 0,
+        "fail_count": 0,
+        "current_sheet_index": 0,
+        "job_turns": 0,
+        "file": {"name": request.file_name},
+        "has_header": recipe.options.has_header if request.has_header is None else request.has_header,
+        "description": request.description,
+        "transaction_id": request.transaction_id,
+        "dry_run": request.dry_run,
+        "atomic": request.atomic,
+        "created_by": created_by,
+        "created_at": stamp,
+        "updated_at": stamp,
+        # What the import runs with, frozen now: later edits of the recipe or table do not change it.
+        "recipe_snapshot": recipe.model_dump(mode="json"),
+        "table_snapshot": table.model_dump(mode="json"),
+        "parent_snapshot": parent.model_dump(mode="json") if parent else None,
+        "upload_key": upload_key,
+    }
+
+
+def claim_transaction(tenant: str, transaction_id: str, import_id: str) -> tuple[str, dict | None]:
+    """The import a transaction id stands for: `import_id` when this call claims the transaction
+    first; else the first claimer's id and its item (None when that attempt stopped before writing
+    its import: this call then writes it, under that id)."""
+    control = ControlStore()
+    pk, sk = keys.tenant_pk(tenant), keys.import_transaction_sk(transaction_id)
+    if control.put({"pk": pk, "sk": sk, "import_id": import_id}, if_absent=True):
+        return import_id, None
+    claimed = control.get(pk, sk)
+    assert claimed is not None  # the put was refused: the claim is there
+    return claimed["import_id"], get(tenant, claimed["import_id"])
 
 
 def get(tenant: str, import_id: str) -> dict | None:
