@@ -18,16 +18,14 @@ that adds the page to the job's counted set.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from bulkimport.access.keys import Principal
-from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.config import JobLimits, section
 from bulkimport.i18n.messages import render
-from bulkimport.ids import new_id, now_iso
+from bulkimport.ids import new_id
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
 from bulkimport.jobs.kind import JOB_RUN
@@ -46,30 +44,7 @@ def create_job(principal: Principal, request: JobCreate) -> str:
     if request.changes:
         validate_changes(table, request.changes)
     job_id = new_id()
-    stamp = now_iso()
-    ControlStore().put(
-        {
-            "pk": keys.tenant_pk(tenant),
-            "sk": keys.job_sk(job_id),
-            "id": job_id,
-            "tenant": tenant,
-            "job_name": request.job_name,
-            "table": table.key,
-            "ids": request.ids,
-            "search_options": request.search_options,
-            "total": request.total,
-            "format": (request.format or "csv") if request.job_name == "export" else None,
-            # As JSON text: a stored map would drop the nulls that clear fields.
-            "changes": json.dumps(request.changes, ensure_ascii=False) if request.changes else None,
-            "status": "queued",
-            "processed_amount": 0,
-            "succeeded_amount": 0,
-            "failed_amount": 0,
-            "created_by": principal.actor,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-    )
+    ControlStore().put(store.new_item(tenant, job_id, request, table_key=table.key, created_by=principal.actor))
     lifecycle.start(JOB_RUN, tenant, job_id)
     return job_id
 
