@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/core/requirements.txt | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 # A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install run test test-fast lint bench bench-large validate build clean
+.PHONY: install run test test-fast lint validate-asl bench bench-large validate build clean
 
 install: $(STAMP)
 
@@ -24,12 +25,23 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt
 run: install
 	$(BIN)/python -m devstack
 
+# asl-validator, pinned in package-lock.json, from the npm registry with the machine's Node.js.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || (echo "make test needs Node.js and npm (for asl-validator)"; exit 1)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-* && touch $@
+
+## The state machines: built from statemachine/src/ as committed, and valid ASL (asl-validator).
+validate-asl: install $(NODE_STAMP)
+	$(BIN)/python tools/build_state_machines.py --check
+	node_modules/.bin/asl-validator --json-path statemachine/import.asl.json --json-path statemachine/jobs.asl.json
+
 ## Unit, integration (local stack in-process) and acceptance tests.
-test: install
+test: install validate-asl
 	$(BIN)/python -m pytest
 
 ## Unit tests only (seconds).
-test-fast: install
+test-fast: install validate-asl
 	$(BIN)/python -m pytest tests/unit
 
 ## Lint (ruff), formatting (ruff format), the layer's types (mypy) and its import contracts
@@ -64,4 +76,4 @@ build: $(SAM)
 	SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY313)):$$PATH" $(SAM) build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .pytest_cache .ruff_cache .mypy_cache

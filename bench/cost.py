@@ -143,7 +143,8 @@ def wall_time_model(rows: int = 1_000_000, row_bytes: float = 102.5, chunk_rows:
     waves = math.ceil(chunks / concurrency)
     map_seconds = waves * chunk
     write_rate = rows / map_seconds
-    fixed = 4 * a["sfn_state_ms"] / 1000 + prepare + a["lambda_invoke_overhead_ms"] / 1000  # + Finalize
+    # TakeTable, TableFree, Prepare, IsPlanned, WasCheckPass (+ Finalize)
+    fixed = 5 * a["sfn_state_ms"] / 1000 + prepare + a["lambda_invoke_overhead_ms"] / 1000
 
     def total(table_wru_per_s: float) -> float:
         return fixed + max(map_seconds, rows / table_wru_per_s)

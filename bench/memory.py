@@ -75,20 +75,20 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
         result: dict = {"rows": rows, "file_bytes": path.stat().st_size, "chunk_rows": int(chunk_rows),
                         "bare_interpreter_rss_mb": round(_bare_interpreter_rss_mb(), 1)}
         first, second = new_import(), new_import()
-        result["prepare"] = run_worker("prepare", {"tenant": tenant, "import_id": first}, False, env)
-        result["prepare_traced"] = run_worker("prepare", {"tenant": tenant, "import_id": second}, True, env)
+        result["prepare"] = run_worker("prepare", {"tenant": tenant, "run_id": first}, False, env)
+        result["prepare_traced"] = run_worker("prepare", {"tenant": tenant, "run_id": second}, True, env)
         chunks = manifest(first)
         result["chunks"] = len(chunks)
-        result["chunk"] = run_worker("chunk", {"tenant": tenant, "import_id": first, "chunk": chunks[0]}, False, env)
-        result["chunk_traced"] = run_worker("chunk", {"tenant": tenant, "import_id": first, "chunk": chunks[1]}, True, env)
+        result["chunk"] = run_worker("chunk", {"tenant": tenant, "run_id": first, "chunk": chunks[0]}, False, env)
+        result["chunk_traced"] = run_worker("chunk", {"tenant": tenant, "run_id": first, "chunk": chunks[1]}, True, env)
         result["chunk"]["rows"], result["chunk"]["bytes"] = chunks[0]["rows"], chunks[0]["end"] - chunks[0]["start"]
 
         # The other bound of a chunk: CHUNK_BYTES, reached before 2,000 rows of ~2.1 KB each.
         wide = csv_file(path.parent / "bench-wide-4000.csv", 4000, wide=True)
         big = new_import(wide)
-        run_worker("prepare", {"tenant": tenant, "import_id": big}, False, env)
+        run_worker("prepare", {"tenant": tenant, "run_id": big}, False, env)
         big_chunks = manifest(big)
-        result["chunk_at_byte_cap"] = run_worker("chunk", {"tenant": tenant, "import_id": big, "chunk": big_chunks[0]}, False, env)
+        result["chunk_at_byte_cap"] = run_worker("chunk", {"tenant": tenant, "run_id": big, "chunk": big_chunks[0]}, False, env)
         result["chunk_at_byte_cap"]["rows"] = big_chunks[0]["rows"]
         result["chunk_at_byte_cap"]["bytes"] = big_chunks[0]["end"] - big_chunks[0]["start"]
     finally:

@@ -6,9 +6,18 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
+from bulkimport import config
 from bulkimport.errors import DomainError, InvalidInput, NotFound
 from routes import health, imports, jobs, recipes, records, schedules, tables
 from web import JSON, error_response
+
+
+class Settings(config.Tables, config.Storage, config.Events, config.ImportMachine, config.JobsMachine, config.Schedules,
+               config.RunQueue, config.Uploads, config.JobLimits, config.RateLimits):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 logger = Logger()
 tracer = Tracer()

@@ -1,7 +1,15 @@
 """API Gateway TOKEN authorizer: an API key becomes its tenant and role in the request context."""
 
 from aws_lambda_powertools import Logger
+from bulkimport import config
 from bulkimport.access.keys import authenticate, bearer_token
+
+
+class Settings(config.Tables):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 logger = Logger()
 

@@ -1,11 +1,17 @@
-"""State machine steps before the chunks: wait for the import's table ("take_table"), then scan the
-uploaded file and plan its chunks."""
+"""Import state Prepare: scan the uploaded file, check its header and plan its chunks (an atomic
+import's first pass is "check")."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from bulkimport.imports.kind import IMPORT_RUN
+from bulkimport import config
 from bulkimport.imports.steps import prepare
 from bulkimport.ingest.gc import tune_gc
-from bulkimport.runs.lifecycle import take_table
+
+
+class Settings(config.Tables, config.Storage, config.Chunking, config.Uploads):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 logger = Logger()
 tracer = Tracer()
@@ -18,7 +24,5 @@ tune_gc()  # after the imports: see bulkimport.ingest.gc
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
-    logger.append_keys(import_id=event["import_id"], tenant=event["tenant"])
-    if event.get("step") == "take_table":
-        return take_table(IMPORT_RUN, event["tenant"], event["import_id"], event["ticket"], event["execution_arn"])
-    return prepare(event["tenant"], event["import_id"])
+    logger.append_keys(import_id=event["run_id"], tenant=event["tenant"])
+    return prepare(event["tenant"], event["run_id"])

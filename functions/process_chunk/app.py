@@ -1,9 +1,18 @@
-"""State machine step (inside the Map): validate and write one chunk of rows."""
+"""Import state ProcessChunk (inside the ProcessChunks Map): validate one chunk of rows, and write it
+in the write pass."""
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from bulkimport import config
 from bulkimport.imports.chunks import process_chunk
 from bulkimport.ingest.gc import tune_gc
+
+
+class Settings(config.Tables, config.Storage):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 # No Powertools Tracer here: the X-Ray SDK it loads builds a botocore client of its own at import,
 # 22 MB, a third of a chunk worker's memory budget (bench/memory.py). The function keeps Lambda's
@@ -18,8 +27,8 @@ tune_gc()  # after the imports: see bulkimport.ingest.gc
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event, context):
-    logger.append_keys(import_id=event["import_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
-    summary = process_chunk(event["tenant"], event["import_id"], event["chunk"], event.get("pass", "write"))
+    logger.append_keys(import_id=event["run_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
+    summary = process_chunk(event["tenant"], event["run_id"], event["chunk"], event.get("pass", "write"))
     metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=summary.get("success", 0))
     metrics.add_metric(name="RowsFailed", unit=MetricUnit.Count, value=summary.get("fail", 0))
     return summary

@@ -2,8 +2,16 @@
 of a recurring schedule ({"kind": "schedule"}) that imports the new files under its source folder."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from bulkimport import config
 from bulkimport.imports.service import run_scheduled_import
 from bulkimport.schedules.service import run_schedule
+
+
+class Settings(config.Tables, config.Storage, config.ImportMachine, config.RunQueue):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 logger = Logger()
 tracer = Tracer()

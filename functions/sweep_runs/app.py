@@ -3,8 +3,16 @@ INTERRUPTED, table freed, event sent), so that no import stays `parsing`/`import
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from bulkimport import config
 from bulkimport.run_kinds import KINDS
 from bulkimport.runs.lifecycle import sweep
+
+
+class Settings(config.Tables, config.Events):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 logger = Logger()
 tracer = Tracer()

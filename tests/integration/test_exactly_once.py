@@ -82,7 +82,7 @@ def test_a_chunk_run_again_after_it_finished_changes_nothing(tenant, stack):
     manifest = json.loads(
         s3.get_object(Bucket=stack.resource_name("DataBucket"), Key=f"work/{tenant.id}/{done['id']}/manifest.json")["Body"].read()
     )
-    event = {"tenant": tenant.id, "import_id": done["id"], "chunk": manifest[2]}
+    event = {"tenant": tenant.id, "run_id": done["id"], "chunk": manifest[2]}
     response = boto3.client("lambda").invoke(
         FunctionName=stack.resource_name("ProcessChunkFunction"), Payload=json.dumps(event).encode()
     )

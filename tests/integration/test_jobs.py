@@ -254,13 +254,13 @@ def test_a_large_export_reads_back_with_openpyxl(tenant):
 def test_a_killed_worker_is_retried_with_exact_counts(tenant, stack, faults, job_name, operation, after):
     seed(tenant, 300)  # 3 pages of 100: two of them crash once
     since = len(stack.runtime.invocations)
-    faults.crash("JobsFunction", operation, after=after, times=2,
-                 when=lambda event: event.get("step") == "process_page" and event["tenant"] == tenant.id)
+    faults.crash("ProcessPageFunction", operation, after=after, times=2,
+                        when=lambda event: event["tenant"] == tenant.id)
     job = {"job_name": job_name, "table": "contacts", "ids": "all", "total": 300}
     if job_name == "batch_update":
         job["changes"] = {"visits": 42}
     result = run_job(tenant.editor, job)
-    crashed = sum(1 for i in stack.runtime.invocations[since:] if i.function == "JobsFunction" and i.outcome == "crashed")
+    crashed = sum(1 for i in stack.runtime.invocations[since:] if i.function == "ProcessPageFunction" and i.outcome == "crashed")
     assert crashed == 2
     assert (result["code"], result["data"]["succeeded_amount"], result["data"]["failed_amount"]) == (200, 300, 0)
     if job_name == "batch_update":
@@ -289,7 +289,7 @@ def job_state(tenant, batch_code: str) -> dict:
 def test_a_job_waits_for_an_import_of_its_table(tenant, stack, faults):
     recipe = seed(tenant, 100)
     gate, running = threading.Event(), {}
-    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == running.get("id") and gate.wait(60))
+    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == running.get("id") and gate.wait(60))
     try:
         running.update(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(101, 301)]])))
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{running['id']}")["data"]["status"] == "importing", what="the import to run")
@@ -310,7 +310,7 @@ def test_a_job_waits_for_an_import_of_its_table(tenant, stack, faults):
 def test_an_import_waits_for_a_job_of_its_table(tenant, stack, faults):
     recipe = seed(tenant, 200)
     gate, job = threading.Event(), {}
-    faults.delay("JobsFunction", 0.01, when=lambda event: event["job_id"] == job.get("id") and event["step"] == "process_page" and gate.wait(60))
+    faults.delay("ProcessPageFunction", 0.01, when=lambda event: event["run_id"] == job.get("id") and gate.wait(60))
     try:
         job["id"] = tenant.editor.start_job({"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 200})
         wait_for(lambda: job_state(tenant, job["id"]).get("status") == "running", what="the job to run")
@@ -318,7 +318,7 @@ def test_an_import_waits_for_a_job_of_its_table(tenant, stack, faults):
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{waiting['id']}")["data"]["status"] == "queued", what="the import to wait")
     finally:
         gate.set()
-        faults.delay("JobsFunction", 0)
+        faults.delay("ProcessPageFunction", 0)
     deleted = tenant.viewer.wait_job(job["id"])
     imported = tenant.viewer.wait(waiting["id"])
     # The import ran after the delete: its 50 rows (numbers the delete freed) are all new.
@@ -331,7 +331,7 @@ def test_an_import_waits_for_a_job_of_its_table(tenant, stack, faults):
 def test_a_job_whose_execution_died_is_settled_by_the_sweeper(tenant, stack, faults):
     seed(tenant, 200)
     gate, job = threading.Event(), {}
-    faults.delay("JobsFunction", 0.01, when=lambda event: event["job_id"] == job.get("id") and event["step"] == "process_page" and gate.wait(30))
+    faults.delay("ProcessPageFunction", 0.01, when=lambda event: event["run_id"] == job.get("id") and gate.wait(30))
     try:
         job["id"] = tenant.editor.start_job({"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 200, "changes": {"visits": 3}})
         wait_for(lambda: job_state(tenant, job["id"]).get("status") == "running", what="the job to run")
@@ -341,7 +341,7 @@ def test_a_job_whose_execution_died_is_settled_by_the_sweeper(tenant, stack, fau
                  what="the execution to stop")
     finally:
         gate.set()
-        faults.delay("JobsFunction", 0)
+        faults.delay("ProcessPageFunction", 0)
     assert invoke(stack, "SweepRunsFunction", {})["settled"].count(f"job:{job['id']}") == 1
     dead = job_state(tenant, job["id"])
     assert dead["code"] == 500 and dead["data"]["error"]["code"] == "JOB_INTERRUPTED"

@@ -51,7 +51,7 @@ def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack, fa
     recipe = setup_contacts(tenant.admin)
     # The first import's chunk workers are held until the two after it have been seen waiting.
     gate, first = threading.Event(), {}
-    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == first.get("id") and gate.wait(60))
+    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == first.get("id") and gate.wait(60))
     try:
         first.update(tenant.editor.import_file(recipe["id"], rows_csv(1, 300)))
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{first['id']}")["data"]["status"] == "importing",
@@ -79,7 +79,7 @@ def test_other_tables_do_not_wait(tenant, stack, faults):
     notes = tenant.admin.create_recipe({"name": "notes", "table": "notes", "columns": [{"source": "text", "target": "text"}]})
     # The contacts import's chunk workers are held until the notes import has finished.
     gate, big = threading.Event(), {}
-    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["import_id"] == big.get("id") and gate.wait(60))
+    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == big.get("id") and gate.wait(60))
     try:
         big.update(tenant.editor.import_file(recipe["id"], rows_csv(1, 200)))
         wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{big['id']}")["data"]["status"] == "importing", what="a running import")

@@ -1,10 +1,12 @@
 """The sample events in events/ (for `sam local invoke` and for reading) are what the handlers take."""
 
 import json
+import re
 from dataclasses import fields
 from pathlib import Path
 
 from bulkimport.ingest.parsing import ChunkPlan
+from devstack.cfn import Template
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -47,20 +49,48 @@ def test_sweep_runs_sample_runs(stack):
 
 
 def test_pipeline_samples_have_the_fields_the_steps_read():
-    for name in ("prepare-import.json", "prepare-import-take-table.json", "process-chunk.json", "finalize-import.json"):
+    for name in ("prepare-import.json", "take-table.json", "process-chunk.json", "after-check.json", "finalize-run.json"):
         event = load(name)
-        assert {"tenant", "import_id"} <= set(event)
-    assert {"ticket", "execution_arn"} <= set(load("prepare-import-take-table.json"))
+        assert {"tenant", "run_id"} <= set(event)
+    assert {"ticket", "execution_arn"} <= set(load("take-table.json"))
     assert set(load("process-chunk.json")["chunk"]) == {f.name for f in fields(ChunkPlan)}
 
 
-def test_job_samples_name_a_step_the_jobs_function_runs():
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    spec = spec_from_file_location("jobs_app", EVENTS.parent / "functions" / "jobs" / "app.py")
-    app = module_from_spec(spec)
-    spec.loader.exec_module(app)
-    for name in ("job-step.json", "job-process-page.json", "job-finalize.json"):
+def test_job_samples_have_the_fields_the_steps_read():
+    for name in ("prepare-job.json", "process-page.json", "export-records.json", "finalize-run.json"):
         event = load(name)
-        assert {"tenant", "job_id"} <= set(event) and event["step"] in app.STEPS
-    assert set(load("job-process-page.json")["page"]) == {"index", "key", "count"}
+        assert {"tenant", "run_id"} <= set(event)
+    assert set(load("process-page.json")["page"]) == {"index", "key", "count"}
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def test_every_function_has_a_sample_event():
+    template = Template(EVENTS.parent / "template.yaml")
+    for logical_id in template.functions():
+        name = _kebab(logical_id.removesuffix("Function"))
+        assert list(EVENTS.glob(f"{name}*.json")), f"no sample event events/{name}.json for {logical_id}"
+
+
+def test_state_machine_samples_carry_exactly_what_their_state_sends():
+    from bulkimport.run_kinds import KINDS
+
+    for machine in ("import", "jobs"):
+        definition = json.loads((EVENTS.parent / "statemachine" / f"{machine}.asl.json").read_text())
+        for function, keys in _payload_keys(definition["States"]):
+            event = load(f"{_kebab(function)}.json")
+            assert set(event) == keys, f"events/{_kebab(function)}.json"
+            assert event.get("kind", "import") in KINDS
+
+
+def _payload_keys(states: dict, item_keys: set[str] | None = None):
+    """(function, the keys of the event its Lambda task sends) for every Lambda task of the states."""
+    for state in states.values():
+        if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke":
+            function = re.fullmatch(r"\$\{(\w+)FunctionArn\}", state["Parameters"]["FunctionName"]).group(1)
+            payload = state["Parameters"].get("Payload")
+            yield function, {k.removesuffix(".$") for k in payload} if payload is not None else item_keys
+        if "ItemProcessor" in state:
+            yield from _payload_keys(state["ItemProcessor"]["States"], {k.removesuffix(".$") for k in state["ItemSelector"]})

@@ -19,7 +19,7 @@ def test_cfn_lint_finds_no_errors_or_warnings():
     assert problems == []
 
 
-MACHINES = {"ImportStateMachine": (3, ("Prepare", "ProcessChunks")), "JobsStateMachine": (1, ("Prepare", "ProcessPages", "Export"))}
+MACHINES = {"ImportStateMachine": (5, ("Prepare", "ProcessChunks")), "JobsStateMachine": (5, ("Prepare", "ProcessPages", "ExportRecords"))}
 
 
 @pytest.mark.parametrize("logical_id", MACHINES)

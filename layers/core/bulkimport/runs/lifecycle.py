@@ -41,7 +41,6 @@ def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
             "run_id": run_id,
             "ticket": new_id(),
             "poll_seconds": section(RunQueue).queue_poll_seconds,
-            f"{kind.name}_id": run_id,  # TRANSITIONAL: the state machines still read import_id / job_id
         },
     )
     registry.register(tenant, kind.name, run_id, arn)

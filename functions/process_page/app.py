@@ -1,0 +1,25 @@
+"""Jobs state ProcessPage (inside the ProcessPages Map): update or delete one page of a job's records,
+counted once."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from bulkimport import config
+from bulkimport.jobs.steps import process_page
+
+
+class Settings(config.Tables, config.Storage):
+    pass
+
+
+settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    logger.append_keys(job_id=event["run_id"], tenant=event["tenant"], page=event["page"]["index"])
+    return process_page(event["tenant"], event["run_id"], event["page"])
