@@ -37,19 +37,20 @@ validate-asl: install $(NODE_STAMP)
 	node_modules/.bin/asl-validator --json-path statemachine/import.asl.json --json-path statemachine/jobs.asl.json
 
 ## Unit, integration (local stack in-process) and acceptance tests.
-test: install validate-asl
+test: install validate-asl lint
 	$(BIN)/python -m pytest
 
 ## Unit tests only (seconds).
 test-fast: install validate-asl
 	$(BIN)/python -m pytest tests/unit
 
-## Lint (ruff), formatting (ruff format), the layer's types (mypy) and its import contracts
-## (lint-imports; `make test` checks them too). Settings in pyproject.toml.
+## Lint (ruff), formatting (ruff format), types of the layer and of every function (mypy) and the
+## layer's import contracts (lint-imports). `make test` runs it first. Settings in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check layers functions
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	MYPY=$(BIN)/mypy tools/typecheck_functions.sh
 	PYTHONPATH=layers/core $(BIN)/lint-imports
 
 ## Benchmarks (about 8 minutes): CPU path vs DictReader+pydantic, memory of the workers on a 100 MB

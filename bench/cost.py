@@ -80,34 +80,49 @@ def cost_per_million_rows(service: dict, rows: int) -> dict:
         "usd_floor_per_million_rows": round(floor, 4),
         "ratio_to_floor": round(total / floor, 3),
         "ratio_to_floor_lambda_by_cpu_time": round(
-            (total - per_million["lambda_duration"] + gb_seconds_cpu * PRICES["lambda_gb_second"] * scale) / floor, 3),
+            (total - per_million["lambda_duration"] + gb_seconds_cpu * PRICES["lambda_gb_second"] * scale) / floor, 3
+        ),
     }
 
 
 def report_cost(cost: dict) -> None:
     c = cost["counted"]
-    print(f"AWS cost per million rows, from the counted operations of the {c['rows']:,}-row import "
-          f"(prices {cost['prices_as_of']}):")
-    print(f"  DynamoDB write units {sum(c['dynamodb_write_units'].values()):,} "
-          f"({c['dynamodb_write_units_per_row']} a row; {c['record_items_written']:,} record items), "
-          f"read units {sum(c['dynamodb_read_units'].values()):,.1f}")
+    print(
+        f"AWS cost per million rows, from the counted operations of the {c['rows']:,}-row import "
+        f"(prices {cost['prices_as_of']}):"
+    )
+    print(
+        f"  DynamoDB write units {sum(c['dynamodb_write_units'].values()):,} "
+        f"({c['dynamodb_write_units_per_row']} a row; {c['record_items_written']:,} record items), "
+        f"read units {sum(c['dynamodb_read_units'].values()):,.1f}"
+    )
     t = c["state_transitions"]
-    print(f"  state transitions {t['total']:,} (parent {t['parent']}, chunk executions {t['children']}), "
-          f"Lambda {c['lambda_invocations']} invocations {c['lambda_gb_seconds']:,.1f} GB-s "
-          f"(local durations; {c['lambda_gb_seconds_if_billed_by_cpu']:,.1f} GB-s by the handlers' CPU time)")
+    print(
+        f"  state transitions {t['total']:,} (parent {t['parent']}, chunk executions {t['children']}), "
+        f"Lambda {c['lambda_invocations']} invocations {c['lambda_gb_seconds']:,.1f} GB-s "
+        f"(local durations; {c['lambda_gb_seconds_if_billed_by_cpu']:,.1f} GB-s by the handlers' CPU time)"
+    )
     print(f"  S3 requests {c['s3_requests']}, EventBridge events {c['eventbridge_events']}")
     for name, usd in cost["usd_per_million_rows"].items():
         print(f"    {name:18s} ${usd:9.5f}")
-    print(f"  total ${cost['usd_per_million_rows_total']:.4f} vs floor ${cost['usd_floor_per_million_rows']:.4f}"
-          f" (1 write unit a row): {cost['ratio_to_floor']:.3f}x"
-          f"   (with Lambda billed by CPU time: {cost['ratio_to_floor_lambda_by_cpu_time']:.3f}x)")
+    print(
+        f"  total ${cost['usd_per_million_rows_total']:.4f} vs floor ${cost['usd_floor_per_million_rows']:.4f}"
+        f" (1 write unit a row): {cost['ratio_to_floor']:.3f}x"
+        f"   (with Lambda billed by CPU time: {cost['ratio_to_floor_lambda_by_cpu_time']:.3f}x)"
+    )
 
 
 # ---------------------------------------------------------------- wall time on AWS
 
 
-def wall_time_model(rows: int = 1_000_000, row_bytes: float = 102.5, chunk_rows: int = 2000, concurrency: int = 8,
-                    cpu_us_per_row_chunk: float = 20.0, cpu_us_per_row_prepare: float = 3.0) -> dict:
+def wall_time_model(
+    rows: int = 1_000_000,
+    row_bytes: float = 102.5,
+    chunk_rows: int = 2000,
+    concurrency: int = 8,
+    cpu_us_per_row_chunk: float = 20.0,
+    cpu_us_per_row_prepare: float = 3.0,
+) -> dict:
     """Seconds for a file of `rows` rows on AWS, from stated per-step latencies and the CPU cost per
     row measured by the CPU bench (on this machine's core; Lambda gives memory/1769 MB of a vCPU)."""
     assumptions = {
@@ -134,12 +149,20 @@ def wall_time_model(rows: int = 1_000_000, row_bytes: float = 102.5, chunk_rows:
     chunks = math.ceil(rows / chunk_rows)
     vcpu_prepare = a["prepare_memory_mb"] / 1769
     vcpu_chunk = a["chunk_memory_mb"] / 1769
-    prepare = (a["s3_first_byte_ms"] / 1000 + rows * row_bytes / 1e6 / a["s3_mb_per_s"]
-               + rows * a["cpu_us_per_row_prepare"] / 1e6 / vcpu_prepare + 3 * a["control_call_ms"] / 1000)
+    prepare = (
+        a["s3_first_byte_ms"] / 1000
+        + rows * row_bytes / 1e6 / a["s3_mb_per_s"]
+        + rows * a["cpu_us_per_row_prepare"] / 1e6 / vcpu_prepare
+        + 3 * a["control_call_ms"] / 1000
+    )
     batches = math.ceil(chunk_rows / 25)
-    chunk = (a["lambda_invoke_overhead_ms"] + a["sfn_child_overhead_ms"] + a["s3_first_byte_ms"]
-             + 3 * a["control_call_ms"] + batches * a["batch_write_item_ms"]) / 1000 \
-        + chunk_rows * a["cpu_us_per_row_chunk"] / 1e6 / vcpu_chunk
+    chunk = (
+        a["lambda_invoke_overhead_ms"]
+        + a["sfn_child_overhead_ms"]
+        + a["s3_first_byte_ms"]
+        + 3 * a["control_call_ms"]
+        + batches * a["batch_write_item_ms"]
+    ) / 1000 + chunk_rows * a["cpu_us_per_row_chunk"] / 1e6 / vcpu_chunk
     waves = math.ceil(chunks / concurrency)
     map_seconds = waves * chunk
     write_rate = rows / map_seconds
@@ -153,8 +176,8 @@ def wall_time_model(rows: int = 1_000_000, row_bytes: float = 102.5, chunk_rows:
     return {
         "assumptions": assumptions,
         "formula": "T = states + prepare + max(ceil(chunks / concurrency) * t_chunk, rows / table WRU/s) + finalize; "
-                   "t_chunk = invoke + child + S3 GET + 3 control calls + ceil(chunk_rows/25) * BatchWriteItem "
-                   "+ chunk_rows * cpu_per_row / vCPU(256 MB)",
+        "t_chunk = invoke + child + S3 GET + 3 control calls + ceil(chunk_rows/25) * BatchWriteItem "
+        "+ chunk_rows * cpu_per_row / vCPU(256 MB)",
         "chunks": chunks,
         "prepare_seconds": round(prepare, 2),
         "chunk_seconds": round(chunk, 3),
@@ -174,14 +197,22 @@ def model_at(concurrencies: list[int], **kwargs) -> list[dict]:
 
 def report_model(models: list[dict]) -> None:
     a = models[0]["assumptions"]
-    print(f"wall time of a {a['rows']:,}-row file on AWS (model; chunk {a['chunk_rows']} rows, "
-          f"BatchWriteItem {a['batch_write_item_ms']:.0f} ms, CPU {a['cpu_us_per_row_chunk']:.1f} us/row at 1 core):")
+    print(
+        f"wall time of a {a['rows']:,}-row file on AWS (model; chunk {a['chunk_rows']} rows, "
+        f"BatchWriteItem {a['batch_write_item_ms']:.0f} ms, CPU {a['cpu_us_per_row_chunk']:.1f} us/row at 1 core):"
+    )
     print(f"  {models[0]['formula']}")
-    print(f"  {models[0]['chunks']} chunks, prepare {models[0]['prepare_seconds']} s, one chunk {models[0]['chunk_seconds']} s")
-    print(f"  table limits: warm {a['record_shards']} shards x 1,000 = {a['record_shards'] * 1000:,} WRU/s; "
-          f"new on-demand table {a['new_table_wru_per_s']:,} WRU/s")
+    print(
+        f"  {models[0]['chunks']} chunks, prepare {models[0]['prepare_seconds']} s, one chunk {models[0]['chunk_seconds']} s"
+    )
+    print(
+        f"  table limits: warm {a['record_shards']} shards x 1,000 = {a['record_shards'] * 1000:,} WRU/s; "
+        f"new on-demand table {a['new_table_wru_per_s']:,} WRU/s"
+    )
     for m in models:
         c = m["assumptions"]["map_max_concurrency"]
-        print(f"  MaxConcurrency {c:3d}: {m['waves']:4d} waves x {m['chunk_seconds']} s = {m['map_seconds_unthrottled']:6.1f} s "
-              f"({m['write_rate_rows_per_s_unthrottled']:,} rows/s) -> total {m['total_seconds_warm_table']:6.1f} s warm table "
-              f"({m['rows_per_s_warm_table']:,} rows/s), {m['total_seconds_new_table']:6.1f} s new table")
+        print(
+            f"  MaxConcurrency {c:3d}: {m['waves']:4d} waves x {m['chunk_seconds']} s = {m['map_seconds_unthrottled']:6.1f} s "
+            f"({m['write_rate_rows_per_s_unthrottled']:,} rows/s) -> total {m['total_seconds_warm_table']:6.1f} s warm table "
+            f"({m['rows_per_s_warm_table']:,} rows/s), {m['total_seconds_new_table']:6.1f} s new table"
+        )

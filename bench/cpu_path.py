@@ -65,28 +65,36 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
     """Prepare's scan and every chunk's work up to the write; returns rows and seconds of each stage."""
     from contextlib import nullcontext
 
-    from bulkimport.ingest.formats import Limits
-    from bulkimport.recipes.models import Recipe
-    from bulkimport.schema.models import Table
-    from bulkimport.ingest.parsing import plan_upload
-    from bulkimport.imports.chunks import RowScan, check_rows, row_validator
     from bulkimport.config import Chunking, section
+    from bulkimport.imports.chunks import RowScan, check_rows, row_validator
+    from bulkimport.ingest.formats import Limits
+    from bulkimport.ingest.parsing import plan_upload
+    from bulkimport.recipes.models import Recipe
     from bulkimport.records.writer import RecordWriter, WriteContext
+    from bulkimport.schema.models import Table
 
     spec = {**TABLE, "fields": [{**f, "unique": f["key"] in unique} for f in TABLE["fields"]]}
     table = Table.model_validate({**spec, "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
-    recipe = Recipe.model_validate({**RECIPE, "id": "r1", "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"})
+    recipe = Recipe.model_validate(
+        {**RECIPE, "id": "r1", "created_at": "2026-11-22T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z"}
+    )
     import_id = "01KAB3XYZ0123456789ABCDEF0"
     cfg = section(Chunking)
 
     started = time.process_time()
     scan = RowScan(recipe, table, None)
-    plan = plan_upload(io.BytesIO(content), encoding_option=recipe.options.encoding,
-                       delimiter_option=recipe.options.delimiter, sheet_option=None, has_header=True,
-                       chunk_rows=chunk_rows, chunk_bytes=cfg.chunk_bytes,
-                       limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
-                       open_work=nullcontext,  # a UTF-8 CSV is read as it is: no work copy
-                       on_sheet=scan.on_sheet)
+    plan = plan_upload(
+        io.BytesIO(content),
+        encoding_option=recipe.options.encoding,
+        delimiter_option=recipe.options.delimiter,
+        sheet_option=None,
+        has_header=True,
+        chunk_rows=chunk_rows,
+        chunk_bytes=cfg.chunk_bytes,
+        limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
+        open_work=nullcontext,  # a UTF-8 CSV is read as it is: no work copy
+        on_sheet=scan.on_sheet,
+    )
     scan.finder.duplicates()
     prepared = time.process_time()
 
@@ -94,12 +102,19 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
     validator = row_validator(table, None, scan.columns[sheet.index], len(sheet.header))
     reader = {"delimiter": plan.delimiter, "line_column": plan.line_column}
     stamp = "2026-11-22T00:00:00Z"
-    context = WriteContext(tenant="bench", table=table, recipe=recipe, parent_table=None, dry_run=False, owner=import_id,
-                           meta={"import_id": import_id, "created_by": "bench", "created_at": stamp, "updated_at": stamp})
+    context = WriteContext(
+        tenant="bench",
+        table=table,
+        recipe=recipe,
+        parent_table=None,
+        dry_run=False,
+        owner=import_id,
+        meta={"import_id": import_id, "created_by": "bench", "created_at": stamp, "updated_at": stamp},
+    )
     writer = RecordWriter(context)
     items = 0
     for chunk in plan.chunks:
-        checked = check_rows(content[chunk.start:chunk.end], reader, validator, chunk.to_dict(), {}, import_id)
+        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk.to_dict(), {}, import_id)
         if writer.constraints:
             raise ValueError("claiming unique keys needs the network: measure tables without them here")
         writer.apply(checked.plans, write_records=False)
@@ -147,13 +162,23 @@ def measure(content: bytes, repeats: int = 3) -> dict:
 
 
 def report(result: dict) -> None:
-    print(f"CPU path, {result['rows']:,} rows ({result['file_bytes'] / 1e6:.1f} MB), one core, best of {result['repeats']}:")
-    print(f"  ours (Prepare scan + chunks, items built)  {result['ours_cpu_s']:7.2f} s  {result['ours_rows_per_s']:9,} rows/s")
+    print(
+        f"CPU path, {result['rows']:,} rows ({result['file_bytes'] / 1e6:.1f} MB), one core, best of {result['repeats']}:"
+    )
+    print(
+        f"  ours (Prepare scan + chunks, items built)  {result['ours_cpu_s']:7.2f} s  {result['ours_rows_per_s']:9,} rows/s"
+    )
     print(f"    Prepare's scan                           {result['ours_prepare_scan_cpu_s']:7.2f} s")
-    print(f"    chunk work                               {result['ours_chunks_cpu_s']:7.2f} s  {result['ours_chunks_only_rows_per_s']:9,} rows/s")
-    print(f"  baseline (DictReader + pydantic batches)   {result['baseline_cpu_s']:7.2f} s  {result['baseline_rows_per_s']:9,} rows/s")
-    print(f"  ratio ours / baseline                      {result['ratio_ours_over_baseline']:7.3f}"
-          f"   (chunk work alone: {result['ratio_chunks_only_over_baseline']:.3f})")
+    print(
+        f"    chunk work                               {result['ours_chunks_cpu_s']:7.2f} s  {result['ours_chunks_only_rows_per_s']:9,} rows/s"
+    )
+    print(
+        f"  baseline (DictReader + pydantic batches)   {result['baseline_cpu_s']:7.2f} s  {result['baseline_rows_per_s']:9,} rows/s"
+    )
+    print(
+        f"  ratio ours / baseline                      {result['ratio_ours_over_baseline']:7.3f}"
+        f"   (chunk work alone: {result['ratio_chunks_only_over_baseline']:.3f})"
+    )
 
 
 def run_apart(rows: int, repeats: int = 5) -> dict:
@@ -165,8 +190,13 @@ def run_apart(rows: int, repeats: int = 5) -> dict:
 
     from bench.env import ROOT
 
-    out = subprocess.run([sys.executable, "-m", "bench.cpu_path", str(rows), str(repeats), "--json"],
-                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cpu_path", str(rows), str(repeats), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if out.returncode:
         raise RuntimeError(f"CPU bench failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -182,7 +212,9 @@ if __name__ == "__main__":
     # No AWS call is made here; should one be, it goes nowhere (a closed local port).
     os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     layer_on_path()
-    result = measure(make_csv(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), int(sys.argv[2]) if len(sys.argv) > 2 else 5)
+    result = measure(
+        make_csv(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    )
     if "--json" in sys.argv:
         print(json.dumps(result))
     else:

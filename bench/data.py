@@ -32,8 +32,14 @@ def row(n: int, wide: bool = False) -> list[str]:
     if wide:
         note = (note + " lorem ipsum dolor sit amet") * WIDE_NOTE_REPEATS
     return [
-        f"M{n:07d}", f"客戶{n}", f"c{n}@example.com", f"09{n % 100_000_000:08d}", "AB"[n % 2],
-        f"{n % 1000}.25", f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}", note,
+        f"M{n:07d}",
+        f"客戶{n}",
+        f"c{n}@example.com",
+        f"09{n % 100_000_000:08d}",
+        "AB"[n % 2],
+        f"{n % 1000}.25",
+        f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}",
+        note,
     ]
 
 

@@ -62,8 +62,15 @@ def run_service(stack: LocalStack, meter: Meter, content: bytes) -> dict:
     busy = dict(meter.busy)
     done = api.ok("GET", f"/imports/{created['id']}")["data"]
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return {"seconds": seconds, "import": done, "execution_status": status, "counted": counted,
-            "invocations": invocations, "history": history, "busy": busy}
+    return {
+        "seconds": seconds,
+        "import": done,
+        "execution_status": status,
+        "counted": counted,
+        "invocations": invocations,
+        "history": history,
+        "busy": busy,
+    }
 
 
 def run_naive(stack: LocalStack, meter: Meter, content: bytes) -> dict:
@@ -73,8 +80,10 @@ def run_naive(stack: LocalStack, meter: Meter, content: bytes) -> dict:
     records = stack.template.resources["RecordsTable"]["Properties"]
     name = f"naive-bench-{uuid.uuid4().hex[:6]}"
     boto3.client("dynamodb").create_table(
-        TableName=name, AttributeDefinitions=records["AttributeDefinitions"],
-        KeySchema=records["KeySchema"], BillingMode="PAY_PER_REQUEST",
+        TableName=name,
+        AttributeDefinitions=records["AttributeDefinitions"],
+        KeySchema=records["KeySchema"],
+        BillingMode="PAY_PER_REQUEST",
     )
     table = boto3.resource("dynamodb").Table(name)
     meter.reset()
@@ -131,8 +140,10 @@ def summarize(result: dict, rows: int, file_bytes: int) -> dict:
         "service_seconds_each_run": service["seconds_each"],
         "service_rows_per_s": round(rows / service["seconds"]),
         "service_seconds_inside_moto": round(sum(service["busy"].values()), 2),
-        "handlers": {k: {"calls": v["calls"], "seconds": round(v["seconds"], 2), "cpu_seconds": round(v["cpu_seconds"], 2)}
-                     for k, v in sorted(by_function.items())},
+        "handlers": {
+            k: {"calls": v["calls"], "seconds": round(v["seconds"], 2), "cpu_seconds": round(v["cpu_seconds"], 2)}
+            for k, v in sorted(by_function.items())
+        },
     }
     if naive:
         summary.update(
@@ -142,9 +153,13 @@ def summarize(result: dict, rows: int, file_bytes: int) -> dict:
             naive_seconds_inside_moto=round(sum(naive["busy"].values()), 2),
             ratio_service_over_naive=round(naive["seconds"] / service["seconds"], 3),
         )
-    summary["moto_busy_service"] = {k: round(v, 2) for k, v in sorted(service["busy"].items(), key=lambda kv: -kv[1])[:8]}
+    summary["moto_busy_service"] = {
+        k: round(v, 2) for k, v in sorted(service["busy"].items(), key=lambda kv: -kv[1])[:8]
+    }
     if naive:
-        summary["moto_busy_naive"] = {k: round(v, 2) for k, v in sorted(naive["busy"].items(), key=lambda kv: -kv[1])[:4]}
+        summary["moto_busy_naive"] = {
+            k: round(v, 2) for k, v in sorted(naive["busy"].items(), key=lambda kv: -kv[1])[:4]
+        }
     return summary
 
 
@@ -152,14 +167,20 @@ def report(summary: dict) -> None:
     rows = summary["rows"]
     print(f"end to end, {rows:,} rows ({summary['file_bytes'] / 1e6:.1f} MB) on the local stack:")
     runs = summary["service_seconds_each_run"]
-    print(f"  service (upload -> execution ends)  {summary['service_seconds']:8.2f} s  {summary['service_rows_per_s']:8,} rows/s"
-          + (f"   (faster of {runs} s)" if len(runs) > 1 else ""))
+    print(
+        f"  service (upload -> execution ends)  {summary['service_seconds']:8.2f} s  {summary['service_rows_per_s']:8,} rows/s"
+        + (f"   (faster of {runs} s)" if len(runs) > 1 else "")
+    )
     if "naive_batch_writer_seconds" in summary:
-        print(f"  naive batch_writer loop             {summary['naive_batch_writer_seconds']:8.2f} s  "
-              f"{summary['naive_batch_writer_rows_per_s']:8,} rows/s   (faster of {summary['naive_batch_writer_seconds_each_run']} s)")
+        print(
+            f"  naive batch_writer loop             {summary['naive_batch_writer_seconds']:8.2f} s  "
+            f"{summary['naive_batch_writer_rows_per_s']:8,} rows/s   (faster of {summary['naive_batch_writer_seconds_each_run']} s)"
+        )
         print(f"  ratio service / naive               {summary['ratio_service_over_naive']:8.3f}")
-        print(f"  time inside moto: service {summary['service_seconds_inside_moto']:.2f} s, "
-              f"naive {summary['naive_seconds_inside_moto']:.2f} s")
+        print(
+            f"  time inside moto: service {summary['service_seconds_inside_moto']:.2f} s, "
+            f"naive {summary['naive_seconds_inside_moto']:.2f} s"
+        )
     print("  handlers in the service run (wall s / own-thread CPU s):")
     for name, entry in summary["handlers"].items():
         print(f"    {name:24s} {entry['calls']:5d} calls  {entry['seconds']:9.2f} s  {entry['cpu_seconds']:8.2f} s CPU")

@@ -22,7 +22,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.env import layer_on_path
@@ -34,7 +34,7 @@ DEFAULT = ("cpu", "memory", "end_to_end")
 
 def header() -> dict:
     return {
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "load_average_at_end": os.getloadavg()[0],  # the machine is shared: other work slows both sides
         "python": f"{platform.python_implementation()} {platform.python_version()}",
@@ -69,8 +69,10 @@ def section_end_to_end(rows: int, cpu: dict | None) -> dict:
     cost.report_cost(summary["cost"])
     per_row = {}
     if cpu:  # the CPU bench's figures of this machine's core, for the model's compute time
-        per_row = {"cpu_us_per_row_chunk": round(cpu["ours_chunks_cpu_s"] / cpu["rows"] * 1e6, 2),
-                   "cpu_us_per_row_prepare": round(cpu["ours_prepare_scan_cpu_s"] / cpu["rows"] * 1e6, 2)}
+        per_row = {
+            "cpu_us_per_row_chunk": round(cpu["ours_chunks_cpu_s"] / cpu["rows"] * 1e6, 2),
+            "cpu_us_per_row_prepare": round(cpu["ours_prepare_scan_cpu_s"] / cpu["rows"] * 1e6, 2),
+        }
     summary["aws_wall_time_model"] = cost.model_at([8, 32, 100], **per_row)
     cost.report_model(summary["aws_wall_time_model"])
     return summary
@@ -88,7 +90,10 @@ def section_large(rows: int) -> dict:
     result = end_to_end.run(content, rows, naive=False)
     summary = end_to_end.summarize(result, rows, len(content))
     summary["wall_seconds_with_stack_start"] = round(time.perf_counter() - started, 1)
-    summary["complete"] = {k: result["service"]["import"][k] for k in ("status", "total_count", "processed_count", "success_count", "fail_count")}
+    summary["complete"] = {
+        k: result["service"]["import"][k]
+        for k in ("status", "total_count", "processed_count", "success_count", "fail_count")
+    }
     end_to_end.report(summary)
     print(f"  import: {summary['complete']}")
     summary["cost"] = cost.cost_per_million_rows(result["service"], rows)
@@ -98,8 +103,12 @@ def section_large(rows: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sections", nargs="*", help=f"of {', '.join((*DEFAULT, 'large'))} (default: {' '.join(DEFAULT)})")
-    parser.add_argument("--rows", type=int, help="rows of the section's file (defaults: cpu and end_to_end 100k, memory and large 1M)")
+    parser.add_argument(
+        "sections", nargs="*", help=f"of {', '.join((*DEFAULT, 'large'))} (default: {' '.join(DEFAULT)})"
+    )
+    parser.add_argument(
+        "--rows", type=int, help="rows of the section's file (defaults: cpu and end_to_end 100k, memory and large 1M)"
+    )
     args = parser.parse_args()
     unknown = set(args.sections) - {*DEFAULT, "large"}
     if unknown:
@@ -108,7 +117,9 @@ def main() -> None:
     if len(sections) > 1:
         # One process a section: the local stack's moto is per process, and can start only once.
         for section in sections:
-            command = [sys.executable, "-u", "-m", "bench.import_bench", section] + (["--rows", str(args.rows)] if args.rows else [])
+            command = [sys.executable, "-u", "-m", "bench.import_bench", section] + (
+                ["--rows", str(args.rows)] if args.rows else []
+            )
             subprocess.run(command, check=True, cwd=ROOT.parent)
         return
     layer_on_path()

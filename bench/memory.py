@@ -28,16 +28,21 @@ from bench.data import RECIPE, TABLE, csv_file
 from bench.env import ROOT
 
 
-
 def _bare_interpreter_rss_mb() -> float:
-    out = subprocess.run([sys.executable, "-c", "print(open('/proc/self/status').read())"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "print(open('/proc/self/status').read())"], capture_output=True, text=True, check=True
+    )
     return next(int(line.split()[1]) / 1024 for line in out.stdout.splitlines() if line.startswith("VmHWM:"))
 
 
 def run_worker(step: str, event: dict, traced: bool, env: dict[str, str]) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.memory_worker", step, json.dumps(event), "traced" if traced else "rss"],
-                         capture_output=True, text=True, env=env, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.memory_worker", step, json.dumps(event), "traced" if traced else "rss"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     if out.returncode:
         raise RuntimeError(f"{step} worker failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -63,7 +68,9 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
             created = api.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": file.name})["data"]
             with file.open("rb") as body:
                 upload = created["upload"]
-                requests.post(upload["url"], data=upload["fields"], files={"file": (file.name, body)}, timeout=600).raise_for_status()
+                requests.post(
+                    upload["url"], data=upload["fields"], files={"file": (file.name, body)}, timeout=600
+                ).raise_for_status()
             return created["id"]
 
         def manifest(import_id: str) -> list[dict]:
@@ -72,8 +79,12 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
 
             return BlobStore().get_json(keys.manifest_key(tenant, import_id))
 
-        result: dict = {"rows": rows, "file_bytes": path.stat().st_size, "chunk_rows": int(chunk_rows),
-                        "bare_interpreter_rss_mb": round(_bare_interpreter_rss_mb(), 1)}
+        result: dict = {
+            "rows": rows,
+            "file_bytes": path.stat().st_size,
+            "chunk_rows": int(chunk_rows),
+            "bare_interpreter_rss_mb": round(_bare_interpreter_rss_mb(), 1),
+        }
         first, second = new_import(), new_import()
         result["prepare"] = run_worker("prepare", {"tenant": tenant, "run_id": first}, False, env)
         result["prepare_traced"] = run_worker("prepare", {"tenant": tenant, "run_id": second}, True, env)
@@ -88,7 +99,9 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
         big = new_import(wide)
         run_worker("prepare", {"tenant": tenant, "run_id": big}, False, env)
         big_chunks = manifest(big)
-        result["chunk_at_byte_cap"] = run_worker("chunk", {"tenant": tenant, "run_id": big, "chunk": big_chunks[0]}, False, env)
+        result["chunk_at_byte_cap"] = run_worker(
+            "chunk", {"tenant": tenant, "run_id": big, "chunk": big_chunks[0]}, False, env
+        )
         result["chunk_at_byte_cap"]["rows"] = big_chunks[0]["rows"]
         result["chunk_at_byte_cap"]["bytes"] = big_chunks[0]["end"] - big_chunks[0]["start"]
     finally:
@@ -97,20 +110,30 @@ def measure(rows: int = 1_000_000, data_dir: Path | None = None) -> dict:
 
 
 def report(result: dict) -> None:
-    print(f"memory, {result['rows']:,}-row file ({result['file_bytes'] / 1e6:.1f} MB), each step in a fresh worker process:")
-    print(f"  bare interpreter RSS {result['bare_interpreter_rss_mb']} MB; a worker after importing its handler "
-          f"(Powertools, boto3, pydantic, the layer): {result['chunk']['rss_after_imports_mb']} MB")
+    print(
+        f"memory, {result['rows']:,}-row file ({result['file_bytes'] / 1e6:.1f} MB), each step in a fresh worker process:"
+    )
+    print(
+        f"  bare interpreter RSS {result['bare_interpreter_rss_mb']} MB; a worker after importing its handler "
+        f"(Powertools, boto3, pydantic, the layer): {result['chunk']['rss_after_imports_mb']} MB"
+    )
     p, pt = result["prepare"], result["prepare_traced"]
-    print(f"  Prepare over the whole file ({result['chunks']} chunks planned, {p['seconds']} s):"
-          f" peak RSS {p['peak_rss_mb']} MB (+{p['peak_rss_mb'] - p['rss_after_imports_mb']:.1f} MB over its imports),"
-          f" Python allocations peak {pt['traced_peak_mb']} MB")
+    print(
+        f"  Prepare over the whole file ({result['chunks']} chunks planned, {p['seconds']} s):"
+        f" peak RSS {p['peak_rss_mb']} MB (+{p['peak_rss_mb'] - p['rss_after_imports_mb']:.1f} MB over its imports),"
+        f" Python allocations peak {pt['traced_peak_mb']} MB"
+    )
     c, ct = result["chunk"], result["chunk_traced"]
-    print(f"  ProcessChunk, one chunk of {c['rows']:,} rows / {c['bytes'] / 1e6:.2f} MB ({c['seconds']} s):"
-          f" peak RSS {c['peak_rss_mb']} MB (+{c['peak_rss_mb'] - c['rss_after_imports_mb']:.1f} MB over its imports),"
-          f" Python allocations peak {ct['traced_peak_mb']} MB")
+    print(
+        f"  ProcessChunk, one chunk of {c['rows']:,} rows / {c['bytes'] / 1e6:.2f} MB ({c['seconds']} s):"
+        f" peak RSS {c['peak_rss_mb']} MB (+{c['peak_rss_mb'] - c['rss_after_imports_mb']:.1f} MB over its imports),"
+        f" Python allocations peak {ct['traced_peak_mb']} MB"
+    )
     b = result["chunk_at_byte_cap"]
-    print(f"  ProcessChunk at the byte cap (wide rows: {b['rows']:,} rows / {b['bytes'] / 1e6:.2f} MB, {b['seconds']} s):"
-          f" peak RSS {b['peak_rss_mb']} MB (+{b['peak_rss_mb'] - b['rss_after_imports_mb']:.1f} MB over its imports)")
+    print(
+        f"  ProcessChunk at the byte cap (wide rows: {b['rows']:,} rows / {b['bytes'] / 1e6:.2f} MB, {b['seconds']} s):"
+        f" peak RSS {b['peak_rss_mb']} MB (+{b['peak_rss_mb'] - b['rss_after_imports_mb']:.1f} MB over its imports)"
+    )
 
 
 if __name__ == "__main__":

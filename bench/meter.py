@@ -20,8 +20,9 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from devstack.cfn import ACCOUNT, REGION
@@ -32,7 +33,7 @@ KB = 1024
 
 def value_size(value: dict) -> int:
     """Bytes of one AttributeValue, without its name."""
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(inner.encode())
     if kind == "N":
@@ -164,7 +165,9 @@ class Meter:
 
     def _count_reads(self, operation: str, body: dict, response: dict) -> None:
         if operation == "GetItem":
-            self.read_units[body["TableName"]] += read_units(item_size(response.get("Item")), body.get("ConsistentRead", False))
+            self.read_units[body["TableName"]] += read_units(
+                item_size(response.get("Item")), body.get("ConsistentRead", False)
+            )
         elif operation == "BatchGetItem":
             for table, spec in body["RequestItems"].items():
                 found = response.get("Responses", {}).get(table, [])
@@ -222,7 +225,7 @@ def _writes(operation: str, body: dict):
                     yield table, "delete", request["DeleteRequest"]["Key"]
     elif operation == "TransactWriteItems":
         for action in body["TransactItems"]:
-            (kind, spec), = action.items()
+            ((kind, spec),) = action.items()
             if kind == "Put":
                 yield spec["TableName"], "put", spec["Item"]
             elif kind in ("Update", "Delete"):

@@ -49,7 +49,7 @@ class ApiGateway:
         prefix = f"/{self.stage}"
         if not (request.path == prefix or request.path.startswith(prefix + "/")):
             return _json(403, {"message": "Missing Authentication Token"})
-        path = request.path[len(prefix):] or "/"
+        path = request.path[len(prefix) :] or "/"
         route = self._match(request.method, path)
         if route is None:
             return _json(403, {"message": "Missing Authentication Token"})

@@ -34,7 +34,21 @@ def _tag(name: str):
     return construct
 
 
-for _name in ("Ref", "GetAtt", "Sub", "Join", "If", "Equals", "Select", "Split", "ImportValue", "FindInMap", "Not", "And", "Or"):
+for _name in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "If",
+    "Equals",
+    "Select",
+    "Split",
+    "ImportValue",
+    "FindInMap",
+    "Not",
+    "And",
+    "Or",
+):
     _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
 
 
@@ -71,7 +85,10 @@ class Template:
         resource = self.resources[logical_id]
         props = resource.get("Properties", {})
         kind = resource["Type"]
-        if kind in ("AWS::Serverless::StateMachine", "AWS::Events::EventBus", "AWS::Scheduler::ScheduleGroup") and "Name" in props:
+        if (
+            kind in ("AWS::Serverless::StateMachine", "AWS::Events::EventBus", "AWS::Scheduler::ScheduleGroup")
+            and "Name" in props
+        ):
             return self.resolve(props["Name"])
         if kind == "AWS::S3::Bucket":
             return f"{STACK}-{logical_id}".lower()
@@ -150,7 +167,9 @@ class Template:
         return found
 
     def layer_dirs(self) -> list[Path]:
-        return [self.root / r["Properties"]["ContentUri"] for r in self.of_type("AWS::Serverless::LayerVersion").values()]
+        return [
+            self.root / r["Properties"]["ContentUri"] for r in self.of_type("AWS::Serverless::LayerVersion").values()
+        ]
 
     def state_machine(self, logical_id: str) -> tuple[str, str]:
         """(name, definition with its substitutions applied)."""
@@ -161,5 +180,5 @@ class Template:
         return self.physical_name(logical_id), definition
 
     def api(self) -> dict:
-        (logical_id, resource), = self.of_type("AWS::Serverless::Api").items()
+        ((_logical_id, resource),) = self.of_type("AWS::Serverless::Api").items()
         return resource["Properties"]

@@ -42,16 +42,49 @@ def install() -> None:
 def _narrow_key_queries() -> None:
     moto_query = Table.query
 
-    def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
-              projection_expressions, index_name=None, *args, **kwargs):
+    def query(
+        self,
+        hash_key,
+        range_comparison,
+        range_objs,
+        limit,
+        exclusive_start_key,
+        scan_index_forward,
+        projection_expressions,
+        index_name=None,
+        *args,
+        **kwargs,
+    ):
         if index_name is not None or not self.range_key_attr or hash_key is None:
-            return moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                              scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+            return moto_query(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                *args,
+                **kwargs,
+            )
         partition = list(self.items[hash_key].values()) if hash_key in self.items else []
         self.all_items = lambda: partition
         try:
-            return moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                              scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+            return moto_query(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                *args,
+                **kwargs,
+            )
         finally:
             del self.all_items
 
@@ -80,7 +113,7 @@ def _named_keys(backend, transact_items) -> dict[str, list[tuple[DynamoType, Dyn
     """The (hash, range) keys of the items each table's part of a transaction names."""
     named = defaultdict(list)
     for entry in transact_items:
-        (_, operation), = entry.items()
+        ((_, operation),) = entry.items()
         table = backend.tables[operation["TableName"]]
         key = operation["Item"] if "Item" in operation else operation["Key"]
         range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None

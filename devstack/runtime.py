@@ -19,8 +19,9 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from devstack.cfn import Function, Template
 
@@ -145,19 +146,30 @@ class LambdaRuntime:
         for hook in list(self._invocation_hooks):
             call = _wrapped(hook, call)
         answer = call(function, event)
-        self.invocations.append(Invocation(function.logical_id, answer.outcome, started, time.monotonic() - started,
-                                           time.thread_time() - started_cpu))
+        self.invocations.append(
+            Invocation(
+                function.logical_id,
+                answer.outcome,
+                started,
+                time.monotonic() - started,
+                time.thread_time() - started_cpu,
+            )
+        )
         return answer.payload, answer.function_error
 
     def _run_handler(self, function: Function, event: Any) -> Answer:
         try:
             return Answer(self.handler(function)(event, LambdaContext(function)))
-        except Exception as error:  # a handler's unhandled error, as Lambda reports it
-            return Answer({
-                "errorType": type(error).__name__,
-                "errorMessage": str(error),
-                "stackTrace": traceback.format_exception(error),
-            }, "Unhandled", type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - a handler's unhandled error, answered as Lambda reports it
+            return Answer(
+                {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error),
+                },
+                "Unhandled",
+                type(error).__name__,
+            )
 
     def invoke_json(self, function: Function, payload: bytes) -> tuple[bytes, str | None]:
         event = json.loads(payload) if payload else {}

@@ -13,7 +13,7 @@ EventBridge Scheduler documents, as this module does: a time the spring change s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bulkimport.schedules.expressions import parse, zone
@@ -25,7 +25,7 @@ def next_fire(expression: str, after: datetime, tz: str, start: datetime | None 
     Raises the layer's error for an expression the API would refuse."""
     parsed = parse(expression)
     if parsed.kind == "at":
-        when = parsed.at.replace(tzinfo=zone(tz)).astimezone(timezone.utc)
+        when = parsed.at.replace(tzinfo=zone(tz)).astimezone(UTC)
         return when if when > after else None
     if parsed.kind == "rate":
         start = start or after
@@ -40,14 +40,18 @@ def _next_cron(cron: tuple, after: datetime, tz: ZoneInfo) -> datetime | None:
     day = local.date()
     for _ in range(366 * 5):
         aws_weekday = (day.isoweekday() % 7) + 1  # Sunday -> 1
-        if (day.month in months and (years is None or day.year in years)
-                and (days is None or day.day in days) and (weekdays is None or aws_weekday in weekdays)):
+        if (
+            day.month in months
+            and (years is None or day.year in years)
+            and (days is None or day.day in days)
+            and (weekdays is None or aws_weekday in weekdays)
+        ):
             for hour in sorted(hours):
                 for minute in sorted(minutes):
                     candidate = datetime(day.year, day.month, day.day, hour, minute)
                     if candidate < local:
                         continue
-                    fire = candidate.replace(tzinfo=tz).astimezone(timezone.utc)
+                    fire = candidate.replace(tzinfo=tz).astimezone(UTC)
                     # As EventBridge Scheduler does across daylight-saving changes: a wall time the
                     # clocks skip does not fire, and one they repeat fires once, at its first
                     # occurrence (which, seen from inside the repeated hour, is already past).

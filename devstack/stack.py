@@ -3,15 +3,16 @@ in-process, and API Gateway on loopback. No AWS account, no Docker."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import threading
 import warnings
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import unquote
 
 import boto3
@@ -102,7 +103,7 @@ class LocalStack:
         return f"http://{self.host}:{self.api_port}/{self.template.api()['StageName']}"
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         os.environ.update(
             AWS_ENDPOINT_URL=self.aws_endpoint,
             AWS_DEFAULT_REGION=REGION,
@@ -132,7 +133,9 @@ class LocalStack:
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
 
-        requests.post(f"{self.aws_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10).raise_for_status()
+        requests.post(
+            f"{self.aws_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+        ).raise_for_status()
         self._create_resources()
         self._serve(ApiGateway(self.template, self.runtime), self.api_port)
         return self
@@ -209,7 +212,9 @@ class LocalStack:
         for function in self.runtime.functions.values():
             for event_id, event in function.events.items():
                 if event["Type"] == "Schedule":
-                    self._start_thread(f"tick-{function.logical_id}", self._tick, function, event["Properties"]["Schedule"])
+                    self._start_thread(
+                        f"tick-{function.logical_id}", self._tick, function, event["Properties"]["Schedule"]
+                    )
                 if event["Type"] != "EventBridgeRule":
                     continue
                 props = event["Properties"]
@@ -217,7 +222,9 @@ class LocalStack:
                 bus = self.template.resolve(props.get("EventBusName", "default"))
                 rule_name = f"{function.logical_id}-{event_id}"
                 queue_url = sqs.create_queue(QueueName=f"devstack-{rule_name}")["QueueUrl"]
-                queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                    "QueueArn"
+                ]
                 events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(pattern))
                 events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "devstack", "Arn": queue_arn}])
                 self._start_thread(f"pump-{rule_name}", self._pump, queue_url, function)
@@ -238,19 +245,23 @@ class LocalStack:
         while not self._stopping.wait(0.5):
             try:
                 names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 for name in names:
                     try:
                         schedule = scheduler.get_schedule(Name=name, GroupName=group)
                     except scheduler.exceptions.ResourceNotFoundException:
                         continue  # deleted since it was listed (a scheduled import cancelled meanwhile)
-                    changed = schedule["LastModificationDate"].astimezone(timezone.utc)
+                    changed = schedule["LastModificationDate"].astimezone(UTC)
                     since = max(fired.get(name, changed), changed)
                     if schedule["State"] != "ENABLED":
                         continue
                     try:
-                        due = next_fire(schedule["ScheduleExpression"], since,
-                                        schedule.get("ScheduleExpressionTimezone") or "UTC", start=changed)
+                        due = next_fire(
+                            schedule["ScheduleExpression"],
+                            since,
+                            schedule.get("ScheduleExpressionTimezone") or "UTC",
+                            start=changed,
+                        )
                     except DomainError:
                         continue  # an expression the local stack cannot run
                     if due is None or due > now:
@@ -258,11 +269,12 @@ class LocalStack:
                     fired[name] = now
                     target = schedule["Target"]
                     self.runtime.invoke(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
-                    if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith("at("):
-                        try:
+                    if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith(
+                        "at("
+                    ):
+                        # Its import may have deleted it meanwhile.
+                        with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
                             scheduler.delete_schedule(Name=name, GroupName=group)
-                        except scheduler.exceptions.ResourceNotFoundException:
-                            pass  # its import deleted it meanwhile
             except Exception:  # the endpoint is going away at stop
                 if self._stopping.is_set():
                     return
@@ -281,7 +293,9 @@ class LocalStack:
         while not self._stopping.is_set():
             try:
                 # Short polls: a long poll would sit inside moto (and its lock) for the whole wait.
-                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                    "Messages", []
+                )
             except Exception:  # the endpoint is going away at stop
                 if self._stopping.is_set():
                     return

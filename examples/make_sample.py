@@ -21,8 +21,14 @@ BAD = [
 
 def rows(count: int):
     for n in range(1, count + 1):
-        row = {"會員編號": f"M{n:06d}", "姓名": f"客戶{n}", "Email": f"c{n}@example.com", "等級": "AB"[n % 2],
-               "測量數字": f"{n % 100}.5", "就診日": f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}"}
+        row = {
+            "會員編號": f"M{n:06d}",
+            "姓名": f"客戶{n}",
+            "Email": f"c{n}@example.com",
+            "等級": "AB"[n % 2],
+            "測量數字": f"{n % 100}.5",
+            "就診日": f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}",
+        }
         if n % 250 == 0:
             column, value = BAD[(n // 250) % len(BAD)]
             row[column] = value

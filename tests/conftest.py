@@ -17,7 +17,11 @@ TEST_JOB_PAGE_RECORDS = 100
 
 @pytest.fixture(scope="session")
 def stack():
-    local = LocalStack(aws_port=free_port(), api_port=free_port(), parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)})
+    local = LocalStack(
+        aws_port=free_port(),
+        api_port=free_port(),
+        parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)},
+    )
     local.start()
     yield local
     local.stop()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from devstack.cfn import Function
 from devstack.runtime import Answer, Call, LambdaRuntime
@@ -52,7 +53,9 @@ class Faults:
             else:
                 self._delays.pop(logical_id, None)
 
-    def crash(self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: EventFilter | None = None) -> None:
+    def crash(
+        self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: EventFilter | None = None
+    ) -> None:
         """Kill the next `times` invocations of a function (those whose event satisfies `when`) just
         before call number after+1 of operation; times=0 disarms the function's crashes."""
         with self._lock:
@@ -70,8 +73,11 @@ class Faults:
         try:
             return call(function, event)
         except WorkerCrashed:
-            return Answer({"errorType": "Runtime.ExitError", "errorMessage": "worker killed by the local stack"},
-                          "Unhandled", "crashed")
+            return Answer(
+                {"errorType": "Runtime.ExitError", "errorMessage": "worker killed by the local stack"},
+                "Unhandled",
+                "crashed",
+            )
         finally:
             self._local.plan = None
 

@@ -14,7 +14,9 @@ _SHEET_START = b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://
 _SHEET_END = b"</sheetData></worksheet>"
 
 
-def xlsx_bytes(sheets: dict[str, list[list]], hidden: tuple[str, ...] = (), cached: dict[str, str] | None = None) -> bytes:
+def xlsx_bytes(
+    sheets: dict[str, list[list]], hidden: tuple[str, ...] = (), cached: dict[str, str] | None = None
+) -> bytes:
     """A workbook with a sheet per entry, in order. `cached` gives formula cells ("C4" on the first
     sheet) the value Excel would have cached for them: openpyxl writes formulas without one."""
     book = Workbook()
@@ -29,8 +31,9 @@ def xlsx_bytes(sheets: dict[str, list[list]], hidden: tuple[str, ...] = (), cach
     book.save(buffer)
     data = buffer.getvalue()
     for cell, value in (cached or {}).items():
-        data = replace_part(data, "xl/worksheets/sheet1.xml",
-                            lambda xml: _with_cached_value(xml, cell, value))
+        data = replace_part(
+            data, "xl/worksheets/sheet1.xml", lambda xml, cell=cell, value=value: _with_cached_value(xml, cell, value)
+        )
     return data
 
 
@@ -85,20 +88,30 @@ def xlsx_with_entities(trick: str) -> bytes:
     """A workbook whose shared strings declare entities, and whose cell A2 uses one (&lol9;)."""
     xlsx = xlsx_bytes({"Sheet": [["code", "text"], ["A1", "x"]]})
     strings = (
-        '<?xml version="1.0"?>' + _ENTITY_TRICKS[trick]
+        '<?xml version="1.0"?>'
+        + _ENTITY_TRICKS[trick]
         + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
         + "<si><t>&lol9;</t></si></sst>"
     ).encode()
-    with_strings = replace_part(xlsx, "xl/worksheets/sheet1.xml",
-                                lambda xml: xml.replace(b'<c r="A2" t="inlineStr"><is><t>A1</t></is></c>', b'<c r="A2" t="s"><v>0</v></c>'))
+    with_strings = replace_part(
+        xlsx,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<c r="A2" t="inlineStr"><is><t>A1</t></is></c>', b'<c r="A2" t="s"><v>0</v></c>'),
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(with_strings)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
             if info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+                )
             target.writestr(info, data, zipfile.ZIP_DEFLATED)
         target.writestr("xl/sharedStrings.xml", strings, zipfile.ZIP_DEFLATED)
     return out.getvalue()

@@ -54,7 +54,10 @@ class Api:
         return self.ok("POST", "/recipes", 201, json=recipe)["data"]
 
     def import_file(self, recipe_id: str, content: bytes, file_name: str = "data.csv", **fields) -> dict:
-        form = {"recipe_id": recipe_id, **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in fields.items()}}
+        form = {
+            "recipe_id": recipe_id,
+            **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in fields.items()},
+        }
         return self.ok("POST", "/imports", 201, data=form, files={"file": (file_name, content, "text/csv")})["data"]
 
     def wait(self, import_id: str, timeout: float = 120, poll: float = 0.2) -> dict:

@@ -4,7 +4,14 @@ CONTACTS = {
     "key": "contacts",
     "name": "客戶",
     "fields": [
-        {"key": "membership_no", "label": "會員編號", "type": "string", "required": True, "unique": True, "max_length": 32},
+        {
+            "key": "membership_no",
+            "label": "會員編號",
+            "type": "string",
+            "required": True,
+            "unique": True,
+            "max_length": 32,
+        },
         {"key": "name", "type": "string", "required": True},
         {"key": "email", "type": "email"},
         {"key": "level", "type": "enum", "options": ["A", "B"]},
@@ -39,7 +46,16 @@ def contacts_recipe(**overrides) -> dict:
 
 
 def good_row(n: int) -> list[str]:
-    return [f"M{n:06d}", f"客戶{n}", f"c{n}@example.com", "AB"[n % 2], f"{n}.5", str(n % 7), "2026-11-22", "yes" if n % 3 else "no"]
+    return [
+        f"M{n:06d}",
+        f"客戶{n}",
+        f"c{n}@example.com",
+        "AB"[n % 2],
+        f"{n}.5",
+        str(n % 7),
+        "2026-11-22",
+        "yes" if n % 3 else "no",
+    ]
 
 
 def setup_contacts(api) -> dict:

@@ -45,7 +45,9 @@ def _expand(states: dict, policies: dict[str, dict[str, dict]]) -> dict:
 
 def _policy(known: dict[str, dict], entry, state: str, field: str) -> dict:
     if not isinstance(entry, str) or entry not in known:
-        raise ValueError(f"{state}.{field}: {entry!r} is not one of the {field} policies in shared.json ({sorted(known)})")
+        raise ValueError(
+            f"{state}.{field}: {entry!r} is not one of the {field} policies in shared.json ({sorted(known)})"
+        )
     return {k: v for k, v in known[entry].items() if k != "Comment"}
 
 
@@ -80,7 +82,9 @@ def main(argv: list[str]) -> int:
         else:
             path.write_text(text)
     if stale:
-        print(f"not what statemachine/src/ gives (run python tools/build_state_machines.py): {', '.join(map(str, stale))}")
+        print(
+            f"not what statemachine/src/ gives (run python tools/build_state_machines.py): {', '.join(map(str, stale))}"
+        )
         return 1
     return 0
 

@@ -1,6 +1,7 @@
 """Import state AfterCheck, between an atomic import's passes: write only if no row failed the check."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.imports.steps import after_check
 

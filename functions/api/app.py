@@ -6,14 +6,25 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from bulkimport import config
-from bulkimport.errors import DomainError, InvalidInput, NotFound
 from routes import health, imports, jobs, recipes, records, schedules, tables
 from web import JSON, error_response
 
+from bulkimport import config
+from bulkimport.errors import DomainError, InvalidInput, NotFound
 
-class Settings(config.Tables, config.Storage, config.Events, config.ImportMachine, config.JobsMachine, config.Schedules,
-               config.RunQueue, config.Uploads, config.JobLimits, config.RateLimits):
+
+class Settings(
+    config.Tables,
+    config.Storage,
+    config.Events,
+    config.ImportMachine,
+    config.JobsMachine,
+    config.Schedules,
+    config.RunQueue,
+    config.Uploads,
+    config.JobLimits,
+    config.RateLimits,
+):
     pass
 
 
@@ -22,6 +33,7 @@ settings = config.load(Settings)  # cold start: a missing setting fails here, na
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
 
 def _to_json(value) -> str:
     # UTF-8 out, not \u escapes: names like 客戶 stay readable in every client.
@@ -36,7 +48,9 @@ app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
 
 @app.get("/openapi.json")
 def openapi():
-    return Response(status_code=200, content_type=JSON, body=app.get_openapi_json_schema(title="Bulk import API", version="1.0.0"))
+    return Response(
+        status_code=200, content_type=JSON, body=app.get_openapi_json_schema(title="Bulk import API", version="1.0.0")
+    )
 
 
 @app.exception_handler(DomainError)

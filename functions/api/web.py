@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from http_errors import status_of
+
 from bulkimport.access.keys import Principal, require
 from bulkimport.errors import DomainError, Unauthorized
 from bulkimport.i18n.messages import pick_language, render
-from http_errors import status_of
 
 JSON = "application/json"
 
+# The resolver (app.py) or a resource's router (routes/): both expose the request being handled.
+Routing = APIGatewayRestResolver | APIGatewayRouter
 
-def principal(app: APIGatewayRestResolver, role: str = "viewer") -> Principal:
+
+def principal(app: Routing, role: str = "viewer") -> Principal:
     """The caller, as the authorizer identified it; refused unless its role is at least `role`."""
-    context = app.current_event.request_context.authorizer or {}
+    context: Mapping[str, Any] = app.current_event.request_context.authorizer or {}
     tenant, key_role = context.get("tenant"), context.get("role")
     if not tenant or not key_role:
         raise Unauthorized("UNAUTHORIZED")
@@ -22,12 +30,20 @@ def principal(app: APIGatewayRestResolver, role: str = "viewer") -> Principal:
     return caller
 
 
-def language(app: APIGatewayRestResolver) -> str:
-    return pick_language(app.current_event.headers.get("accept-language") or app.current_event.headers.get("Accept-Language"))
+def language(app: Routing) -> str:
+    return pick_language(
+        app.current_event.headers.get("accept-language") or app.current_event.headers.get("Accept-Language")
+    )
 
 
-def error_response(app: APIGatewayRestResolver, error: DomainError, status: int | None = None) -> Response:
+def error_response(app: Routing, error: DomainError, status: int | None = None) -> Response:
     """The error envelope, in the caller's language; the status comes from the error's class."""
-    body = {"error": {"code": error.code, "message": render(error.code, error.params, language(app)), "details": error.details}}
+    body = {
+        "error": {
+            "code": error.code,
+            "message": render(error.code, error.params, language(app)),
+            "details": error.details,
+        }
+    }
     headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else None
     return Response(status_code=status or status_of(error), content_type=JSON, body=body, headers=headers)

@@ -1,6 +1,7 @@
 """API Gateway TOKEN authorizer: an API key becomes its tenant and role in the request context."""
 
 from aws_lambda_powertools import Logger
+
 from bulkimport import config
 from bulkimport.access.keys import authenticate, bearer_token
 

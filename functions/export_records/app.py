@@ -1,6 +1,7 @@
 """Jobs state ExportRecords: stream an export job's records into one CSV or XLSX file in S3."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.jobs.exports import export
 

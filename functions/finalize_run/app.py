@@ -3,6 +3,7 @@ own end: an import's final status, a job's code; its event), free its table for 
 unregister it."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.run_kinds import KINDS
 from bulkimport.runs.lifecycle import finalize
@@ -24,5 +25,11 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(kind=event["kind"], run_id=event["run_id"], tenant=event["tenant"])
-    return finalize(KINDS[event["kind"]], event["tenant"], event["run_id"], event.get("error"), event.get("ticket"),
-                    event.get("execution_arn"))
+    return finalize(
+        KINDS[event["kind"]],
+        event["tenant"],
+        event["run_id"],
+        event.get("error"),
+        event.get("ticket"),
+        event.get("execution_arn"),
+    )

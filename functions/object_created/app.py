@@ -3,6 +3,7 @@ under drop/{tenant}/{recipe_id}/ becomes a new import and starts it."""
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+
 from bulkimport import config
 from bulkimport.imports.service import DROP_PREFIX, on_file_dropped, on_upload_landed
 

@@ -2,6 +2,7 @@
 import's first pass is "check")."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.imports.steps import prepare
 from bulkimport.ingest.gc import tune_gc

@@ -2,6 +2,7 @@
 or settle it at once when there is nothing to do."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.jobs.steps import prepare
 

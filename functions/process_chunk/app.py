@@ -3,6 +3,7 @@ in the write pass."""
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
 from bulkimport import config
 from bulkimport.imports.chunks import process_chunk
 from bulkimport.ingest.gc import tune_gc

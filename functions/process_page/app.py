@@ -2,6 +2,7 @@
 counted once."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.jobs.steps import process_page
 

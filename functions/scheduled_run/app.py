@@ -2,6 +2,7 @@
 of a recurring schedule ({"kind": "schedule"}) that imports the new files under its source folder."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.imports.service import run_scheduled_import
 from bulkimport.schedules.service import run_schedule

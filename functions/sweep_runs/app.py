@@ -3,6 +3,7 @@ INTERRUPTED, table freed, event sent), so that no import stays `parsing`/`import
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+
 from bulkimport import config
 from bulkimport.run_kinds import KINDS
 from bulkimport.runs.lifecycle import sweep

@@ -2,6 +2,7 @@
 (another run of the table holds it or is ahead in line), or is over already."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
 from bulkimport import config
 from bulkimport.run_kinds import KINDS
 from bulkimport.runs.lifecycle import take_table

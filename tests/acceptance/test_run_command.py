@@ -22,7 +22,11 @@ def test_run_command_and_quickstart():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--api-port", str(api_port), "--aws-port", str(aws_port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         banner = []
@@ -39,7 +43,11 @@ def test_run_command_and_quickstart():
         assert requests.get(f"{api}/health", timeout=5).json() == {"status": "ok"}
 
         quickstart = subprocess.run(
-            ["bash", "examples/quickstart.sh"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+            ["bash", "examples/quickstart.sh"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
             env={**env, "API": api, "KEY": "dev-key", "PYTHON": sys.executable, "ROWS": "2500"},
         )
         assert quickstart.returncode == 0, quickstart.stdout + quickstart.stderr

@@ -7,7 +7,9 @@ def test_health_and_openapi_need_no_key(anonymous):
     assert anonymous.ok("GET", "/health") == {"status": "ok"}
     spec = anonymous.ok("GET", "/openapi.json")
     assert spec["info"]["title"] == "Bulk import API"
-    assert {"/tables", "/recipes", "/imports", "/imports/{import_id}/failures", "/tables/{table}/records"} <= set(spec["paths"])
+    assert {"/tables", "/recipes", "/imports", "/imports/{import_id}/failures", "/tables/{table}/records"} <= set(
+        spec["paths"]
+    )
 
 
 def test_missing_or_bad_key_is_401_with_error_shape(anonymous, stack):

@@ -11,13 +11,19 @@ import boto3
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 
-ORDERS = {"key": "orders", "fields": [
-    {"key": "order_no", "type": "string", "required": True, "unique": True},
-    {"key": "email", "type": "email"},
-    {"key": "total", "type": "number"},
-    {"key": "items", "type": "subtable", "fields": [
-        {"key": "sku", "type": "string", "required": True}, {"key": "qty", "type": "integer"}]},
-]}
+ORDERS = {
+    "key": "orders",
+    "fields": [
+        {"key": "order_no", "type": "string", "required": True, "unique": True},
+        {"key": "email", "type": "email"},
+        {"key": "total", "type": "number"},
+        {
+            "key": "items",
+            "type": "subtable",
+            "fields": [{"key": "sku", "type": "string", "required": True}, {"key": "qty", "type": "integer"}],
+        },
+    ],
+}
 
 
 def watch_events(stack, tenant_id: str, detail_type: str) -> str:
@@ -26,7 +32,11 @@ def watch_events(stack, tenant_id: str, detail_type: str) -> str:
     url = sqs.create_queue(QueueName=f"rc-{tenant_id}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     rule = f"rc-{tenant_id}"
-    events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"detail-type": [detail_type], "detail": {"tenant": [tenant_id]}}))
+    events.put_rule(
+        Name=rule,
+        EventBusName=bus,
+        EventPattern=json.dumps({"detail-type": [detail_type], "detail": {"tenant": [tenant_id]}}),
+    )
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
     return url
 
@@ -43,19 +53,35 @@ def drain(url: str) -> list[dict]:
 
 def test_batch_create_validates_each_record_and_keeps_subtables(tenant):
     tenant.admin.create_table(ORDERS)
-    body = {"records": [
-        {"order_no": "O1", "email": "a@example.com", "total": 12.5, "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2"}]},
-        {"order_no": "O2", "email": "bad", "items": [{"qty": "x"}]},
-        {"order_no": "O3", "colour": "red"},
-    ], "transaction_id": str(uuid.uuid4()), "data_creator": "user-42"}
+    body = {
+        "records": [
+            {
+                "order_no": "O1",
+                "email": "a@example.com",
+                "total": 12.5,
+                "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2"}],
+            },
+            {"order_no": "O2", "email": "bad", "items": [{"qty": "x"}]},
+            {"order_no": "O3", "colour": "red"},
+        ],
+        "transaction_id": str(uuid.uuid4()),
+        "data_creator": "user-42",
+    }
     result = tenant.editor.ok("POST", "/tables/orders/records/batch-create", json=body)
     assert (result["status"], result["success_count"]) == ("partial", 1)
     assert [(f["index"], f["field"], f["code"]) for f in result["failures"]] == [
-        (1, "email", "INVALID_EMAIL"), (1, "items[0].sku", "REQUIRED"), (1, "items[0].qty", "INVALID_INTEGER"),
-        (2, "colour", "UNKNOWN_FIELD")]
+        (1, "email", "INVALID_EMAIL"),
+        (1, "items[0].sku", "REQUIRED"),
+        (1, "items[0].qty", "INVALID_INTEGER"),
+        (2, "colour", "UNKNOWN_FIELD"),
+    ]
     record = tenant.viewer.ok("GET", f"/tables/orders/records/{result['success_ids'][0]}")["data"]
-    assert record["data"] == {"order_no": "O1", "email": "a@example.com", "total": 12.5,
-                              "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2"}]}
+    assert record["data"] == {
+        "order_no": "O1",
+        "email": "a@example.com",
+        "total": 12.5,
+        "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2"}],
+    }
     assert record["created_by"] == "user-42"
     assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 1
 
@@ -66,18 +92,34 @@ def test_limits_and_transaction_reuse(tenant):
     response = tenant.editor.post("/tables/orders/records/batch-create", json=too_many)
     assert response.status_code == 422 and response.json()["error"]["code"] == "VALIDATION_ERROR"
     assert tenant.editor.post("/tables/orders/records/batch-create", json={"records": []}).status_code == 422
-    assert tenant.viewer.post("/tables/orders/records/batch-create", json={"records": [{"order_no": "x"}]}).status_code == 403
-    assert tenant.editor.post("/tables/nope/records/batch-create", json={"records": [{"order_no": "x"}]}).status_code == 404
+    assert (
+        tenant.viewer.post("/tables/orders/records/batch-create", json={"records": [{"order_no": "x"}]}).status_code
+        == 403
+    )
+    assert (
+        tenant.editor.post("/tables/nope/records/batch-create", json={"records": [{"order_no": "x"}]}).status_code
+        == 404
+    )
     transaction = str(uuid.uuid4())
-    tenant.editor.ok("POST", "/tables/orders/records/batch-create", json={"records": [{"order_no": "O1"}], "transaction_id": transaction})
-    other = tenant.editor.post("/tables/orders/records/batch-create", json={"records": [{"order_no": "O2"}], "transaction_id": transaction})
+    tenant.editor.ok(
+        "POST",
+        "/tables/orders/records/batch-create",
+        json={"records": [{"order_no": "O1"}], "transaction_id": transaction},
+    )
+    other = tenant.editor.post(
+        "/tables/orders/records/batch-create", json={"records": [{"order_no": "O2"}], "transaction_id": transaction}
+    )
     assert other.status_code == 409 and other.json()["error"]["code"] == "TRANSACTION_MISMATCH"
 
 
 def test_a_partial_send_resent_creates_only_what_is_missing(tenant, stack, faults):
     tenant.admin.create_table(ORDERS)
     queue = watch_events(stack, tenant.id, "Record Created")
-    body = {"records": [{"order_no": f"O{n}"} for n in range(5)], "transaction_id": str(uuid.uuid4()), "is_start_workflow": True}
+    body = {
+        "records": [{"order_no": f"O{n}"} for n in range(5)],
+        "transaction_id": str(uuid.uuid4()),
+        "is_start_workflow": True,
+    }
     # The API function dies after creating 2 of the 5 records: the client sees a 502 and sends again.
     # (The handler's own thread puts the transaction item, then the records; key claims run on a pool.)
     faults.crash("ApiFunction", "dynamodb.PutItem", after=1 + 2, times=1)
@@ -96,9 +138,18 @@ def test_a_partial_send_resent_creates_only_what_is_missing(tenant, stack, fault
 def test_concurrent_resends_create_and_count_each_record_once(tenant, stack):
     tenant.admin.create_table(ORDERS)
     queue = watch_events(stack, tenant.id, "Record Created")
-    body = {"records": [{"order_no": f"O{n}"} for n in range(20)], "transaction_id": str(uuid.uuid4()), "is_start_workflow": True}
+    body = {
+        "records": [{"order_no": f"O{n}"} for n in range(20)],
+        "transaction_id": str(uuid.uuid4()),
+        "is_start_workflow": True,
+    }
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(tenant.editor.ok("POST", "/tables/orders/records/batch-create", json=body))) for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(tenant.editor.ok("POST", "/tables/orders/records/batch-create", json=body))
+        )
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -121,7 +172,9 @@ def test_uniqueness_holds_when_two_imports_and_a_batch_create_race(tenant):
     def run_batch():
         created.append(tenant.editor.ok("POST", "/tables/contacts/records/batch-create", json={"records": api_records}))
 
-    threads = [threading.Thread(target=run_import, args=(rows,)) for rows in files] + [threading.Thread(target=run_batch)]
+    threads = [threading.Thread(target=run_import, args=(rows,)) for rows in files] + [
+        threading.Thread(target=run_batch)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -10,14 +10,18 @@ from tests.samples import HEADER, good_row, setup_contacts
 
 
 def aws(stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "awscli", "--endpoint-url", stack.aws_endpoint, *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "awscli", "--endpoint-url", stack.aws_endpoint, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_aws_cli_drop_starts_an_import(tenant, stack, tmp_path):
     recipe = setup_contacts(tenant.admin)
     path = tmp_path / "名單.csv"
-    path.write_bytes(csv_bytes([HEADER, good_row(1), good_row(2), ["", "x"] + good_row(3)[2:]]))
+    path.write_bytes(csv_bytes([HEADER, good_row(1), good_row(2), ["", "x", *good_row(3)[2:]]]))
     bucket = stack.resource_name("DataBucket")
     copied = aws(stack, "s3", "cp", str(path), f"s3://{bucket}/drop/{tenant.id}/{recipe['id']}/名單.csv")
     assert copied.returncode == 0, copied.stderr

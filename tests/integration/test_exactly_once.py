@@ -14,7 +14,9 @@ ROWS = 500  # 5 chunks of 100 rows; each chunk writes 4 batches of 25
 
 
 def crashes(stack, since: int) -> int:
-    return sum(1 for i in stack.runtime.invocations[since:] if i.function == "ProcessChunkFunction" and i.outcome == "crashed")
+    return sum(
+        1 for i in stack.runtime.invocations[since:] if i.function == "ProcessChunkFunction" and i.outcome == "crashed"
+    )
 
 
 def stored_records(stack, tenant_id: str) -> list[dict]:
@@ -23,12 +25,25 @@ def stored_records(stack, tenant_id: str) -> list[dict]:
     grows with every test of the session)."""
     ddb = boto3.client("dynamodb")
     tables = _query_all(ddb, stack.resource_name("ControlTable"), keys.tenant_pk(tenant_id), keys.table_sk(""))
-    return [item for table in tables for shard in range(keys.RECORD_SHARDS)
-            for item in _query_all(ddb, stack.resource_name("RecordsTable"), keys.record_pk(tenant_id, table["key"]["S"], shard))]
+    return [
+        item
+        for table in tables
+        for shard in range(keys.RECORD_SHARDS)
+        for item in _query_all(
+            ddb, stack.resource_name("RecordsTable"), keys.record_pk(tenant_id, table["key"]["S"], shard)
+        )
+    ]
 
 
 def _query_all(ddb, table_name: str, pk: str, sk_prefix: str | None = None) -> list[dict]:
-    items, kwargs = [], {"TableName": table_name, "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}}
+    items, kwargs = (
+        [],
+        {
+            "TableName": table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        },
+    )
     if sk_prefix is not None:
         kwargs["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
         kwargs["ExpressionAttributeValues"][":prefix"] = {"S": sk_prefix}
@@ -42,7 +57,12 @@ def _query_all(ddb, table_name: str, pk: str, sk_prefix: str | None = None) -> l
 
 def assert_exact(tenant, stack, done, rows=ROWS):
     assert done["status"] == "completed", done
-    assert (done["total_count"], done["processed_count"], done["success_count"], done["fail_count"]) == (rows, rows, rows, 0)
+    assert (done["total_count"], done["processed_count"], done["success_count"], done["fail_count"]) == (
+        rows,
+        rows,
+        rows,
+        0,
+    )
     items = stored_records(stack, tenant.id)
     assert len(items) == rows
     numbers = sorted(i["data"]["M"]["membership_no"]["S"] for i in items)
@@ -80,14 +100,22 @@ def test_a_chunk_run_again_after_it_finished_changes_nothing(tenant, stack):
     # Lambda may deliver the same invocation twice: run chunk 2 again through the Lambda Invoke API.
     s3 = boto3.client("s3")
     manifest = json.loads(
-        s3.get_object(Bucket=stack.resource_name("DataBucket"), Key=f"work/{tenant.id}/{done['id']}/manifest.json")["Body"].read()
+        s3.get_object(Bucket=stack.resource_name("DataBucket"), Key=f"work/{tenant.id}/{done['id']}/manifest.json")[
+            "Body"
+        ].read()
     )
     event = {"tenant": tenant.id, "run_id": done["id"], "chunk": manifest[2]}
     response = boto3.client("lambda").invoke(
         FunctionName=stack.resource_name("ProcessChunkFunction"), Payload=json.dumps(event).encode()
     )
     assert "FunctionError" not in response
-    assert json.loads(response["Payload"].read()) == {"index": 2, "rows": 100, "success": 100, "fail": 0, "failure_entries": 0}
+    assert json.loads(response["Payload"].read()) == {
+        "index": 2,
+        "rows": 100,
+        "success": 100,
+        "fail": 0,
+        "failure_entries": 0,
+    }
     assert_exact(tenant, stack, tenant.viewer.ok("GET", f"/imports/{done['id']}")["data"])
 
 

@@ -23,14 +23,22 @@ from tests.samples import HEADER, contacts_recipe, good_row, setup_contacts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-NOTES = {"key": "notes", "fields": [{"key": "code", "type": "string", "required": True, "unique": True},
-                                    {"key": "text", "type": "string"}]}
+NOTES = {
+    "key": "notes",
+    "fields": [{"key": "code", "type": "string", "required": True, "unique": True}, {"key": "text", "type": "string"}],
+}
 
 
 def notes_recipe(api, code_header: str, text_header: str, **options) -> dict:
     api.create_table(NOTES)
-    return api.create_recipe({"name": "notes", "table": "notes", "options": options,
-                              "columns": [{"source": code_header, "target": "code"}, {"source": text_header, "target": "text"}]})
+    return api.create_recipe(
+        {
+            "name": "notes",
+            "table": "notes",
+            "options": options,
+            "columns": [{"source": code_header, "target": "code"}, {"source": text_header, "target": "text"}],
+        }
+    )
 
 
 def records_by(api, table: str, field: str) -> dict:
@@ -40,8 +48,9 @@ def records_by(api, table: str, field: str) -> dict:
 def upload(api, recipe_id: str, content: bytes, file_name: str) -> dict:
     """Create an import for the presigned POST flow and upload the file; returns the finished import."""
     created = api.ok("POST", "/imports", 201, json={"recipe_id": recipe_id, "file_name": file_name})["data"]
-    response = requests.post(created["upload"]["url"], data=created["upload"]["fields"],
-                             files={"file": (file_name, content)}, timeout=60)
+    response = requests.post(
+        created["upload"]["url"], data=created["upload"]["fields"], files={"file": (file_name, content)}, timeout=60
+    )
     assert response.status_code in (200, 201, 204), response.text
     return api.wait(created["id"])
 
@@ -80,7 +89,10 @@ def test_text_in_every_encoding_arrives_intact(tenant, encode, headers, texts):
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], encode(source), "notes.csv")["id"])
     assert (done["status"], done["success_count"]) == ("completed", 3), done["error"]
     assert {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()} == {
-        "A1": first, "A2": f"{first}\r\n{second}", "A3": second}
+        "A1": first,
+        "A2": f"{first}\r\n{second}",
+        "A3": second,
+    }
 
 
 def test_recipe_encoding_is_used_as_given(tenant):
@@ -109,7 +121,7 @@ def test_delimiter_is_detected(tenant, delimiter):
 def test_rfc4180_edge_cases_across_chunk_boundaries(tenant):
     recipe = setup_contacts(tenant.admin)
     rows = [good_row(n) for n in range(1, 2 * TEST_CHUNK_ROWS + 51)]
-    rows[TEST_CHUNK_ROWS - 1][1] = "last of chunk 0,\r\n\"quoted\"\r\nthree lines"  # row 100
+    rows[TEST_CHUNK_ROWS - 1][1] = 'last of chunk 0,\r\n"quoted"\r\nthree lines'  # row 100
     rows[TEST_CHUNK_ROWS][1] = "first of chunk 1\nsecond line"  # row 101
     rows[149][2] = rows[149][3] = rows[149][4] = ""  # empty optional fields
     rows[159] = rows[159] + ["extra"]  # ragged rows
@@ -122,7 +134,9 @@ def test_rfc4180_edge_cases_across_chunk_boundaries(tenant):
     failures = tenant.viewer.all_pages(f"/imports/{done['id']}/failures")
     # Rows 100 and 101 span 3 and 2 physical lines: later rows start 3 lines further down.
     assert [(f["row"], f["source_line"], f["code"], f["sheet"]) for f in failures] == [
-        (160, 164, "COLUMN_COUNT_MISMATCH", None), (170, 174, "COLUMN_COUNT_MISMATCH", None)]
+        (160, 164, "COLUMN_COUNT_MISMATCH", None),
+        (170, 174, "COLUMN_COUNT_MISMATCH", None),
+    ]
     records = records_by(tenant.viewer, "contacts", "membership_no")
     assert records["M000100"]["name"] == 'last of chunk 0,\r\n"quoted"\r\nthree lines'
     assert records["M000101"]["name"] == "first of chunk 1\nsecond line"
@@ -136,7 +150,9 @@ def _sheet_rows(first: int, count: int) -> list[list]:
     rows = []
     for n in range(first, first + count):
         row = good_row(n)
-        rows.append([row[0], row[1], row[2], row[3], float(row[4]), int(row[5]), datetime(2026, 11, 22), row[7] == "yes"])
+        rows.append(
+            [row[0], row[1], row[2], row[3], float(row[4]), int(row[5]), datetime(2026, 11, 22), row[7] == "yes"]
+        )
     return rows
 
 
@@ -157,18 +173,32 @@ def test_xlsx_every_sheet_with_its_own_header(tenant):
         time.sleep(0.05)
     assert seen == sorted(seen)  # it only moves forward
     assert (current["status"], current["total_count"], current["success_count"], current["fail_count"]) == (
-        "completed_with_errors", 210, 208, 2)
+        "completed_with_errors",
+        210,
+        208,
+        2,
+    )
     assert current["current_sheet_index"] == 3
     assert current["file"]["name"] == "客戶.xlsx" and current["file"]["sha256"] == hashlib.sha256(workbook).hexdigest()
 
     failures = tenant.viewer.all_pages(f"/imports/{created['id']}/failures")
     assert [(f["row"], f["sheet"], f["source_line"], f["code"]) for f in failures] == [
-        (5, "一月", 6, "NOT_IN_OPTIONS"), (159, "二月", 11, "INVALID_EMAIL")]
+        (5, "一月", 6, "NOT_IN_OPTIONS"),
+        (159, "二月", 11, "INVALID_EMAIL"),
+    ]
     records = records_by(tenant.viewer, "contacts", "membership_no")
     assert len(records) == 208
     assert records["M000140"]["ct_value"] == 12 and records["M000002"]["visit_date"] == "2026-11-22"
-    assert records["M000200"] == {"membership_no": "M000200", "name": "客戶200", "email": "c200@example.com", "level": "A",
-                                  "ct_value": 200.5, "visits": 4, "visit_date": "2026-11-22", "vip": True}
+    assert records["M000200"] == {
+        "membership_no": "M000200",
+        "name": "客戶200",
+        "email": "c200@example.com",
+        "level": "A",
+        "ct_value": 200.5,
+        "visits": 4,
+        "visit_date": "2026-11-22",
+        "vip": True,
+    }
 
     # The failing rows of both sheets under one header, by column name, to fix and import again.
     download = tenant.viewer.get(f"/imports/{created['id']}/failures.csv", allow_redirects=False).headers["Location"]
@@ -188,8 +218,11 @@ def test_xlsx_recipe_picks_one_sheet(tenant):
     assert sorted(records_by(tenant.viewer, "contacts", "membership_no")) == ["M000004", "M000005"]
 
     missing = tenant.viewer.wait(tenant.editor.import_file(by_index["id"], workbook, "book.xlsx")["id"])
-    assert missing["error"] == {"code": "SHEET_NOT_FOUND", "message": "The workbook has no sheet '9' (it has: 一月, 二月); "
-                                "fix the recipe's sheet option (a name or a 0-based index)."}
+    assert missing["error"] == {
+        "code": "SHEET_NOT_FOUND",
+        "message": "The workbook has no sheet '9' (it has: 一月, 二月); "
+        "fix the recipe's sheet option (a name or a 0-based index).",
+    }
 
 
 def test_xlsx_sheet_missing_a_column_names_the_sheet(tenant):
@@ -209,8 +242,13 @@ def test_xlsx_sheet_missing_a_column_names_the_sheet(tenant):
 def test_gzipped_csv_larger_than_a_work_object_part(tenant):
     """12 MB of text once inflated: the work object goes up as a multipart upload."""
     tenant.admin.create_table(NOTES)
-    recipe = tenant.admin.create_recipe({"name": "notes", "table": "notes",
-                                         "columns": [{"source": "code", "target": "code"}, {"source": "text", "target": "text"}]})
+    recipe = tenant.admin.create_recipe(
+        {
+            "name": "notes",
+            "table": "notes",
+            "columns": [{"source": "code", "target": "code"}, {"source": "text", "target": "text"}],
+        }
+    )
     rows = [["code", "text", "filler"]] + [[f"A{n}", f"客戶 {n}", os.urandom(300 * 1024).hex()] for n in range(20)]
     content = gzip.compress(csv_bytes(rows), compresslevel=1)
     done = upload(tenant.editor, recipe["id"], content, "notes.csv.gz")
@@ -238,7 +276,16 @@ def _unclosed_quote() -> bytes:
         (lambda: b"%PDF-1.7\n" + os.urandom(2000), "report.csv", "UNSUPPORTED_FILE_TYPE"),
         (lambda: os.urandom(50_000), "data.csv", "UNSUPPORTED_FILE_TYPE"),
     ],
-    ids=["xlsx-bomb", "gzip-bomb", "billion-laughs", "external-entity", "5000-columns", "unclosed-quote", "pdf", "random"],
+    ids=[
+        "xlsx-bomb",
+        "gzip-bomb",
+        "billion-laughs",
+        "external-entity",
+        "5000-columns",
+        "unclosed-quote",
+        "pdf",
+        "random",
+    ],
 )
 def test_hostile_uploads_fail_the_import_and_write_nothing(tenant, make, name, code):
     recipe = setup_contacts(tenant.admin)
@@ -260,7 +307,9 @@ def test_hostile_uploads_fail_the_import_and_write_nothing(tenant, make, name, c
 )
 def test_direct_upload_of_what_is_clearly_no_spreadsheet_is_refused_at_once(tenant, content, status, code):
     recipe = setup_contacts(tenant.admin)
-    response = tenant.editor.post("/imports", data={"recipe_id": recipe["id"]}, files={"file": ("data.csv", content, "text/csv")})
+    response = tenant.editor.post(
+        "/imports", data={"recipe_id": recipe["id"]}, files={"file": ("data.csv", content, "text/csv")}
+    )
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
     assert tenant.viewer.ok("GET", "/imports")["meta"]["total"] == 0
 
@@ -269,7 +318,9 @@ def test_path_like_file_names_keep_only_a_safe_base_name(tenant, stack):
     recipe = setup_contacts(tenant.admin)
     content = csv_bytes([HEADER, good_row(1)])
     assert tenant.editor.import_file(recipe["id"], content, "../../etc/passwd")["file"]["name"] == "passwd"
-    created = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "C:\\x\\y\x07.csv"})
+    created = tenant.editor.ok(
+        "POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "C:\\x\\y\x07.csv"}
+    )
     assert created["data"]["file"]["name"] == "y.csv"
     dropped = drop(stack, tenant, recipe["id"], "..\\..\\名單\x01.csv", content)
     assert dropped["file"]["name"] == "名單.csv"
@@ -286,6 +337,11 @@ def test_dropped_files_are_checked_for_size_before_being_read(tenant, stack):
     content = csv_bytes([HEADER, good_row(1)]) + b"\n" * limit
     huge = drop(stack, tenant, recipe["id"], "huge.csv", content)
     assert (huge["status"], huge["error"]["code"], huge["file"]["size"]) == ("failed", "FILE_TOO_LARGE", len(content))
-    assert huge["error"]["message"] == f"The file is {len(content)} bytes; imports take at most {limit}. Split it into smaller files."
-    boto3.client("s3").delete_object(Bucket=stack.resource_name("DataBucket"), Key=f"drop/{tenant.id}/{recipe['id']}/huge.csv")
+    assert (
+        huge["error"]["message"]
+        == f"The file is {len(content)} bytes; imports take at most {limit}. Split it into smaller files."
+    )
+    boto3.client("s3").delete_object(
+        Bucket=stack.resource_name("DataBucket"), Key=f"drop/{tenant.id}/{recipe['id']}/huge.csv"
+    )
     assert tenant.viewer.ok("GET", "/tables/contacts/records")["data"] == []

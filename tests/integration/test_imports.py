@@ -24,7 +24,12 @@ def test_multipart_import_writes_good_rows_and_reports_every_bad_one(tenant):
 
     done = tenant.viewer.wait(imported["id"])
     assert done["status"] == "completed_with_errors"
-    assert (done["total_count"], done["processed_count"], done["success_count"], done["fail_count"]) == (350, 350, 346, 4)
+    assert (done["total_count"], done["processed_count"], done["success_count"], done["fail_count"]) == (
+        350,
+        350,
+        346,
+        4,
+    )
     assert done["progress"] == 100 and done["error"] is None
     assert done["executed_start_at"] and done["executed_end_at"]
     assert done["file"]["size"] > 0 and len(done["file"]["sha256"]) == 64
@@ -47,8 +52,14 @@ def test_multipart_import_writes_good_rows_and_reports_every_bad_one(tenant):
     assert "M000001" not in by_no and "M000100" not in by_no
     second = by_no["M000002"]["data"]
     assert second == {
-        "membership_no": "M000002", "name": "客戶2", "email": "c2@example.com", "level": "A",
-        "ct_value": 2.5, "visits": 2, "visit_date": "2026-11-22", "vip": True,
+        "membership_no": "M000002",
+        "name": "客戶2",
+        "email": "c2@example.com",
+        "level": "A",
+        "ct_value": 2.5,
+        "visits": 2,
+        "visit_date": "2026-11-22",
+        "vip": True,
     }
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 346
     one = tenant.viewer.ok("GET", f"/tables/contacts/records/{by_no['M000002']['id']}")["data"]
@@ -58,18 +69,29 @@ def test_multipart_import_writes_good_rows_and_reports_every_bad_one(tenant):
 
 def test_records_filter_by_field(tenant):
     recipe = setup_contacts(tenant.admin)
-    tenant.editor.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(1, 41)]]))["id"])
+    tenant.editor.wait(
+        tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(1, 41)]]))["id"]
+    )
     level_a = tenant.viewer.all_pages("/tables/contacts/records?filter.level=A")
     assert len(level_a) == 20 and {r["data"]["level"] for r in level_a} == {"A"}
     visits = tenant.viewer.all_pages("/tables/contacts/records?filter.visits=3")
-    assert sorted(r["data"]["membership_no"] for r in visits) == ["M000003", "M000010", "M000017", "M000024", "M000031", "M000038"]
+    assert sorted(r["data"]["membership_no"] for r in visits) == [
+        "M000003",
+        "M000010",
+        "M000017",
+        "M000024",
+        "M000031",
+        "M000038",
+    ]
     bad = tenant.viewer.get("/tables/contacts/records?filter.visits=three")
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "INVALID_FILTER"
 
 
 def test_presigned_post_upload_starts_the_import(tenant):
     recipe = setup_contacts(tenant.admin)
-    created = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "big.csv", "description": "nightly"})["data"]
+    created = tenant.editor.ok(
+        "POST", "/imports", 201, json={"recipe_id": recipe["id"], "file_name": "big.csv", "description": "nightly"}
+    )["data"]
     upload = created["upload"]
     assert upload["method"] == "POST" and upload["max_bytes"] == 104857600 and upload["expires_at"].endswith("Z")
     assert created["status"] == "waiting_upload"
@@ -134,17 +156,30 @@ def test_header_only_and_empty_files_fail_clearly(tenant):
 
 
 def test_column_index_mapping_without_header(tenant):
-    tenant.admin.create_table({"key": "pairs", "fields": [{"key": "a", "type": "integer", "required": True}, {"key": "b"}]})
-    recipe = tenant.admin.create_recipe({
-        "name": "by index", "table": "pairs",
-        "columns": [{"source": 1, "target": "a"}, {"source": 0, "target": "b"}],
-        "options": {"has_header": False},
-    })
+    tenant.admin.create_table(
+        {"key": "pairs", "fields": [{"key": "a", "type": "integer", "required": True}, {"key": "b"}]}
+    )
+    recipe = tenant.admin.create_recipe(
+        {
+            "name": "by index",
+            "table": "pairs",
+            "columns": [{"source": 1, "target": "a"}, {"source": 0, "target": "b"}],
+            "options": {"has_header": False},
+        }
+    )
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], b"x,1\ny,2\nz,three\n")["id"])
-    assert (done["status"], done["total_count"], done["success_count"], done["fail_count"]) == ("completed_with_errors", 3, 2, 1)
-    failure, = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    assert (done["status"], done["total_count"], done["success_count"], done["fail_count"]) == (
+        "completed_with_errors",
+        3,
+        2,
+        1,
+    )
+    (failure,) = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
     assert (failure["row"], failure["source_line"], failure["code"]) == (3, 3, "INVALID_INTEGER")
-    assert sorted((r["data"]["a"], r["data"]["b"]) for r in tenant.viewer.all_pages("/tables/pairs/records")) == [(1, "x"), (2, "y")]
+    assert sorted((r["data"]["a"], r["data"]["b"]) for r in tenant.viewer.all_pages("/tables/pairs/records")) == [
+        (1, "x"),
+        (2, "y"),
+    ]
 
 
 def test_failures_paginate_and_speak_chinese(tenant):
@@ -183,7 +218,9 @@ def test_completion_events_reach_the_bus(tenant, stack):
     events.put_targets(Rule=f"watch-{tenant.id}", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
 
     recipe = setup_contacts(tenant.admin)
-    ok = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), good_row(2)]))["id"])
+    ok = tenant.viewer.wait(
+        tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), good_row(2)]))["id"]
+    )
     failed = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER]))["id"])
 
     received = []
@@ -194,6 +231,7 @@ def test_completion_events_reach_the_bus(tenant, stack):
             break
     bodies = sorted((json.loads(m["Body"]) for m in received), key=lambda e: e["detail-type"])
     assert [(b["detail-type"], b["detail"]["import_id"]) for b in bodies] == [
-        ("Import Completed", ok["id"]), ("Import Failed", failed["id"])
+        ("Import Completed", ok["id"]),
+        ("Import Failed", failed["id"]),
     ]
     assert bodies[0]["detail"]["success_count"] == 2 and bodies[1]["detail"]["error"] == "NO_DATA_ROWS"

@@ -7,7 +7,7 @@ import os
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import boto3
@@ -25,7 +25,11 @@ from tests.samples import HEADER, good_row, setup_contacts
 def seed(tenant, count: int, first: int = 1) -> dict:
     """The contacts table with `count` imported records (level A for even numbers, B for odd)."""
     recipe = setup_contacts(tenant.admin)
-    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(first, first + count)]]))["id"])
+    done = tenant.viewer.wait(
+        tenant.editor.import_file(
+            recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(first, first + count)]])
+        )["id"]
+    )
     assert (done["status"], done["success_count"]) == ("completed", count)
     return recipe
 
@@ -51,19 +55,43 @@ def test_batch_update_by_ids_and_by_search(tenant, stack):
     before = records_by_number(tenant)
     chosen = [before[f"M{n:06d}"]["id"] for n in (1, 2, 3)]
 
-    by_ids = run_job(tenant.editor, {"job_name": "batch_update", "table": "contacts", "ids": [*chosen, "no-such-id"],
-                                     "changes": {"email": "new@example.com", "ct_value": "7.25"}})
+    by_ids = run_job(
+        tenant.editor,
+        {
+            "job_name": "batch_update",
+            "table": "contacts",
+            "ids": [*chosen, "no-such-id"],
+            "changes": {"email": "new@example.com", "ct_value": "7.25"},
+        },
+    )
     assert by_ids["code"] == 200 and by_ids["success"] is True
-    assert (by_ids["data"]["succeeded_amount"], by_ids["data"]["failed_amount"], by_ids["data"]["process"]) == (3, 1, 100)
+    assert (by_ids["data"]["succeeded_amount"], by_ids["data"]["failed_amount"], by_ids["data"]["process"]) == (
+        3,
+        1,
+        100,
+    )
     for record_id in chosen:
         record = tenant.viewer.ok("GET", f"/tables/contacts/records/{record_id}")["data"]
         assert (record["data"]["email"], record["data"]["ct_value"]) == ("new@example.com", 7.25)
         assert record["data"]["name"] == before[record["data"]["membership_no"]]["data"]["name"]  # the rest as it was
 
-    by_search = run_job(tenant.editor, {"job_name": "batch_update", "table": "contacts", "ids": "all",
-                                        "search_options": {"level": "A"}, "total": 125, "changes": {"visits": 99, "vip": None}})
+    by_search = run_job(
+        tenant.editor,
+        {
+            "job_name": "batch_update",
+            "table": "contacts",
+            "ids": "all",
+            "search_options": {"level": "A"},
+            "total": 125,
+            "changes": {"visits": 99, "vip": None},
+        },
+    )
     assert by_search["code"] == 200
-    assert (by_search["data"]["total"], by_search["data"]["succeeded_amount"], by_search["data"]["failed_amount"]) == (125, 125, 0)
+    assert (by_search["data"]["total"], by_search["data"]["succeeded_amount"], by_search["data"]["failed_amount"]) == (
+        125,
+        125,
+        0,
+    )
     after = records_by_number(tenant)
     changed = [r for r in after.values() if r["data"].get("visits") == 99]
     assert len(changed) == 125 and all(r["data"]["level"] == "A" and "vip" not in r["data"] for r in changed)
@@ -73,7 +101,9 @@ def test_batch_update_by_ids_and_by_search(tenant, stack):
 
     events = sorted((e["detail"] for e in drain(queue)), key=lambda d: d["succeeded_amount"])
     assert [(e["job_name"], e["code"], e["succeeded_amount"], e["failed_amount"]) for e in events] == [
-        ("batch_update", 200, 3, 1), ("batch_update", 200, 125, 0)]
+        ("batch_update", 200, 3, 1),
+        ("batch_update", 200, 125, 0),
+    ]
     assert {e["batch_code"] for e in events} == {by_ids["data"]["batch_code"], by_search["data"]["batch_code"]}
 
 
@@ -82,14 +112,23 @@ def test_batch_update_moves_unique_keys(tenant):
     numbers = records_by_number(tenant)
     first, second = numbers["M000001"]["id"], numbers["M000002"]["id"]
 
-    moved = run_job(tenant.editor, {"job_name": "batch_update", "table": "contacts", "ids": [first], "changes": {"membership_no": "NEW-1"}})
+    moved = run_job(
+        tenant.editor,
+        {"job_name": "batch_update", "table": "contacts", "ids": [first], "changes": {"membership_no": "NEW-1"}},
+    )
     assert (moved["code"], moved["data"]["succeeded_amount"]) == (200, 1)
     # The old value is free again, the new one is taken.
-    create = tenant.editor.ok("POST", "/tables/contacts/records/batch-create",
-                              json={"records": [{"membership_no": "M000001", "name": "again"}, {"membership_no": "NEW-1", "name": "clash"}]})
+    create = tenant.editor.ok(
+        "POST",
+        "/tables/contacts/records/batch-create",
+        json={"records": [{"membership_no": "M000001", "name": "again"}, {"membership_no": "NEW-1", "name": "clash"}]},
+    )
     assert create["success_count"] == 1 and [f["code"] for f in create["failures"]] == ["ALREADY_EXISTS"]
 
-    clash = run_job(tenant.editor, {"job_name": "batch_update", "table": "contacts", "ids": [second], "changes": {"membership_no": "NEW-1"}})
+    clash = run_job(
+        tenant.editor,
+        {"job_name": "batch_update", "table": "contacts", "ids": [second], "changes": {"membership_no": "NEW-1"}},
+    )
     assert clash["code"] == 400 and clash["data"]["error"]["code"] == "ALL_RECORDS_FAILED"
     assert (clash["data"]["succeeded_amount"], clash["data"]["failed_amount"]) == (0, 1)
     assert tenant.viewer.ok("GET", f"/tables/contacts/records/{second}")["data"]["data"]["membership_no"] == "M000002"
@@ -100,8 +139,10 @@ def test_batch_update_moves_unique_keys(tenant):
 
 def test_batch_delete_releases_unique_keys_and_keeps_the_record_count(tenant, stack):
     seed(tenant, 250)
-    deleted = run_job(tenant.editor, {"job_name": "batch_delete", "table": "contacts", "ids": "all",
-                                      "search_options": {"level": "A"}, "total": 125})
+    deleted = run_job(
+        tenant.editor,
+        {"job_name": "batch_delete", "table": "contacts", "ids": "all", "search_options": {"level": "A"}, "total": 125},
+    )
     assert (deleted["code"], deleted["data"]["succeeded_amount"], deleted["data"]["failed_amount"]) == (200, 125, 0)
     left = records_by_number(tenant)
     assert len(left) == 125 and all(r["data"]["level"] == "B" for r in left.values())
@@ -109,12 +150,17 @@ def test_batch_delete_releases_unique_keys_and_keeps_the_record_count(tenant, st
     assert record_count(tenant) == 125
 
     # The deleted records' keys are free: inserting the same membership numbers succeeds.
-    again = tenant.editor.ok("POST", "/tables/contacts/records/batch-create",
-                             json={"records": [{"membership_no": f"M{n:06d}", "name": "back"} for n in (2, 4, 6)]})
+    again = tenant.editor.ok(
+        "POST",
+        "/tables/contacts/records/batch-create",
+        json={"records": [{"membership_no": f"M{n:06d}", "name": "back"} for n in (2, 4, 6)]},
+    )
     assert again["status"] == "success"
     assert record_count(tenant) == 128
 
-    by_ids = run_job(tenant.editor, {"job_name": "batch_delete", "table": "contacts", "ids": [*again["success_ids"], "gone"]})
+    by_ids = run_job(
+        tenant.editor, {"job_name": "batch_delete", "table": "contacts", "ids": [*again["success_ids"], "gone"]}
+    )
     assert (by_ids["code"], by_ids["data"]["succeeded_amount"], by_ids["data"]["failed_amount"]) == (200, 3, 1)
     assert record_count(tenant) == 125 and len(tenant.viewer.all_pages("/tables/contacts/records")) == 125
 
@@ -125,9 +171,11 @@ def test_batch_delete_releases_unique_keys_and_keeps_the_record_count(tenant, st
 def test_a_total_that_does_not_match_changes_nothing(tenant, stack):
     seed(tenant, 120)
     before = records_by_number(tenant)
-    for job in ({"job_name": "batch_delete", "table": "contacts", "ids": "all", "search_options": {"level": "A"}, "total": 59},
-                {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 121, "changes": {"visits": 1}},
-                {"job_name": "export", "table": "contacts", "ids": "all", "total": 0}):
+    for job in (
+        {"job_name": "batch_delete", "table": "contacts", "ids": "all", "search_options": {"level": "A"}, "total": 59},
+        {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 121, "changes": {"visits": 1}},
+        {"job_name": "export", "table": "contacts", "ids": "all", "total": 0},
+    ):
         result = run_job(tenant.editor, job)
         assert result["code"] == 400, result
         assert result["data"]["error"]["code"] == "TOTAL_MISMATCH"
@@ -140,26 +188,42 @@ def test_a_total_that_does_not_match_changes_nothing(tenant, stack):
 
 def test_nothing_matched_is_204(tenant):
     seed(tenant, 5)
-    nothing = run_job(tenant.editor, {"job_name": "batch_update", "table": "contacts", "ids": "all",
-                                      "search_options": {"email": "nobody@example.com"}, "total": 0, "changes": {"visits": 1}})
+    nothing = run_job(
+        tenant.editor,
+        {
+            "job_name": "batch_update",
+            "table": "contacts",
+            "ids": "all",
+            "search_options": {"email": "nobody@example.com"},
+            "total": 0,
+            "changes": {"visits": 1},
+        },
+    )
     assert (nothing["code"], nothing["data"]["succeeded_amount"], nothing["data"]["failed_amount"]) == (204, 0, 0)
-    unknown_ids = run_job(tenant.editor, {"job_name": "export", "table": "contacts", "ids": ["x", "y"], "format": "xlsx"})
+    unknown_ids = run_job(
+        tenant.editor, {"job_name": "export", "table": "contacts", "ids": ["x", "y"], "format": "xlsx"}
+    )
     assert (unknown_ids["code"], unknown_ids["data"]["failed_amount"], unknown_ids["data"]["url"]) == (204, 2, None)
     assert record_count(tenant) == 5
 
 
 # ---------------------------------------------------------------- exports
 
-PEOPLE = {"key": "people", "name": "人員", "fields": [
-    {"key": "name", "label": "姓名", "type": "string", "required": True},
-    {"key": "level", "label": "等級", "type": "enum", "options": ["A", "B"]},
-    {"key": "score", "label": "分數", "type": "number"},
-    {"key": "note", "label": "備註", "type": "string"},
-    {"key": "items", "type": "subtable", "fields": [{"key": "sku", "type": "string"}]}]}
+PEOPLE = {
+    "key": "people",
+    "name": "人員",
+    "fields": [
+        {"key": "name", "label": "姓名", "type": "string", "required": True},
+        {"key": "level", "label": "等級", "type": "enum", "options": ["A", "B"]},
+        {"key": "score", "label": "分數", "type": "number"},
+        {"key": "note", "label": "備註", "type": "string"},
+        {"key": "items", "type": "subtable", "fields": [{"key": "sku", "type": "string"}]},
+    ],
+}
 
 # (A leading tab or CR never reaches a record: every way in trims values. tests/unit/test_exports.py
 # checks that the export would neutralise them too.)
-DANGEROUS = ["=1+1", "+886912345678", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"]
+DANGEROUS = ["=1+1", "+886912345678", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x")']
 
 
 def download(result: dict) -> requests.Response:
@@ -177,9 +241,9 @@ def test_csv_export_opens_in_excel_and_runs_no_formula(tenant):
 
     result = run_job(tenant.editor, {"job_name": "export", "table": "people", "ids": "all", "total": len(records)})
     assert result["code"] == 200 and result["data"]["succeeded_amount"] == len(records)
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert result["data"]["file_name"] == f"people-export-{today}.csv"
-    assert result["data"]["url_expires_at"] > datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert result["data"]["url_expires_at"] > datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     query = parse_qs(urlparse(result["data"]["url"]).query)
     assert "Expires" in query or "X-Amz-Expires" in query  # presigned: it stops working
 
@@ -198,7 +262,9 @@ def test_xlsx_export_by_ids_neutralises_formulas(tenant):
     tenant.admin.create_table(PEOPLE)
     records = [{"name": f"客戶{n}", "score": n + 0.5, "note": text} for n, text in enumerate(DANGEROUS)]
     ids = tenant.editor.ok("POST", "/tables/people/records/batch-create", json={"records": records})["success_ids"]
-    result = run_job(tenant.editor, {"job_name": "export", "table": "people", "ids": list(reversed(ids)), "format": "xlsx"})
+    result = run_job(
+        tenant.editor, {"job_name": "export", "table": "people", "ids": list(reversed(ids)), "format": "xlsx"}
+    )
     assert result["code"] == 200 and result["data"]["file_name"].endswith(".xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(download(result).content)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -218,15 +284,30 @@ EXPORT_ROWS = int(os.environ.get("EXPORT_TEST_ROWS", "5000"))
 
 def test_a_large_export_reads_back_with_openpyxl(tenant):
     tenant.admin.create_table(PEOPLE)
-    recipe = tenant.admin.create_recipe({"name": "人員匯入", "table": "people", "columns": [
-        {"source": "姓名", "target": "name"}, {"source": "等級", "target": "level"},
-        {"source": "分數", "target": "score"}, {"source": "備註", "target": "note"}]})
-    rows = [["姓名", "等級", "分數", "備註"], *([f"客戶{n}", "AB"[n % 2], str(n), "=1+1" if n % 1000 == 0 else "ok"] for n in range(EXPORT_ROWS))]
+    recipe = tenant.admin.create_recipe(
+        {
+            "name": "人員匯入",
+            "table": "people",
+            "columns": [
+                {"source": "姓名", "target": "name"},
+                {"source": "等級", "target": "level"},
+                {"source": "分數", "target": "score"},
+                {"source": "備註", "target": "note"},
+            ],
+        }
+    )
+    rows = [
+        ["姓名", "等級", "分數", "備註"],
+        *([f"客戶{n}", "AB"[n % 2], str(n), "=1+1" if n % 1000 == 0 else "ok"] for n in range(EXPORT_ROWS)),
+    ]
     seeded = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes(rows))["id"], timeout=600)
     assert seeded["success_count"] == EXPORT_ROWS
 
-    result = run_job(tenant.editor, {"job_name": "export", "table": "people", "ids": "all", "total": EXPORT_ROWS, "format": "xlsx"},
-                     timeout=900)
+    result = run_job(
+        tenant.editor,
+        {"job_name": "export", "table": "people", "ids": "all", "total": EXPORT_ROWS, "format": "xlsx"},
+        timeout=900,
+    )
     assert (result["code"], result["data"]["succeeded_amount"]) == (200, EXPORT_ROWS)
     book = openpyxl.load_workbook(io.BytesIO(download(result).content), read_only=True)
     read = list(book.active.iter_rows(values_only=True))
@@ -254,13 +335,16 @@ def test_a_large_export_reads_back_with_openpyxl(tenant):
 def test_a_killed_worker_is_retried_with_exact_counts(tenant, stack, faults, job_name, operation, after):
     seed(tenant, 300)  # 3 pages of 100: two of them crash once
     since = len(stack.runtime.invocations)
-    faults.crash("ProcessPageFunction", operation, after=after, times=2,
-                        when=lambda event: event["tenant"] == tenant.id)
+    faults.crash(
+        "ProcessPageFunction", operation, after=after, times=2, when=lambda event: event["tenant"] == tenant.id
+    )
     job = {"job_name": job_name, "table": "contacts", "ids": "all", "total": 300}
     if job_name == "batch_update":
         job["changes"] = {"visits": 42}
     result = run_job(tenant.editor, job)
-    crashed = sum(1 for i in stack.runtime.invocations[since:] if i.function == "ProcessPageFunction" and i.outcome == "crashed")
+    crashed = sum(
+        1 for i in stack.runtime.invocations[since:] if i.function == "ProcessPageFunction" and i.outcome == "crashed"
+    )
     assert crashed == 2
     assert (result["code"], result["data"]["succeeded_amount"], result["data"]["failed_amount"]) == (200, 300, 0)
     if job_name == "batch_update":
@@ -270,13 +354,21 @@ def test_a_killed_worker_is_retried_with_exact_counts(tenant, stack, faults, job
     else:
         assert stored_records(stack, tenant.id) == [] and record_count(tenant) == 0
         assert unique_key_items(stack, tenant.id) == 0  # every deleted record's key was given back
-        assert tenant.editor.ok("POST", "/tables/contacts/records/batch-create",
-                                json={"records": [{"membership_no": "M000001", "name": "free"}]})["status"] == "success"
+        assert (
+            tenant.editor.ok(
+                "POST",
+                "/tables/contacts/records/batch-create",
+                json={"records": [{"membership_no": "M000001", "name": "free"}]},
+            )["status"]
+            == "success"
+        )
 
 
 def unique_key_items(stack, tenant_id: str) -> int:
     pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=stack.resource_name("RecordsTable"))
-    return sum(1 for page in pages for i in page["Items"] if i["pk"]["S"].startswith(f"{tenant_id}#") and i["sk"]["S"] == "U")
+    return sum(
+        1 for page in pages for i in page["Items"] if i["pk"]["S"].startswith(f"{tenant_id}#") and i["sk"]["S"] == "U"
+    )
 
 
 # ---------------------------------------------------------------- one run per table
@@ -289,15 +381,28 @@ def job_state(tenant, batch_code: str) -> dict:
 def test_a_job_waits_for_an_import_of_its_table(tenant, stack, faults):
     recipe = seed(tenant, 100)
     gate, running = threading.Event(), {}
-    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == running.get("id") and gate.wait(60))
+    faults.delay(
+        "ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == running.get("id") and gate.wait(60)
+    )
     try:
-        running.update(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(101, 301)]])))
-        wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{running['id']}")["data"]["status"] == "importing", what="the import to run")
+        running.update(
+            tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(101, 301)]]))
+        )
+        wait_for(
+            lambda: tenant.viewer.ok("GET", f"/imports/{running['id']}")["data"]["status"] == "importing",
+            what="the import to run",
+        )
         # The total counts the import's records too: the job starts only once the import has ended.
-        batch_code = tenant.editor.start_job({"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 300,
-                                              "changes": {"visits": 5}})
+        batch_code = tenant.editor.start_job(
+            {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 300, "changes": {"visits": 5}}
+        )
         time.sleep(1.5)  # more than one poll of the table
-        assert job_state(tenant, batch_code) == {"batch_code": batch_code, "status": "queued", "process": 0, "success": False}
+        assert job_state(tenant, batch_code) == {
+            "batch_code": batch_code,
+            "status": "queued",
+            "process": 0,
+            "success": False,
+        }
     finally:
         gate.set()
         faults.delay("ProcessChunkFunction", 0)
@@ -312,10 +417,15 @@ def test_an_import_waits_for_a_job_of_its_table(tenant, stack, faults):
     gate, job = threading.Event(), {}
     faults.delay("ProcessPageFunction", 0.01, when=lambda event: event["run_id"] == job.get("id") and gate.wait(60))
     try:
-        job["id"] = tenant.editor.start_job({"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 200})
+        job["id"] = tenant.editor.start_job(
+            {"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 200}
+        )
         wait_for(lambda: job_state(tenant, job["id"]).get("status") == "running", what="the job to run")
         waiting = tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, *[good_row(n) for n in range(1, 51)]]))
-        wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{waiting['id']}")["data"]["status"] == "queued", what="the import to wait")
+        wait_for(
+            lambda: tenant.viewer.ok("GET", f"/imports/{waiting['id']}")["data"]["status"] == "queued",
+            what="the import to wait",
+        )
     finally:
         gate.set()
         faults.delay("ProcessPageFunction", 0)
@@ -333,12 +443,16 @@ def test_a_job_whose_execution_died_is_settled_by_the_sweeper(tenant, stack, fau
     gate, job = threading.Event(), {}
     faults.delay("ProcessPageFunction", 0.01, when=lambda event: event["run_id"] == job.get("id") and gate.wait(30))
     try:
-        job["id"] = tenant.editor.start_job({"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 200, "changes": {"visits": 3}})
+        job["id"] = tenant.editor.start_job(
+            {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 200, "changes": {"visits": 3}}
+        )
         wait_for(lambda: job_state(tenant, job["id"]).get("status") == "running", what="the job to run")
         arn = f"arn:aws:states:us-east-1:123456789012:execution:{stack.resource_name('JobsStateMachine')}:{job['id']}"
         boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
-        wait_for(lambda: boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"] != "RUNNING",
-                 what="the execution to stop")
+        wait_for(
+            lambda: boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"] != "RUNNING",
+            what="the execution to stop",
+        )
     finally:
         gate.set()
         faults.delay("ProcessPageFunction", 0)
@@ -346,7 +460,10 @@ def test_a_job_whose_execution_died_is_settled_by_the_sweeper(tenant, stack, fau
     dead = job_state(tenant, job["id"])
     assert dead["code"] == 500 and dead["data"]["error"]["code"] == "JOB_INTERRUPTED"
     # Its table is not held by the dead run: the next job runs.
-    after = run_job(tenant.editor, {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 200, "changes": {"visits": 4}})
+    after = run_job(
+        tenant.editor,
+        {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 200, "changes": {"visits": 4}},
+    )
     assert (after["code"], after["data"]["succeeded_amount"]) == (200, 200)
 
 

@@ -4,7 +4,7 @@ it stopped, a dead execution found and settled, scheduled imports and recurring 
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -35,13 +35,17 @@ def execution_status(import_item: dict, stack) -> str:
 
 
 def invoke(stack, logical_id: str, event: dict) -> dict:
-    response = boto3.client("lambda").invoke(FunctionName=stack.resource_name(logical_id), Payload=json.dumps(event).encode())
+    response = boto3.client("lambda").invoke(
+        FunctionName=stack.resource_name(logical_id), Payload=json.dumps(event).encode()
+    )
     assert "FunctionError" not in response, response["Payload"].read()
     return json.loads(response["Payload"].read())
 
 
 def process_chunk_runs(stack, since: int) -> int:
-    return sum(1 for i in stack.runtime.invocations[since:] if i.function == "ProcessChunkFunction" and i.outcome == "ok")
+    return sum(
+        1 for i in stack.runtime.invocations[since:] if i.function == "ProcessChunkFunction" and i.outcome == "ok"
+    )
 
 
 # ---------------------------------------------------------------- one at a time per table
@@ -54,13 +58,19 @@ def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack, fa
     faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == first.get("id") and gate.wait(60))
     try:
         first.update(tenant.editor.import_file(recipe["id"], rows_csv(1, 300)))
-        wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{first['id']}")["data"]["status"] == "importing",
-                 what="the first import to start")
+        wait_for(
+            lambda: tenant.viewer.ok("GET", f"/imports/{first['id']}")["data"]["status"] == "importing",
+            what="the first import to start",
+        )
         second = tenant.editor.import_file(recipe["id"], rows_csv(2001, 200))
         third = tenant.editor.import_file(recipe["id"], rows_csv(3001, 200))
         for waiting in (second, third):
-            wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{waiting['id']}")["data"]["status"] == "queued",
-                     what="the later imports to wait")
+            wait_for(
+                lambda waiting=waiting: (
+                    tenant.viewer.ok("GET", f"/imports/{waiting['id']}")["data"]["status"] == "queued"
+                ),
+                what="the later imports to wait",
+            )
     finally:
         gate.set()
         faults.delay("ProcessChunkFunction", 0)
@@ -76,13 +86,18 @@ def test_imports_of_one_table_run_one_at_a_time_in_start_order(tenant, stack, fa
 def test_other_tables_do_not_wait(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     tenant.admin.create_table({"key": "notes", "fields": [{"key": "text", "type": "string"}]})
-    notes = tenant.admin.create_recipe({"name": "notes", "table": "notes", "columns": [{"source": "text", "target": "text"}]})
+    notes = tenant.admin.create_recipe(
+        {"name": "notes", "table": "notes", "columns": [{"source": "text", "target": "text"}]}
+    )
     # The contacts import's chunk workers are held until the notes import has finished.
     gate, big = threading.Event(), {}
     faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["run_id"] == big.get("id") and gate.wait(60))
     try:
         big.update(tenant.editor.import_file(recipe["id"], rows_csv(1, 200)))
-        wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{big['id']}")["data"]["status"] == "importing", what="a running import")
+        wait_for(
+            lambda: tenant.viewer.ok("GET", f"/imports/{big['id']}")["data"]["status"] == "importing",
+            what="a running import",
+        )
         other = tenant.viewer.wait(tenant.editor.import_file(notes["id"], b"text\nhello\n")["id"])
         assert tenant.viewer.ok("GET", f"/imports/{big['id']}")["data"]["status"] == "importing"  # did not wait for it
     finally:
@@ -97,11 +112,15 @@ def test_other_tables_do_not_wait(tenant, stack, faults):
 def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     # Chunks after the first two are slow, so the import is surely mid-way when it is cancelled.
-    faults.delay("ProcessChunkFunction", 2, when=lambda event: event["tenant"] == tenant.id and event["chunk"]["index"] >= 2)
+    faults.delay(
+        "ProcessChunkFunction", 2, when=lambda event: event["tenant"] == tenant.id and event["chunk"]["index"] >= 2
+    )
     try:
         created = tenant.editor.import_file(recipe["id"], rows_csv(1, 1200))
-        wait_for(lambda: tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"]["processed_count"] >= 200,
-                 what="some chunks to be counted")
+        wait_for(
+            lambda: tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"]["processed_count"] >= 200,
+            what="some chunks to be counted",
+        )
         not_yet = tenant.viewer.get(f"/imports/{created['id']}/failures.csv")
         assert (not_yet.status_code, not_yet.json()["error"]["code"]) == (409, "IMPORT_NOT_FINISHED")
         assert tenant.viewer.post(f"/imports/{created['id']}/cancel").status_code == 403  # viewers cannot
@@ -124,8 +143,13 @@ def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
     assert restarted["status"] == "queued" and restarted["job_turns"] == 2 and restarted["restart_at"]
     assert restarted["error"] is None and restarted["executed_end_at"] is None
     done = tenant.viewer.wait(created["id"])
-    assert (done["status"], done["total_count"], done["processed_count"], done["success_count"], done["fail_count"]) == (
-        "completed", 1200, 1200, 1200, 0)
+    assert (
+        done["status"],
+        done["total_count"],
+        done["processed_count"],
+        done["success_count"],
+        done["fail_count"],
+    ) == ("completed", 1200, 1200, 1200, 0)
     assert done["current_row_index"] == 1200 and done["progress"] == 100
     # Only the chunks never counted ran again.
     assert process_chunk_runs(stack, since) == (1200 - stopped["processed_count"]) // 100
@@ -138,8 +162,13 @@ def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
 def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     # Chunk 3's worker dies after its first batch every time it runs: the import fails.
-    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=1, times=50,
-                 when=lambda event: event["chunk"]["index"] == 3)
+    faults.crash(
+        "ProcessChunkFunction",
+        "dynamodb.BatchWriteItem",
+        after=1,
+        times=50,
+        when=lambda event: event["chunk"]["index"] == 3,
+    )
     try:
         failed = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], rows_csv(1, 500))["id"], timeout=180)
     finally:
@@ -152,7 +181,12 @@ def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, fa
     tenant.editor.ok("POST", f"/imports/{failed['id']}/restart")
     done = tenant.viewer.wait(failed["id"])
     assert (done["status"], done["processed_count"], done["success_count"], done["fail_count"], done["job_turns"]) == (
-        "completed", 500, 500, 0, 2)
+        "completed",
+        500,
+        500,
+        0,
+        2,
+    )
     assert process_chunk_runs(stack, since) == (500 - failed["processed_count"]) // 100
     assert len(stored_records(stack, tenant.id)) == 500
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 500
@@ -161,8 +195,10 @@ def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, fa
 def test_a_dead_execution_is_detected_and_the_import_can_be_restarted(tenant, stack):
     recipe = setup_contacts(tenant.admin)
     created = tenant.editor.import_file(recipe["id"], rows_csv(1, 1000))
-    running = wait_for(lambda: (i := tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"])["processed_count"] >= 200 and i,
-                       what="the import to be under way")
+    running = wait_for(
+        lambda: (i := tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"])["processed_count"] >= 200 and i,
+        what="the import to be under way",
+    )
     # The execution dies without its Finalize (an operator aborts it; on AWS also a timeout).
     arn = f"arn:aws:states:us-east-1:123456789012:execution:{stack.resource_name('ImportStateMachine')}:{created['id']}"
     boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
@@ -201,8 +237,10 @@ def upload(ticket: dict, content: bytes) -> None:
 
 def test_a_scheduled_import_runs_at_its_time(tenant, stack):
     recipe = setup_contacts(tenant.admin)
-    at = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=4)
-    created = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "scheduled_at": at.isoformat()})["data"]
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    created = tenant.editor.ok(
+        "POST", "/imports", 201, json={"recipe_id": recipe["id"], "scheduled_at": at.isoformat()}
+    )["data"]
     assert created["status"] == "scheduled" and created["scheduled_at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
     upload(created["upload"], rows_csv(1, 150))
     time.sleep(1)
@@ -214,10 +252,12 @@ def test_a_scheduled_import_runs_at_its_time(tenant, stack):
 
 def test_scheduled_imports_without_a_file_fail_and_can_be_cancelled(tenant, stack):
     recipe = setup_contacts(tenant.admin)
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat()
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
     missing = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "scheduled_at": soon})["data"]
-    later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
-    cancelled = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "scheduled_at": later})["data"]
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    cancelled = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "scheduled_at": later})[
+        "data"
+    ]
     assert tenant.editor.ok("POST", f"/imports/{cancelled['id']}/cancel")["data"]["status"] == "cancelled"
     scheduler = boto3.client("scheduler")
     names = [s["Name"] for s in scheduler.list_schedules(GroupName=stack.resource_name("ScheduleGroup"))["Schedules"]]
@@ -233,9 +273,17 @@ def test_scheduled_imports_without_a_file_fail_and_can_be_cancelled(tenant, stac
 def test_a_recurring_schedule_imports_each_new_file_once(tenant, stack):
     recipe = setup_contacts(tenant.admin)
     taipei_soon = (datetime.now(ZoneInfo("Asia/Taipei")) + timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%S")
-    schedule = tenant.admin.ok("POST", "/schedules", 201, json={
-        "recipe_id": recipe["id"], "expression": f"at({taipei_soon})", "timezone": "Asia/Taipei",
-        "source_prefix": "inbox/contacts/"})["data"]
+    schedule = tenant.admin.ok(
+        "POST",
+        "/schedules",
+        201,
+        json={
+            "recipe_id": recipe["id"],
+            "expression": f"at({taipei_soon})",
+            "timezone": "Asia/Taipei",
+            "source_prefix": "inbox/contacts/",
+        },
+    )["data"]
     bucket = stack.resource_name("DataBucket")
     assert schedule["source_uri"] == f"s3://{bucket}/sources/{tenant.id}/inbox/contacts/"
     s3 = boto3.client("s3")
@@ -243,15 +291,20 @@ def test_a_recurring_schedule_imports_each_new_file_once(tenant, stack):
     s3.put_object(Bucket=bucket, Key=prefix + "a.csv", Body=rows_csv(1, 120))
     s3.put_object(Bucket=bucket, Key=prefix + "b.csv", Body=rows_csv(201, 80))
 
-    fired = wait_for(lambda: tenant.viewer.ok("GET", f"/schedules/{schedule['id']}")["data"]["last_run_imports"],
-                     timeout=30, what="the schedule to fire")
+    fired = wait_for(
+        lambda: tenant.viewer.ok("GET", f"/schedules/{schedule['id']}")["data"]["last_run_imports"],
+        timeout=30,
+        what="the schedule to fire",
+    )
     assert len(fired) == 2
     done = [tenant.viewer.wait(i) for i in fired]
     assert sorted((d["file"]["name"], d["success_count"]) for d in done) == [("a.csv", 120), ("b.csv", 80)]
     assert all(d["created_by"] == f"schedule:{schedule['id']}" for d in done)
 
     # The next firing (what EventBridge Scheduler sends the function) imports only the new file.
-    target = boto3.client("scheduler").get_schedule(Name=f"schedule-{schedule['id']}", GroupName=stack.resource_name("ScheduleGroup"))["Target"]
+    target = boto3.client("scheduler").get_schedule(
+        Name=f"schedule-{schedule['id']}", GroupName=stack.resource_name("ScheduleGroup")
+    )["Target"]
     s3.put_object(Bucket=bucket, Key=prefix + "c.csv", Body=rows_csv(401, 30))
     second = invoke(stack, "ScheduledRunFunction", json.loads(target["Input"]))["imports"]
     assert len(second) == 1 and tenant.viewer.wait(second[0])["success_count"] == 30
@@ -262,22 +315,38 @@ def test_a_recurring_schedule_imports_each_new_file_once(tenant, stack):
 
 def test_schedules_are_validated_listed_and_deleted(tenant, stack):
     recipe = setup_contacts(tenant.admin)
-    body = {"recipe_id": recipe["id"], "expression": "cron(0 2 * * ? *)", "timezone": "Asia/Taipei", "source_prefix": "nightly"}
+    body = {
+        "recipe_id": recipe["id"],
+        "expression": "cron(0 2 * * ? *)",
+        "timezone": "Asia/Taipei",
+        "source_prefix": "nightly",
+    }
     created = tenant.admin.ok("POST", "/schedules", 201, json=body)["data"]
     assert created["source_prefix"] == "nightly/" and created["enabled"] is True
-    aws = boto3.client("scheduler").get_schedule(Name=f"schedule-{created['id']}", GroupName=stack.resource_name("ScheduleGroup"))
-    assert (aws["ScheduleExpression"], aws["ScheduleExpressionTimezone"], aws["State"]) == ("cron(0 2 * * ? *)", "Asia/Taipei", "ENABLED")
+    aws = boto3.client("scheduler").get_schedule(
+        Name=f"schedule-{created['id']}", GroupName=stack.resource_name("ScheduleGroup")
+    )
+    assert (aws["ScheduleExpression"], aws["ScheduleExpressionTimezone"], aws["State"]) == (
+        "cron(0 2 * * ? *)",
+        "Asia/Taipei",
+        "ENABLED",
+    )
     assert tenant.viewer.ok("GET", "/schedules")["data"][0]["id"] == created["id"]
     assert tenant.editor.post("/schedules", json=body).status_code == 403
 
-    for bad, code in (({"expression": "cron(0 2 * * * *)"}, "INVALID_SCHEDULE_EXPRESSION"),
-                      ({"expression": "every day"}, "INVALID_SCHEDULE_EXPRESSION"),
-                      ({"timezone": "Mars/Base"}, "INVALID_TIMEZONE"),
-                      ({"source_prefix": "../other-tenant/"}, "VALIDATION_ERROR")):
+    for bad, code in (
+        ({"expression": "cron(0 2 * * * *)"}, "INVALID_SCHEDULE_EXPRESSION"),
+        ({"expression": "every day"}, "INVALID_SCHEDULE_EXPRESSION"),
+        ({"timezone": "Mars/Base"}, "INVALID_TIMEZONE"),
+        ({"source_prefix": "../other-tenant/"}, "VALIDATION_ERROR"),
+    ):
         response = tenant.admin.post("/schedules", json={**body, **bad})
         assert (response.status_code, response.json()["error"]["code"]) == (422, code), response.text
 
     tenant.admin.ok("DELETE", f"/schedules/{created['id']}", 204)
     assert tenant.viewer.get(f"/schedules/{created['id']}").status_code == 404
-    names = [s["Name"] for s in boto3.client("scheduler").list_schedules(GroupName=stack.resource_name("ScheduleGroup"))["Schedules"]]
+    names = [
+        s["Name"]
+        for s in boto3.client("scheduler").list_schedules(GroupName=stack.resource_name("ScheduleGroup"))["Schedules"]
+    ]
     assert f"schedule-{created['id']}" not in names

@@ -19,12 +19,15 @@ def ddb(stack):
     names = {"ranged": f"ranged-{suffix}", "hashed": f"hashed-{suffix}"}
     for name, keys in (("ranged", ("pk", "sk")), ("hashed", ("pk",))):
         client.create_table(
-            TableName=names[name], BillingMode="PAY_PER_REQUEST",
+            TableName=names[name],
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
             KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))],
         )
     for n in range(50):
-        client.put_item(TableName=names["ranged"], Item={"pk": {"S": f"p{n % 5}"}, "sk": {"S": f"s{n}"}, "count": {"N": "1"}})
+        client.put_item(
+            TableName=names["ranged"], Item={"pk": {"S": f"p{n % 5}"}, "sk": {"S": f"s{n}"}, "count": {"N": "1"}}
+        )
         client.put_item(TableName=names["hashed"], Item={"pk": {"S": f"h{n}"}, "count": {"N": "1"}})
     yield client, names
     for name in names.values():
@@ -33,18 +36,34 @@ def ddb(stack):
 
 def _items(ddb, table: str) -> list[dict]:
     client, names = ddb
-    return sorted(client.scan(TableName=names[table])["Items"], key=lambda item: (item["pk"]["S"], item.get("sk", {}).get("S", "")))
+    return sorted(
+        client.scan(TableName=names[table])["Items"],
+        key=lambda item: (item["pk"]["S"], item.get("sk", {}).get("S", "")),
+    )
 
 
 def _transaction(names: dict, last_condition: str) -> list[dict]:
     actions = [
-        {"Update": {"TableName": "ranged", "Key": {"pk": {"S": "p1"}, "sk": {"S": "s1"}},
-                    "UpdateExpression": "SET #c = :two", "ExpressionAttributeNames": {"#c": "count"},
-                    "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {
+            "Update": {
+                "TableName": "ranged",
+                "Key": {"pk": {"S": "p1"}, "sk": {"S": "s1"}},
+                "UpdateExpression": "SET #c = :two",
+                "ExpressionAttributeNames": {"#c": "count"},
+                "ExpressionAttributeValues": {":two": {"N": "2"}},
+            }
+        },
         {"Put": {"TableName": "ranged", "Item": {"pk": {"S": "p1"}, "sk": {"S": "new"}}}},
         {"Delete": {"TableName": "hashed", "Key": {"pk": {"S": "h3"}}}},
-        {"Update": {"TableName": "hashed", "Key": {"pk": {"S": "h4"}}, "UpdateExpression": "ADD #c :two",
-                    "ExpressionAttributeNames": {"#c": "count"}, "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {
+            "Update": {
+                "TableName": "hashed",
+                "Key": {"pk": {"S": "h4"}},
+                "UpdateExpression": "ADD #c :two",
+                "ExpressionAttributeNames": {"#c": "count"},
+                "ExpressionAttributeValues": {":two": {"N": "2"}},
+            }
+        },
         {"ConditionCheck": {"TableName": "hashed", "Key": {"pk": {"S": "h5"}}, "ConditionExpression": last_condition}},
     ]
     for action in actions:
@@ -60,7 +79,9 @@ def test_a_cancelled_transaction_leaves_every_table_as_it_was(ddb):
     tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].tables
     untouched = tables[ranged].items[next(iter(tables[ranged].items))]  # a partition the transaction does not name
     with pytest.raises(ClientError) as cancelled:
-        client.transact_write_items(TransactItems=_transaction(names, "attribute_not_exists(pk)"))  # h5 exists: fails last
+        client.transact_write_items(
+            TransactItems=_transaction(names, "attribute_not_exists(pk)")
+        )  # h5 exists: fails last
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
     assert {table: _items(ddb, table) for table in ("ranged", "hashed")} == before
     # Items the transaction did not name were shared with the rollback copy, not copied.
@@ -79,8 +100,15 @@ def test_a_transaction_that_passes_applies_every_part(ddb):
 
 def test_a_key_query_reads_its_whole_partition_in_order(ddb):
     client, names = ddb
-    pages, kwargs = [], {"TableName": names["ranged"], "KeyConditionExpression": "pk = :p", "Limit": 3,
-                         "ExpressionAttributeValues": {":p": {"S": "p2"}}}
+    pages, kwargs = (
+        [],
+        {
+            "TableName": names["ranged"],
+            "KeyConditionExpression": "pk = :p",
+            "Limit": 3,
+            "ExpressionAttributeValues": {":p": {"S": "p2"}},
+        },
+    )
     while True:
         page = client.query(**kwargs)
         pages += [item["sk"]["S"] for item in page["Items"]]

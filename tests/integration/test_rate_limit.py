@@ -14,8 +14,11 @@ NOTES = {"key": "notes", "fields": [{"key": "text", "type": "string"}]}
 def counted_windows(stack, tenant_id: str) -> dict[str, int]:
     """{second: requests let through} as the limiter counted them."""
     response = boto3.client("dynamodb").query(
-        TableName=stack.resource_name("ControlTable"), KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RATE#{tenant_id}#batch-create"}}, ConsistentRead=True)
+        TableName=stack.resource_name("ControlTable"),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RATE#{tenant_id}#batch-create"}},
+        ConsistentRead=True,
+    )
     return {item["sk"]["S"]: int(item["requests"]["N"]) for item in response["Items"]}
 
 
@@ -26,8 +29,12 @@ def test_batch_create_is_limited_per_tenant_with_retry_after(tenant, other_tenan
     # started just after a second begins so that it falls in one or two counting windows.
     time.sleep(1 - time.time() % 1 + 0.02)
     with ThreadPoolExecutor(10) as pool:
-        responses = list(pool.map(lambda _: tenant.editor.post("/tables/nope/records/batch-create", json={"records": [{"a": 1}]}),
-                                  range(BURST)))
+        responses = list(
+            pool.map(
+                lambda _: tenant.editor.post("/tables/nope/records/batch-create", json={"records": [{"a": 1}]}),
+                range(BURST),
+            )
+        )
     other = other_tenant.editor.post("/tables/notes/records/batch-create", json={"records": [{"text": "not limited"}]})
 
     limited = [r for r in responses if r.status_code == 429]

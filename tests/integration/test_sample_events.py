@@ -49,7 +49,13 @@ def test_sweep_runs_sample_runs(stack):
 
 
 def test_pipeline_samples_have_the_fields_the_steps_read():
-    for name in ("prepare-import.json", "take-table.json", "process-chunk.json", "after-check.json", "finalize-run.json"):
+    for name in (
+        "prepare-import.json",
+        "take-table.json",
+        "process-chunk.json",
+        "after-check.json",
+        "finalize-run.json",
+    ):
         event = load(name)
         assert {"tenant", "run_id"} <= set(event)
     assert {"ticket", "execution_arn"} <= set(load("take-table.json"))
@@ -93,4 +99,6 @@ def _payload_keys(states: dict, item_keys: set[str] | None = None):
             payload = state["Parameters"].get("Payload")
             yield function, {k.removesuffix(".$") for k in payload} if payload is not None else item_keys
         if "ItemProcessor" in state:
-            yield from _payload_keys(state["ItemProcessor"]["States"], {k.removesuffix(".$") for k in state["ItemSelector"]})
+            yield from _payload_keys(
+                state["ItemProcessor"]["States"], {k.removesuffix(".$") for k in state["ItemSelector"]}
+            )

@@ -35,19 +35,41 @@ def test_insert_refuses_a_key_that_exists_in_the_table(tenant):
 
 
 def test_upsert_updates_existing_records_and_inserts_new_ones(tenant):
-    tenant.admin.create_table({"key": "contacts", "fields": [
-        {"key": "membership_no", "type": "string", "required": True, "unique": True},
-        {"key": "name", "type": "string", "required": True},
-        {"key": "level", "type": "enum", "options": ["A", "B"]},
-    ]})
-    columns = [{"source": "會員編號", "target": "membership_no"}, {"source": "姓名", "target": "name"}, {"source": "等級", "target": "level"}]
+    tenant.admin.create_table(
+        {
+            "key": "contacts",
+            "fields": [
+                {"key": "membership_no", "type": "string", "required": True, "unique": True},
+                {"key": "name", "type": "string", "required": True},
+                {"key": "level", "type": "enum", "options": ["A", "B"]},
+            ],
+        }
+    )
+    columns = [
+        {"source": "會員編號", "target": "membership_no"},
+        {"source": "姓名", "target": "name"},
+        {"source": "等級", "target": "level"},
+    ]
     insert = tenant.admin.create_recipe({"name": "insert", "table": "contacts", "columns": columns})
-    upsert = tenant.admin.create_recipe({"name": "upsert", "table": "contacts", "columns": columns,
-                                         "unique_columns": ["membership_no"], "mode": "upsert"})
+    upsert = tenant.admin.create_recipe(
+        {
+            "name": "upsert",
+            "table": "contacts",
+            "columns": columns,
+            "unique_columns": ["membership_no"],
+            "mode": "upsert",
+        }
+    )
     header = ["會員編號", "姓名", "等級"]
-    tenant.editor.wait(tenant.editor.import_file(insert["id"], csv_bytes([header, ["M1", "one", "A"], ["M2", "two", "A"]]))["id"])
+    tenant.editor.wait(
+        tenant.editor.import_file(insert["id"], csv_bytes([header, ["M1", "one", "A"], ["M2", "two", "A"]]))["id"]
+    )
     before = by_number(tenant.viewer)
-    done = tenant.editor.wait(tenant.editor.import_file(upsert["id"], csv_bytes([header, ["M2", "two again", "B"], ["M3", "three", "B"]]))["id"])
+    done = tenant.editor.wait(
+        tenant.editor.import_file(upsert["id"], csv_bytes([header, ["M2", "two again", "B"], ["M3", "three", "B"]]))[
+            "id"
+        ]
+    )
     assert (done["status"], done["success_count"], done["fail_count"]) == ("completed", 2, 0)
     after = by_number(tenant.viewer)
     assert after["M2"]["id"] == before["M2"]["id"]
@@ -59,9 +81,14 @@ def test_upsert_updates_existing_records_and_inserts_new_ones(tenant):
 def test_update_mode_reports_missing_records(tenant):
     recipe = setup_contacts(tenant.admin)
     import_rows(tenant.editor, recipe["id"], [good_row(1), good_row(2)])
-    update = tenant.admin.create_recipe(contacts_recipe(
-        name="levels", mode="update", unique_columns=["membership_no"],
-        columns=[{"source": "會員編號", "target": "membership_no"}, {"source": "等級", "target": "level"}]))
+    update = tenant.admin.create_recipe(
+        contacts_recipe(
+            name="levels",
+            mode="update",
+            unique_columns=["membership_no"],
+            columns=[{"source": "會員編號", "target": "membership_no"}, {"source": "等級", "target": "level"}],
+        )
+    )
     content = csv_bytes([["會員編號", "等級"], ["M000002", "A"], ["M000099", "B"]])
     done = tenant.editor.wait(tenant.editor.import_file(update["id"], content)["id"])
     assert (done["success_count"], done["fail_count"]) == (1, 1)
@@ -79,8 +106,13 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
     rows[7][2] = "bad-email"  # row 8 is invalid, so row 9 repeating its key is the first valid one
     rows[8] = good_row(8)
     # Chunk 0's first run dies before it writes anything: chunk 1 is done long before chunk 0 is.
-    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=1,
-                 when=lambda event: event["chunk"]["index"] == 0)
+    faults.crash(
+        "ProcessChunkFunction",
+        "dynamodb.BatchWriteItem",
+        after=0,
+        times=1,
+        when=lambda event: event["chunk"]["index"] == 0,
+    )
     done = import_rows(tenant.editor, recipe["id"], rows)
     assert (done["success_count"], done["fail_count"]) == (2 * TEST_CHUNK_ROWS - 3, 3)
     assert failures(tenant.viewer, done["id"]) == [
@@ -94,7 +126,9 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
     assert records["M000160"]["id"].endswith("00000100")
     assert records["M000008"]["id"].endswith("00000009")
     assert len(records) == 2 * TEST_CHUNK_ROWS - 3
-    message = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures?per_page=3", headers={"Accept-Language": "zh-TW"})["data"][1]["message"]
+    message = tenant.viewer.ok(
+        "GET", f"/imports/{done['id']}/failures?per_page=3", headers={"Accept-Language": "zh-TW"}
+    )["data"][1]["message"]
     assert message == "會員編號 與本檔第 50 列重複。"
 
 
@@ -107,7 +141,9 @@ def test_dry_run_reports_everything_and_writes_nothing(tenant):
     assert done["dry_run"] is True and done["status"] == "completed_with_errors"
     assert (done["success_count"], done["fail_count"]) == (1, 3)
     assert failures(tenant.viewer, done["id"]) == [
-        (1, "membership_no", "ALREADY_EXISTS", None), (2, "level", "NOT_IN_OPTIONS", None), (4, None, "DUPLICATE_IN_FILE", 3)
+        (1, "membership_no", "ALREADY_EXISTS", None),
+        (2, "level", "NOT_IN_OPTIONS", None),
+        (4, None, "DUPLICATE_IN_FILE", 3),
     ]
     assert list(by_number(tenant.viewer)) == ["M000001"]
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 1
@@ -133,34 +169,72 @@ def test_atomic_writes_nothing_if_any_row_fails(tenant):
 
 
 def test_parent_child_import(tenant):
-    tenant.admin.create_table({"key": "patients", "fields": [
-        {"key": "membership_no", "type": "string", "required": True, "unique": True}, {"key": "name"}]})
-    tenant.admin.create_table({"key": "visits", "parent": "patients", "fields": [
-        {"key": "visit_date", "type": "date", "required": True}, {"key": "ct_value", "label": "測量數字", "type": "number"}]})
-    patients = tenant.admin.create_recipe({"name": "patients", "table": "patients",
-                                           "columns": [{"source": "no", "target": "membership_no"}, {"source": "name", "target": "name"}]})
+    tenant.admin.create_table(
+        {
+            "key": "patients",
+            "fields": [{"key": "membership_no", "type": "string", "required": True, "unique": True}, {"key": "name"}],
+        }
+    )
+    tenant.admin.create_table(
+        {
+            "key": "visits",
+            "parent": "patients",
+            "fields": [
+                {"key": "visit_date", "type": "date", "required": True},
+                {"key": "ct_value", "label": "測量數字", "type": "number"},
+            ],
+        }
+    )
+    patients = tenant.admin.create_recipe(
+        {
+            "name": "patients",
+            "table": "patients",
+            "columns": [{"source": "no", "target": "membership_no"}, {"source": "name", "target": "name"}],
+        }
+    )
     tenant.editor.wait(tenant.editor.import_file(patients["id"], b"no,name\nP1,Ann\nP2,Bob\n")["id"])
-    bad = tenant.admin.post("/recipes", json={"name": "x", "table": "visits", "mode": "upsert",
-                                              "columns": [{"source": "d", "target": "visit_date"}]})
+    bad = tenant.admin.post(
+        "/recipes",
+        json={"name": "x", "table": "visits", "mode": "upsert", "columns": [{"source": "d", "target": "visit_date"}]},
+    )
     assert {d["code"] for d in bad.json()["error"]["details"]} == {"PARENT_LINK_REQUIRED", "IDENTITY_REQUIRED"}
-    visits = tenant.admin.create_recipe({
-        "name": "客戶ct檢測匯入", "table": "visits", "mode": "upsert",
-        "columns": [{"source": "會員編號", "target": "parent.membership_no"}, {"source": "日期", "target": "visit_date"},
-                    {"source": "測量數字", "target": "ct_value"}],
-        "unique_columns": ["parent.membership_no"], "relation_unique_column": "visit_date"})
-    content = "會員編號,日期,測量數字\nP1,2026-11-01,20.5\nP1,2026-11-02,21\nP2,2026-11-01,30\nP9,2026-11-01,1\n".encode()
+    visits = tenant.admin.create_recipe(
+        {
+            "name": "客戶ct檢測匯入",
+            "table": "visits",
+            "mode": "upsert",
+            "columns": [
+                {"source": "會員編號", "target": "parent.membership_no"},
+                {"source": "日期", "target": "visit_date"},
+                {"source": "測量數字", "target": "ct_value"},
+            ],
+            "unique_columns": ["parent.membership_no"],
+            "relation_unique_column": "visit_date",
+        }
+    )
+    content = (
+        "會員編號,日期,測量數字\nP1,2026-11-01,20.5\nP1,2026-11-02,21\nP2,2026-11-01,30\nP9,2026-11-01,1\n".encode()
+    )
     done = tenant.editor.wait(tenant.editor.import_file(visits["id"], content)["id"])
     assert (done["success_count"], done["fail_count"]) == (3, 1)
     assert failures(tenant.viewer, done["id"]) == [(4, "parent.membership_no", "PARENT_NOT_FOUND", None)]
     parents = {r["data"]["membership_no"]: r["id"] for r in tenant.viewer.all_pages("/tables/patients/records")}
     ann = tenant.viewer.all_pages(f"/tables/visits/records?parent_id={parents['P1']}")
-    assert sorted((r["data"]["visit_date"], r["data"]["ct_value"]) for r in ann) == [("2026-11-01", 20.5), ("2026-11-02", 21)]
+    assert sorted((r["data"]["visit_date"], r["data"]["ct_value"]) for r in ann) == [
+        ("2026-11-01", 20.5),
+        ("2026-11-02", 21),
+    ]
     assert all(r["parent_id"] == parents["P1"] for r in ann)
     # Same parent and date again: the visit is updated, not added.
-    again = tenant.editor.wait(tenant.editor.import_file(visits["id"], "會員編號,日期,測量數字\nP1,2026/11/1,22\n".encode())["id"])
+    again = tenant.editor.wait(
+        tenant.editor.import_file(visits["id"], "會員編號,日期,測量數字\nP1,2026/11/1,22\n".encode())["id"]
+    )
     assert again["success_count"] == 1
     ann = tenant.viewer.all_pages(f"/tables/visits/records?parent_id={parents['P1']}")
-    assert sorted((r["data"]["visit_date"], r["data"]["ct_value"]) for r in ann) == [("2026-11-01", 22), ("2026-11-02", 21)]
+    assert sorted((r["data"]["visit_date"], r["data"]["ct_value"]) for r in ann) == [
+        ("2026-11-01", 22),
+        ("2026-11-02", 21),
+    ]
     assert tenant.viewer.ok("GET", "/tables/visits")["data"]["record_count"] == 3
 
 
@@ -173,9 +247,13 @@ def test_results_of_several_imports(tenant, other_tenant):
     second = import_rows(tenant.editor, recipe["id"], [good_row(20)])
     results = tenant.viewer.ok("GET", f"/imports/results?ids={first['id']},{second['id']}")["data"]
     assert [(r["id"], r["status"], r["progress"], r["fail_count"]) for r in results] == [
-        (first["id"], "completed_with_errors", 100, 4), (second["id"], "completed", 100, 0)]
+        (first["id"], "completed_with_errors", 100, 4),
+        (second["id"], "completed", 100, 0),
+    ]
     assert [(d["row_number_start"], d["row_number_end"], d["field"], d["code"]) for d in results[0]["fail_detail"]] == [
-        (2, 4, "level", "NOT_IN_OPTIONS"), (7, 7, "level", "NOT_IN_OPTIONS")]
+        (2, 4, "level", "NOT_IN_OPTIONS"),
+        (7, 7, "level", "NOT_IN_OPTIONS"),
+    ]
     assert other_tenant.viewer.get(f"/imports/results?ids={first['id']}").status_code == 404
 
 

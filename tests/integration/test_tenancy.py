@@ -8,7 +8,9 @@ from tests.samples import CONTACTS, HEADER, contacts_recipe, good_row, setup_con
 def test_every_route_hides_other_tenants_data(tenant, other_tenant):
     owner, stranger = tenant.admin, other_tenant.admin
     recipe = setup_contacts(owner)
-    done = owner.wait(owner.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), ["", "x"] + good_row(2)[2:]]))["id"])
+    done = owner.wait(
+        owner.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), ["", "x", *good_row(2)[2:]]]))["id"]
+    )
     record = owner.ok("GET", "/tables/contacts/records")["data"][0]
     import_id = done["id"]
 

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_import_contracts_are_kept():
     lint_imports = Path(sys.executable).with_name("lint-imports")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "core")}
-    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "3 kept, 0 broken" in result.stdout

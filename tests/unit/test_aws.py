@@ -11,8 +11,12 @@ from botocore.regions import EndpointResolver
 from bulkimport.adapters import aws
 from tools.trim_endpoints import trimmed_endpoints
 
-VARIANTS = [{}, {"use_fips_endpoint": True}, {"use_dualstack_endpoint": True},
-            {"use_fips_endpoint": True, "use_dualstack_endpoint": True}]
+VARIANTS = [
+    {},
+    {"use_fips_endpoint": True},
+    {"use_dualstack_endpoint": True},
+    {"use_fips_endpoint": True, "use_dualstack_endpoint": True},
+]
 
 
 def _whole_table() -> dict:
@@ -40,7 +44,14 @@ def test_the_copy_is_botocore_s_table_cut_to_our_services():
     # Fails after a botocore upgrade that changes these entries: run tools/trim_endpoints.py.
     assert json.loads(aws.ENDPOINTS_FILE.read_text()) == trimmed_endpoints()
     partitions = json.loads(aws.ENDPOINTS_FILE.read_text())["partitions"]
-    assert set().union(*(p["services"] for p in partitions)) == {"dynamodb", "events", "s3", "scheduler", "sqs", "states"}
+    assert set().union(*(p["services"] for p in partitions)) == {
+        "dynamodb",
+        "events",
+        "s3",
+        "scheduler",
+        "sqs",
+        "states",
+    }
     assert [p["partition"] for p in partitions] == [p["partition"] for p in _whole_table()["partitions"]]
 
 
@@ -53,15 +64,20 @@ def test_every_endpoint_of_our_services_resolves_as_with_the_whole_table():
         prefix = session.get_service_model(service).endpoint_prefix
         for region in _regions(whole):
             for variant in VARIANTS:
-                assert _resolved(cut_resolver, prefix, region, variant) == _resolved(full_resolver, prefix, region, variant), \
-                    (service, region, variant)
+                assert _resolved(cut_resolver, prefix, region, variant) == _resolved(
+                    full_resolver, prefix, region, variant
+                ), (service, region, variant)
                 checked += 1
         for partition in ("aws", "aws-cn", "aws-us-gov"):
-            assert cut_resolver.get_available_endpoints(prefix, partition) == full_resolver.get_available_endpoints(prefix, partition)
+            assert cut_resolver.get_available_endpoints(prefix, partition) == full_resolver.get_available_endpoints(
+                prefix, partition
+            )
     assert checked > 1000
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-northeast-1", "cn-north-1", "us-gov-west-1", "aws-global"])
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "eu-west-1", "ap-northeast-1", "cn-north-1", "us-gov-west-1", "aws-global"]
+)
 def test_our_clients_reach_the_endpoints_plain_boto3_clients_reach(region, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for service in aws.SERVICES:

@@ -54,8 +54,13 @@ def test_the_template_gives_every_function_the_settings_its_handler_needs(logica
 def test_every_handler_loads_its_settings_at_cold_start(logical_id):
     function = FUNCTIONS[logical_id]
     tree = ast.parse((function.code_dir / f"{function.handler.rsplit('.', 1)[0]}.py").read_text())
-    loads = [node for node in tree.body if isinstance(node, (ast.Assign, ast.Expr)) and isinstance(node.value, ast.Call)
-             and ast.unparse(node.value) == "config.load(Settings)"]
+    loads = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.Expr))
+        and isinstance(node.value, ast.Call)
+        and ast.unparse(node.value) == "config.load(Settings)"
+    ]
     assert loads, f"{function.code_dir.name}/app.py does not call config.load(Settings) at module level"
 
 
@@ -63,9 +68,18 @@ def test_a_missing_setting_fails_at_cold_start_naming_it():
     # In a process of its own, as a cold start is: this one's environment stays as it is.
     function = FUNCTIONS["ObjectCreatedFunction"]
     env = {k: v for k, v in function.environment.items() if k != "STATE_MACHINE_ARN"}
-    env.update(PATH=os.environ.get("PATH", ""), PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "core"), str(function.code_dir)]))
-    started = subprocess.run([sys.executable, "-c", "import app"], env=env, cwd=function.code_dir, capture_output=True,
-                             text=True, timeout=120)
+    env.update(
+        PATH=os.environ.get("PATH", ""),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "core"), str(function.code_dir)]),
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", "import app"],
+        env=env,
+        cwd=function.code_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert started.returncode != 0
     assert "ConfigError: Settings: STATE_MACHINE_ARN: Field required" in started.stderr
 
@@ -94,13 +108,26 @@ def test_every_tunable_default_is_the_template_parameter_default():
                     f"{parameters[parameter]['Default']}"
                 )
                 compared[field.alias] = parameter
-    assert {"CHUNK_ROWS": "ChunkRows", "JOB_PAGE_RECORDS": "JobPageRecords",
-            "QUEUE_POLL_SECONDS": "QueuePollSeconds"}.items() <= compared.items()
+    assert {
+        "CHUNK_ROWS": "ChunkRows",
+        "JOB_PAGE_RECORDS": "JobPageRecords",
+        "QUEUE_POLL_SECONDS": "QueuePollSeconds",
+    }.items() <= compared.items()
 
 
 def test_sections_are_sections_of_config():
     # Guard for the test above: the sections it walks are the config module's own.
     names = {s.__name__ for s in _sections()}
-    assert {"Tables", "Storage", "Events", "ImportMachine", "JobsMachine", "Schedules", "RunQueue", "Chunking",
-            "Uploads", "JobLimits", "RateLimits"} <= names
-
+    assert {
+        "Tables",
+        "Storage",
+        "Events",
+        "ImportMachine",
+        "JobsMachine",
+        "Schedules",
+        "RunQueue",
+        "Chunking",
+        "Uploads",
+        "JobLimits",
+        "RateLimits",
+    } <= names

@@ -3,9 +3,9 @@ import codecs
 import pytest
 
 from bulkimport.errors import FileError
-from bulkimport.ingest.formats import check_upload, detect_encoding
-from bulkimport.imports.store import current_sheet_index
 from bulkimport.imports.models import ImportCreate, safe_file_name
+from bulkimport.imports.store import current_sheet_index
+from bulkimport.ingest.formats import check_upload, detect_encoding
 from tests.files import xlsx_bytes
 
 
@@ -47,8 +47,12 @@ def test_direct_upload_checks():
     check_upload(b"a,b\n1,2\n", "auto")
     check_upload(xlsx_bytes({"a": [["x"], ["1"]]}), "auto")
     check_upload("a,b\n".encode("utf-16-le"), "utf-16-le")  # NULs are fine in UTF-16 text
-    for body, code in [(b"", "EMPTY_FILE"), (b"%PDF-1.4", "UNSUPPORTED_FILE_TYPE"),
-                       ("a,b\n".encode("utf-16-le"), "UNSUPPORTED_FILE_TYPE"), (b"PK\x03\x04garbage", "CORRUPT_FILE")]:
+    for body, code in [
+        (b"", "EMPTY_FILE"),
+        (b"%PDF-1.4", "UNSUPPORTED_FILE_TYPE"),
+        ("a,b\n".encode("utf-16-le"), "UNSUPPORTED_FILE_TYPE"),
+        (b"PK\x03\x04garbage", "CORRUPT_FILE"),
+    ]:
         with pytest.raises(FileError) as caught:
             check_upload(body, "auto")
         assert caught.value.code == code

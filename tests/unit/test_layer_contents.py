@@ -87,5 +87,7 @@ def test_every_layer_module_is_imported_by_some_function():
     reached = set().union(*(reached_from(function_dir, modules) for function_dir in FUNCTIONS))
     unreached = sorted(set(modules) - reached)
     if unreached:
-        pytest.fail("the layer holds modules no function imports (move them to devstack/, tools/ or tests/, "
-                    "or delete them):\n  " + "\n  ".join(f"{m}  ({modules[m].relative_to(ROOT)})" for m in unreached))
+        pytest.fail(
+            "the layer holds modules no function imports (move them to devstack/, tools/ or tests/, "
+            "or delete them):\n  " + "\n  ".join(f"{m}  ({modules[m].relative_to(ROOT)})" for m in unreached)
+        )

@@ -1,4 +1,5 @@
 import codecs
+import csv
 import io
 import os
 import random
@@ -9,10 +10,7 @@ from datetime import datetime
 import pytest
 
 from bulkimport.errors import FileError
-from bulkimport.ingest.formats import Limits
-import csv
-
-from bulkimport.ingest.formats import TextEncoding
+from bulkimport.ingest.formats import Limits, TextEncoding
 from bulkimport.ingest.parsing import MAX_RECORD_BYTES, TextLines, _text_rows, plan_upload, read_chunk
 from tests.files import gzip_bomb, gzipped, replace_part, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 
@@ -22,8 +20,16 @@ LIMITS = Limits(max_uncompressed_bytes=200 * 1024 * 1024, max_ratio=200)
 class Planned:
     """A plan and the UTF-8 text its chunks are ranges of (the upload, or the work object)."""
 
-    def __init__(self, data: bytes, limits: Limits = LIMITS, chunk_rows: int = 1000, chunk_bytes: int = 10**9,
-                 has_header: bool = True, on_sheet=None, **options):
+    def __init__(
+        self,
+        data: bytes,
+        limits: Limits = LIMITS,
+        chunk_rows: int = 1000,
+        chunk_bytes: int = 10**9,
+        has_header: bool = True,
+        on_sheet=None,
+        **options,
+    ):
         self.work = None
         self.plan = plan_upload(
             io.BytesIO(data),
@@ -69,14 +75,18 @@ def plan_error(data: bytes, **kwargs) -> FileError:
 
 
 def test_chunks_cut_at_record_boundaries_even_inside_quoted_newlines():
-    data = 'id,note\r\n1,"first\r\nline two"\r\n2,plain\r\n3,"a ""quoted"", b"\r\n4,"x\ny\nz"\r\n5,last\r\n'.encode()
+    data = b'id,note\r\n1,"first\r\nline two"\r\n2,plain\r\n3,"a ""quoted"", b"\r\n4,"x\ny\nz"\r\n5,last\r\n'
     for size in (1, 2, 3, 5):
         planned = Planned(data, chunk_rows=size)
         assert planned.plan.total_rows == 5
         assert planned.plan.sheets[0].header == ["id", "note"]
         rows = planned.rows()
         assert [r[1] for r in rows] == [
-            ["1", "first\r\nline two"], ["2", "plain"], ["3", 'a "quoted", b'], ["4", "x\ny\nz"], ["5", "last"]
+            ["1", "first\r\nline two"],
+            ["2", "plain"],
+            ["3", 'a "quoted", b'],
+            ["4", "x\ny\nz"],
+            ["5", "last"],
         ]
         assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
         assert [r[2] for r in rows] == [2, 4, 5, 6, 9]
@@ -108,18 +118,20 @@ def _mixed_text(seed: int, lines: int) -> str:
         stretch = ["plain"] * rng.randrange(200, 2000) if rng.random() < 0.5 else [rng.choice(kinds) for _ in range(20)]
         for kind in stretch:
             n += 1
-            out.append({
-                "plain": f"M{n},客戶{n},{'x' * rng.randrange(60)}\n",
-                "quoted": f'M{n},"a, ""b""",c\n',
-                "multiline": f'M{n},"line one\nline two",\n',
-                "empty": "\n",
-                "spaces": "  \t \n",
-                "commas": ", ,,\n",
-                "ideographic": "\u3000,\u3000\n",
-                "crlf": f"M{n},crlf,\r\n",
-                "wide": f"M{n}" + "," * rng.choice((10, 999)) + "\n",
-                "long": f"M{n},{'y' * 5000},\n",
-            }[kind])
+            out.append(
+                {
+                    "plain": f"M{n},客戶{n},{'x' * rng.randrange(60)}\n",
+                    "quoted": f'M{n},"a, ""b""",c\n',
+                    "multiline": f'M{n},"line one\nline two",\n',
+                    "empty": "\n",
+                    "spaces": "  \t \n",
+                    "commas": ", ,,\n",
+                    "ideographic": "\u3000,\u3000\n",
+                    "crlf": f"M{n},crlf,\r\n",
+                    "wide": f"M{n}" + "," * rng.choice((10, 999)) + "\n",
+                    "long": f"M{n},{'y' * 5000},\n",
+                }[kind]
+            )
     return "".join(out)
 
 
@@ -147,7 +159,11 @@ def test_plain_blocks_are_planned_exactly_as_parsed_rows(seed):
             files.append((text + "".join(plain[:4000]) + bad + "".join(plain[4000:])).encode())
     outcomes = []
     for data in files:
-        for options in ({"chunk_rows": 1000}, {"chunk_rows": 7, "chunk_bytes": 500}, {"chunk_rows": 3000, "chunk_bytes": 3000}):
+        for options in (
+            {"chunk_rows": 1000},
+            {"chunk_rows": 7, "chunk_bytes": 500},
+            {"chunk_rows": 3000, "chunk_bytes": 3000},
+        ):
             outcome = _plan_outcome(data, parse_every_row=False, **options)
             assert outcome == _plan_outcome(data, parse_every_row=True, **options)
             outcomes.append(outcome)
@@ -257,7 +273,7 @@ def test_encodings_are_detected_and_text_arrives_as_utf8(encode, detected, heade
 
 def test_utf16_lines_split_on_whole_code_units():
     # U+010A and U+0A0A hold the byte 0x0A, which is half of an UTF-16 newline.
-    source = "a,b\nĊ,ਊ\nx,\"ਊ\nĊ\"\n"
+    source = 'a,b\nĊ,ਊ\nx,"ਊ\nĊ"\n'
     for encoding in ("utf-16-le", "utf-16-be"):
         bom = codecs.BOM_UTF16_LE if encoding.endswith("le") else codecs.BOM_UTF16_BE
         planned = Planned(bom + source.encode(encoding), chunk_rows=1)
@@ -269,7 +285,7 @@ def test_utf16_lines_split_on_whole_code_units():
 
 
 def test_gzipped_csv_is_read_through_the_work_object():
-    source = "會員編號,姓名\nM1,客戶\nM2,\"測量\n數字\"\n".encode("big5")
+    source = '會員編號,姓名\nM1,客戶\nM2,"測量\n數字"\n'.encode("big5")
     data = gzipped(source)
     planned = Planned(data, chunk_rows=1)
     assert (planned.plan.compression, planned.plan.encoding, planned.plan.transcoded) == ("gzip", "cp950", True)
@@ -399,7 +415,10 @@ def test_xlsx_unknown_sheet():
 def test_xlsx_errors_name_the_sheet():
     wide = xlsx_bytes({"ok": [["a"], ["1"]], "wide": [[f"c{i}" for i in range(1001)], ["1"]]})
     error = plan_error(wide)
-    assert (error.code, error.params) == ("TOO_MANY_COLUMNS", {"line": 1, "count": 1001, "max_columns": 1000, "sheet": "wide"})
+    assert (error.code, error.params) == (
+        "TOO_MANY_COLUMNS",
+        {"line": 1, "count": 1001, "max_columns": 1000, "sheet": "wide"},
+    )
 
     def on_sheet(sheet, header):
         raise FileError("MISSING_COLUMN", column="x")

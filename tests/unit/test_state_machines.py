@@ -14,8 +14,12 @@ from tools import build_state_machines as builder
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = tuple(builder.MACHINES)
-LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-                         "Lambda.TooManyRequestsException"}
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
 TO_FINALIZE = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Finalize"}
 
 
@@ -90,11 +94,30 @@ def test_every_shared_state_is_the_same_in_both_machines(name):
 
 def test_the_shared_states_pass_one_payload_for_every_kind_of_run():
     states = committed("import")["States"]
-    assert set(states["Start"]["Parameters"]) == {"kind.$", "tenant.$", "run_id.$", "ticket.$", "poll_seconds.$",
-                                                  "execution_arn.$", "error"}
-    assert set(states["TakeTable"]["Parameters"]["Payload"]) == {"kind.$", "tenant.$", "run_id.$", "ticket.$", "execution_arn.$"}
-    assert set(states["Finalize"]["Parameters"]["Payload"]) == {"kind.$", "tenant.$", "run_id.$", "error.$", "ticket.$",
-                                                                "execution_arn.$"}
+    assert set(states["Start"]["Parameters"]) == {
+        "kind.$",
+        "tenant.$",
+        "run_id.$",
+        "ticket.$",
+        "poll_seconds.$",
+        "execution_arn.$",
+        "error",
+    }
+    assert set(states["TakeTable"]["Parameters"]["Payload"]) == {
+        "kind.$",
+        "tenant.$",
+        "run_id.$",
+        "ticket.$",
+        "execution_arn.$",
+    }
+    assert set(states["Finalize"]["Parameters"]["Payload"]) == {
+        "kind.$",
+        "tenant.$",
+        "run_id.$",
+        "error.$",
+        "ticket.$",
+        "execution_arn.$",
+    }
 
 
 # ---------------------------------------------------------------- (c) names and transitions
@@ -134,11 +157,19 @@ def test_an_atomic_import_runs_one_map_twice_check_then_write():
     assert chunks["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
     assert chunks["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
     after = states[chunks["Next"]]
-    assert after["Type"] == "Choice" and after["Choices"] == [
-        {"Variable": "$.prepared.pass", "StringEquals": "check", "Next": "AfterCheck"}] and after["Default"] == "Finalize"
+    assert (
+        after["Type"] == "Choice"
+        and after["Choices"] == [{"Variable": "$.prepared.pass", "StringEquals": "check", "Next": "AfterCheck"}]
+        and after["Default"] == "Finalize"
+    )
     passed = states[states["AfterCheck"]["Next"]]
     write = states[passed["Choices"][0]["Next"]]
-    assert (write["Type"], write["Result"], write["ResultPath"], write["Next"]) == ("Pass", "write", "$.prepared.pass", "ProcessChunks")
+    assert (write["Type"], write["Result"], write["ResultPath"], write["Next"]) == (
+        "Pass",
+        "write",
+        "$.prepared.pass",
+        "ProcessChunks",
+    )
 
 
 # ---------------------------------------------------------------- (d) retries and catches
@@ -150,7 +181,7 @@ def test_every_lambda_task_retries_lambda_service_errors_and_is_caught_into_fina
     assert len(tasks) == 5
     for name, task, in_map in tasks:
         # AWS's recommended retry for lambda:invoke, in one retrier.
-        assert any(LAMBDA_SERVICE_ERRORS <= set(r["ErrorEquals"]) for r in task["Retry"]), name
+        assert any(set(r["ErrorEquals"]) >= LAMBDA_SERVICE_ERRORS for r in task["Retry"]), name
         if name == "Finalize":
             assert "Catch" not in task
         elif in_map is None:
@@ -165,8 +196,14 @@ def test_map_workers_retry_crashes_timeouts_and_throttling(kind):
     for name, task, in_map in lambda_tasks(committed(kind)):
         if in_map is not None:
             retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
-            assert {"Runtime.ExitError", "Sandbox.Timedout", "States.Timeout", "ProvisionedThroughputExceededException",
-                    "ThrottlingException", "ClientError"} <= retried, name
+            assert {
+                "Runtime.ExitError",
+                "Sandbox.Timedout",
+                "States.Timeout",
+                "ProvisionedThroughputExceededException",
+                "ThrottlingException",
+                "ClientError",
+            } <= retried, name
 
 
 # ---------------------------------------------------------------- AWS's schema
@@ -176,10 +213,18 @@ def test_map_workers_retry_crashes_timeouts_and_throttling(kind):
 def test_cfn_lint_finds_the_definition_valid_for_step_functions(kind):
     definition = committed(kind)
     substitutions = set(re.findall(r"\$\{(\w+)\}", json.dumps(definition)))
-    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": {
-        "Type": "AWS::StepFunctions::StateMachine",
-        "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/machine", "Definition": definition,
-                       "DefinitionSubstitutions": {name: "substituted" for name in substitutions}},
-    }}}
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": "arn:aws:iam::123456789012:role/machine",
+                    "Definition": definition,
+                    "DefinitionSubstitutions": dict.fromkeys(substitutions, "substituted"),
+                },
+            }
+        },
+    }
     problems = [f"{m.rule.id} {m.message}" for m in lint_all(json.dumps(template)) if m.rule.id[0] in "EW"]
     assert problems == []

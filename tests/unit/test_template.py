@@ -19,7 +19,10 @@ def test_cfn_lint_finds_no_errors_or_warnings():
     assert problems == []
 
 
-MACHINES = {"ImportStateMachine": (5, ("Prepare", "ProcessChunks")), "JobsStateMachine": (5, ("Prepare", "ProcessPages", "ExportRecords"))}
+MACHINES = {
+    "ImportStateMachine": (5, ("Prepare", "ProcessChunks")),
+    "JobsStateMachine": (5, ("Prepare", "ProcessPages", "ExportRecords")),
+}
 
 
 @pytest.mark.parametrize("logical_id", MACHINES)
@@ -42,7 +45,12 @@ def test_every_lambda_task_retries_service_errors_and_lands_in_finalize(logical_
     states = json.loads(definition)["States"]
     for task in _tasks(states):
         retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
-        assert {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"} <= retried
+        assert {
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException",
+        } <= retried
     for name in MACHINES[logical_id][1]:
         assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Finalize"}]
 

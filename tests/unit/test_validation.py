@@ -85,8 +85,14 @@ def test_row_validator_reports_every_failing_field():
     assert failures == []
 
     data, failures = validator.validate(["", "x", "bad"])
-    assert [(f.field, f.code) for f in failures] == [("no", "REQUIRED"), ("age", "INVALID_INTEGER"), ("email", "INVALID_EMAIL")]
+    assert [(f.field, f.code) for f in failures] == [
+        ("no", "REQUIRED"),
+        ("age", "INVALID_INTEGER"),
+        ("email", "INVALID_EMAIL"),
+    ]
     assert failures[2].params["field"] == "電子郵件"
 
     _, failures = validator.validate(["M1", "3"])
-    assert [(f.field, f.code, f.params) for f in failures] == [(None, "COLUMN_COUNT_MISMATCH", {"actual": 2, "expected": 3})]
+    assert [(f.field, f.code, f.params) for f in failures] == [
+        (None, "COLUMN_COUNT_MISMATCH", {"actual": 2, "expected": 3})
+    ]

@@ -7,13 +7,14 @@ import multipart
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import ValidationError
+from web import language, principal
+
 from bulkimport.config import Uploads, section
 from bulkimport.errors import InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
 from bulkimport.imports import reports
 from bulkimport.imports import service as imports
 from bulkimport.imports.models import ImportCreate
-from pydantic import ValidationError
-from web import language, principal
 
 router = APIGatewayRouter()
 
@@ -58,7 +59,9 @@ def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
     fields: dict = {}
     file_body = None
     try:
-        for part in multipart.MultipartParser(io.BytesIO(raw), boundary, len(raw), memory_limit=limit * 2, spool_limit=limit * 2):
+        for part in multipart.MultipartParser(
+            io.BytesIO(raw), boundary, len(raw), memory_limit=limit * 2, spool_limit=limit * 2
+        ):
             if part.name == "file":
                 file_body = part.raw
                 fields.setdefault("file_name", part.filename)
@@ -69,7 +72,12 @@ def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
     if file_body is None:
         raise InvalidInput("FILE_REQUIRED")
     if len(file_body) > limit:
-        raise TooLarge("PAYLOAD_TOO_LARGE", size=len(file_body), max_bytes=limit, upload_max_bytes=section(Uploads).upload_max_bytes)
+        raise TooLarge(
+            "PAYLOAD_TOO_LARGE",
+            size=len(file_body),
+            max_bytes=limit,
+            upload_max_bytes=section(Uploads).upload_max_bytes,
+        )
     for flag in ("dry_run", "atomic", "has_header"):
         if flag in fields:
             fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")

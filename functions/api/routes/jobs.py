@@ -1,7 +1,8 @@
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from web import language, principal
+
 from bulkimport.jobs import service as jobs
 from bulkimport.jobs.models import JobCreate, JobCreated
-from web import language, principal
 
 router = APIGatewayRouter()
 

@@ -2,9 +2,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from web import principal
+
 from bulkimport.recipes import service as recipes
 from bulkimport.recipes.models import RecipeCreate, RecipePatch
-from web import principal
 
 router = APIGatewayRouter()
 

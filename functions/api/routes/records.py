@@ -2,9 +2,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from web import language, principal
+
 from bulkimport.records import queries as records
 from bulkimport.records.batch_create import BatchCreate, batch_create
-from web import language, principal
 
 router = APIGatewayRouter()
 

@@ -2,9 +2,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from web import principal
+
 from bulkimport.schema import tables
 from bulkimport.schema.models import TableCreate, TablePatch
-from web import principal
 
 router = APIGatewayRouter()
 
