@@ -109,6 +109,37 @@ def test_other_tables_do_not_wait(tenant, stack, faults):
 # ---------------------------------------------------------------- cancel and restart
 
 
+def test_an_atomic_import_that_died_in_its_check_pass_restarts_and_writes_every_row(tenant, stack, faults):
+    """A restarted atomic import checks only the chunks its check pass had not counted, and then
+    writes the whole file, not just those chunks."""
+    recipe = setup_contacts(tenant.admin)
+    # Chunk 3's check dies every time (the first try and the Map's three retries): the import fails.
+    faults.crash(
+        "ProcessChunkFunction",
+        "s3.GetObject",
+        times=4,
+        when=lambda event: event["tenant"] == tenant.id and event["pass"] == "check" and event["chunk"]["index"] == 3,
+    )
+    try:
+        created = tenant.editor.import_file(recipe["id"], rows_csv(1, 600), atomic=True)
+        failed = tenant.viewer.wait(created["id"])
+    finally:
+        faults.crash("ProcessChunkFunction", "s3.GetObject", times=0)
+    assert failed["status"] == "failed"
+    assert stored_records(stack, tenant.id) == []  # an atomic import writes nothing before its check passed
+
+    tenant.editor.ok("POST", f"/imports/{created['id']}/restart")
+    done = tenant.viewer.wait(created["id"])
+    assert (done["status"], done["processed_count"], done["success_count"], done["fail_count"]) == (
+        "completed",
+        600,
+        600,
+        0,
+    )
+    assert len(stored_records(stack, tenant.id)) == 600
+    assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 600
+
+
 def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
     # Chunks after the first two are slow, so the import is surely mid-way when it is cancelled.

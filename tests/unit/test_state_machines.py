@@ -164,12 +164,14 @@ def test_an_atomic_import_runs_one_map_twice_check_then_write():
     )
     passed = states[states["AfterCheck"]["Next"]]
     write = states[passed["Choices"][0]["Next"]]
-    assert (write["Type"], write["Result"], write["ResultPath"], write["Next"]) == (
+    # The write pass runs the whole plan AfterCheck names (a restarted check pass ran only the rest).
+    assert (write["Type"], write["Parameters"], write["ResultPath"], write["Next"]) == (
         "Pass",
-        "write",
-        "$.prepared.pass",
+        {"status": "ready", "manifest_key.$": "$.checked.manifest_key", "pass": "write"},
+        "$.prepared",
         "ProcessChunks",
     )
+    assert states["AfterCheck"]["ResultSelector"]["manifest_key.$"] == "$.Payload.manifest_key"
 
 
 # ---------------------------------------------------------------- (d) retries and catches

@@ -172,20 +172,21 @@ def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -
 
 
 def after_check(tenant: str, import_id: str) -> dict[str, Any]:
-    """Between an atomic import's passes: write only if no row failed the check."""
+    """Between an atomic import's passes: write only if no row failed the check. The write pass reads
+    the whole plan, also when a restart ran the check pass on only the chunks it had not counted."""
     item = store.load(tenant, import_id)
     if item["status"] != "importing":
-        return {"proceed": False}
+        return {"proceed": False, "manifest_key": None}
     if item["fail_count"] or item["processed_count"] != item.get("total_count"):
         store.fail(tenant, import_id, "ATOMIC_ROWS_FAILED", {"count": item["fail_count"]})
-        return {"proceed": False}
+        return {"proceed": False, "manifest_key": None}
     store.update(
         tenant,
         import_id,
         {"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0, "updated_at": now_iso()},
         when_status=("importing",),
     )
-    return {"proceed": True}
+    return {"proceed": True, "manifest_key": keys.manifest_key(tenant, import_id)}
 
 
 def publish_import_event(item: dict) -> None:
