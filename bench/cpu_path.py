@@ -209,8 +209,11 @@ if __name__ == "__main__":
     from bench.data import make_csv
     from bench.env import layer_on_path
 
-    # No AWS call is made here; should one be, it goes nowhere (a closed local port).
+    # No AWS call is made here; should one be, it goes nowhere (a closed local port). The writer's
+    # stores still need resource names: the functions have no defaults for them.
     os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    for name in ("CONTROL_TABLE", "RECORDS_TABLE", "BUCKET"):
+        os.environ.setdefault(name, f"bench-cpu-{name.lower()}")
     layer_on_path()
     result = measure(
         make_csv(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), int(sys.argv[2]) if len(sys.argv) > 2 else 5

@@ -130,14 +130,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         raise RuntimeError(f"chunk {chunk['index']} has {rows} rows, its plan says {chunk['rows']}")
 
     dry_run = bool(item.get("dry_run")) or pass_ == "check"
+    meta = {"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp}
     context = WriteContext(
-        tenant=tenant,
-        table=table,
-        recipe=recipe,
-        parent_table=parent,
-        dry_run=dry_run,
-        owner=import_id,
-        meta={"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp},
+        tenant=tenant, table=table, recipe=recipe, parent_table=parent, dry_run=dry_run, meta=meta, owner=import_id
     )
     RecordWriter(context).apply(plans)
     for plan in plans:
@@ -146,14 +141,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     inserted = sum(1 for p in plans if p.outcome == "inserted")
     succeeded = sum(1 for p in plans if p.outcome in ("inserted", "updated"))
 
-    entries = []
-    for failed_row in sorted(failures):
-        line, cells = checked.source(failed_row)
-        for position, entry in enumerate(failures[failed_row]):
-            entry.update(row=failed_row, source_line=line, sheet=sheet.get("name"))
-            if position == 0:
-                entry["cells"] = cells  # the original row, for failures.csv
-            entries.append(entry)
+    entries = _failure_entries(failures, checked, sheet.get("name"))
     if entries:
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
         blobs.put_bytes(keys.chunk_failures_key(tenant, import_id, chunk["index"], pass_), body, "application/x-ndjson")
@@ -182,6 +170,20 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         set_values={"updated_at": stamp},
     )
     return summary
+
+
+def _failure_entries(failures: dict[int, list[dict]], checked: CheckedRows, sheet_name: str | None) -> list[dict]:
+    """The chunk's failure entries in row order, each placed in its file (row, source line, sheet);
+    a row's first entry carries the original cells, for failures.csv."""
+    entries = []
+    for failed_row in sorted(failures):
+        line, cells = checked.source(failed_row)
+        for position, entry in enumerate(failures[failed_row]):
+            entry.update(row=failed_row, source_line=line, sheet=sheet_name)
+            if position == 0:
+                entry["cells"] = cells
+            entries.append(entry)
+    return entries
 
 
 @dataclass
