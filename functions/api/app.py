@@ -4,13 +4,16 @@ import json
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from routes import health, imports, jobs, recipes, records, schedules, tables
-from web import JSON, error_response
+from web import JSON, check_body, error_response, refused
 
 from bulkimport import config
-from bulkimport.errors import DomainError, InvalidInput, NotFound
+from bulkimport.errors import DomainError, InvalidInput, NotFound, UnsupportedMediaType
 
 
 class Settings(
@@ -64,6 +67,12 @@ def handle_validation_error(error: RequestValidationError):
     return error_response(app, InvalidInput("VALIDATION_ERROR", details=details))
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_content_type(_error: RequestUnsupportedContentType):
+    # A route that needs a JSON body, called without a body but with another Content-Type.
+    return error_response(app, UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", accepted=JSON))
+
+
 @app.not_found
 def handle_not_found(_error):
     return error_response(app, NotFound("NOT_FOUND_ROUTE"))
@@ -79,4 +88,10 @@ def handle_unexpected(error: Exception):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
+    # Before resolution: the resolver's validation would read the body first (a non-JSON type or
+    # deeply nested JSON would be a 500, bad JSON a 422).
+    try:
+        check_body(event)
+    except DomainError as error:
+        return refused(event, error)
     return app.resolve(event, context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,10 +12,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from http_errors import status_of
 
 from bulkimport.access.keys import Principal, require
-from bulkimport.errors import DomainError, Unauthorized
+from bulkimport.errors import DomainError, MalformedRequest, Unauthorized, UnsupportedMediaType
 from bulkimport.i18n.messages import pick_language, render
 
 JSON = "application/json"
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+# Routes that read their body themselves: POST /imports takes JSON or multipart/form-data.
+_OWN_MEDIA_TYPES = {("POST", "/imports")}
 
 # The resolver (app.py) or a resource's router (routes/): both expose the request being handled.
 Routing = APIGatewayRestResolver | APIGatewayRouter
@@ -38,12 +44,59 @@ def language(app: Routing) -> str:
 
 def error_response(app: Routing, error: DomainError, status: int | None = None) -> Response:
     """The error envelope, in the caller's language; the status comes from the error's class."""
-    body = {
+    body = error_body(error, language(app))
+    headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else None
+    return Response(status_code=status or status_of(error), content_type=JSON, body=body, headers=headers)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """A JSON body, or MalformedRequest (bad JSON, or nested too deeply to read)."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise MalformedRequest("MALFORMED_REQUEST", reason=str(error)) from None
+    except RecursionError:
+        raise MalformedRequest("MALFORMED_REQUEST", reason="nested too deeply") from None
+
+
+def header(event: Mapping[str, Any], name: str) -> str:
+    """A request header of a REST proxy event, whatever its case."""
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return value or ""
+    return ""
+
+
+def check_body(event: Mapping[str, Any]) -> None:
+    """The edge's check of a request's body, before any route reads it: a body sent with POST, PUT or
+    PATCH must be JSON (application/json, any parameters) that parses. A request without a body
+    passes as before (a route that needs one says so: app.py's handlers)."""
+    if event.get("httpMethod") not in _BODY_METHODS or (event["httpMethod"], event.get("path")) in _OWN_MEDIA_TYPES:
+        return
+    raw = event.get("body") or ""
+    if not raw:
+        return
+    if header(event, "content-type").split(";")[0].strip().lower() != JSON:
+        raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", accepted=JSON)
+    parse_json(base64.b64decode(raw) if event.get("isBase64Encoded") else raw)
+
+
+def refused(event: Mapping[str, Any], error: DomainError) -> dict[str, Any]:
+    """An error answered before the resolver runs (check_body), as a REST proxy response."""
+    language = pick_language(header(event, "accept-language"))
+    return {
+        "statusCode": status_of(error),
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps(error_body(error, language), ensure_ascii=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def error_body(error: DomainError, language: str) -> dict[str, Any]:
+    return {
         "error": {
             "code": error.code,
-            "message": render(error.code, error.params, language(app)),
+            "message": render(error.code, error.params, language),
             "details": error.details,
         }
     }
-    headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else None
-    return Response(status_code=status or status_of(error), content_type=JSON, body=body, headers=headers)

@@ -1,6 +1,5 @@
 import base64
 import io
-import json
 from typing import Annotated
 
 import multipart
@@ -8,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
-from web import language, principal
+from web import JSON, language, parse_json, principal
 
 from bulkimport.config import Uploads, section
 from bulkimport.errors import InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
@@ -35,13 +34,9 @@ def create_import():
         fields, file_body = _read_form(raw, options.get("boundary", ""))
         request = _validated(fields)
     elif media_type in ("application/json", ""):
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError as error:
-            raise MalformedRequest("MALFORMED_REQUEST", reason=str(error)) from None
-        request = _validated(payload)
+        request = _validated(parse_json(raw or b"{}"))
     else:
-        raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE")
+        raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", accepted=f"{JSON}, multipart/form-data")
     created, is_new = imports.create_import(caller, request, file_body)
     return {"data": created.model_dump(mode="json")}, 201 if is_new else 200
 

@@ -311,8 +311,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "檔案大小 {size} 位元組，直接上傳上限為 {max_bytes}。請以 JSON 建立匯入，再上傳至回傳的上傳網址（上限 {upload_max_bytes} 位元組）。",
     },
     "UNSUPPORTED_MEDIA_TYPE": {
-        "en": "Send application/json or multipart/form-data.",
-        "zh-TW": "請使用 application/json 或 multipart/form-data。",
+        "en": "Send the body as {accepted}.",
+        "zh-TW": "請以 {accepted} 傳送請求內容。",
     },
     "INVALID_CURSOR": {
         "en": "The cursor is not valid; start again without it.",
