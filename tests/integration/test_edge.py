@@ -1,9 +1,10 @@
-"""What the API answers to requests it cannot read: media types, malformed JSON."""
+"""What the API answers to requests it cannot read: media types, malformed JSON, forged cursors."""
 
 import base64
 import json
 
-from tests.samples import setup_contacts
+from tests.helpers import csv_bytes
+from tests.samples import HEADER, good_row, setup_contacts
 
 
 def _forged(position) -> str:
@@ -56,3 +57,54 @@ def test_malformed_json_is_400_everywhere(tenant):
         for body in (b"{not json", b"[" * 100_000, b'{"a": ' * 50_000):
             response = tenant.admin.request(method, path, data=body, headers=json_type)
             _error(response, 400, "MALFORMED_REQUEST")
+
+
+def test_forged_cursors_are_400_at_once(tenant):
+    api = tenant.admin
+    recipe = setup_contacts(api)
+    api.ok("POST", "/tables/contacts/records/batch-create", json={"records": [{"membership_no": "M1", "name": "a"}]})
+    pk = f"TENANT#{tenant.id}"
+    control = [
+        {"pk": {"S": pk}},
+        {"pk": {"S": pk}, "sk": {"N": "1"}},
+        {"pk": {"S": pk}, "sk": {"S": 5}},
+        {"pk": {"S": pk}, "sk": {"S": "RECIPE#x"}},
+        {"pk": {"S": pk}, "sk": {"S": "TABLE#x"}, "extra": {"S": "y"}},
+        {"pk": pk, "sk": "TABLE#x"},
+        [1, 2],
+    ]
+    for position in control:
+        _error(api.get(f"/tables?cursor={_forged(position)}"), 400, "INVALID_CURSOR")
+        _error(api.get(f"/schedules?cursor={_forged(position)}"), 400, "INVALID_CURSOR")
+    shard_pk = f"{tenant.id}#contacts#00"
+    records = [
+        {"shard": -3000},
+        {"shard": -3000, "start": None},
+        {"shard": 16, "start": None},
+        {"shard": "0", "start": None},
+        {"shard": True, "start": None},
+        {"shard": 0, "start": "x"},
+        {"shard": 0, "start": {"pk": {"S": shard_pk}}},
+        {"shard": 0, "start": {"pk": {"S": shard_pk}, "sk": {"N": "1"}}},
+        {"shard": 1, "start": {"pk": {"S": shard_pk}, "sk": {"S": "r"}}},
+    ]
+    for position in records:
+        _error(api.get(f"/tables/contacts/records?cursor={_forged(position)}"), 400, "INVALID_CURSOR")
+    assert api.get(f"/tables/contacts/records?cursor={_forged({'shard': 15, 'start': None})}").status_code == 200
+    _error(api.get("/imports?status=completed&cursor=%C2%B2"), 400, "INVALID_CURSOR")
+    _error(api.get("/imports?status=completed&cursor=" + "9" * 5000), 400, "INVALID_CURSOR")
+
+    rows = [good_row(n) for n in range(1, 4)]
+    rows[1][2] = "not-an-email"
+    done = api.wait(api.import_file(recipe["id"], csv_bytes([HEADER, *rows]))["id"])
+    assert done["fail_count"] == 1
+    for position in (
+        {"chunk": -1, "skip": 0},
+        {"chunk": "a", "skip": 0},
+        {"chunk": 0, "skip": -5},
+        {"chunk": 0, "skip": 1.5},
+        {"chunk": 0, "skip": 0, "x": 1},
+        {"chunk": 0},
+    ):
+        _error(api.get(f"/imports/{done['id']}/failures?cursor={_forged(position)}"), 400, "INVALID_CURSOR")
+    assert len(api.ok("GET", f"/imports/{done['id']}/failures?cursor={_forged({'chunk': 0, 'skip': 0})}")["data"]) == 1

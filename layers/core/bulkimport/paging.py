@@ -30,7 +30,8 @@ def offset_page(matching: list[Any], per_page: int, cursor: str | None, shown: C
     a status): the cursor is the offset of the page's first item."""
     start = 0
     if cursor:
-        if not cursor.isdigit():
+        # ASCII digits only ("²" is a digit to str.isdigit), and short enough to be an offset.
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 9):
             raise MalformedRequest("INVALID_CURSOR")
         start = int(cursor)
     end = start + per_page

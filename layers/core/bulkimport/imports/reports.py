@@ -10,9 +10,9 @@ import tempfile
 from collections.abc import Sequence
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo import decode_cursor, encode_cursor
+from bulkimport.adapters.dynamo import decode_position, encode_cursor
 from bulkimport.adapters.s3 import BlobStore
-from bulkimport.errors import Conflict, MalformedRequest
+from bulkimport.errors import Conflict
 from bulkimport.i18n.messages import render
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES, Failure
@@ -24,9 +24,7 @@ def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None
     """Failure entries in row order: chunk by chunk, each chunk's file in row order."""
     item = store.load(tenant, import_id)
     pass_ = item.get("pass", "write")
-    position = decode_cursor(cursor) or {"chunk": 0, "skip": 0}
-    if not isinstance(position, dict) or not {"chunk", "skip"} <= set(position):
-        raise MalformedRequest("INVALID_CURSOR")
+    position = decode_position(cursor, ("chunk", "skip")) or {"chunk": 0, "skip": 0}
     markers = [m for m in store.chunk_markers(tenant, import_id, pass_) if m.get("failure_entries")]
     total = sum(m["failure_entries"] for m in markers)
     blobs = BlobStore()

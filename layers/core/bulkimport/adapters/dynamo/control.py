@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from bulkimport.adapters.aws import client
 from bulkimport.adapters.dynamo.codec import from_item, to_attr, to_item
 from bulkimport.adapters.dynamo.conditions import Attr, Condition, is_conditional_failure, item_absent, with_condition
-from bulkimport.adapters.dynamo.cursors import decode_cursor, encode_cursor
+from bulkimport.adapters.dynamo.cursors import decode_start_key, encode_cursor
 from bulkimport.config import Tables, section
 
 
@@ -137,7 +137,7 @@ class ControlStore:
             "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
-        start = decode_cursor(cursor, expected_pk=pk)
+        start = decode_start_key(cursor, pk, prefix)  # checked in full before DynamoDB sees it
         if start:
             request["ExclusiveStartKey"] = start
         response = self.ddb.query(**request)

@@ -13,10 +13,9 @@ from bulkimport.adapters import keys
 from bulkimport.adapters.aws import client
 from bulkimport.adapters.dynamo.codec import from_item, to_attr, to_item
 from bulkimport.adapters.dynamo.conditions import is_conditional_failure
-from bulkimport.adapters.dynamo.cursors import decode_cursor, encode_cursor
+from bulkimport.adapters.dynamo.cursors import decode_cursor, encode_cursor, invalid_cursor, is_count, is_start_key
 from bulkimport.adapters.retry import until_all_processed
 from bulkimport.config import Tables, section
-from bulkimport.errors import MalformedRequest
 
 
 class RecordStore:
@@ -145,10 +144,7 @@ class RecordStore:
     ) -> tuple[list[dict], str | None]:
         """One page of a table's records, walking its shards in order; filters match top-level values.
         `attributes` (paths like "sk", "data", "meta.parent_id") limits what is read back."""
-        state = decode_cursor(cursor) or {"shard": 0}
-        if not isinstance(state, dict) or not isinstance(state.get("shard"), int):
-            raise MalformedRequest("INVALID_CURSOR")
-        shard, start = state["shard"], state.get("start")
+        shard, start = self._position(tenant, table, cursor)
         names, values, conditions = self._filter(filters)
         projection = {}
         if attributes:
@@ -161,8 +157,6 @@ class RecordStore:
         found: list[dict] = []
         while shard < keys.RECORD_SHARDS and len(found) < limit:
             pk = keys.record_pk(tenant, table, shard)
-            if start is not None and start.get("pk", {}).get("S") != pk:
-                raise MalformedRequest("INVALID_CURSOR")
             request: dict[str, Any] = {
                 "TableName": self.table_name,
                 "KeyConditionExpression": "pk = :pk",
@@ -183,6 +177,22 @@ class RecordStore:
         if shard >= keys.RECORD_SHARDS:
             return found, None
         return found, encode_cursor({"shard": shard, "start": start})
+
+    @staticmethod
+    def _position(tenant: str, table: str, cursor: str | None) -> tuple[int, dict | None]:
+        """Where a listing goes on: a shard of the table and where its query stopped (checked in full:
+        the shard in range, the start key in that shard's partition)."""
+        state = decode_cursor(cursor)
+        if state is None:
+            return 0, None
+        if not isinstance(state, dict) or set(state) != {"shard", "start"}:
+            raise invalid_cursor()
+        shard, start = state["shard"], state["start"]
+        if not is_count(shard, below=keys.RECORD_SHARDS):
+            raise invalid_cursor()
+        if start is not None and not is_start_key(start, keys.record_pk(tenant, table, shard)):
+            raise invalid_cursor()
+        return shard, start
 
     def all_matching(
         self,
