@@ -1,7 +1,12 @@
-"""What the API answers to requests it cannot read: media types, malformed JSON, forged cursors."""
+"""What the API answers to requests it cannot read: media types, malformed JSON, forged cursors, and
+the spreadsheet safety of failures.csv."""
 
 import base64
+import csv
+import io
 import json
+
+import requests
 
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
@@ -108,3 +113,26 @@ def test_forged_cursors_are_400_at_once(tenant):
     ):
         _error(api.get(f"/imports/{done['id']}/failures?cursor={_forged(position)}"), 400, "INVALID_CURSOR")
     assert len(api.ok("GET", f"/imports/{done['id']}/failures?cursor={_forged({'chunk': 0, 'skip': 0})}")["data"]) == 1
+
+
+def test_failures_csv_cells_cannot_run_as_formulas(tenant):
+    recipe = setup_contacts(tenant.admin)
+    evil = ["+cmd", '=HYPERLINK("http://evil.example","x")', "=cmd|'/C calc'!A0", "@x", "-1+1", "-5", "\tx", "yes"]
+    done = tenant.editor.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), evil]))["id"])
+    assert done["fail_count"] == 1
+    response = tenant.viewer.get(f"/imports/{done['id']}/failures.csv", allow_redirects=False)
+    assert response.status_code == 303
+    downloaded = requests.get(response.headers["Location"], timeout=30)
+    table = list(csv.reader(io.StringIO(downloaded.content.decode("utf-8-sig"))))
+    assert table[0] == [*HEADER, "error_code", "error_message"]
+    assert table[1][:8] == [
+        "'+cmd",
+        '\'=HYPERLINK("http://evil.example","x")',
+        "'=cmd|'/C calc'!A0",
+        "'@x",
+        "'-1+1",
+        "-5",  # a plain number stays as it came
+        "'\tx",
+        "yes",
+    ]
+    assert not any(cell.startswith(("=", "+", "-1+", "@", "\t")) for cell in table[1][8:])

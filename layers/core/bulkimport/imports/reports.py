@@ -17,6 +17,7 @@ from bulkimport.i18n.messages import render
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES, Failure
 from bulkimport.imports.service import to_import
+from bulkimport.ingest.formulas import neutralise, neutralise_source_cell
 from bulkimport.paging import ListMeta, Page
 
 
@@ -133,7 +134,7 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
             writer = csv.writer(text, delimiter=reader["delimiter"])
             layout = _FailedRowLayout(reader["sheets"])
             if layout.header is not None:
-                writer.writerow([*layout.header, "error_code", "error_message"])
+                writer.writerow([*map(neutralise_source_cell, layout.header), "error_code", "error_message"])
             row: dict | None = None
             for entry in iter_failures(tenant, item):
                 if row is not None and row["row"] != entry["row"]:
@@ -159,7 +160,10 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
 
 
 def _write_failed_row(writer, layout: _FailedRowLayout, row: dict) -> None:
-    writer.writerow([*layout.cells(row["sheet"], row["cells"]), "; ".join(row["codes"]), " ".join(row["messages"])])
+    """One failing row: its cells as they came, except that none can run as a formula where the file is
+    opened (a plain number such as "-5" stays a number; see ingest/formulas.py)."""
+    cells = [neutralise_source_cell(cell or "") for cell in layout.cells(row["sheet"], row["cells"])]
+    writer.writerow([*cells, "; ".join(row["codes"]), neutralise(" ".join(row["messages"]))])
 
 
 class _FailedRowLayout:

@@ -8,7 +8,8 @@ export goes on in a new sheet.
 
 - CSV is UTF-8 with a BOM, so Excel opens Traditional Chinese correctly.
 - A text cell that a spreadsheet would run as a formula (it starts with = + - @ tab or CR) gets a
-  leading single quote: the file can never run anything on the reader's machine. Numbers stay numbers.
+  leading single quote (ingest/formulas.py): the file can never run anything on the reader's machine.
+  Numbers stay numbers.
 - The header is each field's label (its key when it has none), after the record id.
 
 An export run again (a retried step) writes the same object again: it is idempotent.
@@ -28,22 +29,17 @@ from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import RecordStore
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
+from bulkimport.ingest.formulas import neutralise
 from bulkimport.jobs import store
 from bulkimport.records.queries import typed_filters
 from bulkimport.schema.models import Table
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 PROGRESS_EVERY = 1000  # records between progress updates
-
-
-def neutralise(text: str) -> str:
-    """A text cell as data only: one that a spreadsheet would run as a formula gets a leading quote."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def export(tenant: str, job_id: str) -> dict[str, Any]:
