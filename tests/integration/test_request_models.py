@@ -130,3 +130,17 @@ def test_batch_create_values_nest_ten_levels_at_most(tenant):
         error = assert_validation_error(api.post("/tables/contacts/records/batch-create", json=body), "records")
         assert any(d["type"] == "value_too_deep" for d in error["details"])
     assert api.ok("GET", "/tables/contacts")["data"]["record_count"] == 0
+
+
+def test_tables_and_recipes_stored_before_the_bounds_still_read(tenant):
+    api = tenant.admin
+    recipe = setup_contacts(api)
+    pk, store = keys.tenant_pk(tenant.id), ControlStore()
+    long_fields = [{**CONTACTS["fields"][0], "label": "L" * 1_000}, *CONTACTS["fields"][1:], _subtable(5)]
+    store.update(pk, keys.table_sk("contacts"), set_values={"name": "N" * 5_000, "fields": long_fields})
+    store.update(pk, keys.recipe_sk(recipe["id"]), set_values={"description": "D" * 5_000})
+
+    assert api.ok("GET", "/tables")["data"][0]["name"] == "N" * 5_000
+    assert api.ok("GET", "/tables/contacts")["data"]["fields"][0]["label"] == "L" * 1_000
+    assert api.ok("GET", "/recipes")["data"][0]["description"] == "D" * 5_000
+    assert api.ok("GET", f"/recipes/{recipe['id']}")["data"]["description"] == "D" * 5_000
