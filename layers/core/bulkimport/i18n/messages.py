@@ -172,6 +172,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A table '{table}' already exists; PATCH it or choose another key.",
         "zh-TW": "資料表「{table}」已存在，請改用 PATCH 或換一個 key。",
     },
+    "RESERVED_FIELD_KEY": {
+        "en": "A field may not be named '{field}': the service stores records with that name. Choose another key "
+        "(reserved: {reserved}).",
+        "zh-TW": "欄位不可命名為「{field}」：這是系統儲存資料時保留的名稱，請換一個 key（保留名稱：{reserved}）。",
+    },
     "PARENT_TABLE_NOT_FOUND": {
         "en": "The parent table '{table}' does not exist; create it first.",
         "zh-TW": "上層資料表「{table}」不存在，請先建立。",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from bulkimport.recipes.models import Recipe
-from bulkimport.schema.models import Strict
+from bulkimport.schema.models import MAX_ID, Strict
 
 ImportStatus = Literal[
     "waiting_upload",
@@ -34,12 +34,12 @@ def safe_file_name(name: str) -> str | None:
 
 
 class ImportCreate(Strict):
-    recipe_id: str = Field(min_length=1)
+    recipe_id: str = Field(min_length=1, max_length=MAX_ID)
     has_header: bool | None = None
     description: str | None = Field(default=None, max_length=1000)
     file_name: str | None = Field(default=None, max_length=255)
-    transaction_id: str | None = Field(default=None, min_length=1, max_length=128)
-    scheduled_at: str | None = None
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    scheduled_at: str | None = Field(default=None, max_length=64)
     dry_run: bool = False
     atomic: bool = False
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from bulkimport.schema.models import Key, Strict
+from bulkimport.schema.models import MAX_FIELDS, MAX_ID, Key, Strict, check_json_value
 
 JobName = Literal["export", "batch_update", "batch_delete"]
 JobCode = Literal[200, 204, 400, 403, 500]
 MAX_JOB_IDS = 1000  # a larger selection goes by "all" + search_options
+MAX_SEARCH_OPTIONS = 50
+MAX_SEARCH_VALUE = 1_000
+
+FieldName = Annotated[str, Field(min_length=1, max_length=64)]  # a field key, or parent_id
+SearchValue = Annotated[str, Field(max_length=MAX_SEARCH_VALUE)] | bool | int | float | None
+Changes = Annotated[
+    dict[FieldName, Any], Field(max_length=MAX_FIELDS), AfterValidator(lambda v: check_json_value(v, "changes"))
+]
 
 
 class JobCreate(Strict):
@@ -19,13 +27,13 @@ class JobCreate(Strict):
     ids: (
         Literal["all"]
         | Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=128)]], Field(min_length=1, max_length=MAX_JOB_IDS)
+            list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]], Field(min_length=1, max_length=MAX_JOB_IDS)
         ]
     )
-    search_options: dict[str, Any] = Field(default_factory=dict)
+    search_options: dict[FieldName, SearchValue] = Field(default_factory=dict, max_length=MAX_SEARCH_OPTIONS)
     total: int | None = Field(default=None, ge=0)
     format: Literal["csv", "xlsx"] | None = None
-    changes: dict[str, Any] | None = None
+    changes: Changes | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> JobCreate:

@@ -1,21 +1,43 @@
-"""Recipes (import templates): how a file's columns map onto a table's fields."""
+"""Recipes (import templates): how a file's columns map onto a table's fields.
+
+The request models (`RecipeCreate`, `RecipePatch` and the `...In` parts) are bounded; the stored
+`Recipe` reads what is stored without those bounds (see schema/models.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from bulkimport.schema.models import Key, Strict
+from bulkimport.schema.models import (
+    MAX_FIELDS,
+    MAX_NAME,
+    Description,
+    Key,
+    Strict,
+    check_definition_size,
+    not_null,
+)
 
 # A recipe's target "parent.<field>" links a child table's row to its parent record by one unique
 # field of the parent table.
 PARENT_PREFIX = "parent."
 
+MAX_SOURCE = 1_000  # a column's header as the file spells it
+MAX_TARGET = 100  # a field key (64) or parent.<key>
+
+Target = Annotated[str, Field(min_length=1, max_length=MAX_TARGET)]
+Mode = Literal["insert", "upsert", "update"]
+
 
 class ColumnMap(Strict):
     source: str | Annotated[int, Field(ge=0)]
     target: str = Field(min_length=1)
+
+
+class ColumnMapIn(ColumnMap):
+    source: Annotated[str, Field(max_length=MAX_SOURCE)] | Annotated[int, Field(ge=0)]
+    target: Target
 
 
 class RecipeOptions(Strict):
@@ -25,28 +47,60 @@ class RecipeOptions(Strict):
     sheet: str | int | None = None
 
 
-class RecipeCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
+class RecipeOptionsIn(RecipeOptions):
+    delimiter: str = Field(default="auto", max_length=16)
+    encoding: str = Field(default="auto", max_length=64)
+    sheet: Annotated[str, Field(max_length=MAX_NAME)] | int | None = None
+
+
+class RecipeBase(Strict):
+    name: str = Field(min_length=1)
     description: str | None = None
     table: Key
-    columns: list[ColumnMap] = Field(min_length=1, max_length=500)
+    columns: list[ColumnMap]
     unique_columns: list[str] = Field(default_factory=list)
     relation_unique_column: str | None = None
-    mode: Literal["insert", "upsert", "update"] = "insert"
+    mode: Mode = "insert"
     options: RecipeOptions = Field(default_factory=RecipeOptions)
 
 
+class RecipeCreate(RecipeBase):
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: Description | None = None
+    columns: list[ColumnMapIn] = Field(min_length=1, max_length=MAX_FIELDS)  # type: ignore[assignment]
+    unique_columns: list[Target] = Field(default_factory=list, max_length=MAX_FIELDS)
+    relation_unique_column: Target | None = None
+    options: RecipeOptionsIn = Field(default_factory=RecipeOptionsIn)
+
+    @model_validator(mode="after")
+    def _size(self) -> RecipeCreate:
+        check_definition_size(self)
+        return self
+
+
 class RecipePatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = None
-    columns: list[ColumnMap] | None = Field(default=None, min_length=1, max_length=500)
-    unique_columns: list[str] | None = None
-    relation_unique_column: str | None = None
-    mode: Literal["insert", "upsert", "update"] | None = None
-    options: RecipeOptions | None = None
+    """Leaving an attribute out keeps it; description and relation_unique_column may be cleared with
+    null, the others not."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    description: Description | None = None
+    columns: list[ColumnMapIn] | None = Field(default=None, min_length=1, max_length=MAX_FIELDS)
+    unique_columns: list[Target] | None = Field(default=None, max_length=MAX_FIELDS)
+    relation_unique_column: Target | None = None
+    mode: Mode | None = None
+    options: RecipeOptionsIn | None = None
+
+    _not_null = field_validator("name", "columns", "unique_columns", "mode", "options", mode="before")(not_null)
+
+    @model_validator(mode="after")
+    def _size(self) -> RecipePatch:
+        check_definition_size(self)
+        return self
 
 
-class Recipe(RecipeCreate):
+class Recipe(RecipeBase):
+    """A recipe as stored (and shown)."""
+
     model_config = ConfigDict(extra="ignore")
     id: str
     created_at: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, item_exists
 from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.ids import new_id, now_iso
 from bulkimport.paging import ListMeta, Page, offset_page
-from bulkimport.recipes.models import PARENT_PREFIX, Recipe, RecipeCreate, RecipeOut, RecipePatch
+from bulkimport.recipes.models import PARENT_PREFIX, Recipe, RecipeBase, RecipeCreate, RecipeOut, RecipePatch
 from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table, get_table_or
 
@@ -16,7 +18,7 @@ def _store() -> ControlStore:
     return ControlStore()
 
 
-def check_recipe(recipe: RecipeCreate, table: Table, parent: Table | None) -> None:
+def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None:
     """Every target must be a mappable field; an insert must fill every required field; a child
     recipe names its parent by one unique field of the parent table; upsert and update need a key."""
     problems = []
@@ -122,7 +124,12 @@ def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
         return recipe_out(tenant, recipe_id)
-    merged = RecipeCreate.model_validate({**current.model_dump(include=set(RecipeCreate.model_fields)), **changes})
+    try:
+        # The recipe as it will be, within a request's bounds (a change may fit alone but not with the rest).
+        merged = RecipeCreate.model_validate({**current.model_dump(include=set(RecipeCreate.model_fields)), **changes})
+    except ValidationError as error:
+        details = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in error.errors()]
+        raise InvalidInput("VALIDATION_ERROR", details=details) from None
     check_recipe(merged, *_tables_for(tenant, merged.table))
     changes["updated_at"] = now_iso()
     updated = _store().update(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bulkimport.access import rate_limit
 from bulkimport.access.keys import Principal
@@ -23,16 +23,26 @@ from bulkimport.errors import Conflict
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
+from bulkimport.schema.models import MAX_FIELDS, MAX_ID, MAX_NAME, check_json_value
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import RecordValidator
 
 MAX_RECORDS = 100
 
 
+# A record as sent: at most one key per field (a table has at most MAX_FIELDS, plus parent_id), values
+# bounded in depth, string length and size (schema.models.check_json_value).
+Record = Annotated[
+    dict[Annotated[str, Field(max_length=MAX_NAME)], Any],
+    Field(max_length=MAX_FIELDS + 1),
+    AfterValidator(lambda v: check_json_value(v, "record")),
+]
+
+
 class BatchCreate(BaseModel):
-    records: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_RECORDS)
-    transaction_id: str | None = Field(default=None, min_length=1, max_length=128)
-    data_creator: str | None = Field(default=None, max_length=200)
+    records: list[Record] = Field(min_length=1, max_length=MAX_RECORDS)
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    data_creator: str | None = Field(default=None, max_length=MAX_NAME)
     is_start_workflow: bool = False
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, field_validator
 
-from bulkimport.schema.models import Strict
+from bulkimport.schema.models import MAX_ID, Strict
 
 
 class ScheduleCreate(Strict):
-    recipe_id: str = Field(min_length=1)
+    recipe_id: str = Field(min_length=1, max_length=MAX_ID)
     expression: str = Field(min_length=1, max_length=256)
     timezone: str = Field(default="UTC", min_length=1, max_length=64)
     source_prefix: str = Field(min_length=1, max_length=512)

@@ -7,7 +7,7 @@ from bulkimport.adapters.dynamo import Attr, ControlStore, item_exists
 from bulkimport.errors import Conflict, InvalidInput, NotFound
 from bulkimport.ids import now_iso
 from bulkimport.paging import ListMeta, Page
-from bulkimport.schema.models import Table, TableCreate, TablePatch
+from bulkimport.schema.models import RESERVED_FIELD_KEYS, FieldSpec, Table, TableCreate, TablePatch
 
 
 def _store() -> ControlStore:
@@ -21,7 +21,16 @@ def get_table(tenant: str, table: str) -> Table:
     return Table.model_validate(item)
 
 
+def _refuse_reserved_keys(fields: list[FieldSpec]) -> None:
+    """A table's own field may not take a name the record storage uses (its values would be shadowed
+    or dropped); fields within a subtable may."""
+    for spec in fields:
+        if spec.key in RESERVED_FIELD_KEYS:
+            raise InvalidInput("RESERVED_FIELD_KEY", field=spec.key, reserved=", ".join(sorted(RESERVED_FIELD_KEYS)))
+
+
 def create_table(tenant: str, request: TableCreate) -> Table:
+    _refuse_reserved_keys(list(request.fields))
     if request.parent:
         get_table_or(tenant, request.parent, "PARENT_TABLE_NOT_FOUND")
     stamp = now_iso()
@@ -54,6 +63,8 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
         return table
+    if patch.fields is not None:
+        _refuse_reserved_keys(list(patch.fields))
     if patch.fields is not None and table.record_count:
         # Existing records have no claimed keys for a newly unique field: refuse rather than lie.
         was_unique = {f.key for f in table.fields if f.unique}
