@@ -13,7 +13,7 @@ from routes import health, imports, jobs, recipes, records, schedules, tables
 from web import JSON, check_body, error_response, refused
 
 from bulkimport import config
-from bulkimport.errors import DomainError, InvalidInput, NotFound, UnsupportedMediaType
+from bulkimport.errors import DomainError, NotFound, UnsupportedMediaType, validation_failed
 
 
 class Settings(
@@ -63,8 +63,7 @@ def handle_domain_error(error: DomainError):
 
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(error: RequestValidationError):
-    details = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in error.errors()]
-    return error_response(app, InvalidInput("VALIDATION_ERROR", details=details))
+    return error_response(app, validation_failed(error.errors()))
 
 
 @app.exception_handler(RequestUnsupportedContentType)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from web import JSON, language, parse_json, principal
 
 from bulkimport.config import Uploads, section
-from bulkimport.errors import InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
+from bulkimport.errors import InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType, validation_failed
 from bulkimport.imports import reports
 from bulkimport.imports import service as imports
 from bulkimport.imports.models import ImportCreate
@@ -45,8 +45,7 @@ def _validated(payload) -> ImportCreate:
     try:
         return ImportCreate.model_validate(payload)
     except ValidationError as error:
-        details = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in error.errors()]
-        raise InvalidInput("VALIDATION_ERROR", details=details) from None
+        raise validation_failed(error.errors()) from None
 
 
 def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:

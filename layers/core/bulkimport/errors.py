@@ -6,6 +6,7 @@ class says what kind of mistake it is; the code says which one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -50,6 +51,13 @@ class UnsupportedMediaType(DomainError):
 
 class InvalidInput(DomainError):
     """Readable, but its content breaks a rule (validation)."""
+
+
+def validation_failed(problems: Iterable[Mapping[str, Any]]) -> InvalidInput:
+    """VALIDATION_ERROR listing each problem's location, type and message, from a model validator's
+    error list (pydantic's `errors()`)."""
+    details = [{"loc": list(p.get("loc", ())), "type": p.get("type"), "msg": p.get("msg")} for p in problems]
+    return InvalidInput("VALIDATION_ERROR", details=details)
 
 
 class RateLimited(DomainError):

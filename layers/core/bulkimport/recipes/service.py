@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, item_exists
-from bulkimport.errors import InvalidInput, NotFound
+from bulkimport.errors import InvalidInput, NotFound, validation_failed
 from bulkimport.ids import new_id, now_iso
 from bulkimport.paging import ListMeta, Page, offset_page
 from bulkimport.recipes.models import PARENT_PREFIX, Recipe, RecipeBase, RecipeCreate, RecipeOut, RecipePatch
@@ -128,8 +128,7 @@ def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
         # The recipe as it will be, within a request's bounds (a change may fit alone but not with the rest).
         merged = RecipeCreate.model_validate({**current.model_dump(include=set(RecipeCreate.model_fields)), **changes})
     except ValidationError as error:
-        details = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in error.errors()]
-        raise InvalidInput("VALIDATION_ERROR", details=details) from None
+        raise validation_failed(error.errors()) from None
     check_recipe(merged, *_tables_for(tenant, merged.table))
     changes["updated_at"] = now_iso()
     updated = _store().update(
