@@ -160,6 +160,43 @@ def test_concurrent_resends_create_and_count_each_record_once(tenant, stack):
     assert len(drain(queue)) == 20
 
 
+def test_two_sends_past_the_first_read_count_and_announce_each_record_once(tenant, stack, faults):
+    """The first send has created the records and read the transaction (version 0) when it stops,
+    just before its settling transaction; a second send then settles on version 0 too. Only the
+    version condition turns the first send's transaction away (it reads again, finds every record
+    counted and announced, and settles nothing)."""
+    tenant.admin.create_table(ORDERS)
+    queue = watch_events(stack, tenant.id, "Record Created")
+    body = {
+        "records": [{"order_no": f"O{n}"} for n in range(5)],
+        "transaction_id": str(uuid.uuid4()),
+        "is_start_workflow": True,
+    }
+    path = "/tables/orders/records/batch-create"
+    first: list = []
+    with faults.hold(
+        "ApiFunction",
+        "dynamodb.TransactWriteItems",
+        when=lambda event: event["path"] == path and event["requestContext"]["authorizer"]["tenant"] == tenant.id,
+    ) as gate:
+        sender = threading.Thread(target=lambda: first.append(tenant.editor.ok("POST", path, json=body)))
+        sender.start()
+        gate.wait()
+        assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 0  # nothing counted yet
+
+        second = tenant.editor.ok("POST", path, json=body)  # while the first waits
+        assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 5
+
+        gate.release()
+        sender.join(timeout=60)
+    assert not sender.is_alive()
+    assert first == [second] and second["status"] == "success" and len(second["success_ids"]) == 5
+    assert sorted(r["id"] for r in tenant.viewer.all_pages("/tables/orders/records")) == second["success_ids"]
+    assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 5
+    announced = sorted(e["detail"]["record_id"] for e in drain(queue))
+    assert announced == second["success_ids"]  # one event per record
+
+
 def test_uniqueness_holds_when_two_imports_and_a_batch_create_race(tenant):
     recipe = setup_contacts(tenant.admin)
     files = [[good_row(n) for n in range(1, 201)], [good_row(n) for n in range(101, 301)]]

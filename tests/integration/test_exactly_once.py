@@ -1,5 +1,6 @@
-"""Exactly once under crashes: a chunk worker killed mid-chunk is retried by the state machine's
-Retry, and no row is written or counted twice."""
+"""Exactly once under crashes and concurrent retries: a chunk worker killed mid-chunk is retried by
+the state machine's Retry, a chunk run again while its first run still works counts once, and no row
+is written or counted twice."""
 
 import json
 
@@ -7,6 +8,7 @@ import boto3
 import pytest
 
 from bulkimport.adapters import keys
+from bulkimport.imports import store
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 
@@ -117,6 +119,48 @@ def test_a_chunk_run_again_after_it_finished_changes_nothing(tenant, stack):
         "failure_entries": 0,
     }
     assert_exact(tenant, stack, tenant.viewer.ok("GET", f"/imports/{done['id']}")["data"])
+
+
+def invoke_again(stack, function: str, event: dict) -> dict:
+    """Deliver an invocation again through the Lambda Invoke API, as Lambda may while the first still runs."""
+    response = boto3.client("lambda").invoke(
+        FunctionName=stack.resource_name(function), Payload=json.dumps(event).encode()
+    )
+    assert "FunctionError" not in response, response["Payload"].read()
+    return json.loads(response["Payload"].read())
+
+
+def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, faults):
+    """Both runs of chunk 2 pass the early "counted already?" check; only the count's condition keeps
+    the second count out."""
+    recipe = setup_contacts(tenant.admin)
+    content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
+    counted = store.counted_attribute("write")
+    # The chunk's first run stops just before its one UpdateItem: the count (records, failures and
+    # the done-marker are written by then).
+    with faults.hold(
+        "ProcessChunkFunction",
+        "dynamodb.UpdateItem",
+        when=lambda event: event["tenant"] == tenant.id and event["chunk"]["index"] == 2,
+    ) as gate:
+        import_id = tenant.editor.import_file(recipe["id"], content)["id"]
+        event = gate.wait()
+        assert 2 not in store.load(tenant.id, import_id).get(counted, ())
+
+        # The same invocation again, while the first waits: it too finds the chunk uncounted, and counts it.
+        assert invoke_again(stack, "ProcessChunkFunction", event) == {
+            "index": 2,
+            "rows": 100,
+            "success": 100,
+            "fail": 0,
+            "failure_entries": 0,
+        }
+        assert 2 in store.load(tenant.id, import_id)[counted]
+
+        gate.release()  # the first run goes on to count the chunk a second time: refused
+        done = tenant.viewer.wait(import_id)
+    assert_exact(tenant, stack, done)  # processed and success counts, records, the table's record_count
+    assert store.load(tenant.id, import_id)["inserted_count"] == ROWS
 
 
 def test_a_worker_that_keeps_dying_fails_the_import_clearly(tenant, stack, faults):

@@ -15,9 +15,10 @@ import openpyxl
 import pytest
 import requests
 
+from bulkimport.jobs import store as jobs_store
 from tests.helpers import csv_bytes
 from tests.integration.test_batch_create import drain, watch_events
-from tests.integration.test_exactly_once import stored_records
+from tests.integration.test_exactly_once import invoke_again, stored_records
 from tests.integration.test_lifecycle import invoke, wait_for
 from tests.samples import HEADER, good_row, setup_contacts
 
@@ -362,6 +363,35 @@ def test_a_killed_worker_is_retried_with_exact_counts(tenant, stack, faults, job
             )["status"]
             == "success"
         )
+
+
+def test_a_page_run_twice_at_the_same_time_is_counted_once(tenant, stack, faults):
+    """Both runs of page 1 pass the early "counted already?" check; only the count's condition keeps
+    the second count out (a batch_delete: counted twice, it would also take 100 more off record_count)."""
+    seed(tenant, 300)  # 3 pages of 100
+    # Page 1's first run deletes its records (on a pool of threads), then stops just before its
+    # one UpdateItem in the handler's thread: the count.
+    with faults.hold(
+        "ProcessPageFunction",
+        "dynamodb.UpdateItem",
+        when=lambda event: event["tenant"] == tenant.id and event["page"]["index"] == 1,
+    ) as gate:
+        batch_code = tenant.editor.start_job(
+            {"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 300}
+        )
+        event = gate.wait()
+        assert 1 not in jobs_store.load(tenant.id, batch_code).get("counted_pages", ())
+
+        # The same invocation again, while the first waits: it finds the page uncounted, its records
+        # gone (deleted by the first run: counted as deleted), and counts the page.
+        assert invoke_again(stack, "ProcessPageFunction", event) == {"index": 1, "succeeded": 100, "failed": 0}
+        assert 1 in jobs_store.load(tenant.id, batch_code)["counted_pages"]
+
+        gate.release()  # the first run goes on to count the page a second time: refused
+        result = tenant.editor.wait_job(batch_code)
+    assert (result["code"], result["data"]["succeeded_amount"], result["data"]["failed_amount"]) == (200, 300, 0)
+    assert jobs_store.load(tenant.id, batch_code)["processed_amount"] == 300
+    assert stored_records(stack, tenant.id) == [] and record_count(tenant) == 0
 
 
 def unique_key_items(stack, tenant_id: str) -> int:

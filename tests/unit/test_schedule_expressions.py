@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bulkimport.errors import InvalidInput
-from bulkimport.schedules.expressions import parse
+from bulkimport.schedules.expressions import parse, zone
 from devstack.schedules import next_fire
 
 SUNDAY = datetime(2026, 11, 22, 3, 56, tzinfo=UTC)  # 11:56 on a Sunday in Taipei
@@ -69,3 +69,42 @@ def test_expressions_we_cannot_run_are_refused(expression):
     with pytest.raises(InvalidInput) as caught:
         parse(expression)
     assert caught.value.code == "INVALID_SCHEDULE_EXPRESSION"
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("cron(0 2 * * ?)", "cron takes 6 fields: minutes hours day-of-month month day-of-week year"),
+        ("cron(0 2 * * * *)", "exactly one of day-of-month and day-of-week must be '?'"),
+        ("cron(0 25 * * ? *)", "'25' is not a value in 0-23 (L, W and # are not supported)"),
+        ("cron(0-1-2 * * * ? *)", "'1-2' is not a value in 0-59 (L, W and # are not supported)"),
+        ("cron(5-3 * * * ? *)", "'5-3' is not a valid range or step"),
+        ("cron(1/0 * * * ? *)", "'1/0' is not a valid range or step"),
+        ("cron(1/x * * * ? *)", "'1/x' is not a valid range or step"),
+        ("rate(1 hours)", "rate(<value> <unit>) with minute(s), hour(s) or day(s); 1 takes the singular unit"),
+        ("at(2026-13-01T00:00:00)", "at(yyyy-mm-ddThh:mm:ss)"),
+        ("every day", "at(...), rate(...) or cron(...)"),
+        (None, "at(...), rate(...) or cron(...)"),
+    ],
+)
+def test_a_refused_expression_says_why(expression, reason):
+    with pytest.raises(InvalidInput) as caught:
+        parse(expression)
+    assert caught.value.params == {"expression": expression, "reason": reason}
+
+
+def test_what_an_expression_reads_as():
+    every_15_from_5 = parse("cron(5/15 * * * ? *)")
+    assert (every_15_from_5.text, every_15_from_5.kind) == ("cron(5/15 * * * ? *)", "cron")
+    assert every_15_from_5.cron[0] == {5, 20, 35, 50}
+    assert parse("cron(*/1 * * * ? *)").cron[0] == set(range(60))
+    assert parse("cron(59 23 31 12 ? 2199)").cron == ({59}, {23}, {31}, {12}, None, {2199})  # each field's highest
+    assert parse(" rate(2 hours) ") == parse("rate(2 hours)")
+    assert (parse("rate(2 hours)").text, parse("rate(2 hours)").every) == ("rate(2 hours)", 7200)
+    assert parse("at(2026-11-23T02:00:00)").text == "at(2026-11-23T02:00:00)"
+
+
+def test_an_unknown_time_zone_is_refused():
+    with pytest.raises(InvalidInput) as caught:
+        zone("Mars/Olympus_Mons")
+    assert (caught.value.code, caught.value.params) == ("INVALID_TIMEZONE", {"timezone": "Mars/Olympus_Mons"})

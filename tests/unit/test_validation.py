@@ -3,7 +3,9 @@ from decimal import Decimal
 import pytest
 
 from bulkimport.schema.models import FieldSpec
-from bulkimport.schema.validation import Invalid, RowValidator, converter_for
+from bulkimport.schema.validation import Invalid, RowFailure, RowValidator, converter_for
+
+LONGEST_EMAIL = "a" * (254 - len("@example.com")) + "@example.com"  # 254 characters: the most an address has
 
 
 def convert(type_: str, text: str, **spec):
@@ -25,12 +27,17 @@ def convert(type_: str, text: str, **spec):
         ("boolean", "是", True),
         ("date", "2026-11-22", "2026-11-22"),
         ("date", "2026/1/5", "2026-01-05"),
+        ("date", "2026/11/05", "2026-11-05"),  # ten characters, but not ISO
         ("datetime", "2026-11-22T03:56:39Z", "2026-11-22T03:56:39Z"),
         ("datetime", "2026-11-22T11:56:39+08:00", "2026-11-22T03:56:39Z"),
         ("datetime", "2026-11-22 11:56", "2026-11-22T11:56:00"),
+        ("datetime", "2026/11/22 11:56", "2026-11-22T11:56:00"),
         ("email", "a.b+c@example.co.uk", "a.b+c@example.co.uk"),
+        ("email", LONGEST_EMAIL, LONGEST_EMAIL),
         ("phone", "+886 2-1234-5678", "+886 2-1234-5678"),
         ("phone", "(02) 1234 5678 ext 12", "(02) 1234 5678 ext 12"),
+        ("phone", "123456", "123456"),  # 6 to 20 digits
+        ("phone", "1" * 20, "1" * 20),
     ],
 )
 def test_valid_values_convert(type_, text, expected):
@@ -53,6 +60,9 @@ def test_valid_values_convert(type_, text, expected):
         ("email", "a@b", "INVALID_EMAIL"),
         ("phone", "call me", "INVALID_PHONE"),
         ("phone", "12", "INVALID_PHONE"),
+        ("phone", "12345", "INVALID_PHONE"),
+        ("phone", "1" * 21, "INVALID_PHONE"),
+        ("email", "a" + LONGEST_EMAIL, "INVALID_EMAIL"),
     ],
 )
 def test_invalid_values_fail_with_stable_codes(type_, text, code):
@@ -70,7 +80,7 @@ def test_enum_and_max_length():
     assert convert("string", "四個字元", max_length=4) == "四個字元"
     with pytest.raises(Invalid) as caught:
         convert("string", "五個字元了", max_length=4)
-    assert caught.value.code == "TOO_LONG"
+    assert (caught.value.code, caught.value.params) == ("TOO_LONG", {"max_length": 4})
 
 
 def test_row_validator_reports_every_failing_field():
@@ -85,14 +95,29 @@ def test_row_validator_reports_every_failing_field():
     assert failures == []
 
     data, failures = validator.validate(["", "x", "bad"])
-    assert [(f.field, f.code) for f in failures] == [
-        ("no", "REQUIRED"),
-        ("age", "INVALID_INTEGER"),
-        ("email", "INVALID_EMAIL"),
+    assert failures == [
+        RowFailure("no", "REQUIRED", {"field": "no"}, ""),
+        RowFailure("age", "INVALID_INTEGER", {"field": "age", "value": "x"}, "x"),
+        RowFailure("email", "INVALID_EMAIL", {"field": "電子郵件", "value": "bad"}, "bad"),
     ]
-    assert failures[2].params["field"] == "電子郵件"
 
     _, failures = validator.validate(["M1", "3"])
     assert [(f.field, f.code, f.params) for f in failures] == [
         (None, "COLUMN_COUNT_MISMATCH", {"actual": 2, "expected": 3})
     ]
+
+
+def test_short_rows_without_a_header_read_as_blank_cells():
+    fields = [
+        (0, FieldSpec(key="no", type="string", required=True)),
+        (2, FieldSpec(key="email", type="email")),
+    ]
+    validator = RowValidator(fields, expected_width=None)
+    assert validator.validate(["M1"]) == ({"no": "M1"}, [])
+    assert validator.validate(["M1", "x"]) == ({"no": "M1"}, [])
+    assert RowValidator([], expected_width=None).validate(["anything"]) == ({}, [])
+
+
+def test_a_subtable_cannot_be_mapped_from_a_file_column():
+    with pytest.raises(ValueError, match="fields of type subtable cannot be mapped"):
+        converter_for(FieldSpec(key="items", type="subtable", fields=[FieldSpec(key="sku", type="string")]))
