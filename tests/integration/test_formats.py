@@ -126,6 +126,12 @@ CITIES = {
         ("Νίκος Γεωργίου", "Οδός Μαιζώνος 48, Πάτρα"),
         ("Ελένη Δημητρίου", "Οδός Κορωνιού 7, Ηράκλειο"),
     ],
+    "cp1254": [
+        ("Mehmet Yılmaz", "Atatürk Caddesi No: 45, İstanbul"),  # noqa: RUF001
+        ("Ayşe Kaya", "Kızılay Mahallesi Gazi Mustafa Kemal Bulvarı 12, Ankara"),  # noqa: RUF001
+        ("Mustafa Demir", "Alsancak Kıbrıs Şehitleri Caddesi 8, İzmir"),  # noqa: RUF001
+        ("Fatma Şahin", "Çarşı Mahallesi Uzunçarşı Sokak 3, Trabzon"),  # noqa: RUF001
+    ],
 }
 
 
@@ -137,7 +143,9 @@ def cities_file(encoding: str) -> tuple[tuple[str, str], bytes, dict]:
     return headers, text.encode(encoding), dict(rows)
 
 
-@pytest.mark.parametrize("encoding", ["cp1251", "euc_kr"], ids=["windows-1251-russian", "euc-kr-korean"])
+@pytest.mark.parametrize(
+    "encoding", ["cp1251", "euc_kr", "cp1253"], ids=["windows-1251-russian", "euc-kr-korean", "windows-1253-greek"]
+)
 def test_russian_and_korean_files_arrive_intact_or_are_refused_never_as_mojibake(tenant, encoding):
     """The tester's files: these imported 'completed' with every name read as GB18030 or Windows-1252."""
     headers, content, rows = cities_file(encoding)
@@ -154,20 +162,20 @@ def test_russian_and_korean_files_arrive_intact_or_are_refused_never_as_mojibake
 
 
 def test_a_file_detection_is_unsure_of_is_refused_with_the_candidates_and_imports_once_the_recipe_says(tenant):
-    headers, content, rows = cities_file("cp1253")  # Greek in Windows-1253 also reads as Windows-1251 text
+    headers, content, rows = cities_file("cp1254")  # Turkish in Windows-1254 also reads as Windows-1252 text
     recipe = notes_recipe(tenant.admin, *headers)
     response = tenant.editor.post(
         "/imports", data={"recipe_id": recipe["id"]}, files={"file": ("people.csv", content, "text/csv")}
     )
     error = response.json()["error"]
     assert (response.status_code, error["code"]) == (422, "ENCODING_UNCERTAIN")
-    assert "cp1253" in error["message"] and "options.encoding" in error["message"]
+    assert "cp1254" in error["message"] and "options.encoding" in error["message"]
     done = upload(tenant.editor, recipe["id"], content, "people.csv")
     assert (done["status"], done["error"]["code"]) == ("failed", "ENCODING_UNCERTAIN")
-    assert "cp1253" in done["error"]["message"]
+    assert "cp1254" in done["error"]["message"]
     assert tenant.viewer.ok("GET", "/tables/notes/records")["data"] == []
 
-    tenant.admin.ok("PATCH", f"/recipes/{recipe['id']}", 200, json={"options": {"encoding": "cp1253"}})
+    tenant.admin.ok("PATCH", f"/recipes/{recipe['id']}", 200, json={"options": {"encoding": "cp1254"}})
     done = upload(tenant.editor, recipe["id"], content, "people.csv")
     assert (done["status"], done["success_count"]) == ("completed", len(rows)), done["error"]
     assert {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()} == rows

@@ -266,6 +266,8 @@ def _plausible(text: str) -> bool:
                     accented |= script == "LATIN"
                     if script == "HANGUL" and "\uac00" <= ch <= "\ud7a3" and not _in_ks_x_1001(ch):
                         odd += 1
+                    elif script != "LATIN" and ch.isupper() and at and word[at - 1].islower():
+                        odd += 1  # a capital inside a word: Greek "Ελένη" read as Windows-1251 gives "ЕлЭнз"
                 continue
             if category[0] == "C" or any(
                 neighbour.isalpha() for neighbour in (word[at - 1 : at] + word[at + 1 : at + 2])
