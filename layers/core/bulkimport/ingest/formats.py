@@ -139,15 +139,15 @@ def _detect_legacy(sample: bytes) -> TextEncoding:
 
     charset-normalizer reads the sample in every DETECTABLE_ENCODINGS and scores each reading for chaos
     (odd characters, mixed scripts) and language coherence (letter frequencies). Readings that give
-    the same text are one. Readings with odd characters we can see (a symbol inside a word, words
-    mixing scripts, control characters) are dropped. The best reading wins when every other is clearly
-    worse: more chaos by CHAOS_MARGIN, or less coherence by COHERENCE_MARGIN. When some are about as
-    likely, a house encoding among them is taken as before; else detection is unsure.
+    the same text are one. Readings that show mojibake (_plausible) are dropped. A reading is used
+    when it is the only one left, or when every other is clearly worse (more chaos by CHAOS_MARGIN, or
+    less coherence by COHERENCE_MARGIN) and the sample has MIN_EVIDENCE non-ASCII characters. Else a
+    house encoding that leads the tie is taken, as before (_house, _beats); else detection is unsure.
     """
     import charset_normalizer  # here: only a file that is not UTF-8 needs it (chunk workers never do)
 
     matches = list(charset_normalizer.from_bytes(sample, cp_isolation=list(DETECTABLE_ENCODINGS)))
-    readings = [m for m in matches if m.encoding not in ("ascii", "utf_8") and _plausible(str(m))]
+    readings = [m for m in matches if _plausible(str(m))]
     if not readings:
         # No reading that looks like text: binary, or text no encoding we know reads. UTF-8, so
         # that check_is_text or the first undecodable line says so.
