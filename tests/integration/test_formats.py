@@ -103,6 +103,84 @@ def test_recipe_encoding_is_used_as_given(tenant):
     assert tenant.viewer.ok("GET", "/tables/notes/records")["data"] == []
 
 
+CITIES = {
+    "cp1251": [
+        ("Иванов Иван Петрович", "Москва, ул. Тверская, д. 7, кв. 12"),
+        ("Смирнова Анна Сергеевна", "Санкт-Петербург, Невский проспект, д. 28"),
+        ("Кузнецов Дмитрий", "Новосибирск, ул. Ленина, д. 15"),
+        ("Попова Елена Викторовна", "Екатеринбург, ул. Малышева, д. 36"),
+        ("Соколов Алексей", "Казань, пр. Победы, д. 101"),
+        ("Морозова Ольга", "Нижний Новгород, ул. Большая Покровская, д. 3"),
+    ],
+    "euc_kr": [
+        ("김민준", "서울특별시 강남구 테헤란로 152"),
+        ("이서연", "부산광역시 해운대구 해운대해변로 264"),
+        ("박지훈", "대구광역시 중구 동성로 12"),
+        ("최수아", "인천광역시 연수구 송도과학로 32"),
+        ("정우진", "광주광역시 서구 상무중앙로 110"),
+        ("강하은", "대전광역시 유성구 대학로 99"),
+    ],
+    "cp1253": [
+        ("Γιώργος Παπαδόπουλος", "Οδός Ερμού 25, Αθήνα"),
+        ("Μαρία Κωνσταντίνου", "Λεωφόρος Νίκης 12, Θεσσαλονίκη"),
+        ("Νίκος Γεωργίου", "Οδός Μαιζώνος 48, Πάτρα"),
+        ("Ελένη Δημητρίου", "Οδός Κορωνιού 7, Ηράκλειο"),
+    ],
+    "cp1254": [
+        ("Mehmet Yılmaz", "Atatürk Caddesi No: 45, İstanbul"),  # noqa: RUF001
+        ("Ayşe Kaya", "Kızılay Mahallesi Gazi Mustafa Kemal Bulvarı 12, Ankara"),  # noqa: RUF001
+        ("Mustafa Demir", "Alsancak Kıbrıs Şehitleri Caddesi 8, İzmir"),  # noqa: RUF001
+        ("Fatma Şahin", "Çarşı Mahallesi Uzunçarşı Sokak 3, Trabzon"),  # noqa: RUF001
+    ],
+}
+
+
+def cities_file(encoding: str) -> tuple[tuple[str, str], bytes, dict]:
+    """Names and addresses under a plain header, as the tester's files were: a wrong reading of them
+    used to import 'completed'."""
+    headers, rows = ("name", "address"), CITIES[encoding]
+    text = f"{headers[0]},{headers[1]}\r\n" + "".join(f'{name},"{address}"\r\n' for name, address in rows)
+    return headers, text.encode(encoding), dict(rows)
+
+
+@pytest.mark.parametrize(
+    "encoding", ["cp1251", "euc_kr", "cp1253"], ids=["windows-1251-russian", "euc-kr-korean", "windows-1253-greek"]
+)
+def test_russian_and_korean_files_arrive_intact_or_are_refused_never_as_mojibake(tenant, encoding):
+    """The tester's files: these imported 'completed' with every name read as GB18030 or Windows-1252."""
+    headers, content, rows = cities_file(encoding)
+    recipe = notes_recipe(tenant.admin, *headers)
+    done = upload(tenant.editor, recipe["id"], content, "people.csv")
+    stored = {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()}
+    if done["status"] == "failed":  # unsure is allowed; a wrong reading is not
+        assert done["error"]["code"] == "ENCODING_UNCERTAIN", done["error"]
+        assert "options.encoding" in done["error"]["message"]
+        assert stored == {}
+        return
+    assert (done["status"], done["success_count"]) == ("completed", len(rows)), done["error"]
+    assert stored == rows
+
+
+def test_a_file_detection_is_unsure_of_is_refused_with_the_candidates_and_imports_once_the_recipe_says(tenant):
+    headers, content, rows = cities_file("cp1254")  # Turkish in Windows-1254 also reads as Windows-1252 text
+    recipe = notes_recipe(tenant.admin, *headers)
+    response = tenant.editor.post(
+        "/imports", data={"recipe_id": recipe["id"]}, files={"file": ("people.csv", content, "text/csv")}
+    )
+    error = response.json()["error"]
+    assert (response.status_code, error["code"]) == (422, "ENCODING_UNCERTAIN")
+    assert "cp1254" in error["message"] and "options.encoding" in error["message"]
+    done = upload(tenant.editor, recipe["id"], content, "people.csv")
+    assert (done["status"], done["error"]["code"]) == ("failed", "ENCODING_UNCERTAIN")
+    assert "cp1254" in done["error"]["message"]
+    assert tenant.viewer.ok("GET", "/tables/notes/records")["data"] == []
+
+    tenant.admin.ok("PATCH", f"/recipes/{recipe['id']}", 200, json={"options": {"encoding": "cp1254"}})
+    done = upload(tenant.editor, recipe["id"], content, "people.csv")
+    assert (done["status"], done["success_count"]) == ("completed", len(rows)), done["error"]
+    assert {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()} == rows
+
+
 # ---------------------------------------------------------------- delimited text
 
 

@@ -226,7 +226,12 @@ def test_no_header_mode_counts_every_row():
 
 @pytest.mark.parametrize(
     ("data", "code"),
-    [(b"", "EMPTY_FILE"), (b"\n\n", "EMPTY_FILE"), (b"a,b\n", "NO_DATA_ROWS"), (b"a,b\n1,\x81\n", "UNDECODABLE")],
+    [
+        (b"", "EMPTY_FILE"),
+        (b"\n\n", "EMPTY_FILE"),
+        (b"a,b\n", "NO_DATA_ROWS"),
+        (b"a,b\n1,\x81\n", "ENCODING_UNCERTAIN"),
+    ],
 )
 def test_file_level_errors(data, code):
     assert plan_error(data).code == code

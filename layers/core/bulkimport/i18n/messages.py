@@ -254,6 +254,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",
         "zh-TW": "範本指定的編碼「{encoding}」無法辨識，請使用 utf-8、big5 或 cp950 等名稱。",
     },
+    "ENCODING_UNCERTAIN": {
+        "en": "We cannot tell the file's encoding for sure: it reads as text in {candidates}, each giving different characters. Set the recipe's options.encoding to the one the file was saved in (for example \"{example}\"), or save the file as UTF-8, and import again.",
+        "zh-TW": "無法確定檔案的編碼：以 {candidates} 讀取皆像文字，但得到的字元不同。請將範本的 options.encoding 設為檔案儲存時使用的編碼（例如「{example}」），或將檔案另存為 UTF-8 後重新匯入。",
+    },
     "ATOMIC_ROWS_FAILED": {
         "en": "Nothing was written: {count} row(s) failed and the import is all-or-nothing. Fix them (see failures) and import again.",
         "zh-TW": "未寫入任何資料：有 {count} 列失敗，而此匯入為全有或全無。請修正失敗列（見 failures）後重新匯入。",

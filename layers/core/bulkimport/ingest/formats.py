@@ -10,19 +10,47 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import re
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from bulkimport.errors import FileError
+
+if TYPE_CHECKING:
+    from charset_normalizer import CharsetMatch
 
 # Enough text for charset detection to tell Big5 from GB18030 or Shift_JIS with confidence.
 SAMPLE_BYTES = 256 * 1024
 
-# Encodings tried, in this order of preference, when a file is neither UTF-8 nor marked by a BOM.
-# Each is the superset its family is usually saved as (Big5 -> CP950, Shift_JIS -> CP932).
-DETECTABLE_ENCODINGS = ("cp950", "gb18030", "cp932", "cp1252")
+# Legacy encodings a file that is not UTF-8 (nor marked by a BOM) may be in, as charset-normalizer
+# names them. Where several decode the sample to the same text, the first in this order is used: the
+# superset its family is usually saved as (Big5 -> CP950, Shift_JIS -> CP932, EUC-KR -> CP949,
+# Latin-1 -> Windows-1252), so that the rest of the file decodes too.
+DETECTABLE_ENCODINGS = (
+    "cp950", "big5hkscs", "big5", "gb18030", "gbk", "gb2312", "cp932", "shift_jis", "euc_jp",
+    "euc_jis_2004", "cp949", "euc_kr", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255",
+    "cp1256", "cp1257", "cp1258", "koi8_r", "koi8_u", "cp866", "cp874", "tis_620", "iso8859_1",
+    "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8",
+    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16",
+)  # fmt: skip
+# The encodings the service was first built for. Between readings of a sample that are about equally
+# likely, one of these is taken, as it always was (a short Big5 or Shift_JIS file still imports);
+# between any others, detection is unsure.
+HOUSE_ENCODINGS = ("cp950", "gb18030", "cp932", "cp1252")
+# Readings whose chaos (charset-normalizer's measure of mess, 0..1) is within this of the best one's
+# are about equally likely, unless language coherence sets them apart by COHERENCE_MARGIN.
+CHAOS_MARGIN = 0.1
+COHERENCE_MARGIN = 0.2
+# Fewer non-ASCII characters than this are too few for the scores to tell readings apart: only a
+# house encoding is taken from so short a sample.
+MIN_EVIDENCE = 64
+# A house reading is taken from a tie only if the others have this much more chaos (see _beats).
+HOUSE_TIE = 0.02
+# A reading with more of its non-ASCII characters odd than this is mojibake, whatever its scores.
+MAX_ODD_SHARE = 0.02
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts like the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -81,8 +109,7 @@ def detect_encoding(sample: bytes, option: str) -> TextEncoding:
     """The encoding of a text file from its first bytes, or the one the recipe forces.
 
     A byte-order mark decides; then UTF-8 if the sample decodes as UTF-8 (plain ASCII does too);
-    then charset-normalizer chooses among DETECTABLE_ENCODINGS; failing that, the first of them that
-    decodes the sample. If none does, UTF-8, so that reading stops at the first undecodable line.
+    then the legacy encoding the text reads best in (see _detect_legacy), or ENCODING_UNCERTAIN.
     """
     bom = next((TextEncoding(name, len(mark)) for mark, name in _BOMS if sample.startswith(mark)), None)
     if option and option != "auto":
@@ -104,18 +131,162 @@ def detect_encoding(sample: bytes, option: str) -> TextEncoding:
         return TextEncoding("utf-8", 0)
     except UnicodeDecodeError:
         pass
+    return _detect_legacy(complete)
+
+
+def _detect_legacy(sample: bytes) -> TextEncoding:
+    """The legacy encoding of a sample that is not UTF-8, or ENCODING_UNCERTAIN naming the likely ones.
+
+    charset-normalizer reads the sample in every DETECTABLE_ENCODINGS and scores each reading for chaos
+    (odd characters, mixed scripts) and language coherence (letter frequencies). Readings that give
+    the same text are one. Readings that show mojibake (_plausible) are dropped. A reading is used
+    when it is the only one left, or when every other is clearly worse (more chaos by CHAOS_MARGIN, or
+    less coherence by COHERENCE_MARGIN) and the sample has MIN_EVIDENCE non-ASCII characters. Else a
+    house encoding that leads the tie is taken, as before (_house, _beats); else detection is unsure.
+    """
     import charset_normalizer  # here: only a file that is not UTF-8 needs it (chunk workers never do)
 
-    best = charset_normalizer.from_bytes(complete, cp_isolation=list(DETECTABLE_ENCODINGS)).best()
-    if best is not None:
-        return TextEncoding(codecs.lookup(best.encoding).name, 0)
-    for name in DETECTABLE_ENCODINGS:
-        try:
-            complete.decode(name)
-            return TextEncoding(codecs.lookup(name).name, 0)
-        except UnicodeDecodeError:
-            continue
-    return TextEncoding("utf-8", 0)
+    matches = list(charset_normalizer.from_bytes(sample, cp_isolation=list(DETECTABLE_ENCODINGS)))
+    readings = [m for m in matches if _plausible(str(m))]
+    if not readings:
+        # No reading that looks like text: binary, or text no encoding we know reads. UTF-8, so
+        # that check_is_text or the first undecodable line says so.
+        return TextEncoding("utf-8", 0)
+    best = min(readings, key=lambda m: (m.chaos, -m.coherence))
+    close = [
+        m for m in readings if m.chaos < best.chaos + CHAOS_MARGIN and m.coherence > best.coherence - COHERENCE_MARGIN
+    ]
+    evidence = sum(1 for ch in str(best) if not ch.isascii())
+    if len(readings) == 1 or (len(close) == 1 and evidence >= MIN_EVIDENCE):
+        return TextEncoding(_name(best), 0)
+    close.sort(key=lambda m: (m.chaos, -m.coherence))
+    house = next((m for m in close if m.chaos <= best.chaos + HOUSE_TIE and _house(m)), None)
+    if house is not None and all(_beats(house, m) for m in close if m is not house):
+        return TextEncoding(_name(house), 0)
+    # Named most likely first; encodings few files are in after the common ones at about the same chaos.
+    close.sort(key=lambda m: (round(m.chaos / 0.05), _name(m) in _RARE, -m.coherence))
+    others = sorted((m for m in readings if m not in close), key=lambda m: (m.chaos, -m.coherence))
+    names = [_name(m) for m in (close + others)[:3]]
+    raise FileError("ENCODING_UNCERTAIN", candidates=", ".join(names), example=names[0])
+
+
+# Encodings few files are saved in: named last among the candidates of an unsure detection.
+_RARE = {"iso8859-3", "iso8859-4", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-16", "cp1257"}
+
+# The accented letters of the languages Windows-1252 is written in. A Windows-1252 reading is taken
+# from a tie only when one of them has all its letters: Czech or Turkish read as Windows-1252 mixes
+# letters no language does ("Dvoøák", "Ýstanbul").
+_WESTERN_ALPHABETS = (
+    "àâæçéèêëîïôœùûüÿ",  # French
+    "äöüß",  # German
+    "àáçèéíïñòóúü",  # Spanish, Catalan
+    "áâãàçéêíóôõú",  # Portuguese
+    "àèéìíîòóùú",  # Italian
+    "áéèëïóöü",  # Dutch
+    "æøåéó",  # Danish, Norwegian
+    "åäöé",  # Swedish, Finnish
+)
+
+
+def _house(match: CharsetMatch) -> bool:
+    """Whether a reading is in a house encoding and reads as that encoding's languages do: Chinese
+    has no kana or hangul, Japanese no hangul, Windows-1252 the letters of one Western language."""
+    names = match.could_be_from_charset
+    text = str(match)
+    scripts = {_script(ch) for ch in text if not ch.isascii() and ch.isalpha()}
+    if "cp950" in names or "gb18030" in names:
+        return not scripts & {"KANA", "HANGUL"}
+    if "cp932" in names:
+        return "HANGUL" not in scripts
+    if "cp1252" in names:
+        letters = {ch for ch in text.lower() if not ch.isascii() and ch.isalpha()}
+        return any(letters <= set(alphabet) for alphabet in _WESTERN_ALPHABETS)
+    return False
+
+
+def _beats(house: CharsetMatch, other: CharsetMatch) -> bool:
+    """Whether a house reading wins a tie with another reading. A Windows-1252 one (which _house
+    found to be one Western language) beats other Latin readings as good as it; a CJK one must have
+    less chaos than any other (Chinese and kanji-only Japanese read alike in GB18030 and EUC-JP)."""
+    if "cp1252" in house.could_be_from_charset:
+        return other.chaos >= house.chaos + HOUSE_TIE or _main_script(str(other)) == _main_script(str(house))
+    return other.chaos >= house.chaos + HOUSE_TIE
+
+
+def _main_script(text: str) -> str:
+    """The script most of a text's non-ASCII letters are in (kana counted with kanji)."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if not ch.isascii() and ch.isalpha():
+            script = _script(ch)
+            script = "CJK" if script == "KANA" else script
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=lambda script: counts[script], default="")
+
+
+def _name(match: CharsetMatch) -> str:
+    """The Python codec name of a reading: the first of DETECTABLE_ENCODINGS that gives it."""
+    names = match.could_be_from_charset
+    chosen = next((name for name in DETECTABLE_ENCODINGS if name in names), match.encoding)
+    return codecs.lookup(chosen).name
+
+
+# Letters of scripts that are written together in one word (Japanese mixes kanji and kana).
+_SCRIPT_FAMILIES = {"HIRAGANA": "KANA", "KATAKANA": "KANA", "HALFWIDTH": "KANA", "FULLWIDTH": "LATIN"}
+_WRITTEN_TOGETHER = {frozenset({"CJK", "KANA"}), frozenset({"LATIN", "CJK"}), frozenset({"LATIN", "KANA"})}
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    word = name.split(" ", 1)[0]
+    return _SCRIPT_FAMILIES.get(word, word)
+
+
+def _plausible(text: str) -> bool:
+    """False for text that shows it was read in the wrong encoding: control or unassigned characters,
+    symbols glued to letters (Polish "Łódź" read as Windows-1252 gives "£ódŸ"), words whose letters
+    come from two scripts (French "Hélène" read as Big5 gives "H幨鋝e", Chinese read as Korean mixes
+    hangul and hanja), and hangul syllables outside the 2,350 of KS X 1001 (Shift_JIS read as CP949
+    gives those: Korean text hardly ever uses them)."""
+    odd = seen = 0
+    for word in text.split():
+        scripts = set()
+        accented = False
+        for at, ch in enumerate(word):
+            if ch.isascii():
+                if ch.isalpha():
+                    scripts.add("ASCII")
+                continue
+            seen += 1
+            category = unicodedata.category(ch)
+            if category[0] in "LM":
+                if ch.isalpha():
+                    script = _script(ch)
+                    scripts.add(script)
+                    accented |= script == "LATIN"
+                    if script == "HANGUL" and "\uac00" <= ch <= "\ud7a3" and not _in_ks_x_1001(ch):
+                        odd += 1
+                    elif script != "LATIN" and ch.isupper() and at and word[at - 1].islower():
+                        odd += 1  # a capital inside a word: Greek "Ελένη" read as Windows-1251 gives "ЕлЭнз"
+                continue
+            if category[0] == "C" or any(
+                neighbour.isalpha() for neighbour in (word[at - 1 : at] + word[at + 1 : at + 2])
+            ):
+                odd += 1
+        if re.search(
+            r"[A-Za-z][^\x00-\x7f]*[^\x00-\x7f\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff][^\x00-\x7f]*[A-Za-z]", word
+        ):
+            odd += 1  # a foreign letter amid plain Latin ones ("Gar蔞n")
+        if "ASCII" in scripts:  # plain letters go with any script (iPhone用), accented Latin with none
+            scripts = (scripts - {"ASCII"}) | ({"LATIN"} if accented or len(scripts) > 2 else set())
+        if len(scripts) > 1 and frozenset(scripts) not in _WRITTEN_TOGETHER:
+            odd += 1
+    return odd <= seen * MAX_ODD_SHARE
+
+
+def _in_ks_x_1001(ch: str) -> bool:
+    # Python's euc_kr writes the others as 8-byte jamo sequences.
+    return len(ch.encode("euc_kr")) == 2
 
 
 def complete_lines(sample: bytes) -> bytes:
