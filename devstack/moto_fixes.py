@@ -42,49 +42,17 @@ def install() -> None:
 def _narrow_key_queries() -> None:
     moto_query = Table.query
 
-    def query(
-        self,
-        hash_key,
-        range_comparison,
-        range_objs,
-        limit,
-        exclusive_start_key,
-        scan_index_forward,
-        projection_expressions,
-        index_name=None,
-        *args,
-        **kwargs,
-    ):
+    def query(self, hash_key, *args, **kwargs):
+        # moto's own signature: (hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+        # scan_index_forward, projection_expressions, index_name=None, ...). Only a key query of a
+        # table with a sort key is narrowed to its partition; everything else goes to moto as is.
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         if index_name is not None or not self.range_key_attr or hash_key is None:
-            return moto_query(
-                self,
-                hash_key,
-                range_comparison,
-                range_objs,
-                limit,
-                exclusive_start_key,
-                scan_index_forward,
-                projection_expressions,
-                index_name,
-                *args,
-                **kwargs,
-            )
+            return moto_query(self, hash_key, *args, **kwargs)
         partition = list(self.items[hash_key].values()) if hash_key in self.items else []
         self.all_items = lambda: partition
         try:
-            return moto_query(
-                self,
-                hash_key,
-                range_comparison,
-                range_objs,
-                limit,
-                exclusive_start_key,
-                scan_index_forward,
-                projection_expressions,
-                index_name,
-                *args,
-                **kwargs,
-            )
+            return moto_query(self, hash_key, *args, **kwargs)
         finally:
             del self.all_items
 
