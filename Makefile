@@ -10,7 +10,7 @@ SAM_VERSION := 1.170.0
 # A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install run test test-fast lint validate-asl bench bench-large validate build clean
+.PHONY: install run test test-fast lint validate-asl bench bench-large validate build smoke clean
 
 install: $(STAMP)
 
@@ -75,6 +75,14 @@ validate: $(SAM)
 build: $(SAM)
 	@test -n "$(PY313)" || (echo "sam build needs python3.13 on PATH (pyenv install 3.13)"; exit 1)
 	SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY313)):$$PATH" $(SAM) build
+
+## Smoke test of a deployed stack: make smoke STACK=<stack name> KEY=<admin key> TENANT=<its tenant>
+## (or API=<ApiUrl> BUCKET=<BucketName> instead of STACK; AWS_ENDPOINT=http://127.0.0.1:5000 for the
+## local stack). Prints one line per check with its time; exits 1 if any failed.
+smoke: install
+	$(BIN)/python tools/smoke.py --key "$(KEY)" --tenant "$(TENANT)" \
+		$(if $(STACK),--stack-name "$(STACK)") $(if $(API),--api "$(API)") $(if $(BUCKET),--bucket "$(BUCKET)") \
+		$(if $(AWS_ENDPOINT),--endpoint-url "$(AWS_ENDPOINT)")
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .pytest_cache .ruff_cache .mypy_cache
