@@ -94,6 +94,12 @@ class Api:
                 return items
 
 
+def execution_arn(stack, machine: str, kind: str, tenant: str, run_id: str, turn: int = 1) -> str:
+    """A run's execution: named `<kind>-<tenant>-<run id>[-<turn>]`, so it says whose run it is."""
+    name = f"{kind}-{tenant}-{run_id}" + (f"-{turn}" if turn > 1 else "")
+    return f"arn:aws:states:us-east-1:123456789012:execution:{stack.resource_name(machine)}:{name}"
+
+
 def new_tenant() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 

@@ -3,6 +3,7 @@ own end: an import's final status, a job's code; its event), free its table for 
 unregister it."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport import config
 from bulkimport.run_kinds import KINDS
@@ -25,7 +26,7 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(kind=event["kind"], run_id=event["run_id"], tenant=event["tenant"])
-    return finalize(
+    settled = finalize(
         KINDS[event["kind"]],
         event["tenant"],
         event["run_id"],
@@ -33,3 +34,8 @@ def lambda_handler(event, context):
         event.get("ticket"),
         event.get("execution_arn"),
     )
+    if settled["seconds"] is not None:  # ImportDuration / JobDuration: from reading the file to settled
+        metrics.add_metric(
+            name=f"{event['kind'].capitalize()}Duration", unit=MetricUnit.Seconds, value=settled["seconds"]
+        )
+    return settled

@@ -29,6 +29,8 @@ tune_gc()  # after the imports: see bulkimport.ingest.gc
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(import_id=event["run_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
+    if event.get("attempt"):  # Step Functions' retry count of this chunk's task ($$.State.RetryCount)
+        metrics.add_metric(name="ChunksRetried", unit=MetricUnit.Count, value=1)
     summary = process_chunk(event["tenant"], event["run_id"], event["chunk"], event.get("pass", "write"))
     metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=summary.get("success", 0))
     metrics.add_metric(name="RowsFailed", unit=MetricUnit.Count, value=summary.get("fail", 0))

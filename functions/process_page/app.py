@@ -2,6 +2,7 @@
 counted once."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport import config
 from bulkimport.jobs.steps import process_page
@@ -23,4 +24,6 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event, context):
     logger.append_keys(job_id=event["run_id"], tenant=event["tenant"], page=event["page"]["index"])
+    if event.get("attempt"):  # Step Functions' retry count of this page's task ($$.State.RetryCount)
+        metrics.add_metric(name="PagesRetried", unit=MetricUnit.Count, value=1)
     return process_page(event["tenant"], event["run_id"], event["page"])

@@ -93,6 +93,29 @@ def test_a_killed_worker_is_retried_without_duplicates(tenant, stack, faults, op
     assert_exact(tenant, stack, done)
 
 
+def test_a_retried_chunk_is_told_its_attempt(tenant, stack, faults):
+    """The state machine passes Step Functions' retry count ($$.State.RetryCount) to the worker, which
+    counts ChunksRetried from it: the crashed chunk's second invocation says attempt 1, the others 0."""
+    recipe = setup_contacts(tenant.admin)
+    attempts: list[tuple[int, int]] = []
+
+    def record(event: dict) -> bool:  # a filter that delays nothing, only notes each invocation
+        attempts.append((event["chunk"]["index"], event["attempt"]))
+        return False
+
+    faults.delay("ProcessChunkFunction", 0.001, when=record)
+    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=1)
+    try:
+        content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
+        done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
+    finally:
+        faults.delay("ProcessChunkFunction", 0)
+    assert_exact(tenant, stack, done)
+    retried = [chunk for chunk, attempt in attempts if attempt == 1]
+    assert len(retried) == 1, attempts
+    assert sorted(attempts) == sorted([(n, 0) for n in range(len(attempts) - 1)] + [(retried[0], 1)])
+
+
 def test_a_chunk_run_again_after_it_finished_changes_nothing(tenant, stack):
     recipe = setup_contacts(tenant.admin)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from bulkimport.jobs import store as jobs_store
-from tests.helpers import csv_bytes
+from tests.helpers import csv_bytes, execution_arn
 from tests.integration.test_batch_create import drain, watch_events
 from tests.integration.test_exactly_once import invoke_again, stored_records
 from tests.integration.test_lifecycle import invoke, wait_for
@@ -477,7 +477,7 @@ def test_a_job_whose_execution_died_is_settled_by_the_sweeper(tenant, stack, fau
             {"job_name": "batch_update", "table": "contacts", "ids": "all", "total": 200, "changes": {"visits": 3}}
         )
         wait_for(lambda: job_state(tenant, job["id"]).get("status") == "running", what="the job to run")
-        arn = f"arn:aws:states:us-east-1:123456789012:execution:{stack.resource_name('JobsStateMachine')}:{job['id']}"
+        arn = execution_arn(stack, "JobsStateMachine", "job", tenant.id, job["id"])
         boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
         wait_for(
             lambda: boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"] != "RUNNING",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import boto3
 
-from tests.helpers import csv_bytes
+from tests.helpers import csv_bytes, execution_arn
 from tests.integration.test_exactly_once import stored_records
 from tests.samples import HEADER, good_row, setup_contacts
 
@@ -28,9 +28,8 @@ def wait_for(predicate, timeout: float = 60, poll: float = 0.1, what: str = "con
         time.sleep(poll)
 
 
-def execution_status(import_item: dict, stack) -> str:
-    name = import_item["id"] if import_item["job_turns"] <= 1 else f"{import_item['id']}-{import_item['job_turns']}"
-    arn = f"arn:aws:states:us-east-1:123456789012:execution:{stack.resource_name('ImportStateMachine')}:{name}"
+def execution_status(tenant, import_item: dict, stack) -> str:
+    arn = execution_arn(stack, "ImportStateMachine", "import", tenant.id, import_item["id"], import_item["job_turns"])
     return boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"]
 
 
@@ -161,7 +160,7 @@ def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
     assert cancelled["status"] == "cancelled" and cancelled["executed_end_at"]
 
     # The chunks under way finish and are counted; then the execution settles the import.
-    wait_for(lambda: execution_status(cancelled, stack) != "RUNNING", timeout=60, what="the execution to end")
+    wait_for(lambda: execution_status(tenant, cancelled, stack) != "RUNNING", timeout=60, what="the execution to end")
     stopped = tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"]
     assert stopped["status"] == "cancelled"
     assert 200 <= stopped["success_count"] < 1200
@@ -206,7 +205,7 @@ def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, fa
         faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
     assert failed["status"] == "failed" and failed["error"]["code"] == "INTERNAL_ERROR"
     assert failed["processed_count"] < 500
-    wait_for(lambda: execution_status(failed, stack) != "RUNNING", what="the failed execution to end")
+    wait_for(lambda: execution_status(tenant, failed, stack) != "RUNNING", what="the failed execution to end")
 
     since = len(stack.runtime.invocations)
     tenant.editor.ok("POST", f"/imports/{failed['id']}/restart")
@@ -231,9 +230,9 @@ def test_a_dead_execution_is_detected_and_the_import_can_be_restarted(tenant, st
         what="the import to be under way",
     )
     # The execution dies without its Finalize (an operator aborts it; on AWS also a timeout).
-    arn = f"arn:aws:states:us-east-1:123456789012:execution:{stack.resource_name('ImportStateMachine')}:{created['id']}"
+    arn = execution_arn(stack, "ImportStateMachine", "import", tenant.id, created["id"])
     boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
-    wait_for(lambda: execution_status(running, stack) != "RUNNING", what="the execution to stop")
+    wait_for(lambda: execution_status(tenant, running, stack) != "RUNNING", what="the execution to stop")
     time.sleep(1)  # chunks under way finish
     assert tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"]["status"] == "importing"  # stuck
 

@@ -61,3 +61,41 @@ def _tasks(states: dict):
             yield state
         if state["Type"] == "Map":
             yield from _tasks(state["ItemProcessor"]["States"])
+
+
+def test_every_function_logs_to_a_group_with_retention():
+    """Lambda's default log group keeps logs forever; each function has one of ours, kept a while."""
+    template = Template(ROOT / "template.yaml")
+    groups = {
+        r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]
+        for r in template.of_type("AWS::Logs::LogGroup").values()
+    }
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        group = groups.get(f"/aws/lambda/${{{logical_id}}}")
+        assert group is not None, f"{logical_id} has no log group"
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_the_dashboard_and_alarms_show_only_metrics_the_code_emits():
+    """A metric renamed in a handler (or a dashboard typo) would leave an empty graph or an alarm that
+    never fires: every BulkImport metric the template names is one some function adds."""
+    template = Template(ROOT / "template.yaml")
+    emitted = set()
+    for path in (ROOT / "functions").glob("*/app.py"):
+        text = path.read_text()
+        emitted |= set(re.findall(r'add_metric\(\s*name="(\w+)"', text))
+        if "name=f\"{event['kind'].capitalize()}Duration\"" in text:
+            emitted |= {"ImportDuration", "JobDuration"}
+    (dashboard,) = template.of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    named = set()
+    for widget in json.loads(re.sub(r"\$\{[\w:]+\}", "x", body))["widgets"]:
+        namespace = None
+        for metric in widget["properties"]["metrics"]:
+            namespace = metric[0] if metric[0] != "." else namespace
+            if namespace == "BulkImport":
+                named.add(metric[1])
+    for alarm in template.of_type("AWS::CloudWatch::Alarm").values():
+        if alarm["Properties"].get("Namespace") == "BulkImport":
+            named.add(alarm["Properties"]["MetricName"])
+    assert named and named <= emitted, named - emitted

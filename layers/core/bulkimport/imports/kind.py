@@ -19,4 +19,5 @@ IMPORT_RUN = RunKind(
     settle=settle,
     failure_code="INTERNAL_ERROR",
     interrupted_code="INTERRUPTED",
+    started_at_field="executed_start_at",
 )

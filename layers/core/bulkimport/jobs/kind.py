@@ -18,4 +18,5 @@ JOB_RUN = RunKind(
     settle=settle,
     failure_code="JOB_INTERNAL_ERROR",
     interrupted_code="JOB_INTERRUPTED",
+    started_at_field="started_at",
 )

@@ -20,3 +20,4 @@ class RunKind:
     settle: Callable[[str, str, dict | None, str], dict]
     failure_code: str  # a step failed
     interrupted_code: str  # the execution died without settling the run (found by the sweeper)
+    started_at_field: str  # the item's attribute saying when the run's work began (its duration metric)

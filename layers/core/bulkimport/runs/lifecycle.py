@@ -4,6 +4,8 @@ The sweeper settles runs whose execution died before reaching Finalize."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from bulkimport.adapters import keys, sfn
@@ -14,9 +16,21 @@ from bulkimport.runs import registry, table_queue
 from bulkimport.runs.kinds import RunKind
 
 
-def execution_name(run_id: str, turn: int) -> str:
-    """A run's first execution is named after it; a restarted run's later turns get -2, -3..."""
-    return run_id if turn <= 1 else f"{run_id}-{turn}"
+def seconds_since(stamp: str | None) -> float | None:
+    """Seconds from an ISO time to now (None when the run never began its work)."""
+    if not stamp:
+        return None
+    return round((datetime.now(UTC) - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds(), 3)
+
+
+def execution_name(kind: str, tenant: str, run_id: str, turn: int) -> str:
+    """`import-acme-<run id>`: the console and logs say whose run an execution is. A restarted run's
+    later turns get -2, -3... The run id makes it unique; the tenant part keeps only the characters
+    Step Functions allows in names (and CloudWatch in log streams) and at most 32 of them, so a name
+    stays within its 80."""
+    tenant_part = re.sub(r"[^0-9A-Za-z_-]", "_", tenant)[:32]
+    name = f"{kind}-{tenant_part}-{run_id}"
+    return name if turn <= 1 else f"{name}-{turn}"
 
 
 def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
@@ -25,7 +39,8 @@ def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
     Starting a turn twice is harmless: Step Functions refuses a second execution of one name, and the
     item keeps the highest turn started."""
     machine = kind.state_machine_arn()
-    arn = sfn.execution_arn(machine, execution_name(run_id, turn))
+    name = execution_name(kind.name, tenant, run_id, turn)
+    arn = sfn.execution_arn(machine, name)
     ControlStore().update(
         keys.tenant_pk(tenant),
         kind.item_sk(run_id),
@@ -34,7 +49,7 @@ def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
     )
     sfn.start_execution(
         machine,
-        execution_name(run_id, turn),
+        name,
         {
             "kind": kind.name,
             "tenant": tenant,
@@ -79,7 +94,7 @@ def finalize(
     table_queue.release(tenant, item["table"], ticket)
     if execution_arn:
         registry.unregister(tenant, kind.name, run_id, execution_arn)
-    return {"status": item["status"]}
+    return {"status": item["status"], "seconds": seconds_since(item.get(kind.started_at_field))}
 
 
 def settle_interrupted(kind: RunKind, entry: dict) -> None:
