@@ -72,9 +72,16 @@ validate: $(SAM)
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 
 ## `sam build` for Lambda python3.13 / arm64, output in .aws-sam/.
-build: $(SAM)
+## Then compiles the .pyc files Lambda cannot write itself and checks the artifacts: arm64 binaries
+## only, sizes against Lambda's limit, each function's cold-start import time and memory
+## (tools/check_build.py).
+build: install $(SAM)
 	@test -n "$(PY313)" || (echo "sam build needs python3.13 on PATH (pyenv install 3.13)"; exit 1)
 	SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY313)):$$PATH" $(SAM) build
+	@# Lambda's /opt and /var/task are read-only: without .pyc files every cold start compiles the
+	@# layer again. Compiled here by Lambda's Python version; unchecked-hash: used as shipped.
+	$(PY313) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+	$(BIN)/python tools/check_build.py --python $(PY313)
 
 ## Smoke test of a deployed stack: make smoke STACK=<stack name> KEY=<admin key> TENANT=<its tenant>
 ## (or API=<ApiUrl> BUCKET=<BucketName> instead of STACK; AWS_ENDPOINT=http://127.0.0.1:5000 for the
