@@ -135,18 +135,34 @@ def test_multipart_without_file_and_unsupported_type(tenant):
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "RECIPE_NOT_FOUND"
 
 
-def test_missing_column_fails_the_import_and_writes_nothing(tenant):
+def test_missing_columns_fail_the_import_naming_every_one_and_write_nothing(tenant):
     recipe = setup_contacts(tenant.admin)
-    header = [h for h in HEADER if h != "Email"]
-    rows = [[c for i, c in enumerate(good_row(n)) if i != 2] for n in range(1, 5)]
+    header = [h for h in HEADER if h not in ("Email", "VIP")]
+    rows = [[c for i, c in enumerate(good_row(n)) if i not in (2, 7)] for n in range(1, 5)]
     imported = tenant.editor.import_file(recipe["id"], csv_bytes([header, *rows]))
     done = tenant.viewer.wait(imported["id"])
     assert done["status"] == "failed"
-    assert done["error"]["code"] == "MISSING_COLUMN" and "'Email'" in done["error"]["message"]
+    assert done["error"] == {
+        "code": "MISSING_COLUMN",
+        "message": "The file lacks 2 column(s) the recipe maps: 'Email', 'VIP'; fix the header or the recipe.",
+    }
     assert done["success_count"] == 0 and done["processed_count"] == 0
     assert tenant.viewer.ok("GET", "/tables/contacts/records")["data"] == []
     zh = tenant.viewer.ok("GET", f"/imports/{imported['id']}", headers={"Accept-Language": "zh-TW"})["data"]
-    assert zh["error"]["message"].startswith("檔案缺少匯入範本對應的欄位「Email」")
+    assert zh["error"]["message"] == "檔案缺少匯入範本對應的 2 個欄位：'Email', 'VIP'，請修正標題列或範本。"
+
+
+def test_headers_match_sources_ignoring_case_spaces_and_width(tenant):
+    """People retype headers: " email ", "EMAIL" and full-width "EMAIL" are the recipe's "Email"."""
+    recipe = setup_contacts(tenant.admin)
+    for n, email_header in enumerate(
+        (" email ", "EMAIL", "\uff25\uff2d\uff21\uff29\uff2c", "\uff25\uff4d\uff41\uff49\uff4c "), start=1
+    ):
+        header = [email_header if h == "Email" else h for h in HEADER]
+        done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([header, good_row(n)]))["id"])
+        assert (done["status"], done["success_count"]) == ("completed", 1), (email_header, done)
+    emails = sorted(r["data"]["email"] for r in tenant.viewer.ok("GET", "/tables/contacts/records")["data"])
+    assert emails == sorted(good_row(n)[2] for n in range(1, 5))
 
 
 def test_header_only_and_empty_files_fail_clearly(tenant):

@@ -84,8 +84,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # File-level failures (the import fails with `error` set)
     "MISSING_COLUMN": {
-        "en": "The file has no column '{column}' that the recipe maps; fix the header or the recipe.",
-        "zh-TW": "檔案缺少匯入範本對應的欄位「{column}」，請修正標題列或範本。",
+        "en": "The file lacks {count} column(s) the recipe maps: {column}; fix the header or the recipe.",
+        "zh-TW": "檔案缺少匯入範本對應的 {count} 個欄位：{column}，請修正標題列或範本。",
     },
     "COLUMN_INDEX_OUT_OF_RANGE": {
         "en": "The recipe maps column index {column}, but the file has only {count} columns.",

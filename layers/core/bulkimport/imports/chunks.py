@@ -20,6 +20,7 @@ from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.ingest.parsing import read_chunk
+from bulkimport.recipes.headers import column_index
 from bulkimport.recipes.models import PARENT_PREFIX
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
@@ -80,21 +81,21 @@ def row_validator(table: Table, parent: Table | None, columns: list[list], width
 
 
 def resolve_columns(recipe, header: list[str] | None, width: int | None) -> list[list]:
-    """[column index, field key] for each mapped column, or a file error naming what is missing."""
-    resolved = []
+    """[column index, field key] for each mapped column, or a file error naming every column missing."""
+    resolved, missing = [], []
     for column in recipe.columns:
         if isinstance(column.source, int):
             if width is not None and column.source >= width:
                 raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=column.source, count=width)
             index = column.source
         else:
-            if header is None:
-                raise FileError("MISSING_COLUMN", column=column.source)
-            try:
-                index = header.index(column.source.strip())
-            except ValueError:
-                raise FileError("MISSING_COLUMN", column=column.source) from None
+            index = column_index(header, column.source) if header is not None else None
+            if index is None:
+                missing.append(column.source)
+                continue
         resolved.append([index, column.target])
+    if missing:
+        raise FileError("MISSING_COLUMN", column=", ".join(f"'{source}'" for source in missing), count=len(missing))
     return resolved
 
 
