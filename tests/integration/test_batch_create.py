@@ -223,3 +223,37 @@ def test_uniqueness_holds_when_two_imports_and_a_batch_create_race(tenant):
     assert written == 300
     assert all(f["code"] == "ALREADY_EXISTS" for f in created[0]["failures"])
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 300
+
+
+def test_a_resend_may_correct_the_records_that_failed_but_not_change_the_ones_created(tenant):
+    tenant.admin.create_table(ORDERS)
+    path, transaction = "/tables/orders/records/batch-create", str(uuid.uuid4())
+    first = [{"order_no": "C1"}, {"order_no": "C2", "email": "bad"}, {"order_no": "C3"}]
+    sent = tenant.editor.ok("POST", path, json={"records": first, "transaction_id": transaction})
+    assert sent["status"] == "partial" and [f["index"] for f in sent["failures"]] == [1]
+    created = sent["success_ids"]
+
+    # Another number of records, or a created record changed: refused before anything is written
+    # (the corrected record 1 in the same send is not created either).
+    fewer = tenant.editor.post(path, json={"records": first[:2], "transaction_id": transaction})
+    assert fewer.status_code == 409 and fewer.json()["error"]["code"] == "TRANSACTION_MISMATCH"
+    changed = [{"order_no": "C1", "total": 5}, {"order_no": "C2", "email": "c2@example.com"}, {"order_no": "C3"}]
+    refused = tenant.editor.post(path, json={"records": changed, "transaction_id": transaction})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "TRANSACTION_MISMATCH"
+    assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 2
+
+    # The failed record corrected, the others as they were: it is created now, the ids of all answered.
+    corrected = [first[0], {"order_no": "C2", "email": "c2@example.com"}, first[2]]
+    again = tenant.editor.ok("POST", path, json={"records": corrected, "transaction_id": transaction})
+    assert again["status"] == "success" and again["failures"] == []
+    assert again["success_ids"][0] == created[0] and again["success_ids"][2] == created[1]
+    assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 3
+    record = tenant.viewer.ok("GET", f"/tables/orders/records/{again['success_ids'][1]}")["data"]
+    assert record["data"]["email"] == "c2@example.com"
+
+    # From now on record 1 is created: sending its failed version again is a change, refused.
+    stale = tenant.editor.post(path, json={"records": first, "transaction_id": transaction})
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "TRANSACTION_MISMATCH"
+    same = tenant.editor.ok("POST", path, json={"records": corrected, "transaction_id": transaction})
+    assert same["success_ids"] == again["success_ids"]
+    assert tenant.viewer.ok("GET", "/tables/orders")["data"]["record_count"] == 3

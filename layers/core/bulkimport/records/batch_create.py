@@ -4,6 +4,11 @@ A transaction fixes the ids of its records (its base id plus the record's index)
 again creates only the records that are still missing and returns the ids of all. A record is
 created by a conditional put, and counted and announced through one conditional update of the
 transaction item, so concurrent or repeated sends count and announce each record once.
+
+A resend carries as many records as the first send. The transaction item keeps a digest of each
+record as last sent valid: a record an earlier send created must come again unchanged (else 409
+TRANSACTION_MISMATCH, before anything is written); a record that failed may come corrected and is
+created now.
 """
 
 from __future__ import annotations
@@ -51,20 +56,22 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
     rate_limit.take(tenant, "batch-create", section(RateLimits).batch_create_per_second)
     table = get_table(tenant, table_key)
     parent = get_table(tenant, table.parent) if table.parent else None
-    transaction = _transaction(tenant, table_key, request)
-    base_id = transaction["base_id"]
-    stamp = now_iso()
-
     validator = RecordValidator(table.fields)
     failures: list[dict] = []
-    plans: list[RowPlan] = []
+    valid: list[tuple[int, dict[str, Any]]] = []
     for index, record in enumerate(request.records):
         values, problems = validator.validate(record)
         if problems:
             failures += [_failure(index, p.field, p.code, p.params, language) for p in problems]
-            continue
+        else:
+            valid.append((index, values))
+    transaction = _transaction(tenant, table_key, request, [index for index, _ in valid])
+    base_id = transaction["base_id"]
+    stamp = now_iso()
+    plans: list[RowPlan] = []
+    for index, values in valid:
         plan = RowPlan(row=index, values=values, record_id=f"{base_id}{index:08d}")
-        plan.parent_id = record.get("parent_id") if parent else None
+        plan.parent_id = request.records[index].get("parent_id") if parent else None
         plans.append(plan)
 
     context = WriteContext(
@@ -105,16 +112,26 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
     }
 
 
-def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
-    """The transaction item: created on first use; a different payload under the same id is refused."""
+def _record_digests(request: BatchCreate) -> list[str]:
+    return [
+        hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:32]
+        for record in request.records
+    ]
+
+
+def _transaction(tenant: str, table_key: str, request: BatchCreate, valid: list[int]) -> dict:
+    """The transaction item: created on first use with the digests of the valid records; on a resend,
+    checked against what it holds (see _hold_sent_records)."""
     store = ControlStore()
-    digest = hashlib.sha256(json.dumps(request.records, sort_keys=True, default=str).encode()).hexdigest()
     transaction_id = request.transaction_id or new_id()
+    digests = _record_digests(request)
     item: dict[str, Any] = {
         "pk": keys.tenant_pk(tenant),
         "sk": f"BATCHTX#{table_key}#{transaction_id}",
+        "transaction_id": transaction_id,
         "base_id": new_id(),
-        "digest": digest,
+        "count": len(request.records),
+        "digests": {str(index): digests[index] for index in valid},
         "version": 0,
         "created_at": now_iso(),
     }
@@ -122,9 +139,42 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate) -> dict:
         return item
     existing = store.get(item["pk"], item["sk"])
     assert existing is not None  # the put was refused: the item is there (nothing deletes it)
-    if existing["digest"] != digest:
+    if existing["count"] != len(request.records):
         raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction_id)
+    _hold_sent_records(tenant, table_key, existing, digests, valid)
     return existing
+
+
+def _hold_sent_records(tenant: str, table_key: str, transaction: dict, digests: list[str], valid: list[int]) -> None:
+    """Refuse the send if it changes a record an earlier send created; else note the digests of its
+    valid records, which later sends must then match once those records exist.
+
+    A digest that differs is a conflict only when its record exists: a record that failed, or whose
+    send died before creating it, may come again corrected. The version condition makes concurrent
+    sends note their digests one after the other."""
+    store = ControlStore()
+    records = RecordStore()
+    for _ in range(10):
+        held: dict[str, str] = dict(transaction.get("digests") or {})
+        for index, digest in enumerate(digests):
+            earlier = held.get(str(index))
+            if earlier not in (None, digest) and records.get(tenant, table_key, f"{transaction['base_id']}{index:08d}"):
+                raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction["transaction_id"])
+        wanted = {**held, **{str(index): digests[index] for index in valid}}
+        if wanted == held:
+            return
+        if store.update(
+            transaction["pk"],
+            transaction["sk"],
+            set_values={"digests": wanted, "version": transaction["version"] + 1},
+            condition=Attr("version").eq(transaction["version"]),
+        ):
+            transaction.update(digests=wanted, version=transaction["version"] + 1)
+            return
+        fresh = store.get(transaction["pk"], transaction["sk"])
+        assert fresh is not None
+        transaction = fresh
+    raise RuntimeError("could not note the transaction's records: too much contention")
 
 
 def _settle(tenant: str, table_key: str, transaction_sk: str, succeeded: list[int], announce: bool) -> list[int]:
