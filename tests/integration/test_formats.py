@@ -303,12 +303,33 @@ def test_xlsx_recipe_picks_one_sheet(tenant):
     }
 
 
+def test_a_key_repeated_on_another_sheet_names_the_first_row_and_its_sheet(tenant):
+    recipe = setup_contacts(tenant.admin)
+    february = _sheet_rows(3, 2)
+    february[1][0] = "M000002"  # the second sheet's second data row repeats the first sheet's row 2
+    workbook = xlsx_bytes({"一月": [HEADER, *_sheet_rows(1, 2)], "二月": [HEADER, *february]})
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], workbook, "book.xlsx")["id"])
+    assert (done["success_count"], done["fail_count"]) == (3, 1)
+    (failure,) = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    assert {k: failure[k] for k in ("row", "sheet", "source_line", "field", "code", "value")} == {
+        "row": 4,
+        "sheet": "二月",
+        "source_line": 3,
+        "field": "membership_no",
+        "code": "DUPLICATE_IN_FILE",
+        "value": "M000002",
+    }
+    assert (failure["first_row"], failure["first_sheet"]) == (2, "一月")
+
+
 def test_xlsx_sheet_missing_a_column_names_the_sheet(tenant):
     recipe = setup_contacts(tenant.admin)
     workbook = xlsx_bytes({"一月": [HEADER, *_sheet_rows(1, 2)], "備註": [["備註"], ["hello"]]})
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], workbook, "book.xlsx")["id"])
     assert done["error"]["code"] == "MISSING_COLUMN"
-    assert done["error"]["message"].startswith("Sheet '備註': The file has no column '會員編號'")
+    assert done["error"]["message"].startswith(
+        "Sheet '備註': The file lacks 8 column(s) the recipe maps: '會員編號', '姓名'"
+    )
     zh = tenant.viewer.ok("GET", f"/imports/{done['id']}", headers={"Accept-Language": "zh-TW"})["data"]
     assert zh["error"]["message"].startswith("工作表「備註」：")
     assert tenant.viewer.ok("GET", "/tables/contacts/records")["data"] == []

@@ -30,6 +30,8 @@ def test_insert_refuses_a_key_that_exists_in_the_table(tenant):
     second = import_rows(tenant.editor, recipe["id"], [good_row(5), good_row(11)])
     assert (second["status"], second["success_count"], second["fail_count"]) == ("completed_with_errors", 1, 1)
     assert failures(tenant.viewer, second["id"]) == [(1, "membership_no", "ALREADY_EXISTS", None)]
+    taken = tenant.viewer.ok("GET", f"/imports/{second['id']}/failures")["data"][0]
+    assert (taken["value"], taken["message"]) == ("M000005", "A record with 會員編號 'M000005' already exists.")
     assert len(by_number(tenant.viewer)) == 11
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 11
 
@@ -117,8 +119,8 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
     assert (done["success_count"], done["fail_count"]) == (2 * TEST_CHUNK_ROWS - 3, 3)
     assert failures(tenant.viewer, done["id"]) == [
         (8, "email", "INVALID_EMAIL", None),
-        (150, None, "DUPLICATE_IN_FILE", 50),
-        (160, None, "DUPLICATE_IN_FILE", 100),
+        (150, "membership_no", "DUPLICATE_IN_FILE", 50),
+        (160, "membership_no", "DUPLICATE_IN_FILE", 100),
     ]
     records = by_number(tenant.viewer)
     # A record's id ends with the source row it came from: each key is held by its first valid row.
@@ -129,7 +131,10 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
     message = tenant.viewer.ok(
         "GET", f"/imports/{done['id']}/failures?per_page=3", headers={"Accept-Language": "zh-TW"}
     )["data"][1]["message"]
-    assert message == "會員編號 與本檔第 50 列重複。"
+    assert message == "會員編號「M000050」與本檔第 50 列重複。"
+    duplicate = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures?per_page=3")["data"][1]
+    assert (duplicate["value"], duplicate["first_row"], duplicate["first_sheet"]) == ("M000050", 50, None)
+    assert duplicate["message"] == "會員編號 'M000050' repeats row 50 of this file."
 
 
 def test_dry_run_reports_everything_and_writes_nothing(tenant):
@@ -143,7 +148,7 @@ def test_dry_run_reports_everything_and_writes_nothing(tenant):
     assert failures(tenant.viewer, done["id"]) == [
         (1, "membership_no", "ALREADY_EXISTS", None),
         (2, "level", "NOT_IN_OPTIONS", None),
-        (4, None, "DUPLICATE_IN_FILE", 3),
+        (4, "membership_no", "DUPLICATE_IN_FILE", 3),
     ]
     assert list(by_number(tenant.viewer)) == ["M000001"]
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 1

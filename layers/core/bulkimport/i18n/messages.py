@@ -55,12 +55,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "此列有 {actual} 欄，標題列有 {expected} 欄。",
     },
     "DUPLICATE_IN_FILE": {
-        "en": "{field} repeats the value of row {first_row} in this file.",
-        "zh-TW": "{field} 與本檔第 {first_row} 列重複。",
+        "en": "{field} '{value}' repeats row {first_row} of this file.",
+        "zh-TW": "{field}「{value}」與本檔第 {first_row} 列重複。",
     },
     "ALREADY_EXISTS": {
-        "en": "A record with this {field} already exists.",
-        "zh-TW": "已存在相同 {field} 的資料。",
+        "en": "A record with {field} '{value}' already exists.",
+        "zh-TW": "已存在 {field} 為「{value}」的資料。",
     },
     "NOT_FOUND": {
         "en": "No record with this {field} exists to update.",

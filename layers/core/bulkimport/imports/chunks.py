@@ -215,13 +215,16 @@ def check_rows(
         if row_failures:
             failures[row] = [_failure_entry(f) for f in row_failures]
         elif duplicates and str(row) in duplicates:
-            label, first_row_with_key = duplicates[str(row)]
+            duplicate = duplicates[str(row)]
+            value = " + ".join(str(values.get(field)) for field in duplicate["fields"])
             failures[row] = [
                 {
-                    "field": None,
+                    "field": duplicate["fields"][0],
                     "code": "DUPLICATE_IN_FILE",
-                    "params": {"field": label, "first_row": first_row_with_key},
-                    "first_row": first_row_with_key,
+                    "params": {"field": duplicate["label"], "value": value, "first_row": duplicate["first_row"]},
+                    "value": value,
+                    "first_row": duplicate["first_row"],
+                    "first_sheet": duplicate["first_sheet"],
                 }
             ]
         else:

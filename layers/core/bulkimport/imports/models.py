@@ -112,4 +112,5 @@ class Failure(BaseModel):
     code: str
     message: str
     value: Any = None
-    first_row: int | None = None
+    first_row: int | None = None  # DUPLICATE_IN_FILE: the row that has the same key and was imported
+    first_sheet: str | None = None  # ... and its sheet (XLSX)

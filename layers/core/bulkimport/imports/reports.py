@@ -60,6 +60,7 @@ def render_failure(entry: dict, language: str) -> Failure:
         message=render(entry["code"], entry.get("params"), language),
         value=entry.get("value"),
         first_row=entry.get("first_row"),
+        first_sheet=entry.get("first_sheet"),
     )
 
 

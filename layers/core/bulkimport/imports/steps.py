@@ -18,6 +18,7 @@ from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.ingest.formats import Limits
 from bulkimport.ingest.parsing import FilePlan, plan_upload
 from bulkimport.recipes.models import Recipe
+from bulkimport.records.uniqueness import Constraint
 from bulkimport.schema.tables import add_to_record_count
 
 
@@ -89,13 +90,28 @@ def _plan(item: dict, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
         )
 
 
-def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dict[int, tuple[str, int]]) -> str:
+def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dict[int, tuple[Constraint, int]]) -> str:
     """The chunk manifest the Map reads, and each chunk's in-file duplicates beside it; returns its key."""
     blobs = BlobStore()
     manifest = [chunk.to_dict() for chunk in plan.chunks]
+    sheet_names = {sheet.index: sheet.name for sheet in plan.sheets}
+
+    def sheet_of(row: int) -> str | None:
+        chunk = next(c for c in manifest if c["first_row"] <= row < c["first_row"] + c["rows"])
+        return sheet_names.get(chunk["sheet"])
+
     for chunk in manifest:
         last = chunk["first_row"] + chunk["rows"]
-        mine = {row: dup for row, dup in duplicates.items() if chunk["first_row"] <= row < last}
+        mine = {
+            row: {
+                "label": constraint.label,
+                "fields": list(constraint.fields),
+                "first_row": first_row,
+                "first_sheet": sheet_of(first_row),
+            }
+            for row, (constraint, first_row) in duplicates.items()
+            if chunk["first_row"] <= row < last
+        }
         if mine:
             blobs.put_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"]), mine)
             chunk["duplicates"] = True

@@ -40,6 +40,10 @@ class Constraint:
             parts.append(str(value))
         return json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
 
+    def shown(self, values: dict[str, Any]) -> str:
+        """The value as a user reads it in a failure: the fields' values, joined by " + "."""
+        return " + ".join(str(values.get(field)) for field in self.fields)
+
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:40]
@@ -107,19 +111,19 @@ class DuplicateFinder:
                 )
                 self.rows[i].append(row)
 
-    def duplicates(self) -> dict[int, tuple[str, int]]:
-        """{row: (constraint label, first row)} for every row that repeats an earlier row's key.
+    def duplicates(self) -> dict[int, tuple[Constraint, int]]:
+        """{row: (constraint, first row)} for every row that repeats an earlier row's key.
 
         Constraints are judged in turn; a row already refused by one does not claim keys of the
         next, so it never makes a later row a duplicate of a row that was not imported.
         """
-        found: dict[int, tuple[str, int]] = {}
+        found: dict[int, tuple[Constraint, int]] = {}
         for constraint, hashes, rows in zip(self.keyed, self.hashes, self.rows):
             order = [i for i in sorted(range(len(hashes)), key=hashes.__getitem__) if rows[i] not in found]
             first = 0  # where the current key first occurs: set at position 0, before it is read
             for position, index in enumerate(order):
                 if position and hashes[index] == hashes[order[position - 1]]:
-                    found[rows[index]] = (constraint.label, rows[first])
+                    found[rows[index]] = (constraint, rows[first])
                 else:
                     first = index
         return found

@@ -163,7 +163,7 @@ class RecordWriter:
             else:
                 free = self._claim(pk, plan.record_id)
             if not free:
-                plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
+                plan.failure = self._taken(constraint, plan.data)
                 break
             claimed.append(pk)
         if plan.failure and not self.ctx.dry_run:
@@ -205,7 +205,7 @@ class RecordWriter:
             else:
                 free = self._claim(new_pk, record_id)
             if not free:
-                plan.failure = RowFailure(self._first_field(constraint), "ALREADY_EXISTS", {"field": constraint.label})
+                plan.failure = self._taken(constraint, after)
                 break
             taken.append(new_pk)
         if plan.failure or self.ctx.dry_run:
@@ -269,6 +269,12 @@ class RecordWriter:
         data = {k: v for k, v in data.items() if k != "parent_id"}
         meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id}) if plan.parent_id else self._insert_meta_attr
         return plan.record_id, data, meta
+
+    def _taken(self, constraint: Constraint, values: dict[str, Any]) -> RowFailure:
+        """ALREADY_EXISTS: another record holds this row's value of the constraint."""
+        shown = constraint.shown(values)
+        field = self._first_field(constraint)
+        return RowFailure(field, "ALREADY_EXISTS", {"field": constraint.label, "value": shown}, value=shown)
 
     def _index_pk(self, constraint: Constraint, values: dict[str, Any]) -> str | None:
         return index_pk(self.ctx.tenant, self.ctx.table.key, constraint, values)
