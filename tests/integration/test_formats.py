@@ -322,6 +322,33 @@ def test_a_key_repeated_on_another_sheet_names_the_first_row_and_its_sheet(tenan
     assert (failure["first_row"], failure["first_sheet"]) == (2, "一月")
 
 
+def test_a_formula_saved_without_its_value_fails_its_row_and_never_imports_as_empty(tenant):
+    recipe = setup_contacts(tenant.admin)
+    rows = _sheet_rows(1, 3)
+    rows[0][4] = "=F2*2"  # 測量數字 of sheet row 2: a formula with the value Excel cached (below)
+    rows[1][4] = "=F3*2"  # ... and one saved without a value (openpyxl writes none)
+    for row in rows:
+        row.append("note")
+    rows[2][8] = "=A4"  # an uncalculated formula in a column the recipe does not map: no harm
+    workbook = xlsx_bytes({"一月": [[*HEADER, "備註"], *rows]}, cached={"E2": "8"})
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], workbook, "book.xlsx")["id"])
+    assert (done["success_count"], done["fail_count"]) == (2, 1)
+    (failure,) = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    assert (failure["row"], failure["source_line"], failure["field"], failure["code"]) == (
+        2,
+        3,
+        "ct_value",
+        "FORMULA_NOT_CALCULATED",
+    )
+    assert failure["message"].startswith("測量數字 is a formula saved without its value")
+    records = records_by(tenant.viewer, "contacts", "membership_no")
+    assert records["M000001"]["ct_value"] == 8 and "M000002" not in records
+    download = tenant.viewer.get(f"/imports/{done['id']}/failures.csv", allow_redirects=False).headers["Location"]
+    table = list(csv.reader(io.StringIO(requests.get(download, timeout=30).content.decode("utf-8-sig"))))
+    # the formula's cell comes back empty, to fill in, not as a marker
+    assert table[0][4] == "測量數字" and table[1][4] == ""
+
+
 def test_xlsx_sheet_missing_a_column_names_the_sheet(tenant):
     recipe = setup_contacts(tenant.admin)
     workbook = xlsx_bytes({"一月": [HEADER, *_sheet_rows(1, 2)], "備註": [["備註"], ["hello"]]})

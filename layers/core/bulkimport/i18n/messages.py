@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Row has {actual} columns, the header has {expected}.",
         "zh-TW": "此列有 {actual} 欄，標題列有 {expected} 欄。",
     },
+    "FORMULA_NOT_CALCULATED": {
+        "en": "{field} is a formula saved without its value; open the file in Excel, let it calculate, save and import it again.",
+        "zh-TW": "{field} 是未儲存計算結果的公式；請以 Excel 開啟檔案、重新計算並儲存後再匯入。",
+    },
     "DUPLICATE_IN_FILE": {
         "en": "{field} '{value}' repeats row {first_row} of this file.",
         "zh-TW": "{field}「{value}」與本檔第 {first_row} 列重複。",

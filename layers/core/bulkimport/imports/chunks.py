@@ -47,7 +47,8 @@ class RowScan:
     def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None] | None:
         width = len(header) if header is not None else None
         columns = self.columns[sheet.index] = resolve_columns(self.recipe, header, width)
-        validator = row_validator(self.table, self.parent, columns, width)
+        # Only a worksheet has a name; only a worksheet's cells can be uncalculated formulas.
+        validator = row_validator(self.table, self.parent, columns, width, formulas=sheet.name is not None)
         if not self.finder.keyed:
             return None  # no unique keys: nothing to find, so no row needs validating (nor parsing) here
         finder = self.finder
@@ -63,7 +64,9 @@ class RowScan:
         return on_row
 
 
-def row_validator(table: Table, parent: Table | None, columns: list[list], width: int | None) -> RowValidator:
+def row_validator(
+    table: Table, parent: Table | None, columns: list[list], width: int | None, formulas: bool = False
+) -> RowValidator:
     # The recipe was checked against the tables: each target names a field of the table, or of
     # the parent for a parent link.
     specs = []
@@ -77,23 +80,24 @@ def row_validator(table: Table, parent: Table | None, columns: list[list], width
             spec = table.field(target)
             assert spec is not None
         specs.append((index, spec))
-    return RowValidator(specs, width)
+    return RowValidator(specs, width, formulas)
 
 
 def resolve_columns(recipe, header: list[str] | None, width: int | None) -> list[list]:
     """[column index, field key] for each mapped column, or a file error naming every column missing."""
-    resolved, missing = [], []
+    resolved: list[list] = []
+    missing: list[str] = []
     for column in recipe.columns:
         if isinstance(column.source, int):
             if width is not None and column.source >= width:
                 raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=column.source, count=width)
-            index = column.source
+            resolved.append([column.source, column.target])
+            continue
+        found = column_index(header, column.source) if header is not None else None
+        if found is None:
+            missing.append(column.source)
         else:
-            index = column_index(header, column.source) if header is not None else None
-            if index is None:
-                missing.append(column.source)
-                continue
-        resolved.append([index, column.target])
+            resolved.append([found, column.target])
     if missing:
         raise FileError("MISSING_COLUMN", column=", ".join(f"'{source}'" for source in missing), count=len(missing))
     return resolved
@@ -115,7 +119,7 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     recipe = store.recipe_of(item)
     reader = item["reader"]
     sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
-    validator = row_validator(table, parent, sheet["columns"], sheet.get("width"))
+    validator = row_validator(table, parent, sheet["columns"], sheet.get("width"), reader["format"] == "xlsx")
     blobs = BlobStore()
     duplicates = (
         blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bulkimport.ingest.spreadsheets import UNCALCULATED
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # A number as a person types it: "-5", "+3.25", "-1e5", "-.5". A spreadsheet reads it as that number,
@@ -23,7 +25,10 @@ def neutralise(text: str) -> str:
 
 def neutralise_source_cell(text: str) -> str:
     """A cell of a customer's own file written back (failures.csv): as neutralise, except that a plain
-    number such as "-5" stays as it came, so that the fixed file imports the same value again."""
+    number such as "-5" stays as it came, so that the fixed file imports the same value again. A formula
+    saved without its value comes back empty (its value is what the user must fill in)."""
+    if text == UNCALCULATED:
+        return ""
     if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text

@@ -20,6 +20,11 @@ from bulkimport.errors import FileError
 # Excel's own limit; a sheet whose rows claim more is crafted, and its gaps would cost time.
 MAX_SHEET_ROWS = 1_048_576
 
+# The text of a formula cell saved without its value (written by a program, not by Excel, or saved
+# with calculation off): it must fail its row FORMULA_NOT_CALCULATED, not import as empty. NUL cannot
+# occur in a worksheet's text (XML 1.0 forbids it), so no real cell reads as this.
+UNCALCULATED = "\x00FORMULA_NOT_CALCULATED\x00"
+
 
 @dataclass
 class Sheet:
@@ -61,10 +66,28 @@ def _openpyxl():
     laughs) and external entities. Without it a workbook could make us expand or fetch entities:
     refuse to read workbooks at all rather than read them unsafely."""
     import openpyxl
+    from openpyxl.worksheet import _read_only, _reader
 
     if not openpyxl.DEFUSEDXML:
         raise RuntimeError("openpyxl must find defusedxml to read workbooks safely")
+    if _read_only.WorkSheetParser is _reader.WorkSheetParser:  # type: ignore[attr-defined]
+        # data_only reads a formula without a cached value as None, like an empty cell, and no public
+        # API tells the two apart: read-only worksheets get a parser that marks it UNCALCULATED.
+        _read_only.WorkSheetParser = _marking_uncalculated(_reader.WorkSheetParser, _reader.FORMULA_TAG)  # type: ignore[attr-defined]
     return openpyxl
+
+
+def _marking_uncalculated(parser: type, formula_tag: str) -> type:
+    """openpyxl's worksheet parser, reading a formula cell without a cached value as UNCALCULATED."""
+
+    class MarkingParser(parser):
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["value"] is None and self.data_only and element.find(formula_tag) is not None:
+                cell["value"] = UNCALCULATED
+            return cell
+
+    return MarkingParser
 
 
 class Workbook:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bulkimport.ingest.spreadsheets import UNCALCULATED
 from bulkimport.schema.models import FieldSpec
 
 _EMAIL = re.compile(
@@ -175,12 +176,13 @@ class MappedColumn:
 class RowValidator:
     """Validates source rows against the fields that a recipe's columns map onto."""
 
-    def __init__(self, columns: list[tuple[int, FieldSpec]], expected_width: int | None):
+    def __init__(self, columns: list[tuple[int, FieldSpec]], expected_width: int | None, formulas: bool = False):
         self.columns = [
             MappedColumn(index, spec.key, spec.label or spec.key, spec.required, converter_for(spec))
             for index, spec in columns
         ]
         self.expected_width = expected_width
+        self.formulas = formulas  # cells of a worksheet: one may be an uncalculated formula
         # Rows shorter than this (possible only without a header) are padded with blank cells.
         self._min_width = max((c.index + 1 for c in self.columns), default=0)
         # A string field without a length limit keeps its text as it is: no converter call.
@@ -193,6 +195,14 @@ class RowValidator:
             return {}, [failure]
         if width < self._min_width:
             cells = cells + [""] * (self._min_width - width)
+        if self.formulas and UNCALCULATED in cells:
+            uncalculated = [
+                RowFailure(c.field, "FORMULA_NOT_CALCULATED", {"field": c.label})
+                for c in self.columns
+                if cells[c.index] == UNCALCULATED
+            ]
+            if uncalculated:  # never imported as empty: the sheet has a value there, not saved
+                return {}, uncalculated
         data: dict[str, Any] = {}
         failures: list[RowFailure] = []
         # This loop runs for every cell of every row: plain tuples and locals, no attribute lookups.
