@@ -9,11 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
+from contract import DOCUMENT, PAGE, document, operation, swagger_page
 from routes import health, imports, jobs, recipes, records, schedules, tables
 from web import JSON, check_body, error_response, refused
 
 from bulkimport import config
-from bulkimport.errors import DomainError, NotFound, UnsupportedMediaType, validation_failed
+from bulkimport.errors import DomainError, MethodNotAllowed, NotFound, UnsupportedMediaType, validation_failed
 
 
 class Settings(
@@ -46,14 +47,24 @@ def _to_json(value) -> str:
 app = APIGatewayRestResolver(enable_validation=True, serializer=_to_json)
 for module in (health, tables, recipes, imports, records, schedules, jobs):
     app.include_router(module.router)
-app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
 
 
-@app.get("/openapi.json")
+@app.get(
+    "/openapi.json",
+    **operation("The OpenAPI document of this API", tag="Health", role=None, answers={200: DOCUMENT}),
+)
 def openapi():
-    return Response(
-        status_code=200, content_type=JSON, body=app.get_openapi_json_schema(title="Bulk import API", version="1.0.0")
-    )
+    return Response(status_code=200, content_type=JSON, body=document(app))
+
+
+@app.get(
+    "/docs",
+    **operation(
+        "Swagger UI: read and try this API (Authorize takes a key)", tag="Health", role=None, answers={200: PAGE}
+    ),
+)
+def docs():
+    return Response(status_code=200, content_type="text/html", body=swagger_page(document(app)))
 
 
 @app.exception_handler(DomainError)
@@ -74,7 +85,21 @@ def handle_unsupported_content_type(_error: RequestUnsupportedContentType):
 
 @app.not_found
 def handle_not_found(_error):
+    # API Gateway hands every method of every path to this function ({proxy+}, ANY): a path that exists
+    # with other methods answers 405 naming them (the resolver only knows "no route").
+    # Of the routes whose pattern matches, the most literal ones name the resource: /tables/t/records/
+    # batch-create is batch-create (POST), not a record called "batch-create".
+    path = app.current_event.path
+    matching = [route for route in app._static_routes + app._dynamic_routes if route.rule.match(path)]
+    most_literal = max((_literal_segments(route.path) for route in matching), default=0)
+    allowed = sorted({route.method for route in matching if _literal_segments(route.path) == most_literal})
+    if allowed:
+        return error_response(app, MethodNotAllowed("METHOD_NOT_ALLOWED", allowed=", ".join(allowed)))
     return error_response(app, NotFound("NOT_FOUND_ROUTE"))
+
+
+def _literal_segments(pattern: str) -> int:
+    return sum(1 for part in pattern.split("/") if part and not part.startswith("<"))
 
 
 @app.exception_handler(Exception)

@@ -45,8 +45,10 @@ def language(app: Routing) -> str:
 def error_response(app: Routing, error: DomainError, status: int | None = None) -> Response:
     """The error envelope, in the caller's language; the status comes from the error's class."""
     body = error_body(error, language(app))
-    headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else None
-    return Response(status_code=status or status_of(error), content_type=JSON, body=body, headers=headers)
+    headers = {"Retry-After": str(error.params["retry_after"])} if "retry_after" in error.params else {}
+    if "allowed" in error.params:
+        headers["Allow"] = error.params["allowed"]
+    return Response(status_code=status or status_of(error), content_type=JSON, body=body, headers=headers or None)
 
 
 def parse_json(text: str | bytes) -> Any:

@@ -144,3 +144,28 @@ def test_tables_and_recipes_stored_before_the_bounds_still_read(tenant):
     assert api.ok("GET", "/tables/contacts")["data"]["fields"][0]["label"] == "L" * 1_000
     assert api.ok("GET", "/recipes")["data"][0]["description"] == "D" * 5_000
     assert api.ok("GET", f"/recipes/{recipe['id']}")["data"]["description"] == "D" * 5_000
+
+
+def test_values_are_taken_as_json_types_them_never_coerced(tenant):
+    """Found by schemathesis: `"total": false` started an export of total 0, and a 300-character
+    digit string as a recipe's sheet was stored as sheet 0. Integers and booleans are JSON's own."""
+    api = tenant.admin
+    recipe = setup_contacts(api)
+    job = {"job_name": "export", "table": "contacts", "ids": "all", "search_options": {}, "format": "csv"}
+    for total in (False, True, "5", 5.5):
+        assert_validation_error(api.post("/jobs", json={**job, "total": total}), "total")
+    assert_validation_error(api.post("/recipes", json={**contacts_recipe(), "options": {"sheet": "0" * 300}}), "sheet")
+    for sheet in (True, "0"):
+        response = api.post("/recipes", json={**contacts_recipe(), "options": {"sheet": sheet}})
+        assert response.status_code == (201 if sheet == "0" else 422), response.text[:300]
+    assert_validation_error(api.post("/tables", json={"key": "t", "fields": [{"key": "x", "required": 1}]}), "required")
+    assert_validation_error(
+        api.patch(f"/recipes/{recipe['id']}", json={"options": {"has_header": "yes"}}), "has_header"
+    )
+    assert_validation_error(api.post("/imports", json={"recipe_id": recipe["id"], "dry_run": 1}), "dry_run")
+    assert_validation_error(
+        api.post("/tables/contacts/records/batch-create", json={"records": [{}], "is_start_workflow": "no"}),
+        "is_start_workflow",
+    )
+    # JSON's own types still go through.
+    assert api.ok("POST", "/jobs", 202, json={**job, "total": 0})["data"]["batch_code"]

@@ -3,27 +3,106 @@ import io
 from typing import Annotated
 
 import multipart
+import request_examples as examples
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from contract import JSON_BODY, Data, link, operation
 from pydantic import ValidationError
 from web import JSON, language, parse_json, principal
 
 from bulkimport.config import Uploads, section
-from bulkimport.errors import InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType, validation_failed
+from bulkimport.errors import (
+    Conflict,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    TooLarge,
+    UnsupportedMediaType,
+    validation_failed,
+)
 from bulkimport.imports import reports
 from bulkimport.imports import service as imports
-from bulkimport.imports.models import ImportCreate
+from bulkimport.imports.models import Failure, Import, ImportCreate, ImportCreated, ImportResult
+from bulkimport.paging import Page
 
 router = APIGatewayRouter()
 
 _FORM_FIELDS = set(ImportCreate.model_fields)
+_FLAGS = ("dry_run", "atomic", "has_header")
+
+IMPORT_NOT_FOUND = NotFound("IMPORT_NOT_FOUND", import_id="01M8C9BVB8MA4PQ3011DQJGH53")
+_JSON_SCHEMA = ImportCreate.model_json_schema()
+# The same attributes as form fields (text; a flag is true when 1, true, yes or on), and the file.
+_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["recipe_id", "file"],
+    "properties": {
+        **{
+            name: {"type": "string", "enum": ["true", "false"]}
+            if name in _FLAGS
+            else {k: v for k, v in spec.get("anyOf", [spec])[0].items() if k in ("type", "minLength", "maxLength")}
+            for name, spec in _JSON_SCHEMA["properties"].items()
+        },
+        "file": {"type": "string", "format": "binary", "description": "The file: CSV, TSV or XLSX, at most 4 MB."},
+    },
+}
+CREATE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": _JSON_SCHEMA,
+            "examples": {
+                "upload later": {"summary": "Create, then upload to the ticket's URL", "value": examples.IMPORT}
+            },
+        },
+        "multipart/form-data": {"schema": _FORM_SCHEMA},
+    },
+}
 
 
-@router.post("/imports")
+@router.post(
+    "/imports",
+    **operation(
+        "Create an import",
+        tag="Imports",
+        role="editor",
+        request_body=CREATE_BODY,
+        answers={
+            201: {
+                "description": "Created: with JSON, `data.upload` is the ticket to upload the file (up to "
+                "100 MB) to; with multipart the file came with the request.",
+                "content": {"application/json": {"model": Data[ImportCreated]}},
+            },
+            200: {
+                "description": "An import of this transaction_id exists already: it is returned, no new one.",
+                "content": {"application/json": {"model": Data[ImportCreated]}},
+            },
+        },
+        links={
+            name: link(method, path, import_id="$response.body#/data/id")
+            for name, method, path in (
+                ("GetImport", "GET", "/imports/{import_id}"),
+                ("ListFailures", "GET", "/imports/{import_id}/failures"),
+                ("FailuresCsv", "GET", "/imports/{import_id}/failures.csv"),
+                ("CancelImport", "POST", "/imports/{import_id}/cancel"),
+                ("RestartImport", "POST", "/imports/{import_id}/restart"),
+            )
+        },
+        errors=[
+            *JSON_BODY,
+            NotFound("RECIPE_NOT_FOUND", recipe_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+            InvalidInput("FILE_REQUIRED"),
+            InvalidInput("INVALID_SCHEDULED_AT", value="yesterday"),
+            InvalidInput("EMPTY_FILE"),
+            UnsupportedMediaType("UNSUPPORTED_FILE_TYPE"),
+        ],
+        description="JSON creates an import and returns an upload ticket; multipart/form-data carries a "
+        "small file (up to 4 MB) in the same request.",
+    ),
+)
 def create_import():
-    """JSON creates an import and returns an upload ticket; multipart/form-data carries a small file too."""
-    caller = principal(router, "editor")
+    caller = principal(router)
     event = router.current_event
     content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").strip()
     media_type, options = multipart.parse_options_header(content_type)
@@ -72,13 +151,23 @@ def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
             max_bytes=limit,
             upload_max_bytes=section(Uploads).upload_max_bytes,
         )
-    for flag in ("dry_run", "atomic", "has_header"):
+    for flag in _FLAGS:
         if flag in fields:
             fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")
     return fields, file_body
 
 
-@router.get("/imports")
+@router.get(
+    "/imports",
+    **operation(
+        "List imports",
+        tag="Imports",
+        role="viewer",
+        paged=True,
+        answers={200: Page[Import]},
+        description="Newest first; `status` and `recipe_id` narrow the list.",
+    ),
+)
 def list_imports(
     status: Annotated[str | None, Query()] = None,
     recipe_id: Annotated[str | None, Query()] = None,
@@ -90,9 +179,19 @@ def list_imports(
     return page.model_dump(mode="json")
 
 
-@router.get("/imports/results")
+@router.get(
+    "/imports/results",
+    **operation(
+        "Several imports' results",
+        tag="Imports",
+        role="viewer",
+        answers={200: Data[list[ImportResult]]},
+        errors=[InvalidInput("VALIDATION_ERROR"), IMPORT_NOT_FOUND],
+        description="Several imports' progress and failures grouped into runs of rows at once: "
+        "`?ids=a,b` (1 to 50 ids).",
+    ),
+)
 def import_results(ids: Annotated[str, Query(min_length=1)]):
-    """Several imports' progress and grouped failures at once: ?ids=a,b (at most 50)."""
     caller = principal(router)
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
     if not wanted or len(wanted) > 50:
@@ -100,13 +199,27 @@ def import_results(ids: Annotated[str, Query(min_length=1)]):
     return {"data": reports.import_results(caller.tenant, wanted, language(router))}
 
 
-@router.get("/imports/<import_id>")
+@router.get(
+    "/imports/<import_id>",
+    **operation("Get an import", tag="Imports", role="viewer", answers={200: Data[Import]}, errors=[IMPORT_NOT_FOUND]),
+)
 def get_import(import_id: str):
     caller = principal(router)
     return {"data": imports.get_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
 
 
-@router.get("/imports/<import_id>/failures")
+@router.get(
+    "/imports/<import_id>/failures",
+    **operation(
+        "List an import's failures",
+        tag="Imports",
+        role="viewer",
+        paged=True,
+        answers={200: Page[Failure]},
+        errors=[IMPORT_NOT_FOUND],
+        description="Each failing row and field with its code and message, by row.",
+    ),
+)
 def list_failures(
     import_id: str,
     per_page: Annotated[int, Query(ge=1, le=100)] = 15,
@@ -116,24 +229,70 @@ def list_failures(
     return reports.list_failures(caller.tenant, import_id, per_page, cursor, language(router)).model_dump(mode="json")
 
 
-@router.get("/imports/<import_id>/failures.csv")
+@router.get(
+    "/imports/<import_id>/failures.csv",
+    **operation(
+        "Download an import's failing rows",
+        tag="Imports",
+        role="viewer",
+        answers={
+            303: {
+                "description": "See other: the failing rows as CSV, at a short-lived download URL.",
+                "headers": {"Location": {"description": "The download URL.", "schema": {"type": "string"}}},
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+        errors=[
+            IMPORT_NOT_FOUND,
+            Conflict("IMPORT_NOT_FINISHED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="importing"),
+            Conflict("NO_ROW_FAILURES", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+        ],
+        description="The failing rows as they came, with an `error` column, to fix and upload again.",
+    ),
+)
 def failures_csv(import_id: str):
-    """The failing rows as CSV to fix and upload again: a redirect to a short-lived download URL."""
     caller = principal(router)
     url = reports.failures_csv_url(caller.tenant, import_id, language(router))
     return Response(status_code=303, headers={"Location": url}, content_type="text/plain", body=url)
 
 
-@router.post("/imports/<import_id>/cancel")
+@router.post(
+    "/imports/<import_id>/cancel",
+    **operation(
+        "Cancel an import",
+        tag="Imports",
+        role="editor",
+        answers={200: Data[Import]},
+        errors=[
+            IMPORT_NOT_FOUND,
+            Conflict("IMPORT_FINISHED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="completed"),
+        ],
+        description="One not started just ends; a running one starts no more chunks, and the chunks under "
+        "way finish and are counted (success_count says how many rows were written).",
+    ),
+)
 def cancel_import(import_id: str):
-    """Stop an import: one not started just ends; a running one starts no more chunks, and the chunks
-    under way finish and are counted (success_count says how many rows were written)."""
-    caller = principal(router, "editor")
+    caller = principal(router)
     return {"data": imports.cancel_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
 
 
-@router.post("/imports/<import_id>/restart")
+@router.post(
+    "/imports/<import_id>/restart",
+    **operation(
+        "Restart an import",
+        tag="Imports",
+        role="editor",
+        answers={200: Data[Import]},
+        errors=[
+            IMPORT_NOT_FOUND,
+            Conflict("IMPORT_NOT_RESTARTABLE", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="completed"),
+            Conflict("IMPORT_STILL_STOPPING", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+            Conflict("FILE_NOT_UPLOADED"),
+        ],
+        description="A failed or cancelled import runs again from its first unfinished chunk; nothing is "
+        "written twice.",
+    ),
+)
 def restart_import(import_id: str):
-    """Run a failed or cancelled import again from its first unfinished chunk; nothing is written twice."""
-    caller = principal(router, "editor")
+    caller = principal(router)
     return {"data": imports.restart_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}

@@ -37,6 +37,10 @@ class NotFound(DomainError):
     """No such thing for this tenant (another tenant's ids are not found either)."""
 
 
+class MethodNotAllowed(DomainError):
+    """The path exists, but not with this method; params carry `allowed`, the methods it takes."""
+
+
 class Conflict(DomainError):
     """The thing exists but its state does not allow this now."""
 

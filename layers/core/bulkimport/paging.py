@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from bulkimport.errors import MalformedRequest
+
+T = TypeVar("T")
 
 
 class ListMeta(BaseModel):
@@ -16,12 +18,15 @@ class ListMeta(BaseModel):
     total: int | None = None
 
 
-class Page(BaseModel):
-    data: list[Any]
+class Page(BaseModel, Generic[T]):
+    """A page of a list. Built unparametrized (items already shown); `Page[Table]` describes a list of
+    tables in the API's document."""
+
+    data: list[T]
     meta: ListMeta
 
     @classmethod
-    def of(cls, data: list[Any], per_page: int, next_cursor: str | None, total: int | None) -> Page:
+    def of(cls, data: list[Any], per_page: int, next_cursor: str | None, total: int | None) -> Page[Any]:
         return cls(data=data, meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total))
 
 

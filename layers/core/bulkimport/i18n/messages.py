@@ -315,6 +315,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No such endpoint; see /v1/docs.",
         "zh-TW": "沒有這個端點，請參考 /v1/docs。",
     },
+    "METHOD_NOT_ALLOWED": {
+        "en": "This endpoint does not take this method; it takes {allowed}.",
+        "zh-TW": "這個端點不接受此方法，可用的方法為 {allowed}。",
+    },
     "FILE_REQUIRED": {
         "en": "A multipart import needs a 'file' part.",
         "zh-TW": "multipart 匯入需要「file」欄位。",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from bulkimport.recipes.models import Recipe
-from bulkimport.schema.models import MAX_ID, Strict
+from bulkimport.schema.models import MAX_ID, REQUEST, Strict
 
 ImportStatus = Literal[
     "waiting_upload",
@@ -34,6 +34,7 @@ def safe_file_name(name: str) -> str | None:
 
 
 class ImportCreate(Strict):
+    model_config = REQUEST
     recipe_id: str = Field(min_length=1, max_length=MAX_ID)
     has_header: bool | None = None
     description: str | None = Field(default=None, max_length=1000)
@@ -114,3 +115,26 @@ class Failure(BaseModel):
     value: Any = None
     first_row: int | None = None  # DUPLICATE_IN_FILE: the row that has the same key and was imported
     first_sheet: str | None = None  # ... and its sheet (XLSX)
+
+
+class FailureGroup(BaseModel):
+    """Failures of one field and code on consecutive rows."""
+
+    row: int | None
+    row_number_start: int | None
+    row_number_end: int | None
+    field: str | None = None
+    code: str
+    fail_reason: str
+
+
+class ImportResult(BaseModel):
+    """An import's progress with its failures grouped into runs of rows (GET /imports/results)."""
+
+    id: str
+    progress: int
+    status: ImportStatus
+    total_count: int | None = None
+    success_count: int
+    fail_count: int
+    fail_detail: list[FailureGroup]

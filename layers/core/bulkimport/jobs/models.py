@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, RootModel, model_validator
 
-from bulkimport.schema.models import MAX_FIELDS, MAX_ID, Key, Strict, check_json_value
+from bulkimport.schema.models import MAX_FIELDS, MAX_ID, REQUEST, Key, Strict, check_json_value
 
 JobName = Literal["export", "batch_update", "batch_delete"]
 JobCode = Literal[200, 204, 400, 403, 500]
@@ -22,6 +22,7 @@ Changes = Annotated[
 
 
 class JobCreate(Strict):
+    model_config = REQUEST
     job_name: JobName
     table: Key
     ids: (
@@ -49,6 +50,8 @@ class JobCreate(Strict):
 
 
 class JobCreated(BaseModel):
+    """Accepted: the job runs in the background; `data.batch_code` names it."""
+
     success: Literal[True] = True
     data: dict[str, str]  # {"batch_code": ...}
 
@@ -87,3 +90,7 @@ class JobFinished(BaseModel):
     code: JobCode
     success: Literal[True] = True
     data: JobResult
+
+
+class JobStatus(RootModel[JobRunning | JobFinished]):
+    """A job: running (its progress) or finished (its code and amounts)."""

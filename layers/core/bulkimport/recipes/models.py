@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from bulkimport.schema.models import (
     MAX_FIELDS,
     MAX_NAME,
+    REQUEST,
     Description,
     Key,
     Strict,
@@ -36,6 +37,7 @@ class ColumnMap(Strict):
 
 
 class ColumnMapIn(ColumnMap):
+    model_config = REQUEST
     source: Annotated[str, Field(max_length=MAX_SOURCE)] | Annotated[int, Field(ge=0)]
     target: Target
 
@@ -48,6 +50,7 @@ class RecipeOptions(Strict):
 
 
 class RecipeOptionsIn(RecipeOptions):
+    model_config = REQUEST
     delimiter: str = Field(default="auto", max_length=16)
     encoding: str = Field(default="auto", max_length=64)
     sheet: Annotated[str, Field(max_length=MAX_NAME)] | int | None = None
@@ -65,6 +68,7 @@ class RecipeBase(Strict):
 
 
 class RecipeCreate(RecipeBase):
+    model_config = REQUEST
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: Description | None = None
     columns: list[ColumnMapIn] = Field(min_length=1, max_length=MAX_FIELDS)  # type: ignore[assignment]
@@ -82,6 +86,7 @@ class RecipePatch(Strict):
     """Leaving an attribute out keeps it; description and relation_unique_column may be cleared with
     null, the others not."""
 
+    model_config = REQUEST
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     description: Description | None = None
     columns: list[ColumnMapIn] | None = Field(default=None, min_length=1, max_length=MAX_FIELDS)

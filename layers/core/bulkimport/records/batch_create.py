@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bulkimport.access import rate_limit
 from bulkimport.access.keys import Principal
@@ -45,10 +45,30 @@ Record = Annotated[
 
 
 class BatchCreate(BaseModel):
+    # Strict types, but unknown top-level attributes are ignored (docs/API.md).
+    model_config = ConfigDict(strict=True)
+
     records: list[Record] = Field(min_length=1, max_length=MAX_RECORDS)
     transaction_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
     data_creator: str | None = Field(default=None, max_length=MAX_NAME)
     is_start_workflow: bool = False
+
+
+class BatchFailure(BaseModel):
+    index: int
+    field: str | None = None
+    code: str
+    message: str
+
+
+class BatchCreated(BaseModel):
+    """What batch_create answers: the ids of the records created (all of a resent transaction) and why
+    the others were not."""
+
+    status: Literal["success", "partial", "failed"]
+    success_count: int
+    success_ids: list[str]
+    failures: list[BatchFailure]
 
 
 def batch_create(principal: Principal, table_key: str, request: BatchCreate, language: str) -> dict[str, Any]:

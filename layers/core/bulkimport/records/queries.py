@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from bulkimport.adapters.dynamo import RecordStore
 from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.paging import ListMeta, Page
@@ -12,6 +14,19 @@ from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import Invalid, converter_for
 
 META_FIELDS = ("parent_id", "import_id", "created_by", "created_at", "updated_at")
+
+
+class Record(BaseModel):
+    """A record as the API shows it (to_record builds it): its field values under `data`."""
+
+    id: str
+    table: str
+    data: dict[str, Any]
+    parent_id: str | None = None
+    import_id: str | None = None
+    created_by: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 def to_record(table: str, item: dict) -> dict[str, Any]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, field_validator
 
-from bulkimport.schema.models import MAX_ID, Strict
+from bulkimport.schema.models import MAX_ID, REQUEST, Strict
 
 
 class ScheduleCreate(Strict):
+    model_config = REQUEST
     recipe_id: str = Field(min_length=1, max_length=MAX_ID)
     expression: str = Field(min_length=1, max_length=256)
     timezone: str = Field(default="UTC", min_length=1, max_length=64)
@@ -25,7 +26,7 @@ class ScheduleCreate(Strict):
 
 
 class Schedule(ScheduleCreate):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)
     id: str
     source_uri: str
     last_run_at: str | None = None

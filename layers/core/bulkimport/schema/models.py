@@ -61,6 +61,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A request's values as JSON types them, as the OpenAPI document says: no `true` or "5" taken for an
+# integer, no 1 or "yes" for a boolean (lax coercion stored `"total": false` as 0). Each request model
+# sets it (a model's config does not reach the models nested in it); stored models read leniently.
+REQUEST = ConfigDict(extra="forbid", strict=True)
+
+
 def not_null(value: Any) -> Any:
     """A patch may leave an attribute out (kept as it is) but may not set one that cannot be empty to
     null: `exclude_unset` would store the null."""
@@ -133,6 +139,7 @@ class FieldSpec(Strict):
 class FieldSpecIn(FieldSpec):
     """A field as a request gives it: bounded."""
 
+    model_config = REQUEST
     label: Name | None = None
     options: list[Name] | None = Field(default=None, max_length=MAX_OPTIONS)
     fields: list[FieldSpecIn] | None = Field(default=None, max_length=MAX_FIELDS)  # type: ignore[assignment]
@@ -185,6 +192,7 @@ class TableBase(Strict):
 
 
 class TableCreate(TableBase):
+    model_config = REQUEST
     name: Name | None = None
     description: Description | None = None
     fields: list[FieldSpecIn] = Field(min_length=1, max_length=MAX_FIELDS)  # type: ignore[assignment]
@@ -201,6 +209,7 @@ class TableCreate(TableBase):
 class TablePatch(Strict):
     """Leaving an attribute out keeps it; name and description may be cleared with null, fields not."""
 
+    model_config = REQUEST
     name: Name | None = None
     description: Description | None = None
     fields: list[FieldSpecIn] | None = Field(default=None, min_length=1, max_length=MAX_FIELDS)
