@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
+import multipart
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from http_errors import status_of
 
 from bulkimport.access.keys import Principal, require
-from bulkimport.errors import DomainError, MalformedRequest, Unauthorized, UnsupportedMediaType
+from bulkimport.config import Uploads, section
+from bulkimport.errors import DomainError, InvalidInput, MalformedRequest, TooLarge, Unauthorized, UnsupportedMediaType
 from bulkimport.i18n.messages import pick_language, render
 
 JSON = "application/json"
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
-# Routes that read their body themselves: POST /imports takes JSON or multipart/form-data.
-_OWN_MEDIA_TYPES = {("POST", "/imports")}
+# Routes that read their body themselves: they take JSON or multipart/form-data.
+_OWN_MEDIA_TYPES = {("POST", "/imports"), ("POST", "/recipes/suggest")}
 
 # The resolver (app.py) or a resource's router (routes/): both expose the request being handled.
 Routing = APIGatewayRestResolver | APIGatewayRouter
@@ -102,3 +105,43 @@ def error_body(error: DomainError, language: str) -> dict[str, Any]:
             "details": error.details,
         }
     }
+
+
+def request_body(app: Routing) -> tuple[str, dict[str, str], bytes]:
+    """The request's media type, its options (a multipart boundary) and its raw bytes."""
+    event = app.current_event
+    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").strip()
+    media_type, options = multipart.parse_options_header(content_type)
+    # Not event.decoded_body: it decodes to text, and an uploaded file is bytes in any encoding.
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    return media_type, options, raw
+
+
+def read_form(raw: bytes, boundary: str, names: set[str]) -> tuple[dict[str, str], bytes]:
+    """A multipart/form-data body: its text fields among `names` (a file's name as `file_name`) and
+    its `file` part, which must be there and fit a direct upload."""
+    limit = section(Uploads).direct_upload_max_bytes
+    fields: dict[str, str] = {}
+    file_body = None
+    try:
+        for part in multipart.MultipartParser(
+            io.BytesIO(raw), boundary, len(raw), memory_limit=limit * 2, spool_limit=limit * 2
+        ):
+            if part.name == "file":
+                file_body = part.raw
+                if part.filename:
+                    fields.setdefault("file_name", part.filename)
+            elif part.name in names:
+                fields[part.name] = part.value
+    except multipart.MultipartError as error:
+        raise MalformedRequest("MALFORMED_REQUEST", reason=str(error)) from None
+    if file_body is None:
+        raise InvalidInput("FILE_REQUIRED")
+    if len(file_body) > limit:
+        raise TooLarge(
+            "PAYLOAD_TOO_LARGE",
+            size=len(file_body),
+            max_bytes=limit,
+            upload_max_bytes=section(Uploads).upload_max_bytes,
+        )
+    return fields, file_body

@@ -1,23 +1,17 @@
-import base64
-import io
-from typing import Annotated
+from typing import Annotated, Any
 
-import multipart
 import request_examples as examples
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from contract import JSON_BODY, Data, link, operation
 from pydantic import ValidationError
-from web import JSON, language, parse_json, principal
+from web import JSON, language, parse_json, principal, read_form, request_body
 
-from bulkimport.config import Uploads, section
 from bulkimport.errors import (
     Conflict,
     InvalidInput,
-    MalformedRequest,
     NotFound,
-    TooLarge,
     UnsupportedMediaType,
     validation_failed,
 )
@@ -103,14 +97,14 @@ CREATE_BODY = {
 )
 def create_import():
     caller = principal(router)
-    event = router.current_event
-    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").strip()
-    media_type, options = multipart.parse_options_header(content_type)
-    # Not event.decoded_body: it decodes to text, and an uploaded file is bytes in any encoding.
-    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    media_type, options, raw = request_body(router)
     file_body = None
     if media_type == "multipart/form-data":
-        fields, file_body = _read_form(raw, options.get("boundary", ""))
+        form, file_body = read_form(raw, options.get("boundary", ""), _FORM_FIELDS)
+        fields: dict[str, Any] = dict(form)
+        for flag in _FLAGS:
+            if flag in fields:
+                fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")
         request = _validated(fields)
     elif media_type in ("application/json", ""):
         request = _validated(parse_json(raw or b"{}"))
@@ -125,36 +119,6 @@ def _validated(payload) -> ImportCreate:
         return ImportCreate.model_validate(payload)
     except ValidationError as error:
         raise validation_failed(error.errors()) from None
-
-
-def _read_form(raw: bytes, boundary: str) -> tuple[dict, bytes]:
-    limit = section(Uploads).direct_upload_max_bytes
-    fields: dict = {}
-    file_body = None
-    try:
-        for part in multipart.MultipartParser(
-            io.BytesIO(raw), boundary, len(raw), memory_limit=limit * 2, spool_limit=limit * 2
-        ):
-            if part.name == "file":
-                file_body = part.raw
-                fields.setdefault("file_name", part.filename)
-            elif part.name in _FORM_FIELDS:
-                fields[part.name] = part.value
-    except multipart.MultipartError as error:
-        raise MalformedRequest("MALFORMED_REQUEST", reason=str(error)) from None
-    if file_body is None:
-        raise InvalidInput("FILE_REQUIRED")
-    if len(file_body) > limit:
-        raise TooLarge(
-            "PAYLOAD_TOO_LARGE",
-            size=len(file_body),
-            max_bytes=limit,
-            upload_max_bytes=section(Uploads).upload_max_bytes,
-        )
-    for flag in _FLAGS:
-        if flag in fields:
-            fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")
-    return fields, file_body
 
 
 @router.get(

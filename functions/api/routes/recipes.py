@@ -3,13 +3,15 @@ from typing import Annotated
 import request_examples as examples
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from contract import Data, link, operation
-from web import principal
+from contract import JSON_BODY, Data, link, operation
+from pydantic import ValidationError
+from web import JSON, parse_json, principal, read_form, request_body
 
-from bulkimport.errors import InvalidInput, NotFound
+from bulkimport.errors import InvalidInput, NotFound, UnsupportedMediaType, validation_failed
 from bulkimport.paging import Page
 from bulkimport.recipes import service as recipes
 from bulkimport.recipes.models import RecipeCreate, RecipeOut, RecipePatch
+from bulkimport.recipes.suggest import Suggestion, SuggestRequest, suggest_for_file, suggest_for_sample
 
 router = APIGatewayRouter()
 
@@ -97,3 +99,75 @@ def delete_recipe(recipe_id: str):
     caller = principal(router)
     recipes.delete_recipe(caller.tenant, recipe_id)
     return None, 204
+
+
+SUGGEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": SuggestRequest.model_json_schema(),
+            "examples": {
+                "headers and rows": {
+                    "summary": "A file's header and first rows",
+                    "value": {
+                        "table": "contacts",
+                        "headers": ["會員編號", "Name", "E-mail", "Visit date"],
+                        "rows": [["M001", "王小明", "wang@example.com", "2026-11-22"]],
+                    },
+                }
+            },
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["table", "file"],
+                "properties": {
+                    "table": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "file": {"type": "string", "format": "binary", "description": "CSV, TSV or XLSX, at most 4 MB."},
+                },
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "/recipes/suggest",
+    **operation(
+        "Suggest a recipe's columns",
+        tag="Recipes",
+        role="editor",
+        request_body=SUGGEST_BODY,
+        answers={200: Data[Suggestion]},
+        errors=[
+            *JSON_BODY,
+            NotFound("TABLE_NOT_FOUND", table="contacts"),
+            InvalidInput("FILE_REQUIRED"),
+            InvalidInput("EMPTY_FILE"),
+            UnsupportedMediaType("UNSUPPORTED_FILE_TYPE"),
+        ],
+        description="From a file (multipart: `table` and `file`) or a file's `headers` and a few `rows` (JSON): "
+        "each header matched to a field by key or label (any case, spacing or width), by the tenant's earlier "
+        "recipes for the table, or by a similar name, checked against the sample values' types; the sources "
+        "left unmapped, the required fields no column maps, and the file options an import would use. "
+        "Nothing is stored.",
+    ),
+)
+def suggest_recipe():
+    caller = principal(router)
+    media_type, options, raw = request_body(router)
+    if media_type == "multipart/form-data":
+        fields, file_body = read_form(raw, options.get("boundary", ""), {"table"})
+        table = fields.get("table", "").strip()
+        if not table:
+            raise validation_failed([{"type": "missing", "loc": ("table",), "msg": "Field required"}])
+        suggestion = suggest_for_file(caller.tenant, table, file_body)
+    elif media_type in (JSON, ""):
+        try:
+            request = SuggestRequest.model_validate(parse_json(raw or b"{}"))
+        except ValidationError as error:
+            raise validation_failed(error.errors()) from None
+        suggestion = suggest_for_sample(caller.tenant, request)
+    else:
+        raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", accepted=f"{JSON}, multipart/form-data")
+    return {"data": suggestion.model_dump(mode="json")}
