@@ -80,12 +80,19 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         log_level: str = "WARNING",
         deliver_events: bool = True,
+        authorizer_cache_seconds: float | None = None,
+        extra_keys: Iterable[tuple[str, str, str | None]] = (),
     ):
         self.host = host
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
         # runs the steps itself).
         self.deliver_events = deliver_events
         self.log_level = log_level
+        # None: the template's ReauthorizeEvery, as API Gateway caches the authorizer's answers.
+        self.authorizer_cache_seconds = authorizer_cache_seconds
+        # (tenant, role, secret or None) of keys made at start besides dev-key: secrets are in `keys`.
+        self.extra_keys = list(extra_keys)
+        self.keys: list[tuple[str, str, str]] = []
         self.aws_port = aws_port
         self.api_port = api_port
         # Locally a queued run looks for its table every second (the template's default suits AWS).
@@ -137,7 +144,7 @@ class LocalStack:
             f"{self.aws_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
         ).raise_for_status()
         self._create_resources()
-        self._serve(ApiGateway(self.template, self.runtime), self.api_port)
+        self._serve(ApiGateway(self.template, self.runtime, self.authorizer_cache_seconds), self.api_port)
         return self
 
     def _serve(self, app, port: int, handler=None) -> None:
@@ -203,6 +210,9 @@ class LocalStack:
         from bulkimport.access.keys import create_api_key
 
         create_api_key(DEV_TENANT, "admin", name="dev admin key", api_key=DEV_KEY)
+        self.keys = [(DEV_TENANT, "admin", DEV_KEY)]
+        for tenant, role, secret in self.extra_keys:
+            self.keys.append((tenant, role, create_api_key(tenant, role, name="local stack key", api_key=secret)))
 
     def _wire_eventbridge_rules(self) -> None:
         """Each EventBridgeRule event of a function becomes a rule with the same pattern; moto delivers

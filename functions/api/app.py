@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
-from routes import health, imports, jobs, recipes, records, schedules, tables
+from routes import health, imports, jobs, keys, recipes, records, schedules, tables
 from web import JSON, check_body, error_response, refused
 
 from bulkimport import config
@@ -44,7 +44,7 @@ def _to_json(value) -> str:
 
 
 app = APIGatewayRestResolver(enable_validation=True, serializer=_to_json)
-for module in (health, tables, recipes, imports, records, schedules, jobs):
+for module in (health, tables, recipes, imports, records, schedules, jobs, keys):
     app.include_router(module.router)
 app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
 
