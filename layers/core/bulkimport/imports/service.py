@@ -126,10 +126,23 @@ def create_import(
 
     if file_body is not None:
         BlobStore().put_bytes(item["upload_key"], file_body)
+        if not scheduled_at:
+            item = _start_with_file(tenant, import_id, item, len(file_body))
         return ImportCreated(**to_import(item).model_dump()), True
     if source_key is not None:
         return ImportCreated(**to_import(item).model_dump()), True
     return ImportCreated(**to_import(item).model_dump(), upload=_upload_ticket(item["upload_key"])), True
+
+
+def _start_with_file(tenant: str, import_id: str, item: dict, size: int) -> dict:
+    """Start an import whose file came in the request, and return it as it is now: `queued` (in line
+    for its table) or later, never `waiting_upload`. The bucket's event for the file may start it
+    first; starting twice is harmless (lifecycle.start), and the status moves only forward."""
+    store.update(
+        tenant, import_id, {"status": "queued", "file": {**item["file"], "size": size}}, when_status=("waiting_upload",)
+    )
+    lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
+    return store.get(tenant, import_id) or item
 
 
 def _upload_ticket(key: str) -> UploadTicket:
