@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -24,7 +25,14 @@ class ApiGateway:
     """`authorizer_cache_seconds`: how long an authorizer's Allow is reused for the same token (the
     template's ReauthorizeEvery unless given: tests shorten it to watch a revoke take effect)."""
 
-    def __init__(self, template: Template, runtime: LambdaRuntime, authorizer_cache_seconds: float | None = None):
+    def __init__(
+        self,
+        template: Template,
+        runtime: LambdaRuntime,
+        authorizer_cache_seconds: float | None = None,
+        on_request: Callable[[str, str, int, float], None] | None = None,
+    ):
+        self.on_request = on_request  # (method, path, status, seconds) of each request answered
         self.runtime = runtime
         api = template.api()
         self.stage = api["StageName"]
@@ -53,7 +61,10 @@ class ApiGateway:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        started = time.monotonic()
         response = self.handle(request)
+        if self.on_request:
+            self.on_request(request.method, request.path, response.status_code, time.monotonic() - started)
         return response(environ, start_response)
 
     # ------------------------------------------------------------ request flow

@@ -167,14 +167,26 @@ def tables() -> None:
     """Typed target tables."""
 
 
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print only the id (for scripts: ID=$(...)).")
+
+
+def _created(app: App, item: dict, what: str, key: str, quiet: bool) -> None:
+    if app.as_json:
+        app.output.json(item)
+    elif quiet:
+        print(item[key])
+    else:
+        app.output.say("created", what=what, id=item[key])
+
+
 @tables.command("create")
 @click.argument("file", type=existing_file)
+@quiet_option
 @common_options
-def tables_create(file: Path) -> None:
+def tables_create(file: Path, quiet: bool) -> None:
     """Create a table from FILE (.json or .yaml)."""
     app = _app()
-    table = app.client.json("POST", "/tables", json=_read_document(file))["data"]
-    app.output.json(table) if app.as_json else app.output.say("created", what="table", id=table["key"])
+    _created(app, app.client.json("POST", "/tables", json=_read_document(file))["data"], "table", "key", quiet)
 
 
 @tables.command("list")
@@ -204,15 +216,12 @@ def recipes() -> None:
 
 @recipes.command("create")
 @click.argument("file", type=existing_file)
+@quiet_option
 @common_options
-def recipes_create(file: Path) -> None:
+def recipes_create(file: Path, quiet: bool) -> None:
     """Create a recipe from FILE (.json or .yaml)."""
     app = _app()
-    recipe = app.client.json("POST", "/recipes", json=_read_document(file))["data"]
-    if app.as_json:
-        app.output.json(recipe)
-    else:
-        app.output.say("created", what="recipe", id=recipe["id"])
+    _created(app, app.client.json("POST", "/recipes", json=_read_document(file))["data"], "recipe", "id", quiet)
 
 
 @recipes.command("list")
@@ -307,6 +316,7 @@ def _report(app: App, settled: dict) -> None:
 @click.option("--description", default=None)
 @click.option("--transaction-id", default=None, help="Sending the same id again returns the same import.")
 @click.option("--header/--no-header", "has_header", default=None, help="Override the recipe's has_header.")
+@quiet_option
 @common_options
 def import_file(
     file: Path,
@@ -317,6 +327,7 @@ def import_file(
     description: str | None,
     transaction_id: str | None,
     has_header: bool | None,
+    quiet: bool,
 ) -> None:
     """Import FILE (CSV, TSV, XLSX, gzip'd CSV) with a recipe.
 
@@ -344,6 +355,8 @@ def import_file(
     if not wait:
         if app.as_json:
             app.output.json(created)
+        elif quiet:
+            print(created["id"])
         else:
             app.output.say("import_started", id=created["id"], status=created["status"])
         return
