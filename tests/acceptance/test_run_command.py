@@ -105,3 +105,14 @@ def test_help_describes_every_flag():
     for flag in ("--api-port", "--aws-port", "--key TENANT:ROLE[:SECRET]", "--quiet"):
         assert flag in shown.stdout
     assert "make run API_PORT=3100 AWS_PORT=5100" in " ".join(shown.stdout.split())
+
+
+def test_make_run_passes_the_ports():
+    shown = subprocess.run(
+        ["make", "-n", "run", "API_PORT=3100", "AWS_PORT=5100", "STAMP=", "NODE_STAMP="],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0 and "-m devstack --api-port 3100 --aws-port 5100" in shown.stdout
