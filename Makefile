@@ -21,9 +21,12 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-## Start the embedded local stack: API on 127.0.0.1:3000, AWS (moto) on 127.0.0.1:5000.
+## Start the embedded local stack: API on 127.0.0.1:3000, AWS (moto) on 127.0.0.1:5000; other ports:
+## `make run API_PORT=3100 AWS_PORT=5100`. More flags: `.venv/bin/python -m devstack --help`.
+API_PORT ?= 3000
+AWS_PORT ?= 5000
 run: install
-	$(BIN)/python -m devstack
+	$(BIN)/python -m devstack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(DEVSTACK_FLAGS)
 
 # asl-validator, pinned in package-lock.json, from the npm registry with the machine's Node.js.
 $(NODE_STAMP): package.json package-lock.json

@@ -1,40 +1,134 @@
-"""`make run`: start the local stack and say how to import a first file."""
+"""`make run`: start the local stack, say how to use it, and tell what happens while it runs."""
 
 import argparse
 import signal
+import socket
+import sys
 import threading
 
+from devstack.activity import ActivityLog
+from devstack.cfn import REGION
 from devstack.stack import DEV_KEY, DEV_TENANT, LocalStack
 
 QUICK_START = """
 Bulk import local stack is up.
   API           {api}        (docs: {api}/docs, spec: {api}/openapi.json)
-  AWS endpoint  {aws}        (moto: S3, DynamoDB, Step Functions, EventBridge)
-  API key       {key}  (tenant '{tenant}', role admin)
+  AWS endpoint  {aws}        (moto: S3, DynamoDB, Step Functions, EventBridge, Scheduler)
+  Bucket        {bucket}
+  API keys      {keys}
 
 Import a first file, from the repo root in another terminal:
-  bash examples/quickstart.sh        # table + recipe + a 10,000-row CSV with 40 bad rows, watched to the end
-or step by step with curl:
-  export API={api} KEY={key}
-  curl -s -X POST $API/tables  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d @examples/contacts-table.json
-  curl -s -X POST $API/recipes -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d @examples/contacts-recipe.json
+  API={api} bash examples/quickstart.sh        # table + recipe + a 10,000-row CSV with 40 bad rows, watched to the end
+or with the CLI (.venv/bin/bulkimport, installed by make install):
+  export BULKIMPORT_API={api} BULKIMPORT_KEY={key}
+  bulkimport tables create examples/contacts-table.json
+  bulkimport recipes create examples/contacts-recipe.json          # prints the recipe id
   python3 examples/make_sample.py 10000 /tmp/contacts-10k.csv
-  curl -s -X POST $API/imports -H "Authorization: Bearer $KEY" -F recipe_id=<recipe id> -F file=@/tmp/contacts-10k.csv
-  curl -s $API/imports/<import id>            -H "Authorization: Bearer $KEY"
-  curl -s $API/imports/<import id>/failures   -H "Authorization: Bearer $KEY"
-  curl -s "$API/tables/contacts/records?per_page=5" -H "Authorization: Bearer $KEY"
+  bulkimport import /tmp/contacts-10k.csv --recipe <recipe id> --wait
+  bulkimport failures <import id>
+or with curl:
+  export API={api} KEY={key}
+  curl -s $API/imports -H "Authorization: Bearer $KEY"
 
-Data lives in memory: it is gone when this stops (Ctrl-C).
+The AWS CLI against this stack:
+  export AWS_ENDPOINT_URL={aws} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={region}
+  aws s3 ls s3://{bucket}/ --recursive
+  aws --endpoint-url {aws} s3 cp file.csv s3://{bucket}/drop/{tenant}/<recipe id>/file.csv   # imports it
+A tenant's first admin key, as an operator would make it on AWS:
+  bulkimport admin create-key --tenant acme --role admin --endpoint-url {aws}
+
+Data lives in memory: it is gone when this stops (Ctrl-C).{activity}
 """
 
 
+def _key(value: str) -> tuple[str, str, str | None]:
+    tenant, _, rest = value.partition(":")
+    role, _, secret = rest.partition(":")
+    if not tenant or role not in ("viewer", "editor", "admin"):
+        raise argparse.ArgumentTypeError(f"{value!r}: use TENANT:ROLE or TENANT:ROLE:SECRET, ROLE viewer|editor|admin")
+    return tenant, role, secret or None
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port")
+    return port
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description="The embedded local stack: moto as AWS (S3, DynamoDB, Step Functions running the real "
+        "state machines, EventBridge, Scheduler), the template's Lambda handlers in this process, and "
+        "API Gateway on loopback. No AWS account, no Docker. `make run API_PORT=3100 AWS_PORT=5100` passes "
+        "the ports.",
+    )
+    parser.add_argument(
+        "--api-port", type=_port, default=3000, help="port of the API, http://127.0.0.1:PORT/v1 (default 3000)"
+    )
+    parser.add_argument(
+        "--aws-port",
+        type=_port,
+        default=5000,
+        help="port of the AWS endpoint (moto) for boto3, the AWS CLI and `bulkimport admin` (default 5000)",
+    )
+    parser.add_argument(
+        "--key",
+        type=_key,
+        action="append",
+        default=[],
+        metavar="TENANT:ROLE[:SECRET]",
+        help="also create this API key at start (repeatable; without SECRET one is made and printed): "
+        "e.g. --key acme:admin:acme-key --key acme:viewer. dev-key (tenant dev, admin) is always there",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print only the banner, not a line per request, run, chunk and S3 event"
+    )
+    return parser
+
+
+def _busy(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m devstack")
-    parser.add_argument("--api-port", type=int, default=3000)
-    parser.add_argument("--aws-port", type=int, default=5000)
-    args = parser.parse_args()
-    stack = LocalStack(aws_port=args.aws_port, api_port=args.api_port).start()
-    print(QUICK_START.format(api=stack.api_url, aws=stack.aws_endpoint, key=DEV_KEY, tenant=DEV_TENANT), flush=True)
+    args = parser().parse_args()
+    for flag, port, variable in (("--api-port", args.api_port, "API_PORT"), ("--aws-port", args.aws_port, "AWS_PORT")):
+        if _busy(port):
+            print(
+                f"Port {port} is in use (another local stack?). Choose another with {flag} "
+                f"(make run {variable}=...), or stop what holds it.",
+                file=sys.stderr,
+            )
+            sys.exit(2)
+    if args.api_port == args.aws_port:
+        print("--api-port and --aws-port must differ.", file=sys.stderr)
+        sys.exit(2)
+    activity = None if args.quiet else ActivityLog()
+    stack = LocalStack(aws_port=args.aws_port, api_port=args.api_port, extra_keys=args.key, activity=activity)
+    stack.start()
+    keys = "\n                ".join(
+        f"{secret}  (tenant '{tenant}', role {role})" for tenant, role, secret in stack.keys
+    )
+    print(
+        QUICK_START.format(
+            api=stack.api_url,
+            aws=stack.aws_endpoint,
+            key=DEV_KEY,
+            tenant=DEV_TENANT,
+            keys=keys,
+            bucket=stack.resource_name("DataBucket"),
+            region=REGION,
+            activity="" if args.quiet else "\nWhat happens, as it happens (--quiet turns this off):",
+        ),
+        flush=True,
+    )
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())

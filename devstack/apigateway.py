@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -20,7 +22,17 @@ MAX_LAMBDA_PAYLOAD = 6 * 1024 * 1024  # Lambda synchronous invoke limit
 
 
 class ApiGateway:
-    def __init__(self, template: Template, runtime: LambdaRuntime):
+    """`authorizer_cache_seconds`: how long an authorizer's Allow is reused for the same token (the
+    template's ReauthorizeEvery unless given: tests shorten it to watch a revoke take effect)."""
+
+    def __init__(
+        self,
+        template: Template,
+        runtime: LambdaRuntime,
+        authorizer_cache_seconds: float | None = None,
+        on_request: Callable[[str, str, int, float], None] | None = None,
+    ):
+        self.on_request = on_request  # (method, path, status, seconds) of each request answered
         self.runtime = runtime
         api = template.api()
         self.stage = api["StageName"]
@@ -30,6 +42,14 @@ class ApiGateway:
         authorizer = authorizers[api["Auth"]["DefaultAuthorizer"]]
         self.authorizer = runtime.find(template.resolve(authorizer["FunctionArn"]))
         self.identity_header = authorizer["Identity"]["Header"]
+        # API Gateway's default TTL is 300 s when the template names none.
+        self.cache_seconds = (
+            float(authorizer["Identity"].get("ReauthorizeEvery", 300))
+            if authorizer_cache_seconds is None
+            else authorizer_cache_seconds
+        )
+        self._cache: dict[str, tuple[float, dict]] = {}  # token -> (expires, context), Allow answers only
+        self._cache_lock = threading.Lock()
         self.routes: list[tuple[str, str, Any, bool]] = []  # (method, resource path, function, open)
         for function in runtime.functions.values():
             for event in function.events.values():
@@ -41,7 +61,10 @@ class ApiGateway:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        started = time.monotonic()
         response = self.handle(request)
+        if self.on_request:
+            self.on_request(request.method, request.path, response.status_code, time.monotonic() - started)
         return response(environ, start_response)
 
     # ------------------------------------------------------------ request flow
@@ -86,6 +109,10 @@ class ApiGateway:
         token = request.headers.get(self.identity_header)
         if not token:
             return None
+        with self._cache_lock:
+            cached = self._cache.get(token)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
         event = {
             "type": "TOKEN",
             "authorizationToken": token,
@@ -97,7 +124,11 @@ class ApiGateway:
         statements = result.get("policyDocument", {}).get("Statement", [])
         if not any(s.get("Effect") == "Allow" for s in statements):
             return None
-        return {**result.get("context", {}), "principalId": result.get("principalId")}
+        context = {**result.get("context", {}), "principalId": result.get("principalId")}
+        if self.cache_seconds > 0:
+            with self._cache_lock:
+                self._cache[token] = (time.monotonic() + self.cache_seconds, context)
+        return context
 
     def _event(self, request: Request, path: str, resource: str, body: bytes, authorizer: dict) -> dict:
         media_type = (request.mimetype or "").lower()

@@ -19,6 +19,7 @@ import boto3
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
+from devstack.activity import ActivityLog
 from devstack.apigateway import ApiGateway
 from devstack.cfn import REGION, Template
 from devstack.runtime import LambdaRuntime
@@ -80,12 +81,21 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         log_level: str = "WARNING",
         deliver_events: bool = True,
+        authorizer_cache_seconds: float | None = None,
+        extra_keys: Iterable[tuple[str, str, str | None]] = (),
+        activity: ActivityLog | None = None,
     ):
         self.host = host
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
         # runs the steps itself).
         self.deliver_events = deliver_events
         self.log_level = log_level
+        # None: the template's ReauthorizeEvery, as API Gateway caches the authorizer's answers.
+        self.authorizer_cache_seconds = authorizer_cache_seconds
+        # (tenant, role, secret or None) of keys made at start besides dev-key: secrets are in `keys`.
+        self.extra_keys = list(extra_keys)
+        self.keys: list[tuple[str, str, str]] = []
+        self.activity = activity  # where requests and runs are told as they happen (None: nowhere)
         self.aws_port = aws_port
         self.api_port = api_port
         # Locally a queued run looks for its table every second (the template's default suits AWS).
@@ -117,6 +127,8 @@ class LocalStack:
         )
         self.runtime = LambdaRuntime(self.template)
         self.runtime.install()
+        if self.activity:
+            self.activity.watch(self.runtime)
         # Locally, handlers log warnings and errors only (the template's level is for AWS).
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -137,7 +149,8 @@ class LocalStack:
             f"{self.aws_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
         ).raise_for_status()
         self._create_resources()
-        self._serve(ApiGateway(self.template, self.runtime), self.api_port)
+        on_request = self.activity.request if self.activity else None
+        self._serve(ApiGateway(self.template, self.runtime, self.authorizer_cache_seconds, on_request), self.api_port)
         return self
 
     def _serve(self, app, port: int, handler=None) -> None:
@@ -203,6 +216,9 @@ class LocalStack:
         from bulkimport.access.keys import create_api_key
 
         create_api_key(DEV_TENANT, "admin", name="dev admin key", api_key=DEV_KEY)
+        self.keys = [(DEV_TENANT, "admin", DEV_KEY)]
+        for tenant, role, secret in self.extra_keys:
+            self.keys.append((tenant, role, create_api_key(tenant, role, name="local stack key", api_key=secret)))
 
     def _wire_eventbridge_rules(self) -> None:
         """Each EventBridgeRule event of a function becomes a rule with the same pattern; moto delivers

@@ -13,6 +13,8 @@ from tests.helpers import Api, free_port, new_tenant
 # run in parallel.
 TEST_CHUNK_ROWS = 100
 TEST_JOB_PAGE_RECORDS = 100
+# The API Gateway cache of authorizer answers on the test stack (seconds).
+AUTHORIZER_CACHE_SECONDS = 2
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +23,8 @@ def stack():
         aws_port=free_port(),
         api_port=free_port(),
         parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)},
+        # Short, so a test watches a revoked key stop working (the template says 60 s).
+        authorizer_cache_seconds=AUTHORIZER_CACHE_SECONDS,
     )
     local.start()
     yield local

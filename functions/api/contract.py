@@ -53,6 +53,7 @@ TAGS = [
     Tag(name="Records", description="The records of a table: read, filter, create in batches."),
     Tag(name="Schedules", description="Recurring imports of the new files under a folder."),
     Tag(name="Jobs", description="Exports, batch updates and batch deletes that run in the background."),
+    Tag(name="Keys", description="The tenant's API keys: create (the secret shown once), list, revoke."),
 ]
 TAG_NAMES = {tag.name for tag in TAGS}
 

@@ -25,8 +25,8 @@ def lambda_handler(event: EventBridgeEvent, context):
     obj = event.detail["object"]
     key, size = obj["key"], int(obj.get("size") or 0)
     if key.startswith(DROP_PREFIX):
-        started = on_file_dropped(key, size, obj.get("sequencer") or obj.get("etag") or "")
+        outcome = on_file_dropped(key, size, obj.get("sequencer") or obj.get("etag") or "")
     else:
-        started = on_upload_landed(key, size)
-    logger.info("object created", extra={"key": obj["key"], "started_import": started})
-    return {"started_import": started}
+        outcome = on_upload_landed(key, size)
+    logger.info("object created", extra={"key": key, "started_import": outcome.started, "ignored": outcome.ignored})
+    return {"started_import": outcome.started, "ignored": outcome.ignored}

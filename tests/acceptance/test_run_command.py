@@ -15,13 +15,18 @@ import requests
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+DEVSTACK = [sys.executable, "-m", "devstack"]
 
 
 def test_run_command_and_quickstart():
     api_port, aws_port = free_port(), free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--api-port", str(api_port), "--aws-port", str(aws_port)],
+        [
+            *DEVSTACK,
+            *("--api-port", str(api_port), "--aws-port", str(aws_port)),
+            *("--key", "acme:viewer:acme-secret", "--quiet"),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -39,16 +44,44 @@ def test_run_command_and_quickstart():
                 break
         text = "".join(banner)
         api = f"http://127.0.0.1:{api_port}/v1"
-        assert api in text and "dev-key" in text and "examples/quickstart.sh" in text
+        assert "dev-key" in text and "acme-secret  (tenant 'acme', role viewer)" in text
+        quick_start = f"API={api} bash examples/quickstart.sh"
+        assert quick_start in text  # the exact command for its port
+        aws = f"http://127.0.0.1:{aws_port}"
+        assert f"export AWS_ENDPOINT_URL={aws} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local" in text
         assert requests.get(f"{api}/health", timeout=5).json() == {"status": "ok"}
+        acme = {"Authorization": "Bearer acme-secret"}
+        assert requests.get(f"{api}/tables", headers=acme, timeout=5).json()["data"] == []
+        table = {"key": "t", "fields": [{"key": "x"}]}
+        assert requests.post(f"{api}/tables", headers=acme, json=table, timeout=5).status_code == 403
+
+        # Its ports are taken now: a second stack names the flag to change.
+        busy = subprocess.run(
+            [*DEVSTACK, "--api-port", str(api_port), "--aws-port", str(free_port())],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert busy.returncode == 2 and f"Port {api_port} is in use" in busy.stderr and "--api-port" in busy.stderr
+
+        # The AWS CLI works with the settings it printed.
+        listed = subprocess.run(
+            [str(Path(sys.executable).parent / "aws"), "s3", "ls"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**env, "AWS_ENDPOINT_URL": aws, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"},
+        )
+        assert listed.returncode == 0 and "bulkimport-local-databucket" in listed.stdout, listed.stderr
 
         quickstart = subprocess.run(
-            ["bash", "examples/quickstart.sh"],
+            ["bash", "-c", quick_start],
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=300,
-            env={**env, "API": api, "KEY": "dev-key", "PYTHON": sys.executable, "ROWS": "2500"},
+            env={**env, "PYTHON": sys.executable, "ROWS": "2500"},
         )
         assert quickstart.returncode == 0, quickstart.stdout + quickstart.stderr
         out = quickstart.stdout
@@ -62,3 +95,24 @@ def test_run_command_and_quickstart():
             assert server.wait(timeout=20) == 0
         finally:
             server.kill()
+    # --quiet: nothing after the banner, though requests, chunks and runs happened.
+    assert "POST " not in server.stdout.read()
+
+
+def test_help_describes_every_flag():
+    shown = subprocess.run([*DEVSTACK, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0
+    for flag in ("--api-port", "--aws-port", "--key TENANT:ROLE[:SECRET]", "--quiet"):
+        assert flag in shown.stdout
+    assert "make run API_PORT=3100 AWS_PORT=5100" in " ".join(shown.stdout.split())
+
+
+def test_make_run_passes_the_ports():
+    shown = subprocess.run(
+        ["make", "-n", "run", "API_PORT=3100", "AWS_PORT=5100", "STAMP=", "NODE_STAMP="],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0 and "-m devstack --api-port 3100 --aws-port 5100" in shown.stdout

@@ -37,7 +37,10 @@ def test_authorizer_sample_allows_the_dev_key(stack):
 
 
 def test_object_created_sample_for_an_unknown_import_starts_nothing(stack):
-    assert invoke(stack, "ObjectCreatedFunction", load("object-created.json")) == {"started_import": None}
+    assert invoke(stack, "ObjectCreatedFunction", load("object-created.json")) == {
+        "started_import": None,
+        "ignored": "no import 01M81EZQ2WJG465XEANM1SD8B3 of tenant dev",
+    }
 
 
 def test_scheduled_run_sample_for_an_unknown_schedule_imports_nothing(stack):

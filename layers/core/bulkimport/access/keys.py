@@ -1,16 +1,28 @@
-"""API keys: each belongs to one tenant and carries one role."""
+"""API keys: each belongs to one tenant and carries one role.
+
+A key is two items written together: its lookup item under the hash of its secret (all the authorizer
+reads) and its entry in the tenant's partition (what `GET /v1/keys` lists, `last_used_at`, and the
+hash that leads to the lookup item). A per-tenant counter of active admin keys, changed in the same
+transactions, lets a revoke refuse to take the last one away even when two revokes race.
+"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo import ControlStore
-from bulkimport.errors import Forbidden
+from bulkimport.adapters.dynamo import Attr, ControlStore, item_absent, item_exists
+from bulkimport.errors import Conflict, Forbidden, NotFound
 from bulkimport.ids import new_id, now_iso
+from bulkimport.paging import Page
 
 ROLE_RANK = {"viewer": 0, "editor": 1, "admin": 2}
+Role = Literal["viewer", "editor", "admin"]
+_LOOKUP_SK = "APIKEY"
 
 
 @dataclass(frozen=True)
@@ -24,37 +36,129 @@ class Principal:
         return f"key:{self.key_id}"
 
 
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # as every request model (schema.models.REQUEST)
+    name: str | None = Field(default=None, max_length=200)
+    role: Role
+
+
+class ApiKey(BaseModel):
+    """A key as `GET /v1/keys` shows it: never its secret."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    name: str | None = None
+    role: Role
+    created_at: str
+    last_used_at: str | None = None
+    revoked_at: str | None = None
+
+
+class NewApiKey(ApiKey):
+    """A key just created: `key` is its secret, shown this once."""
+
+    key: str
+
+
 def require(principal: Principal, role: str) -> None:
     if ROLE_RANK.get(principal.role, -1) < ROLE_RANK[role]:
         raise Forbidden("FORBIDDEN", role=principal.role, needed=role)
 
 
-def create_api_key(tenant: str, role: str, name: str | None = None, api_key: str | None = None) -> str:
-    """Store a key (hashed) and return its secret: the only time the secret is seen."""
+def issue_key(
+    tenant: str, role: str, name: str | None = None, api_key: str | None = None, store: ControlStore | None = None
+) -> NewApiKey:
+    """Store a key (only the hash of its secret) and return it with its secret: the only time the
+    secret is seen. `store`: the control table to write to (an operator's tool names it)."""
     if role not in ROLE_RANK:
         raise ValueError(f"unknown role {role}")
+    store = store or ControlStore()
     api_key = api_key or f"bik_{secrets.token_urlsafe(32)}"
     key_hash = keys.hash_api_key(api_key)
-    ControlStore().put(
-        {
-            "pk": keys.api_key_pk(key_hash),
-            "sk": "APIKEY",
-            "tenant": tenant,
-            "role": role,
-            "key_id": new_id(),
-            "name": name,
-            "created_at": now_iso(),
-        }
-    )
-    return api_key
+    key = NewApiKey(id=new_id(), name=name, role=role, created_at=now_iso(), key=api_key)  # type: ignore[arg-type]
+    shown = key.model_dump(exclude={"key", "id"})
+    writes = [
+        store.update_request(
+            keys.api_key_pk(key_hash),
+            _LOOKUP_SK,
+            {"tenant": tenant, "role": role, "key_id": key.id, "name": name, "created_at": key.created_at},
+            condition=item_absent(),
+        ),
+        store.update_request(
+            keys.tenant_pk(tenant),
+            keys.api_key_sk(key.id),
+            {**{k: v for k, v in shown.items() if v is not None}, "key_id": key.id, "key_hash": key_hash},
+            condition=item_absent(),
+        ),
+    ]
+    if role == "admin":
+        writes.append(store.update_request(keys.tenant_pk(tenant), keys.API_KEY_COUNTER_SK, add_values={"admins": 1}))
+    if not store.transact(writes):
+        raise Conflict("KEY_EXISTS")  # a secret chosen by the caller (the local stack's) is taken
+    return key
+
+
+def create_api_key(tenant: str, role: str, name: str | None = None, api_key: str | None = None) -> str:
+    """Store a key and return its secret (what tests, benchmarks and the local stack need)."""
+    return issue_key(tenant, role, name=name, api_key=api_key).key
+
+
+def list_keys(tenant: str, per_page: int, cursor: str | None) -> Page:
+    store = ControlStore()
+    pk = keys.tenant_pk(tenant)
+    items, next_cursor = store.query(pk, keys.API_KEY_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
+    data = [_shown(item).model_dump(mode="json") for item in items]
+    return Page.of(data, per_page, next_cursor, store.count(pk, keys.API_KEY_PREFIX))
+
+
+def _shown(item: dict) -> ApiKey:
+    return ApiKey.model_validate({**item, "id": item["key_id"]})
+
+
+def revoke_key(tenant: str, key_id: str) -> ApiKey:
+    """Revoke a key of the tenant: the authorizer refuses it from now on (API Gateway's cache of its
+    answers may accept it until that answer expires). Revoking a revoked key changes nothing."""
+    store = ControlStore()
+    pk, sk = keys.tenant_pk(tenant), keys.api_key_sk(key_id)
+    item = store.get(pk, sk)
+    if not item:
+        raise NotFound("KEY_NOT_FOUND", key_id=key_id)
+    if item.get("revoked_at"):
+        return _shown(item)
+    stamp = now_iso()
+    writes = [
+        store.update_request(pk, sk, {"revoked_at": stamp}, condition=Attr("revoked_at").not_exists()),
+        store.update_request(
+            keys.api_key_pk(item["key_hash"]), _LOOKUP_SK, {"revoked_at": stamp}, condition=item_exists()
+        ),
+    ]
+    if item["role"] == "admin":
+        writes.append(
+            store.update_request(pk, keys.API_KEY_COUNTER_SK, add_values={"admins": -1}, condition=Attr("admins").gt(1))
+        )
+    if not store.transact(writes):
+        current = store.get(pk, sk) or item
+        if current.get("revoked_at"):
+            return _shown(current)  # revoked meanwhile by another request
+        raise Conflict("LAST_ADMIN_KEY")
+    return _shown({**item, "revoked_at": stamp})
 
 
 def authenticate(api_key: str | None) -> Principal | None:
     if not api_key:
         return None
-    item = ControlStore().get(keys.api_key_pk(keys.hash_api_key(api_key)), "APIKEY", consistent=False)
-    if not item or item.get("disabled"):
+    store = ControlStore()
+    item = store.get(keys.api_key_pk(keys.hash_api_key(api_key)), _LOOKUP_SK, consistent=False)
+    if not item or item.get("disabled") or item.get("revoked_at"):
         return None
+    # API Gateway caches the authorizer's answer, so this runs about once per key per cache period:
+    # last_used_at is that precise.
+    store.update(
+        keys.tenant_pk(item["tenant"]),
+        keys.api_key_sk(item["key_id"]),
+        set_values={"last_used_at": now_iso()},
+        condition=item_exists(),
+    )
     return Principal(tenant=item["tenant"], role=item["role"], key_id=item["key_id"])
 
 

@@ -11,6 +11,9 @@ TABLE_PREFIX = "TABLE#"
 RECIPE_PREFIX = "RECIPE#"
 IMPORT_PREFIX = "IMPORT#"
 SCHEDULE_PREFIX = "SCHEDULE#"
+API_KEY_PREFIX = "KEY#"
+# A tenant's count of active admin keys (a revoke keeps it above zero).
+API_KEY_COUNTER_SK = "KEYCOUNT"
 
 
 def tenant_pk(tenant: str) -> str:
@@ -48,6 +51,11 @@ def chunk_prefix(pass_: str = "write") -> str:
 
 def api_key_pk(key_hash: str) -> str:
     return f"APIKEY#{key_hash}"
+
+
+def api_key_sk(key_id: str) -> str:
+    """A key's entry in its tenant's partition (the lookup item is under the hash of its secret)."""
+    return f"{API_KEY_PREFIX}{key_id}"
 
 
 def hash_api_key(api_key: str) -> str:

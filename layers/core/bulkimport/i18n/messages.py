@@ -250,6 +250,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{timezone}' is not a time zone; use a name like Asia/Taipei or UTC.",
         "zh-TW": "「{timezone}」不是時區，請使用如 Asia/Taipei 或 UTC 的名稱。",
     },
+    "KEY_NOT_FOUND": {
+        "en": "No API key {key_id}.",
+        "zh-TW": "找不到 API 金鑰 {key_id}。",
+    },
+    "LAST_ADMIN_KEY": {
+        "en": "This is the tenant's last active admin key: create another admin key before revoking it.",
+        "zh-TW": "這是此租戶最後一把有效的管理員金鑰：請先建立另一把管理員金鑰再撤銷它。",
+    },
+    "KEY_EXISTS": {
+        "en": "A key with this secret exists already: choose another secret.",
+        "zh-TW": "已有使用此密鑰的金鑰：請改用其他密鑰。",
+    },
     "SCHEDULE_NOT_FOUND": {
         "en": "No schedule {schedule_id}.",
         "zh-TW": "找不到排程 {schedule_id}。",

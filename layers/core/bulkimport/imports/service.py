@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from bulkimport.access.keys import Principal
 from bulkimport.adapters import keys, scheduler
@@ -126,10 +127,23 @@ def create_import(
 
     if file_body is not None:
         BlobStore().put_bytes(item["upload_key"], file_body)
+        if not scheduled_at:
+            item = _start_with_file(tenant, import_id, item, len(file_body))
         return ImportCreated(**to_import(item).model_dump()), True
     if source_key is not None:
         return ImportCreated(**to_import(item).model_dump()), True
     return ImportCreated(**to_import(item).model_dump(), upload=_upload_ticket(item["upload_key"])), True
+
+
+def _start_with_file(tenant: str, import_id: str, item: dict, size: int) -> dict:
+    """Start an import whose file came in the request, and return it as it is now: `queued` (in line
+    for its table) or later, never `waiting_upload`. The bucket's event for the file may start it
+    first; starting twice is harmless (lifecycle.start), and the status moves only forward."""
+    store.update(
+        tenant, import_id, {"status": "queued", "file": {**item["file"], "size": size}}, when_status=("waiting_upload",)
+    )
+    lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
+    return store.get(tenant, import_id) or item
 
 
 def _upload_ticket(key: str) -> UploadTicket:
@@ -244,45 +258,53 @@ def parse_upload_key(key: str) -> tuple[str, str] | None:
     return None
 
 
-def on_upload_landed(key: str, size: int) -> str | None:
-    """Start the import whose file just landed (a scheduled one waits for its time). Returns the
-    import id started, if any.
+class ObjectOutcome(NamedTuple):
+    """What a new object in the bucket did: the import it started, or why it started none."""
+
+    started: str | None = None
+    ignored: str | None = None
+
+
+def on_upload_landed(key: str, size: int) -> ObjectOutcome:
+    """Start the import whose file just landed (a scheduled one waits for its time).
 
     S3 events may arrive more than once: only an import still waiting for its upload starts, and the
     execution is named after the import, so a second start is refused by Step Functions itself.
     """
     parsed = parse_upload_key(key)
     if not parsed:
-        return None
+        return ObjectOutcome(ignored="not an upload (uploads/{tenant}/{import}/source) nor a drop (drop/...)")
     tenant, import_id = parsed
     item = store.get(tenant, import_id)
-    if not item or item["status"] not in ("waiting_upload", "scheduled"):
-        return None
+    if not item:
+        return ObjectOutcome(ignored=f"no import {import_id} of tenant {tenant}")
+    if item["status"] not in ("waiting_upload", "scheduled"):
+        return ObjectOutcome(ignored=f"import {import_id} is {item['status']}, not waiting for its upload")
     store.update(tenant, import_id, {"file": {**item["file"], "size": size}, "updated_at": now_iso()})
     if item["status"] == "scheduled":
-        return None
+        return ObjectOutcome(ignored=f"import {import_id} is scheduled: it starts at {item['scheduled_at']}")
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
-    return import_id
+    return ObjectOutcome(started=import_id)
 
 
 DROP_PREFIX = "drop/"
 
 
-def on_file_dropped(key: str, size: int, sequencer: str) -> str | None:
+def on_file_dropped(key: str, size: int, sequencer: str) -> ObjectOutcome:
     """A file written to drop/{tenant}/{recipe_id}/{file name} becomes an import of it, started at
     once. The same S3 event delivered twice finds the import it made (the transaction id is the
-    object's key and sequencer). Returns the import id, or None when the key names no import."""
+    object's key and sequencer)."""
     parts = key.split("/", 3)
     if len(parts) != 4 or parts[0] != DROP_PREFIX.rstrip("/") or not parts[3] or key.endswith("/"):
-        return None
+        return ObjectOutcome(ignored="not drop/{tenant}/{recipe_id}/{file name}")
     tenant, recipe_id = parts[1], parts[2]
     try:
         get_recipe(tenant, recipe_id)
     except NotFound:
-        return None  # no such recipe for that tenant: nothing to import into
+        return ObjectOutcome(ignored=f"no recipe {recipe_id} of tenant {tenant}")
     transaction_id = "drop-" + hashlib.sha256(f"{key}#{sequencer}".encode()).hexdigest()[:40]
-    import_id, _ = import_stored_file(tenant, recipe_id, key, size, transaction_id, f"s3-drop:{key}", "s3-drop")
-    return import_id
+    import_id, is_new = import_stored_file(tenant, recipe_id, key, size, transaction_id, f"s3-drop:{key}", "s3-drop")
+    return ObjectOutcome(started=import_id) if is_new else ObjectOutcome(ignored=f"already imported as {import_id}")
 
 
 def import_stored_file(

@@ -1,0 +1,1 @@
+"""`bulkimport`: the command line client of the bulk import API."""

@@ -1,0 +1,3 @@
+from bulkimport_cli.main import main
+
+main()

@@ -1,0 +1,116 @@
+"""What the CLI prints: its own messages in English or Traditional Chinese, tables, JSON.
+
+Results go to stdout; progress bars, notes and errors to stderr, so `--json` output can be piped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "created": {"en": "Created {what} {id}.", "zh-TW": "已建立{what} {id}。"},
+    "uploading": {"en": "Uploading {name}", "zh-TW": "上傳 {name}"},
+    "import_started": {
+        "en": "Import {id}: {status}. Follow it with: bulkimport imports watch {id}",
+        "zh-TW": "匯入 {id}：{status}。追蹤進度：bulkimport imports watch {id}",
+    },
+    "counts": {
+        "en": "{status}: {processed:,} of {total:,} rows processed, {ok:,} imported, {failed:,} failed.",
+        "zh-TW": "{status}：已處理 {processed:,}／{total:,} 列，成功 {ok:,} 列，失敗 {failed:,} 列。",
+    },
+    "see_failures": {
+        "en": "Failures: bulkimport failures {id}  (or --csv failures.csv to fix and import again)",
+        "zh-TW": "失敗明細：bulkimport failures {id}（或加 --csv failures.csv 下載、修正後重新匯入）",
+    },
+    "import_error": {"en": "The import failed: {code}: {message}", "zh-TW": "匯入失敗：{code}：{message}"},
+    "cancel_prompt": {"en": "Cancel import {id}?", "zh-TW": "要取消匯入 {id} 嗎？"},
+    "detached": {
+        "en": "Import {id} goes on. Follow it with: bulkimport imports watch {id}",
+        "zh-TW": "匯入 {id} 繼續進行。追蹤進度：bulkimport imports watch {id}",
+    },
+    "cancelling": {"en": "Cancelling import {id}...", "zh-TW": "正在取消匯入 {id}..."},
+    "failures_more": {
+        "en": "{shown} of {total} failures shown; all of them: --csv PATH",
+        "zh-TW": "顯示 {shown}／{total} 筆失敗；全部下載：--csv PATH",
+    },
+    "no_failures": {"en": "No failures.", "zh-TW": "沒有失敗的列。"},
+    "downloaded": {"en": "Saved {path} ({size:,} bytes).", "zh-TW": "已儲存 {path}（{size:,} 位元組）。"},
+    "counting": {"en": "Counting the matching records...", "zh-TW": "正在計算符合條件的紀錄..."},
+    "exporting": {"en": "Exporting {table}", "zh-TW": "匯出 {table}"},
+    "export_done": {
+        "en": "Exported {amount:,} records to {path} ({size:,} bytes).",
+        "zh-TW": "已匯出 {amount:,} 筆紀錄至 {path}（{size:,} 位元組）。",
+    },
+    "export_empty": {"en": "No record matches: nothing exported.", "zh-TW": "沒有符合條件的紀錄：未匯出任何檔案。"},
+    "job_failed": {"en": "The job ended with code {code}: {error}", "zh-TW": "工作結束，代碼 {code}：{error}"},
+    "key_secret": {
+        "en": "Key {id} ({role}). Its secret, shown this once (store it now):",
+        "zh-TW": "金鑰 {id}（{role}）。密鑰只顯示這一次（請立即保存）：",
+    },
+    "revoked": {
+        "en": "Key {id} revoked: requests with it answer 401 within 60 s.",
+        "zh-TW": "金鑰 {id} 已撤銷：60 秒內使用它的請求將回應 401。",
+    },
+    "next_page": {"en": "More: --cursor {cursor}", "zh-TW": "下一頁：--cursor {cursor}"},
+    "error": {"en": "Error {code}: {message}", "zh-TW": "錯誤 {code}：{message}"},
+    "cancelled": {"en": "Import {id} cancelled.", "zh-TW": "匯入 {id} 已取消。"},
+    "restarted": {"en": "Import {id} restarted.", "zh-TW": "匯入 {id} 已重新開始。"},
+}
+
+
+class Output:
+    def __init__(self, as_json: bool = False, language: str = "en"):
+        self.as_json = as_json
+        self.language = language
+        # Piped or captured: wide enough that tables keep ids and codes on one line.
+        self.out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
+
+    def text(self, key: str, **params: Any) -> str:
+        templates = MESSAGES[key]
+        return templates.get(self.language, templates["en"]).format(**params)
+
+    def say(self, key: str, **params: Any) -> None:
+        """A result in words (stdout), not shown with --json (the JSON says it)."""
+        if not self.as_json:
+            self.out.print(self.text(key, **params), markup=False)
+
+    def note(self, key: str, **params: Any) -> None:
+        """A hint or a step (stderr), also with --json."""
+        self.err.print(self.text(key, **params), markup=False)
+
+    def json(self, value: Any) -> None:
+        print(json.dumps(value, ensure_ascii=False, indent=2))
+
+    def table(self, rows: Iterable[dict], columns: Sequence[str], title: str | None = None) -> None:
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(column)) for column in columns))
+        self.out.print(table)
+
+    def fields(self, item: dict, title: str | None = None) -> None:
+        """One object as a two-column table (nested values as JSON)."""
+        table = Table(title=title, show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        for name, value in item.items():
+            table.add_row(Text(name), _cell(value))
+        self.out.print(table)
+
+
+def _cell(value: Any) -> Text:
+    # Text, not str: a value like "[red]" is data, not rich markup.
+    if value is None:
+        return Text("")
+    if isinstance(value, dict | list):
+        return Text(json.dumps(value, ensure_ascii=False))
+    return Text(str(value))
