@@ -290,3 +290,20 @@ def test_a_429_is_retried_after_retry_after(command):
         server.shutdown()
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(_Throttled.seen) == 2 and _Throttled.seen[1] - _Throttled.seen[0] >= 0.95
+
+
+def test_recipes_suggest_shows_the_proposed_columns(cli, tmp_path):
+    (tmp_path / "table.yaml").write_text(yaml.safe_dump(CONTACTS, allow_unicode=True), encoding="utf-8")
+    assert cli("tables", "create", str(tmp_path / "table.yaml")).returncode == 0
+    source = tmp_path / "new-clients.csv"
+    source.write_bytes(csv_bytes([["會員編號", "NAME", "E-mail", "備註"], ["M1", "王", "w@example.com", "x"]]))
+    shown = cli("recipes", "suggest", str(source), "--table", "contacts")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "membership_no" in shown.stdout and "similar_name" in shown.stdout
+    suggestion = cli.json("recipes", "suggest", str(source), "--table", "contacts")
+    assert [(c["source"], c["target"]) for c in suggestion["columns"]] == [
+        ("會員編號", "membership_no"),
+        ("NAME", "name"),
+        ("E-mail", "email"),
+    ]
+    assert suggestion["unmapped_sources"] == ["備註"]
