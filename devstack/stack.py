@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request
 from devstack.apigateway import ApiGateway
 from devstack.cfn import REGION, Template
 from devstack.runtime import LambdaRuntime
+from devstack.s3_post import PostPolicyCheck
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_TENANT = "dev"
@@ -129,6 +130,9 @@ class LocalStack:
         moto_fixes.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.aws = _AwsEndpoint(moto_app, self.runtime)
+        # POST uploads checked against their signed policy, as S3 does (moto stores any form).
+        credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
+        self.aws.wrap_moto(lambda app: PostPolicyCheck(app, credentials))
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
