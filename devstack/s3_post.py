@@ -186,7 +186,7 @@ class PostPolicyCheck:
             expected, given = base64.b64encode(digest).decode(), fields["signature"][0]
         else:
             raise _denied("Access Denied")
-        if not hmac.compare_digest(expected, given):
+        if not hmac.compare_digest(expected.encode(), given.encode()):  # any text a client sends
             raise S3Refusal(
                 403,
                 "SignatureDoesNotMatch",

@@ -129,8 +129,18 @@ def test_a_policy_rewritten_by_the_client_does_not_match_its_signature(stack, te
         ({"policy": None}, "AccessDenied", "Access Denied"),
         ({"x-amz-signature": None}, "AccessDenied", "Access Denied"),
         ({"policy": "not base64!"}, "SignatureDoesNotMatch", "The request signature we calculated"),
+        ({"x-amz-signature": "簽名"}, "SignatureDoesNotMatch", "The request signature we calculated"),
+        ({"x-amz-credential": "someone/20260101/us-east-1/s3/aws4_request"}, "InvalidAccessKeyId", "The AWS Access"),
     ],
-    ids=["extra-field", "changed-signed-field", "no-policy", "no-signature", "garbled-policy"],
+    ids=[
+        "extra-field",
+        "changed-signed-field",
+        "no-policy",
+        "no-signature",
+        "garbled-policy",
+        "non-ascii-signature",
+        "unknown-access-key",
+    ],
 )
 def test_fields_the_policy_does_not_allow_are_refused(stack, tenant, change, code, message):
     _, upload = _ticket(tenant)
