@@ -1,3 +1,4 @@
+import time
 from decimal import Decimal
 
 import pytest
@@ -141,6 +142,7 @@ def test_a_subtable_cannot_be_mapped_from_a_file_column():
         ("date", "2026.11.05", "2026-11-05"),
         ("date", "2026/1/05", "2026-01-05"),
         ("date", "20261122", "2026-11-22"),
+        ("date", "2026-W47-1", "2026-11-16"),  # ten characters, an ISO week date: stored as a plain date
         ("datetime", "2026-11-22T03:56:39.123456Z", "2026-11-22T03:56:39Z"),
         ("datetime", "2026-11-21T22:56:39-05:00", "2026-11-22T03:56:39Z"),
         ("datetime", "2026-11-22", "2026-11-22T00:00:00"),
@@ -368,3 +370,36 @@ def test_an_empty_subtable_is_required_or_left_out():
         [RowFailure("items", "REQUIRED", {"field": "明細"}, None)],
     )
     assert record_validator(ITEMS).validate({"items": []}) == ({}, [])
+
+
+def test_fields_after_a_subtable_or_an_invalid_value_are_still_validated():
+    validator = record_validator(ITEMS, FieldSpec(key="plain", type="string"), FieldSpec(key="after", type="integer"))
+    assert validator.validate({"items": [{"sku": "S1"}], "plain": "p", "after": "1"}) == (
+        {"items": [{"sku": "S1"}], "plain": "p", "after": 1},
+        [],
+    )
+    assert validator.validate({"items": "bad", "plain": ["x"], "after": "x"}) == (
+        {},
+        [
+            RowFailure("items", "INVALID_SUBTABLE", {"field": "明細"}),
+            RowFailure("plain", "INVALID_VALUE", {"field": "plain"}),
+            RowFailure("after", "INVALID_INTEGER", {"field": "after", "value": "x"}, "x"),
+        ],
+    )
+
+
+@pytest.mark.parametrize("text", ["1-2", "1/2/3", "2026-1"])
+def test_short_texts_are_no_date(text):
+    with pytest.raises(Invalid) as caught:
+        convert("date", text)
+    assert caught.value.code == "INVALID_DATE"
+
+
+def test_a_datetime_with_an_offset_is_stored_in_utc_whatever_the_machines_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Taipei")
+    time.tzset()
+    try:
+        assert convert("datetime", "2026-11-22T11:56:39+08:00") == "2026-11-22T03:56:39Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
