@@ -7,10 +7,13 @@ NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
 # A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install run test test-fast lint validate-asl bench bench-large validate build smoke clean
+.PHONY: install run test test-fast lint validate-asl checkov bench bench-large validate build smoke clean
 
 install: $(STAMP)
 
@@ -39,8 +42,17 @@ validate-asl: install $(NODE_STAMP)
 	$(BIN)/python tools/build_state_machines.py --check
 	node_modules/.bin/asl-validator --json-path statemachine/import.asl.json --json-path statemachine/jobs.asl.json
 
+# checkov in its own virtualenv: it pins boto3 (==1.35.49), which clashes with ours.
+$(CHECKOV):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+
+## checkov on template.yaml: 0 failed checks; what is not fixed is skipped in the template with a reason.
+checkov: $(CHECKOV)
+	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
+
 ## Unit, integration (local stack in-process) and acceptance tests.
-test: install validate-asl lint
+test: install validate-asl lint checkov
 	$(BIN)/python -m pytest
 
 ## Unit tests only (seconds).
@@ -95,4 +107,4 @@ smoke: install
 		$(if $(AWS_ENDPOINT),--endpoint-url "$(AWS_ENDPOINT)")
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .aws-sam .pytest_cache .ruff_cache .mypy_cache

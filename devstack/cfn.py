@@ -62,6 +62,8 @@ class Function:
     timeout: int
     memory: int
     events: dict[str, dict] = field(default_factory=dict)
+    # Where Lambda sends an asynchronous invocation's event once its retries failed (DeadLetterQueue).
+    dead_letter_arn: str | None = None
 
     @property
     def arn(self) -> str:
@@ -108,7 +110,7 @@ class Template:
     def attribute(self, logical_id: str, attribute: str) -> str:
         kind = self.resources[logical_id]["Type"]
         name = self.physical_name(logical_id)
-        if attribute == "Name":
+        if attribute in ("Name", "QueueName"):
             return name
         if attribute != "Arn":
             raise ValueError(f"attribute {logical_id}.{attribute} is not known to the local stack")
@@ -120,6 +122,7 @@ class Template:
             "AWS::Events::EventBus": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
         }[kind]
 
     def resolve(self, value: Any) -> Any:
@@ -163,6 +166,7 @@ class Template:
                 timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
                 memory=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
                 events=props.get("Events", {}),
+                dead_letter_arn=self.resolve(props.get("DeadLetterQueue", {}).get("TargetArn")),
             )
         return found
 

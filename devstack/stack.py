@@ -23,12 +23,14 @@ from devstack.activity import ActivityLog
 from devstack.apigateway import ApiGateway
 from devstack.cfn import REGION, Template
 from devstack.runtime import LambdaRuntime
+from devstack.s3_post import PostPolicyCheck
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_TENANT = "dev"
 DEV_KEY = "dev-key"
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+ASYNC_RETRIES = 2  # Lambda's retries of a failed asynchronous invocation (its default)
 
 
 class _AwsEndpoint:
@@ -141,6 +143,9 @@ class LocalStack:
         moto_fixes.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.aws = _AwsEndpoint(moto_app, self.runtime)
+        # POST uploads checked against their signed policy, as S3 does (moto stores any form).
+        credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
+        self.aws.wrap_moto(lambda app: PostPolicyCheck(app, credentials))
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
@@ -192,6 +197,10 @@ class LocalStack:
                 s3.put_bucket_notification_configuration(
                     Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
                 )
+
+        sqs = boto3.client("sqs")
+        for logical_id in t.of_type("AWS::SQS::Queue"):
+            sqs.create_queue(QueueName=t.physical_name(logical_id))
 
         events = boto3.client("events")
         for logical_id in t.of_type("AWS::Events::EventBus"):
@@ -284,7 +293,7 @@ class LocalStack:
                         continue
                     fired[name] = now
                     target = schedule["Target"]
-                    self.runtime.invoke(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
+                    self.invoke_async(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
                     if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith(
                         "at("
                     ):
@@ -302,7 +311,7 @@ class LocalStack:
 
         interval = rate_seconds(expression)
         while not self._stopping.wait(interval):
-            self.runtime.invoke(function, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+            self.invoke_async(function, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
 
     def _pump(self, queue_url: str, function) -> None:
         sqs = boto3.client("sqs")
@@ -319,8 +328,29 @@ class LocalStack:
             if not messages:
                 self._stopping.wait(0.1)
             for message in messages:
-                self.runtime.invoke(function, json.loads(message["Body"]))
+                self.invoke_async(function, json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def invoke_async(self, function, event) -> None:
+        """An asynchronous invocation (EventBridge, Scheduler), as Lambda runs one: a failed attempt is
+        tried twice more (Lambda's default; on AWS a minute or two later, here at once), then the event
+        goes to the function's DeadLetterQueue, when it has one, with the last error."""
+        for _attempt in range(1 + ASYNC_RETRIES):
+            payload, error = self.runtime.invoke(function, event)
+            if not error:
+                return
+        if function.dead_letter_arn:
+            sqs = boto3.client("sqs")
+            queue_url = sqs.get_queue_url(QueueName=function.dead_letter_arn.rsplit(":", 1)[-1])["QueueUrl"]
+            message = str(payload.get("errorMessage", "") if isinstance(payload, dict) else payload)[:256]
+            sqs.send_message(
+                QueueUrl=queue_url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": message or error},
+                },
+            )
 
     # ------------------------------------------------------------ what tests and people need
     def resource_name(self, logical_id: str) -> str:

@@ -172,7 +172,11 @@ def test_a_file_detection_is_unsure_of_is_refused_with_the_candidates_and_import
     assert "cp1254" in error["message"] and "options.encoding" in error["message"]
     done = upload(tenant.editor, recipe["id"], content, "people.csv")
     assert (done["status"], done["error"]["code"]) == ("failed", "ENCODING_UNCERTAIN")
-    assert "cp1254" in done["error"]["message"]
+    # The import's error shows only code and message: the message names the candidates and the way out.
+    assert set(done["error"]) == {"code", "message"}
+    assert "cp1254" in done["error"]["message"] and "options.encoding" in done["error"]["message"]
+    zh = tenant.viewer.ok("GET", f"/imports/{done['id']}", headers={"Accept-Language": "zh-TW"})["data"]["error"]
+    assert "cp1254" in zh["message"] and "options.encoding" in zh["message"] and "無法確定檔案的編碼" in zh["message"]
     assert tenant.viewer.ok("GET", "/tables/notes/records")["data"] == []
 
     tenant.admin.ok("PATCH", f"/recipes/{recipe['id']}", 200, json={"options": {"encoding": "cp1254"}})

@@ -335,6 +335,8 @@ def test_a_recurring_schedule_imports_each_new_file_once(tenant, stack):
     target = boto3.client("scheduler").get_schedule(
         Name=f"schedule-{schedule['id']}", GroupName=stack.resource_name("ScheduleGroup")
     )["Target"]
+    # A firing Scheduler cannot deliver after its retries goes to the dead-letter queue.
+    assert target["DeadLetterConfig"]["Arn"].endswith(":" + stack.resource_name("FailedEventsQueue"))
     s3.put_object(Bucket=bucket, Key=prefix + "c.csv", Body=rows_csv(401, 30))
     second = invoke(stack, "ScheduledRunFunction", json.loads(target["Input"]))["imports"]
     assert len(second) == 1 and tenant.viewer.wait(second[0])["success_count"] == 30

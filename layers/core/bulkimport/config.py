@@ -55,6 +55,8 @@ class Schedules(Section):
     schedule_group: str = Field(alias="SCHEDULE_GROUP", min_length=1)
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)
     scheduled_run_function_arn: str = Field(alias="SCHEDULED_RUN_FUNCTION_ARN", min_length=1)
+    # Where Scheduler puts a firing it could not deliver after its retries.
+    failed_events_queue_arn: str = Field(alias="FAILED_EVENTS_QUEUE_ARN", min_length=1)
 
 
 # ---------------------------------------------------------------- tunables (the template's defaults)

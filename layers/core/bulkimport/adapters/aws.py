@@ -29,6 +29,9 @@ _lock = threading.Lock()
 # No client-side parameter validation: botocore walks every request in Python before sending it (for
 # a chunk, every attribute of 2,000 items), and the service validates each request anyway.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64, parameter_validation=False)
+# S3 signs its presigned URLs and POST policies with SigV4: botocore would presign with SigV2 in
+# us-east-1, which S3 refuses for buckets created since June 2020.
+_SERVICE_CONFIG = {"s3": _CONFIG.merge(Config(signature_version="s3v4"))}
 
 
 @cache
@@ -44,7 +47,7 @@ def _client_unlocked(service: str):
         raise ValueError(
             f"no client for {service}: add it to bulkimport.adapters.aws.SERVICES, then run tools/trim_endpoints.py"
         )
-    return session().client(service, config=_CONFIG)
+    return session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))
 
 
 def client(service: str):

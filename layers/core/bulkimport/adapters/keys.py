@@ -121,9 +121,16 @@ def table_lock_sk(table: str) -> str:
     return f"TABLELOCK#{table}"
 
 
-# The one partition not under a tenant: the service's own index of runs (imports, jobs) whose
-# executions are under way, read by the sweeper that settles runs whose execution died.
+# The two partitions not under a tenant, the sweeper's indexes: runs (imports, jobs) whose executions
+# are under way (it settles those whose execution died), and imports waiting for their upload (it
+# starts those whose upload event was lost, fails those whose upload never came).
 ACTIVE_RUNS_PK = "ACTIVE_RUNS"
+AWAITED_UPLOADS_PK = "AWAITED_UPLOADS"
+AWAITED_UPLOAD_PREFIX = "UPLOAD#"
+
+
+def awaited_upload_sk(tenant: str, import_id: str) -> str:
+    return f"{AWAITED_UPLOAD_PREFIX}{tenant}#{import_id}"
 
 
 ACTIVE_RUN_PREFIX = "RUN#"

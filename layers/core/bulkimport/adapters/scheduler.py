@@ -29,6 +29,7 @@ def put_schedule(
             "RoleArn": cfg.scheduler_role_arn,
             "Input": json.dumps(payload),
             "RetryPolicy": {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": cfg.failed_events_queue_arn},
         },
     }
     if delete_after:

@@ -234,6 +234,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Import {import_id} is still finishing the chunks under way; restart it in a few seconds.",
         "zh-TW": "匯入 {import_id} 仍在結束進行中的區塊，請稍候幾秒再重新啟動。",
     },
+    "UPLOAD_EXPIRED": {
+        "en": "No file was uploaded before the upload URL expired ({expired_at}); create a new import for a new upload URL.",
+        "zh-TW": "上傳網址到期（{expired_at}）前未收到檔案；請建立新的匯入以取得新的上傳網址。",
+    },
     "FILE_NOT_UPLOADED": {
         "en": "The import's file was never uploaded; create a new import.",
         "zh-TW": "此匯入的檔案從未上傳，請建立新的匯入。",

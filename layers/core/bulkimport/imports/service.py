@@ -118,6 +118,10 @@ def create_import(
         created_by=created_by or principal.actor,
         upload_key=source_key or keys.upload_key(tenant, import_id),
     )
+    if not scheduled_at and source_key is None:
+        # Indexed before the import exists: a crash in between leaves an entry the sweeper drops.
+        upload_window = timedelta(seconds=section(Uploads).upload_url_ttl_seconds)
+        store.await_upload(tenant, import_id, _iso(datetime.now(UTC) + upload_window))
     ControlStore().put(item)
     count_task(tenant, recipe.id)
     if scheduled_at:
@@ -152,11 +156,12 @@ def _upload_ticket(key: str) -> UploadTicket:
     post = BlobStore().presigned_post(key, cfg.upload_max_bytes, cfg.upload_url_ttl_seconds)
     expires = datetime.now(UTC) + timedelta(seconds=cfg.upload_url_ttl_seconds)
     return UploadTicket(
-        url=post["url"],
-        fields=post["fields"],
-        max_bytes=cfg.upload_max_bytes,
-        expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        url=post["url"], fields=post["fields"], max_bytes=cfg.upload_max_bytes, expires_at=_iso(expires)
     )
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_direct_upload(body: bytes, recipe: Recipe) -> None:
@@ -284,7 +289,53 @@ def on_upload_landed(key: str, size: int) -> ObjectOutcome:
     if item["status"] == "scheduled":
         return ObjectOutcome(ignored=f"import {import_id} is scheduled: it starts at {item['scheduled_at']}")
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
+    store.stop_awaiting_upload(tenant, import_id)
     return ObjectOutcome(started=import_id)
+
+
+# How long after its upload URL expired an import without its file is failed UPLOAD_EXPIRED: an
+# upload S3 accepted before the expiry may still be arriving (100 MB on a slow line).
+UPLOAD_GRACE = timedelta(hours=1)
+
+
+def sweep_awaited_uploads(now: datetime | None = None) -> dict[str, list[str]]:
+    """The sweeper's look at imports waiting for their upload. One whose file is in the bucket starts
+    (its Object Created event was lost: EventBridge or the function gave up on it); one still without
+    its file UPLOAD_GRACE after its upload URL expired fails UPLOAD_EXPIRED, so none waits forever.
+    Returns the ids {"started": [...], "expired": [...]}."""
+    now = now or datetime.now(UTC)
+    started: list[str] = []
+    expired: list[str] = []
+    for entry in store.awaited_uploads():
+        tenant, import_id = entry["tenant"], entry["import_id"]
+        item = store.get(tenant, import_id)
+        if item and item["status"] == "waiting_upload":
+            size = BlobStore().size(item["upload_key"])
+            if size is not None:
+                if on_upload_landed(item["upload_key"], size).started:
+                    started.append(import_id)
+            elif now < datetime.fromisoformat(entry["deadline"].replace("Z", "+00:00")) + UPLOAD_GRACE:
+                continue  # the upload may still come
+            elif _expire_upload(tenant, import_id, entry["deadline"]):
+                expired.append(import_id)
+        store.stop_awaiting_upload(tenant, import_id)
+    return {"started": started, "expired": expired}
+
+
+def _expire_upload(tenant: str, import_id: str, deadline: str) -> bool:
+    stamp = now_iso()
+    failed = store.update(
+        tenant,
+        import_id,
+        {
+            "status": "failed",
+            "error": {"code": "UPLOAD_EXPIRED", "params": {"expired_at": deadline}},
+            "executed_end_at": stamp,
+            "updated_at": stamp,
+        },
+        when_status=("waiting_upload",),
+    )
+    return failed is not None
 
 
 DROP_PREFIX = "drop/"

@@ -9,6 +9,7 @@ execution that runs it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -114,6 +115,29 @@ def fail(tenant: str, import_id: str, code: str, params: dict | None = None) -> 
     )
     assert failed is not None  # unconditional
     return failed
+
+
+def await_upload(tenant: str, import_id: str, deadline: str) -> None:
+    """Index the import as waiting for its upload until `deadline` (when its upload URL expires), for
+    the sweeper (service.sweep_awaited_uploads)."""
+    ControlStore().put(
+        {
+            "pk": keys.AWAITED_UPLOADS_PK,
+            "sk": keys.awaited_upload_sk(tenant, import_id),
+            "tenant": tenant,
+            "import_id": import_id,
+            "deadline": deadline,
+        }
+    )
+
+
+def awaited_uploads() -> Iterable[dict]:
+    """Every indexed import waiting for its upload: {"tenant", "import_id", "deadline"}."""
+    return ControlStore().query_all(keys.AWAITED_UPLOADS_PK, keys.AWAITED_UPLOAD_PREFIX)
+
+
+def stop_awaiting_upload(tenant: str, import_id: str) -> None:
+    ControlStore().delete(keys.AWAITED_UPLOADS_PK, keys.awaited_upload_sk(tenant, import_id))
 
 
 def counted_attribute(pass_: str) -> str:
