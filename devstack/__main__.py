@@ -3,6 +3,7 @@
 import argparse
 import signal
 import threading
+from pathlib import Path
 
 from devstack.stack import DEV_KEY, DEV_TENANT, LocalStack
 
@@ -32,8 +33,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack")
     parser.add_argument("--api-port", type=int, default=3000)
     parser.add_argument("--aws-port", type=int, default=5000)
+    parser.add_argument(
+        "--template", type=Path, help="another template than ./template.yaml (its code paths from its folder)"
+    )
     args = parser.parse_args()
-    stack = LocalStack(aws_port=args.aws_port, api_port=args.api_port).start()
+    stack = LocalStack(aws_port=args.aws_port, api_port=args.api_port, template=args.template).start()
     print(QUICK_START.format(api=stack.api_url, aws=stack.aws_endpoint, key=DEV_KEY, tenant=DEV_TENANT), flush=True)
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request
 
 from devstack.apigateway import ApiGateway
 from devstack.cfn import REGION, Template
+from devstack.iam import Enforcer, role_of
 from devstack.runtime import LambdaRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,8 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         log_level: str = "WARNING",
         deliver_events: bool = True,
+        template: Path | None = None,
+        enforce_iam: bool = True,
     ):
         self.host = host
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
@@ -89,7 +92,9 @@ class LocalStack:
         self.aws_port = aws_port
         self.api_port = api_port
         # Locally a queued run looks for its table every second (the template's default suits AWS).
-        self.template = Template(ROOT / "template.yaml", {"QueuePollSeconds": "1", **(parameters or {})})
+        self.template = Template(template or ROOT / "template.yaml", {"QueuePollSeconds": "1", **(parameters or {})})
+        # Each function under its own role, as on AWS (devstack/iam.py); off only to measure its cost.
+        self.enforce_iam = enforce_iam
         self._servers = []
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -115,7 +120,8 @@ class LocalStack:
             POWERTOOLS_METRICS_DISABLED="true",
             POWERTOOLS_DEV="false",
         )
-        self.runtime = LambdaRuntime(self.template)
+        self.iam = Enforcer(self.template) if self.enforce_iam else None
+        self.runtime = LambdaRuntime(self.template, self.iam)
         self.runtime.install()
         # Locally, handlers log warnings and errors only (the template's level is for AWS).
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
@@ -185,11 +191,11 @@ class LocalStack:
             events.create_event_bus(Name=t.physical_name(logical_id))
 
         sfn = boto3.client("stepfunctions")
+        expanded = self.iam.expanded if self.iam else t.expanded()
         for logical_id in t.of_type("AWS::Serverless::StateMachine"):
             name, definition = t.state_machine(logical_id)
-            sfn.create_state_machine(
-                name=name, definition=definition, roleArn="arn:aws:iam::123456789012:role/local-state-machine"
-            )
+            role = expanded.attribute(role_of(expanded, logical_id, "RoleArn"), "Arn")
+            sfn.create_state_machine(name=name, definition=definition, roleArn=role)
 
         scheduler = boto3.client("scheduler")
         for logical_id in t.of_type("AWS::Scheduler::ScheduleGroup"):
@@ -268,7 +274,8 @@ class LocalStack:
                         continue
                     fired[name] = now
                     target = schedule["Target"]
-                    self.runtime.invoke(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
+                    if self._scheduler_may_invoke(target):
+                        self.runtime.invoke(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
                     if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith(
                         "at("
                     ):
@@ -279,6 +286,20 @@ class LocalStack:
                 if self._stopping.is_set():
                     return
                 raise
+
+    def _scheduler_may_invoke(self, target: dict) -> bool:
+        """EventBridge Scheduler invokes a target as the schedule's role: a role that may not invoke
+        it gets the invocation refused (on AWS the schedule's attempt fails, and is retried or
+        dropped to its dead-letter queue)."""
+        if self.iam is None:
+            return True
+        role = self.iam.by_arn.get(target["RoleArn"])
+        refused = role is None or self.iam.check(role, [("lambda:InvokeFunction", target["Arn"])]) is not None
+        if refused:
+            logging.getLogger("devstack").error(
+                "scheduler: role %s may not invoke %s: lambda:InvokeFunction denied", target["RoleArn"], target["Arn"]
+            )
+        return not refused
 
     def _tick(self, function, expression: str) -> None:
         """A function's Schedule event (`rate(...)`): invoked at that rate, as EventBridge would."""
