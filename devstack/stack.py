@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from devstack.apigateway import ApiGateway
+from devstack.asl import refuse_invalid_definitions
 from devstack.cfn import REGION, Template
 from devstack.iam import Enforcer, role_of
 from devstack.runtime import LambdaRuntime
@@ -135,6 +136,7 @@ class LocalStack:
         moto_fixes.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.aws = _AwsEndpoint(moto_app, self.runtime)
+        self.aws.wrap_moto(refuse_invalid_definitions)  # what AWS refuses and moto would run
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests

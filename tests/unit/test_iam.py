@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bulkimport.adapters import keys
+from devstack.asl import scopes
 from devstack.cfn import ACCOUNT, REGION, Template
 from devstack.iam import Role, covers, role_of, roles
 
@@ -24,22 +25,13 @@ MANIFESTS = {
 }
 
 
-def _states(states: dict):
-    for name, state in states.items():
-        yield name, state
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            yield from _states(processor["States"])
-        for branch in state.get("Branches", []):
-            yield from _states(branch["States"])
-
-
 def _needs(logical_id: str) -> list[tuple[str, str, str]]:
     """(state, action, resource) for everything the state machine's ASL makes Step Functions do."""
     name, definition = TEMPLATE.state_machine(logical_id)
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
     needs = []
-    for state_name, state in _states(json.loads(definition)["States"]):
+    every_state = [item for _, scope in scopes(json.loads(definition)) for item in scope["States"].items()]
+    for state_name, state in every_state:
         resource = state.get("Resource", "")
         if resource == "arn:aws:states:::lambda:invoke":
             needs.append((state_name, "lambda:InvokeFunction", state["Parameters"]["FunctionName"]))
