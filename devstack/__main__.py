@@ -5,6 +5,7 @@ import signal
 import socket
 import sys
 import threading
+from pathlib import Path
 
 from devstack.activity import ActivityLog
 from devstack.cfn import REGION
@@ -83,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
         "e.g. --key acme:admin:acme-key --key acme:viewer. dev-key (tenant dev, admin) is always there",
     )
     parser.add_argument(
+        "--template", type=Path, help="another template than ./template.yaml (its code paths from its folder)"
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="print only the banner, not a line per request, run, chunk and S3 event"
     )
     return parser
@@ -111,7 +115,9 @@ def main() -> None:
         print("--api-port and --aws-port must differ.", file=sys.stderr)
         sys.exit(2)
     activity = None if args.quiet else ActivityLog()
-    stack = LocalStack(aws_port=args.aws_port, api_port=args.api_port, extra_keys=args.key, activity=activity)
+    stack = LocalStack(
+        aws_port=args.aws_port, api_port=args.api_port, extra_keys=args.key, activity=activity, template=args.template
+    )
     stack.start()
     keys = "\n                ".join(
         f"{secret}  (tenant '{tenant}', role {role})" for tenant, role, secret in stack.keys

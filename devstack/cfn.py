@@ -3,6 +3,7 @@ intrinsic functions (!Ref, !GetAtt, !Sub) resolved to those names. One template,
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,10 +72,10 @@ class Function:
 
 
 class Template:
-    def __init__(self, path: Path, parameter_overrides: dict[str, str] | None = None):
+    def __init__(self, path: Path, parameter_overrides: dict[str, str] | None = None, doc: dict | None = None):
         self.path = path
         self.root = path.parent
-        self.doc = yaml.load(path.read_text(), Loader=_CfnLoader)
+        self.doc = doc if doc is not None else yaml.load(path.read_text(), Loader=_CfnLoader)
         self.resources: dict[str, dict] = self.doc["Resources"]
         self.parameters = {k: str(v.get("Default", "")) for k, v in self.doc.get("Parameters", {}).items()}
         unknown = set(parameter_overrides or {}) - set(self.parameters)
@@ -92,6 +93,8 @@ class Template:
             and "Name" in props
         ):
             return self.resolve(props["Name"])
+        if kind == "AWS::StepFunctions::StateMachine" and "StateMachineName" in props:
+            return self.resolve(props["StateMachineName"])
         if kind == "AWS::S3::Bucket":
             return f"{STACK}-{logical_id}".lower()
         return f"{STACK}-{logical_id}"
@@ -103,7 +106,7 @@ class Template:
         if name in pseudo:
             return pseudo[name]
         kind = self.resources[name]["Type"]
-        if kind == "AWS::Serverless::StateMachine":
+        if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule"):
             return self.attribute(name, "Arn")
         return self.physical_name(name)
 
@@ -116,7 +119,10 @@ class Template:
             raise ValueError(f"attribute {logical_id}.{attribute} is not known to the local stack")
         return {
             "AWS::Serverless::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+            "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
             "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
+            "AWS::StepFunctions::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
+            "AWS::Events::Rule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}",
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
             "AWS::Events::EventBus": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}",
@@ -136,15 +142,41 @@ class Template:
             logical_id, attribute = value["Fn::GetAtt"]
             return self.attribute(logical_id, attribute)
         if set(value) == {"Fn::Sub"}:
-            text = value["Fn::Sub"]
-            return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub_name(m.group(1)), text)
+            text, variables = value["Fn::Sub"] if isinstance(value["Fn::Sub"], list) else (value["Fn::Sub"], {})
+            variables = {k: self.resolve(v) for k, v in variables.items()}
+            return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub_name(m.group(1), variables), text)
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(self.resolve(part)) for part in parts)
         return {k: self.resolve(v) for k, v in value.items()}
 
-    def _sub_name(self, name: str) -> str:
+    def _sub_name(self, name: str, variables: dict[str, Any]) -> str:
+        if name in variables:
+            return str(variables[name])
         if "." in name and not name.startswith("AWS::"):
             logical_id, attribute = name.split(".", 1)
             return self.attribute(logical_id, attribute)
         return self.ref(name)
+
+    def expanded(self) -> Template:
+        """This template as CloudFormation deploys it: through the SAM translator (the library
+        aws-sam-cli uses), so policy templates become IAM policy documents, each function gets its
+        role and each EventBridgeRule event its rule and Lambda permission. Local code paths stand
+        in as S3 locations, as `sam validate` does; intrinsic functions are left for `resolve`."""
+        import boto3
+        from samtranslator.parser.parser import Parser
+        from samtranslator.translator.translator import Translator
+
+        doc = copy.deepcopy(self.doc)
+        for resource in doc["Resources"].values():
+            props = resource.get("Properties", {})
+            for key in ("CodeUri", "ContentUri", "DefinitionUri"):
+                if isinstance(props.get(key), str):
+                    props[key] = f"s3://local/{props[key]}"
+        translated = Translator({}, Parser(), boto_session=boto3.Session(region_name=REGION)).translate(
+            doc, parameter_values=dict(self.parameters), get_managed_policy_map=dict
+        )
+        return Template(self.path, self.parameters, doc=translated)
 
     # ------------------------------------------------------------ resources by kind
     def of_type(self, kind: str) -> dict[str, dict]:

@@ -7,12 +7,19 @@ slow workers down or kill them: tests/faults.py):
   its `Answer`, usually `call(function, event)`'s;
 - `add_aws_call_hook(hook)`: `hook("service.Operation")` runs just before each AWS call a
   handler makes, in the handler's thread; what it raises, the handler's call raises.
+
+With an `Enforcer` (devstack.iam), each handler's AWS calls are authorized against its function's
+role, as on AWS; a call its role does not allow fails with the AccessDenied error the client sees.
+The calling function is a context variable set for the handler's run, which threads of a pool the
+handler starts inherit (Lambda runs each invocation in its own process; here they share one).
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import json
+import logging
 import os
 import sys
 import threading
@@ -20,10 +27,21 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+
 from devstack.cfn import Function, Template
+from devstack.iam import DENIAL, Enforcer, authorizations, denial_message
+
+# The function whose handler runs in this context (None outside handlers: the stack, tests).
+_caller: contextvars.ContextVar[Function | None] = contextvars.ContextVar("devstack_caller", default=None)
+_log = logging.getLogger("devstack.iam")
+_DENIAL_KEY = "devstack_access_denied"
+_PRESIGN_BUCKET_KEY = "devstack_presigned_post_bucket"
 
 
 @dataclass(frozen=True)
@@ -66,8 +84,9 @@ class LambdaContext:
 
 
 class LambdaRuntime:
-    def __init__(self, template: Template):
+    def __init__(self, template: Template, iam: Enforcer | None = None):
         self.template = template
+        self.iam = iam
         self.functions = template.functions()
         self._by_name = {f.name: f for f in self.functions.values()} | {f.arn: f for f in self.functions.values()}
         self._handlers: dict[str, Callable] = {}
@@ -97,6 +116,10 @@ class LambdaRuntime:
         from bulkimport.adapters.aws import session
 
         session().events.register("before-call", self._before_aws_call)
+        if self.iam is not None:
+            session().events.register("before-parameter-build", self._authorize)
+            session().events.register("before-sign.s3.PutObject", self._authorize_presigned_post)
+        _propagate_context_to_pools()
 
     def handler(self, function: Function) -> Callable:
         with self._lock:
@@ -133,10 +156,60 @@ class LambdaRuntime:
         with self._lock:
             self._aws_call_hooks.append(hook)
 
-    def _before_aws_call(self, event_name: str, **_kwargs) -> None:
+    def _before_aws_call(self, event_name: str, context: dict | None = None, **_kwargs) -> Any:
         operation = event_name.removeprefix("before-call.")
         for hook in self._aws_call_hooks:
             hook(operation)
+        # Answered as AWS answers a call its caller may not make: botocore parses it and raises the
+        # client's own error for the code, as it would for the service's response.
+        return (context or {}).get(_DENIAL_KEY)
+
+    def _authorize(self, event_name: str, params: dict, context: dict, **_kwargs) -> None:
+        _, service, operation = event_name.split(".")
+        if context.get("is_presign_request") and (service, operation) == ("s3", "CreateBucket"):
+            # A presigned POST: botocore builds it on CreateBucket's model, without the key, and
+            # signs it as PutObject (below, `_authorize_presigned_post`).
+            context[_PRESIGN_BUCKET_KEY] = params["Bucket"]
+            return
+        denial = self._denial(service, operation, lambda: authorizations(service, operation, params))
+        if denial is None:
+            return
+        if context.get("is_presign_request"):
+            # AWS refuses a presigned URL's request when it is used; locally, when it is made.
+            raise ClientError(denial[1], operation)  # type: ignore[arg-type]
+        context[_DENIAL_KEY] = denial
+
+    def _authorize_presigned_post(self, request, **_kwargs) -> None:
+        fields = request.context.get("s3-presign-post-fields")
+        if fields is None or _PRESIGN_BUCKET_KEY not in request.context:
+            return
+        resource = f"arn:aws:s3:::{request.context[_PRESIGN_BUCKET_KEY]}/{fields['key']}"
+        denial = self._denial("s3", "PutObject", lambda: [("s3:PutObject", resource)])
+        if denial is not None:
+            raise ClientError(denial[1], "PutObject")  # type: ignore[arg-type]
+
+    def _denial(
+        self, service: str, operation: str, requested: Callable[[], list[tuple[str, str]]]
+    ) -> tuple[AWSResponse, dict] | None:
+        """None if the calling function's role allows the call (or no function calls), else the
+        response AWS would answer: the HTTP response and its parsed error."""
+        function = _caller.get()
+        if function is None or self.iam is None:
+            return None  # the stack itself or a test: administrator
+        role = self.iam.function_roles[function.logical_id]
+        refused = self.iam.check(role, requested())
+        if refused is None:
+            return None
+        action, resource, decision = refused
+        code, status = DENIAL[service]
+        message = denial_message(role, function.name, action, resource, decision)
+        # As CloudTrail would record it: the one line that says which permission the template lacks.
+        _log.warning("%s (%s.%s): %s", code, service, operation, message)
+        parsed = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
+        }
+        return AWSResponse(f"https://{service}.local", status, {}, None), parsed
 
     # ------------------------------------------------------------ invoking
     def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
@@ -158,6 +231,7 @@ class LambdaRuntime:
         return answer.payload, answer.function_error
 
     def _run_handler(self, function: Function, event: Any) -> Answer:
+        token = _caller.set(function)
         try:
             return Answer(self.handler(function)(event, LambdaContext(function)))
         except Exception as error:  # noqa: BLE001 - a handler's unhandled error, answered as Lambda reports it
@@ -170,11 +244,31 @@ class LambdaRuntime:
                 "Unhandled",
                 type(error).__name__,
             )
+        finally:
+            _caller.reset(token)
 
     def invoke_json(self, function: Function, payload: bytes) -> tuple[bytes, str | None]:
         event = json.loads(payload) if payload else {}
         result, error = self.invoke(function, event)
         return json.dumps(result, default=str).encode(), error
+
+
+_pools_propagate = False
+
+
+def _propagate_context_to_pools() -> None:
+    """Work submitted to a thread pool runs in a copy of the submitter's context, so a handler's
+    pool threads (the records writer's, s3transfer's) make their AWS calls as that function."""
+    global _pools_propagate
+    if _pools_propagate:
+        return
+    _pools_propagate = True
+    submit = ThreadPoolExecutor.submit
+
+    def submit_in_context(self, fn, /, *args, **kwargs):
+        return submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = submit_in_context  # type: ignore[method-assign]
 
 
 def _wrapped(hook: InvocationHook, call: Call) -> Call:

@@ -21,7 +21,9 @@ from werkzeug.wrappers import Request
 
 from devstack.activity import ActivityLog
 from devstack.apigateway import ApiGateway
+from devstack.asl import refuse_invalid_definitions
 from devstack.cfn import REGION, Template
+from devstack.iam import Enforcer, role_of
 from devstack.runtime import LambdaRuntime
 from devstack.s3_post import PostPolicyCheck
 
@@ -86,6 +88,8 @@ class LocalStack:
         authorizer_cache_seconds: float | None = None,
         extra_keys: Iterable[tuple[str, str, str | None]] = (),
         activity: ActivityLog | None = None,
+        template: Path | None = None,
+        enforce_iam: bool = True,
     ):
         self.host = host
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
@@ -101,7 +105,9 @@ class LocalStack:
         self.aws_port = aws_port
         self.api_port = api_port
         # Locally a queued run looks for its table every second (the template's default suits AWS).
-        self.template = Template(ROOT / "template.yaml", {"QueuePollSeconds": "1", **(parameters or {})})
+        self.template = Template(template or ROOT / "template.yaml", {"QueuePollSeconds": "1", **(parameters or {})})
+        # Each function under its own role, as on AWS (devstack/iam.py); off only to measure its cost.
+        self.enforce_iam = enforce_iam
         self._servers = []
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -127,7 +133,8 @@ class LocalStack:
             POWERTOOLS_METRICS_DISABLED="true",
             POWERTOOLS_DEV="false",
         )
-        self.runtime = LambdaRuntime(self.template)
+        self.iam = Enforcer(self.template) if self.enforce_iam else None
+        self.runtime = LambdaRuntime(self.template, self.iam)
         self.runtime.install()
         if self.activity:
             self.activity.watch(self.runtime)
@@ -146,6 +153,7 @@ class LocalStack:
         # POST uploads checked against their signed policy, as S3 does (moto stores any form).
         credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
         self.aws.wrap_moto(lambda app: PostPolicyCheck(app, credentials))
+        self.aws.wrap_moto(refuse_invalid_definitions)  # what AWS refuses and moto would run
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
@@ -207,11 +215,11 @@ class LocalStack:
             events.create_event_bus(Name=t.physical_name(logical_id))
 
         sfn = boto3.client("stepfunctions")
+        expanded = self.iam.expanded if self.iam else t.expanded()
         for logical_id in t.of_type("AWS::Serverless::StateMachine"):
             name, definition = t.state_machine(logical_id)
-            sfn.create_state_machine(
-                name=name, definition=definition, roleArn="arn:aws:iam::123456789012:role/local-state-machine"
-            )
+            role = expanded.attribute(role_of(expanded, logical_id, "RoleArn"), "Arn")
+            sfn.create_state_machine(name=name, definition=definition, roleArn=role)
 
         scheduler = boto3.client("scheduler")
         for logical_id in t.of_type("AWS::Scheduler::ScheduleGroup"):
@@ -293,7 +301,8 @@ class LocalStack:
                         continue
                     fired[name] = now
                     target = schedule["Target"]
-                    self.invoke_async(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
+                    if self._scheduler_may_invoke(target):
+                        self.invoke_async(self.runtime.find(target["Arn"]), json.loads(target.get("Input") or "{}"))
                     if schedule.get("ActionAfterCompletion") == "DELETE" and schedule["ScheduleExpression"].startswith(
                         "at("
                     ):
@@ -304,6 +313,20 @@ class LocalStack:
                 if self._stopping.is_set():
                     return
                 raise
+
+    def _scheduler_may_invoke(self, target: dict) -> bool:
+        """EventBridge Scheduler invokes a target as the schedule's role: a role that may not invoke
+        it gets the invocation refused (on AWS the schedule's attempt fails, and is retried or
+        dropped to its dead-letter queue)."""
+        if self.iam is None:
+            return True
+        role = self.iam.by_arn.get(target["RoleArn"])
+        refused = role is None or self.iam.check(role, [("lambda:InvokeFunction", target["Arn"])]) is not None
+        if refused:
+            logging.getLogger("devstack").error(
+                "scheduler: role %s may not invoke %s: lambda:InvokeFunction denied", target["RoleArn"], target["Arn"]
+            )
+        return not refused
 
     def _tick(self, function, expression: str) -> None:
         """A function's Schedule event (`rate(...)`): invoked at that rate, as EventBridge would."""

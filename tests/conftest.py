@@ -3,9 +3,16 @@ the API on a free loopback port. Each test gets a tenant of its own, so tests ne
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
+from devstack.iam import usage_report
 from devstack.stack import LocalStack
+from tests import least_privilege
 from tests.faults import Faults
 from tests.helpers import Api, free_port, new_tenant
 
@@ -27,8 +34,43 @@ def stack():
         authorizer_cache_seconds=AUTHORIZER_CACHE_SECONDS,
     )
     local.start()
+    _session_stacks.append(local)
     yield local
     local.stop()
+    # What each role was really used for, for least privilege (tests/integration/test_iam.py).
+    IAM_USAGE.write_text(json.dumps(usage_report(local.iam), indent=1))
+
+
+# Where the session writes, per role, the IAM actions (and resources) its calls used.
+IAM_USAGE = Path(
+    os.environ.get("BULKIMPORT_IAM_USAGE", Path(tempfile.gettempdir()) / f"bulkimport-iam-{os.getpid()}.json")
+)
+
+
+_session_stacks: list[LocalStack] = []
+INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After a passing run of the whole integration suite: fail the session if a role grants
+    something no call used (tests/least_privilege.py), or if any call was denied."""
+    if not _session_stacks or exitstatus != 0 or session.testscollected != len(session.items):
+        return
+    ran = {item.path for item in session.items}
+    if not set(INTEGRATION.glob("test_*.py")) <= ran:
+        return
+    found = least_privilege.problems(_session_stacks[0].iam)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reporter.write_sep("=", "least privilege (tests/least_privilege.py)", red=bool(found), green=not found)
+    for line in found or ["every permission granted was used, or is listed with its reason"]:
+        reporter.write_line(line)
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if IAM_USAGE.exists():
+        terminalreporter.write_line(f"IAM: actions used per role written to {IAM_USAGE}")
 
 
 @pytest.fixture(scope="session")

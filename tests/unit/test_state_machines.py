@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint_all
 
+from devstack.asl import refusals, scopes, targets
 from tools import build_state_machines as builder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,22 +30,6 @@ def committed(kind: str) -> dict:
 
 def shared_state_names() -> list[str]:
     return list(json.loads((builder.SOURCES / "shared.json").read_text())["States"])
-
-
-def scopes(definition: dict, path: str = ""):
-    """(path, {"StartAt", "States"}) of the definition and of every Map processor and Parallel branch in it."""
-    yield path or "/", definition
-    for name, state in definition["States"].items():
-        if "ItemProcessor" in state:
-            yield from scopes(state["ItemProcessor"], f"{path}/{name}")
-        for n, branch in enumerate(state.get("Branches", ())):
-            yield from scopes(branch, f"{path}/{name}[{n}]")
-
-
-def targets(state: dict) -> set[str]:
-    found = {state.get("Next"), state.get("Default")} | {c["Next"] for c in state.get("Catch", ())}
-    found |= {c["Next"] for c in state.get("Choices", ())}
-    return found - {None}
 
 
 def lambda_tasks(definition: dict):
@@ -127,8 +112,10 @@ def test_the_shared_states_pass_one_payload_for_every_kind_of_run():
 def test_every_state_name_is_unique_across_the_whole_definition(kind):
     # AWS refuses a definition whose Map processor reuses a state name of the machine (CreateStateMachine
     # fails, so does `sam deploy`); moto runs it anyway.
+    # The local stack refuses the same at CreateStateMachine (devstack/asl.py).
     names = [name for _, scope in scopes(committed(kind)) for name in scope["States"]]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+    assert refusals(committed(kind)) == []
 
 
 @pytest.mark.parametrize("kind", KINDS)
