@@ -69,6 +69,7 @@ def run(rows: int = 10_000, poll: float = 0.5) -> dict:
         "progress_longest_still_seconds": _longest_still(trace),
         "progress_largest_jump": max((b[1] - a[1] for a, b in itertools.pairwise(trace)), default=0),
         "progress_values": sorted({p for _, p, _ in trace}),
+        "trace": trace,  # (seconds since the upload, progress, processed_count) of each poll
         "idle_cpu_cores_before": round(idle_before, 4),
         "idle_cpu_cores_after": round(idle_after, 4),
     }

@@ -31,7 +31,7 @@ from bulkimport.schema.validation import RowValidator
 # A chunk's valid rows are applied this many at a time, so that its worker can say how far it got
 # (the import's progress moves inside a chunk: runs.counting). Every step of applying rows is
 # idempotent and in-file duplicates are settled before any chunk runs, so parts apply as the whole.
-APPLY_ROWS = 250
+APPLY_ROWS = 100
 
 
 class _LiveRows:
