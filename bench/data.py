@@ -22,6 +22,13 @@ TABLE = {
 }
 HEADER = [field["key"] for field in TABLE["fields"]]
 RECIPE = {"name": "bench", "table": "bench", "columns": [{"source": h, "target": h} for h in HEADER]}
+# The same table with one unique field: every row also claims its key (one conditional write).
+TABLE_UNIQUE = {
+    **TABLE,
+    "key": "bench_unique",
+    "fields": [{**TABLE["fields"][0], "unique": True}, *TABLE["fields"][1:]],
+}
+RECIPE_UNIQUE = {**RECIPE, "name": "bench unique", "table": "bench_unique"}
 
 
 WIDE_NOTE_REPEATS = 42  # a wide row: ~2.1 KB, so 2,000 of them pass the chunk byte cap (CHUNK_BYTES)

@@ -2,7 +2,10 @@
 billable operations of the import, counted as it runs.
 
 Both runs write the same CSV to the same moto endpoint in the same process, one after the other,
-so the ratio compares the designs, not the machines. Each runs twice, in the order service, naive,
+so the ratio compares the designs, not the machines. The naive loop also runs against a stock moto
+server (`python -m moto.server`, none of devstack's fixes) that the bench starts in the same run:
+the baseline a team would have without our stack. The import runs on two tables: without a unique
+field, and with one (each row then also claims its key, which the naive loop does not). Each runs twice, in the order service, naive,
 naive, service, and its faster run counts: this machine's speed drifts over minutes, and one pair
 alone gave ratios from 0.8 to 1.1. The meter (bench/meter.py) is on for every run, so all pay
 its small cost per request.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 import time
 import uuid
 from decimal import Decimal
@@ -24,12 +29,14 @@ from decimal import Decimal
 import boto3
 import requests
 
-from bench.data import RECIPE, TABLE
+from bench.data import RECIPE, RECIPE_UNIQUE, TABLE, TABLE_UNIQUE
 from bench.meter import Meter, count_billable
 from devstack.stack import LocalStack
 
 
-def run_service(stack: LocalStack, meter: Meter, content: bytes) -> dict:
+def run_service(
+    stack: LocalStack, meter: Meter, content: bytes, table: dict = TABLE, recipe_spec: dict = RECIPE
+) -> dict:
     from bulkimport.access.keys import create_api_key
     from bulkimport.adapters.sfn import execution_arn
     from bulkimport.config import ImportMachine, section
@@ -37,8 +44,8 @@ def run_service(stack: LocalStack, meter: Meter, content: bytes) -> dict:
     from tests.helpers import Api
 
     api = Api(stack.api_url, create_api_key(f"bench-{uuid.uuid4().hex[:8]}", "admin"))
-    api.create_table(TABLE)
-    recipe = api.create_recipe(RECIPE)
+    api.create_table(table)
+    recipe = api.create_recipe(recipe_spec)
     meter.reset()
     since = len(stack.runtime.invocations)
     started = time.perf_counter()
@@ -87,14 +94,55 @@ def run_naive(stack: LocalStack, meter: Meter, content: bytes) -> dict:
     )
     table = boto3.resource("dynamodb").Table(name)
     meter.reset()
+    seconds = naive_loop(table, content)
+    return {"seconds": seconds, "counted": meter.snapshot(), "busy": dict(meter.busy)}
+
+
+def naive_loop(table, content: bytes) -> float:
+    """The loop itself, timed: DictReader, one dict per row, boto3's batch_writer, one thread."""
     started = time.perf_counter()
     reader = csv.DictReader(io.StringIO(content.decode("utf-8")))
     with table.batch_writer() as batch:
         for n, row in enumerate(reader):
             row["amount"] = Decimal(row["amount"])
             batch.put_item(Item={"pk": f"naive#{n % 16}", "sk": f"{n:08d}", "data": row})
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "counted": meter.snapshot(), "busy": dict(meter.busy)}
+    return time.perf_counter() - started
+
+
+def run_naive_stock_moto(stack: LocalStack, content: bytes, runs: int = 2) -> dict:
+    """The naive loop against a stock moto server in a process of its own, started here: moto as
+    installed, without devstack's fixes or lock. Fastest of `runs`, each into a fresh table."""
+    from tests.helpers import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{endpoint}/moto-api/", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the stock moto server did not start"
+                time.sleep(0.2)
+        records = stack.template.resources["RecordsTable"]["Properties"]
+        dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint)
+        each = []
+        for _ in range(runs):
+            table = dynamodb.create_table(
+                TableName=f"naive-{uuid.uuid4().hex[:6]}",
+                AttributeDefinitions=records["AttributeDefinitions"],
+                KeySchema=records["KeySchema"],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            each.append(naive_loop(table, content))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"seconds": min(each), "seconds_each": [round(s, 2) for s in each]}
 
 
 def run(content: bytes, rows: int, naive: bool = True) -> dict:
@@ -109,6 +157,11 @@ def run(content: bytes, rows: int, naive: bool = True) -> dict:
         if naive:
             baselines = [run_naive(stack, meter, content), run_naive(stack, meter, content)]
             services.append(run_service(stack, meter, content))
+        unique = None
+        stock = None
+        if naive:
+            unique = run_service(stack, meter, content, TABLE_UNIQUE, RECIPE_UNIQUE)
+            stock = run_naive_stock_moto(stack, content)
         service = min(services, key=lambda s: s["seconds"])
         baseline = min(baselines, key=lambda b: b["seconds"]) if naive else None
         service["seconds_each"] = [round(s["seconds"], 2) for s in services]
@@ -118,11 +171,13 @@ def run(content: bytes, rows: int, naive: bool = True) -> dict:
         tables = {stack.resource_name("RecordsTable"): "records", stack.resource_name("ControlTable"): "control"}
     finally:
         stack.stop()
-    for each in services:
+    for each in [*services, *([unique] if unique else [])]:
         done = each["import"]
         assert done["status"] == "completed" and done["success_count"] == rows and done["total_count"] == rows, done
     service.update(memory=memory, tables=tables)
-    return {"service": service, "naive": baseline}
+    if unique:
+        unique.update(memory=memory, tables=tables)
+    return {"service": service, "naive": baseline, "unique": unique, "naive_stock_moto": stock}
 
 
 def summarize(result: dict, rows: int, file_bytes: int) -> dict:
@@ -153,6 +208,25 @@ def summarize(result: dict, rows: int, file_bytes: int) -> dict:
             naive_seconds_inside_moto=round(sum(naive["busy"].values()), 2),
             ratio_service_over_naive=round(naive["seconds"] / service["seconds"], 3),
         )
+    stock, unique = result.get("naive_stock_moto"), result.get("unique")
+    if stock:
+        summary.update(
+            naive_stock_moto_seconds=round(stock["seconds"], 2),
+            naive_stock_moto_seconds_each_run=stock["seconds_each"],
+            naive_stock_moto_rows_per_s=round(rows / stock["seconds"]),
+            ratio_service_over_naive_stock_moto=round(stock["seconds"] / service["seconds"], 3),
+        )
+    if unique:
+        summary.update(
+            unique_service_seconds=round(unique["seconds"], 2),
+            unique_service_rows_per_s=round(rows / unique["seconds"]),
+            unique_seconds_inside_moto=round(sum(unique["busy"].values()), 2),
+        )
+        if stock:
+            summary["ratio_unique_service_over_naive_stock_moto"] = round(stock["seconds"] / unique["seconds"], 3)
+        summary["moto_busy_unique"] = {
+            k: round(v, 2) for k, v in sorted(unique["busy"].items(), key=lambda kv: -kv[1])[:6]
+        }
     summary["moto_busy_service"] = {
         k: round(v, 2) for k, v in sorted(service["busy"].items(), key=lambda kv: -kv[1])[:8]
     }
@@ -181,6 +255,23 @@ def report(summary: dict) -> None:
             f"  time inside moto: service {summary['service_seconds_inside_moto']:.2f} s, "
             f"naive {summary['naive_seconds_inside_moto']:.2f} s"
         )
+    if "naive_stock_moto_seconds" in summary:
+        print(
+            f"  naive loop, stock moto server       {summary['naive_stock_moto_seconds']:8.2f} s  "
+            f"{summary['naive_stock_moto_rows_per_s']:8,} rows/s   (faster of {summary['naive_stock_moto_seconds_each_run']} s)"
+        )
+        print(f"  ratio service / naive (stock moto)  {summary['ratio_service_over_naive_stock_moto']:8.3f}")
+    if "unique_service_seconds" in summary:
+        print(
+            f"  service, one unique field           {summary['unique_service_seconds']:8.2f} s  "
+            f"{summary['unique_service_rows_per_s']:8,} rows/s   (one run)"
+        )
+        if "ratio_unique_service_over_naive_stock_moto" in summary:
+            print(
+                f"  ratio unique / naive (stock moto)   {summary['ratio_unique_service_over_naive_stock_moto']:8.3f}"
+                "   (the naive loop enforces nothing)"
+            )
+        print(f"  inside moto (unique run): {summary['moto_busy_unique']}")
     print("  handlers in the service run (wall s / own-thread CPU s):")
     for name, entry in summary["handlers"].items():
         print(f"    {name:24s} {entry['calls']:5d} calls  {entry['seconds']:9.2f} s  {entry['cpu_seconds']:8.2f} s CPU")

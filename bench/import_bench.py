@@ -1,15 +1,18 @@
 """The benchmarks, in sections; each prints its figures and all go to
 bench/results/latest.json (a section run alone replaces only its own entry there).
 
-    make bench         # cpu, memory, end_to_end (+ cost and the AWS wall-time model)
+    make bench         # cpu, memory, end_to_end (+ cost and the AWS wall-time model), quickstart
     make bench-large   # large: a ~100 MB, 1M-row import on the local stack (long)
     python -m bench.import_bench [section ...] [--rows N]
 
 - cpu         bench.cpu_path: our CPU path vs csv.DictReader + pydantic, one core, same file, same run
 - memory      bench.memory: Prepare and one ProcessChunk on a ~100 MB file, each in a fresh worker
 - end_to_end  bench.end_to_end: a 100k-row import vs a naive batch_writer loop, same endpoint, same
-              run; its counted operations priced per million rows (bench.cost), and the model of a
-              1M-row import's wall time on AWS
+              run, and vs the same loop into a stock moto server the bench starts; the import again
+              into a table with one unique field; their counted operations priced per million rows
+              (bench.cost), and the model of a 1M-row import's wall time on AWS
+- quickstart  bench.quickstart: the README's quick start (10k rows, one unique field) from upload to
+              final status, how its progress moved, and the idle stack's CPU
 - large       the ~1M-row, ~100 MB file imported completely on the local stack; its cost too
 """
 
@@ -29,7 +32,7 @@ from bench.env import layer_on_path
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "latest.json"
-DEFAULT = ("cpu", "memory", "end_to_end")
+DEFAULT = ("cpu", "memory", "end_to_end", "quickstart")
 
 
 def header() -> dict:
@@ -67,6 +70,10 @@ def section_end_to_end(rows: int, cpu: dict | None) -> dict:
     end_to_end.report(summary)
     summary["cost"] = cost.cost_per_million_rows(result["service"], rows)
     cost.report_cost(summary["cost"])
+    if result.get("unique"):
+        print("  the same, into a table with one unique field:")
+        summary["cost_unique"] = cost.cost_per_million_rows(result["unique"], rows)
+        cost.report_cost(summary["cost_unique"])
     per_row = {}
     if cpu:  # the CPU bench's figures of this machine's core, for the model's compute time
         per_row = {
@@ -76,6 +83,14 @@ def section_end_to_end(rows: int, cpu: dict | None) -> dict:
     summary["aws_wall_time_model"] = cost.model_at([8, 32, 100], **per_row)
     cost.report_model(summary["aws_wall_time_model"])
     return summary
+
+
+def section_quickstart(rows: int) -> dict:
+    from bench import quickstart
+
+    result = quickstart.run(rows)
+    quickstart.report(result)
+    return result
 
 
 def section_large(rows: int) -> dict:
@@ -107,7 +122,9 @@ def main() -> None:
         "sections", nargs="*", help=f"of {', '.join((*DEFAULT, 'large'))} (default: {' '.join(DEFAULT)})"
     )
     parser.add_argument(
-        "--rows", type=int, help="rows of the section's file (defaults: cpu and end_to_end 100k, memory and large 1M)"
+        "--rows",
+        type=int,
+        help="rows of the section's file (defaults: cpu and end_to_end 100k, memory and large 1M, quickstart 10k)",
     )
     args = parser.parse_args()
     unknown = set(args.sections) - {*DEFAULT, "large"}
@@ -132,6 +149,8 @@ def main() -> None:
             figures = section_memory(args.rows or 1_000_000)
         elif section == "end_to_end":
             figures = section_end_to_end(args.rows or 100_000, previous.get("cpu"))
+        elif section == "quickstart":
+            figures = section_quickstart(args.rows or 10_000)
         else:
             figures = section_large(args.rows or 1_000_000)
         figures = {**header(), "section_seconds": round(time.perf_counter() - started, 1), **figures}

@@ -34,6 +34,36 @@ _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$"
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 ASYNC_RETRIES = 2  # Lambda's retries of a failed asynchronous invocation (its default)
 
+# How long an idle poller sleeps when no request wakes it (a safety net: requests do wake it).
+_IDLE_POLL_SECONDS = 30.0
+
+
+class Changes:
+    """A count of the AWS requests that may have changed what a poller of the stack looks for, so
+    that an idle stack's pollers (EventBridge rules' queues, the scheduler) sleep until one comes
+    instead of asking moto several times a second. Reads (GET, HEAD) and SQS calls (the pollers'
+    own) do not count."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self.count = 0
+
+    def note(self) -> None:
+        with self._condition:
+            self.count += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return once the count is past `seen`, or after `timeout` seconds."""
+        with self._condition:
+            self._condition.wait_for(lambda: self.count != seen, timeout)
+
+    @staticmethod
+    def may_change(environ: dict) -> bool:
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return False
+        return "/sqs/aws4_request" not in environ.get("HTTP_AUTHORIZATION", "")
+
 
 class _AwsEndpoint:
     """moto's WSGI app, with the Lambda Invoke API answered by our in-process runtime.
@@ -47,6 +77,7 @@ class _AwsEndpoint:
         # moto's backends are not thread-safe (a TransactWriteItems deep-copies a table while another
         # thread writes to it), so AWS calls are served one at a time. Our handlers run outside it.
         self._moto_lock = threading.Lock()
+        self.changes = Changes()
 
     def wrap_moto(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
         """Serve every AWS request but Lambda's Invoke through `middleware(app)` from now on, app being
@@ -56,6 +87,13 @@ class _AwsEndpoint:
             self.moto_app = middleware(self.moto_app)
 
     def __call__(self, environ, start_response):
+        try:
+            return self._serve(environ, start_response)
+        finally:
+            if Changes.may_change(environ):
+                self.changes.note()
+
+    def _serve(self, environ, start_response):
         match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
         if match and environ.get("REQUEST_METHOD") == "POST":
             function = self.runtime.find(unquote(match["name"]))
@@ -90,11 +128,15 @@ class LocalStack:
         activity: ActivityLog | None = None,
         template: Path | None = None,
         enforce_iam: bool = True,
+        in_process: bool = True,
     ):
         self.host = host
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
         # runs the steps itself).
         self.deliver_events = deliver_events
+        # True: the handlers' AWS calls reach the endpoint in-process (devstack.transport), not over
+        # loopback HTTP (False: a benchmark's baseline).
+        self.in_process = in_process
         self.log_level = log_level
         # None: the template's ReauthorizeEvery, as API Gateway caches the authorizer's answers.
         self.authorizer_cache_seconds = authorizer_cache_seconds
@@ -155,6 +197,11 @@ class LocalStack:
         self.aws.wrap_moto(lambda app: PostPolicyCheck(app, credentials))
         self.aws.wrap_moto(refuse_invalid_definitions)  # what AWS refuses and moto would run
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
+        if self.in_process:
+            from bulkimport.adapters.aws import session
+            from devstack.transport import InProcessTransport
+
+            session().events.register_first("before-send", InProcessTransport(self.aws_endpoint, self.aws))
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
 
@@ -176,6 +223,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if hasattr(self, "aws"):
+            self.aws.changes.note()  # wakes the pollers, to see the stop
         for server in self._servers:
             server.shutdown()
         for thread in self._threads:
@@ -276,6 +325,8 @@ class LocalStack:
         scheduler = boto3.client("scheduler")
         fired: dict[str, datetime] = {}  # schedule name -> when it last fired (or was created/changed)
         while not self._stopping.wait(0.5):
+            seen = self.aws.changes.count
+            next_due: datetime | None = None  # the earliest time a schedule fires next
             try:
                 names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
                 now = datetime.now(UTC)
@@ -297,7 +348,10 @@ class LocalStack:
                         )
                     except DomainError:
                         continue  # an expression the local stack cannot run
-                    if due is None or due > now:
+                    if due is None:
+                        continue
+                    if due > now:
+                        next_due = due if next_due is None else min(next_due, due)
                         continue
                     fired[name] = now
                     target = schedule["Target"]
@@ -313,6 +367,9 @@ class LocalStack:
                 if self._stopping.is_set():
                     return
                 raise
+            # Sleep until a schedule is due or a request may have added or changed one.
+            until_due = (next_due - datetime.now(UTC)).total_seconds() if next_due else _IDLE_POLL_SECONDS
+            self.aws.changes.wait(seen, min(max(until_due, 0.0), _IDLE_POLL_SECONDS))
 
     def _scheduler_may_invoke(self, target: dict) -> bool:
         """EventBridge Scheduler invokes a target as the schedule's role: a role that may not invoke
@@ -339,6 +396,7 @@ class LocalStack:
     def _pump(self, queue_url: str, function) -> None:
         sqs = boto3.client("sqs")
         while not self._stopping.is_set():
+            seen = self.aws.changes.count
             try:
                 # Short polls: a long poll would sit inside moto (and its lock) for the whole wait.
                 messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
@@ -349,6 +407,9 @@ class LocalStack:
                     return
                 raise
             if not messages:
+                # Nothing can arrive before another request changes something (an event put, an
+                # object created); then look again, at most ten times a second.
+                self.aws.changes.wait(seen, _IDLE_POLL_SECONDS)
                 self._stopping.wait(0.1)
             for message in messages:
                 self.invoke_async(function, json.loads(message["Body"]))

@@ -116,3 +116,17 @@ def test_a_key_query_reads_its_whole_partition_in_order(ddb):
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     assert pages == sorted(f"s{n}" for n in range(2, 50, 5))
+
+
+def test_items_are_still_held_to_the_size_limit(ddb):
+    client, names = ddb
+    client.put_item(TableName=names["hashed"], Item={"pk": {"S": "big"}, "a": {"S": "x" * 200_000}})
+    too_big = {"pk": {"S": "too-big"}, "a": {"S": "x" * 200_000}, "b": {"S": "y" * 205_000}}
+    with pytest.raises(ClientError) as refused:
+        client.put_item(TableName=names["hashed"], Item=too_big)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError):
+        client.batch_write_item(RequestItems={names["hashed"]: [{"PutRequest": {"Item": too_big}}]})
+    stored = client.get_item(TableName=names["hashed"], Key={"pk": {"S": "big"}})["Item"]
+    assert len(stored["a"]["S"]) == 200_000
+    assert "Item" not in client.get_item(TableName=names["hashed"], Key={"pk": {"S": "too-big"}})

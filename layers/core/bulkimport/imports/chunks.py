@@ -8,6 +8,7 @@ the same items; the counters move only in the update that adds the chunk to the 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +25,32 @@ from bulkimport.recipes.headers import column_index
 from bulkimport.recipes.models import PARENT_PREFIX
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
-from bulkimport.runs.counting import count_once
+from bulkimport.runs.counting import LIVE_NOTE_SECONDS, count_once, note_live
 from bulkimport.schema.models import Table
 from bulkimport.schema.validation import RowValidator
+
+# A chunk's valid rows are applied this many at a time, so that its worker can say how far it got
+# (the import's progress moves inside a chunk: runs.counting). Every step of applying rows is
+# idempotent and in-file duplicates are settled before any chunk runs, so parts apply as the whole.
+APPLY_ROWS = 100
+
+
+class _LiveRows:
+    """A chunk's rows seen so far, noted on the import (runs.counting.note_live) at most every
+    LIVE_NOTE_SECONDS."""
+
+    def __init__(self, tenant: str, import_id: str, counted_set: str, chunk: dict):
+        self.tenant, self.import_sk, self.counted_set = tenant, keys.import_sk(import_id), counted_set
+        self.index, self.first_row, self.rows = chunk["index"], chunk["first_row"], chunk["rows"]
+        self.noted_at = time.monotonic()
+
+    def seen(self, next_row: int) -> None:
+        """The rows before `next_row` are applied."""
+        done = next_row - self.first_row
+        if done >= self.rows or time.monotonic() - self.noted_at < LIVE_NOTE_SECONDS:
+            return  # the chunk's count comes next; or noted a moment ago
+        note_live(self.tenant, self.import_sk, self.counted_set, self.index, done)
+        self.noted_at = time.monotonic()
 
 
 def record_id(import_id: str, row: int) -> str:
@@ -139,7 +163,12 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     context = WriteContext(
         tenant=tenant, table=table, recipe=recipe, parent_table=parent, dry_run=dry_run, meta=meta, owner=import_id
     )
-    RecordWriter(context).apply(plans)
+    writer = RecordWriter(context)
+    live = _LiveRows(tenant, import_id, store.counted_attribute(pass_), chunk)
+    for start in range(0, len(plans), APPLY_ROWS):
+        part = plans[start : start + APPLY_ROWS]
+        writer.apply(part)
+        live.seen(part[-1].row + 1)
     for plan in plans:
         if plan.failure:
             failures[plan.row] = [_failure_entry(plan.failure)]

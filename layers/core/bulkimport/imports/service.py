@@ -31,6 +31,7 @@ from bulkimport.paging import Page, offset_page
 from bulkimport.recipes.models import Recipe
 from bulkimport.recipes.service import count_task, get_recipe
 from bulkimport.runs import lifecycle
+from bulkimport.runs.counting import live_amount
 from bulkimport.schema.tables import get_table
 
 # ---------------------------------------------------------------- reading
@@ -42,7 +43,9 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if item["status"] in ("completed", "completed_with_errors"):
         progress = 100
     elif total:
-        progress = min(99, processed * 100 // total)
+        # The rows of running chunks count towards progress; processed_count only once counted.
+        seen = processed + live_amount(item, store.counted_attribute(item.get("pass", "write")))
+        progress = min(99, seen * 100 // total)
     else:
         progress = 0
     error = item.get("error")

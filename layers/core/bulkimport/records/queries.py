@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bulkimport.adapters.dynamo import RecordStore
+from bulkimport.adapters.dynamo import RecordStore, UniqueIndex
 from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.paging import ListMeta, Page
+from bulkimport.records.uniqueness import index_pk, table_constraint
 from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import Invalid, converter_for
@@ -74,9 +75,28 @@ def list_records(
     typed = typed_filters(schema, filters)
     if parent_id:
         typed["parent_id"] = parent_id
-    items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
+    by_key = next((name for name in typed if (spec := schema.field(name)) is not None and spec.unique), None)
+    if by_key is not None and cursor is None:
+        # A unique field names one record at most: its unique key says which, in one index read.
+        items, next_cursor = _by_unique_field(tenant, schema, by_key, typed), None
+    else:
+        items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
     total = schema.record_count if not typed else None
     return Page(
         data=[to_record(table, i) for i in items],
         meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total),
     )
+
+
+def _by_unique_field(tenant: str, schema: Table, field: str, filters: dict[str, Any]) -> list[dict]:
+    """The record whose unique `field` has the filtered value, if it matches the other filters too."""
+    pk = index_pk(tenant, schema.key, table_constraint(schema, field), filters)
+    holder = UniqueIndex().holder(pk) if pk else None
+    item = RecordStore().get(tenant, schema.key, holder["record_id"]) if holder else None
+    if item is None:  # a key claimed for a record not (or no longer) written
+        return []
+    data, meta = item.get("data") or {}, item.get("meta") or {}
+    for name, value in filters.items():
+        if (meta.get(name) if name == "parent_id" else data.get(name)) != value:
+            return []
+    return [item]

@@ -214,6 +214,9 @@ class RecordWriter:
             plan.outcome = None if plan.failure else "updated"
             return
         data = {k: v for k, v in plan.data.items() if k != "parent_id"}
+        if not moves and _same_values(current.get("data") or {}, data):
+            plan.outcome = "updated"  # the record already holds these values: nothing to write
+            return
         meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"]}
         # who changed it last
         meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})
@@ -294,6 +297,11 @@ class RecordWriter:
     @staticmethod
     def _parallel(work: Callable[[RowPlan], None], plans: list[RowPlan]) -> None:
         in_parallel(work, plans)
+
+
+def _same_values(stored: dict[str, Any], changes: dict[str, Any]) -> bool:
+    """Whether setting `changes` (None: remove the field) leaves the stored fields as they are."""
+    return all(stored.get(name) == value for name, value in changes.items())
 
 
 def in_parallel(work: Callable[[Any], None], items: list) -> None:
