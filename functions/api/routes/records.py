@@ -4,6 +4,7 @@ import request_examples as examples
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from contract import Data, link, operation
+from pydantic import BaseModel
 from web import language, principal
 
 from bulkimport.errors import Conflict, InvalidInput, NotFound, RateLimited
@@ -28,7 +29,9 @@ TABLE_NOT_FOUND = NotFound("TABLE_NOT_FOUND", table="contacts")
         description="Filter with any number of `filter.<field>=<value>` query parameters (equality on a "
         "field, the value read as the field's type, e.g. `filter.level=A&filter.visit_date=2026-01-31`); "
         "`parent_id` lists a child table's records of one parent record. An unknown field or a value "
-        "that does not fit answers 422 INVALID_FILTER. `meta.total` is null when filtered.",
+        "that does not fit answers 422 INVALID_FILTER. `meta.total` counts the records the filters match "
+        "on the first page of a filtered list (null on later pages); a filter on a unique field is answered "
+        "from its unique index.",
     ),
 )
 def list_records(
@@ -38,9 +41,34 @@ def list_records(
     cursor: Annotated[str | None, Query()] = None,
 ):
     caller = principal(router)
+    return records.list_records(caller.tenant, table, _filters(), parent_id, per_page, cursor).model_dump(mode="json")
+
+
+class Count(BaseModel):
+    total: int
+
+
+@router.get(
+    "/tables/<table>/records/count",
+    **operation(
+        "Count a table's records",
+        tag="Records",
+        role="viewer",
+        answers={200: Data[Count]},
+        errors=[TABLE_NOT_FOUND, InvalidInput("INVALID_FILTER")],
+        description="How many records the `filter.<field>=<value>` query parameters (and `parent_id`) match "
+        "now, read as the records list reads them: the `total` a batch job over the same search must give. "
+        "Without filters, the table's record_count.",
+    ),
+)
+def count_records(table: str, parent_id: Annotated[str | None, Query()] = None):
+    caller = principal(router)
+    return {"data": {"total": records.count_records(caller.tenant, table, _filters(), parent_id)}}
+
+
+def _filters() -> dict[str, str]:
     params = router.current_event.query_string_parameters or {}
-    filters = {name.removeprefix("filter."): value for name, value in params.items() if name.startswith("filter.")}
-    return records.list_records(caller.tenant, table, filters, parent_id, per_page, cursor).model_dump(mode="json")
+    return {name.removeprefix("filter."): value for name, value in params.items() if name.startswith("filter.")}
 
 
 @router.get(

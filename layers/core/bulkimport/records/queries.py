@@ -71,21 +71,48 @@ def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any]:
 def list_records(
     tenant: str, table: str, filters: dict[str, str], parent_id: str | None, per_page: int, cursor: str | None
 ) -> Page:
-    schema = get_table(tenant, table)
-    typed = typed_filters(schema, filters)
-    if parent_id:
-        typed["parent_id"] = parent_id
-    by_key = next((name for name in typed if (spec := schema.field(name)) is not None and spec.unique), None)
+    schema, typed = _filtered(tenant, table, filters, parent_id)
+    by_key = _unique_filter(schema, typed)
     if by_key is not None and cursor is None:
         # A unique field names one record at most: its unique key says which, in one index read.
         items, next_cursor = _by_unique_field(tenant, schema, by_key, typed), None
+        total: int | None = len(items)
     else:
         items, next_cursor = RecordStore().list(tenant, table, per_page, cursor, typed)
-    total = schema.record_count if not typed else None
+        # Filtered: counted on the first page only (it reads every match), which is where a client
+        # looks for it; `count_records` counts alone.
+        total = schema.record_count if not typed else (_count(tenant, schema, typed) if cursor is None else None)
     return Page(
         data=[to_record(table, i) for i in items],
         meta=ListMeta(per_page=per_page, next_cursor=next_cursor, total=total),
     )
+
+
+def count_records(tenant: str, table: str, filters: dict[str, str], parent_id: str | None) -> int:
+    """How many records the filters match now: what a batch job's `total` must be."""
+    schema, typed = _filtered(tenant, table, filters, parent_id)
+    return _count(tenant, schema, typed)
+
+
+def _filtered(tenant: str, table: str, filters: dict[str, str], parent_id: str | None) -> tuple[Table, dict[str, Any]]:
+    schema = get_table(tenant, table)
+    typed = typed_filters(schema, filters)
+    if parent_id:
+        typed["parent_id"] = parent_id
+    return schema, typed
+
+
+def _unique_filter(schema: Table, typed: dict[str, Any]) -> str | None:
+    return next((name for name in typed if (spec := schema.field(name)) is not None and spec.unique), None)
+
+
+def _count(tenant: str, schema: Table, typed: dict[str, Any]) -> int:
+    if not typed:
+        return schema.record_count
+    by_key = _unique_filter(schema, typed)
+    if by_key is not None:
+        return len(_by_unique_field(tenant, schema, by_key, typed))
+    return RecordStore().count_matching(tenant, schema.key, typed)
 
 
 def _by_unique_field(tenant: str, schema: Table, field: str, filters: dict[str, Any]) -> list[dict]:
