@@ -289,6 +289,52 @@ def test_xlsx_every_sheet_with_its_own_header(tenant):
     assert [r[:3] for r in table[1:]] == [["一月", "M000005", "客戶5"], ["二月", "M000159", "客戶159"]]
 
 
+def test_excel_habits_numbers_as_text_and_dates_as_day_numbers(tenant):
+    """What the sheet shows is what arrives: text that looks numeric stays as typed (leading zeros,
+    long ids), numbers never in scientific notation, and a date field's plain number is Excel's day
+    number (a date column formatted General). In a CSV such a number is no date."""
+    tenant.admin.create_table(
+        {
+            "key": "ids",
+            "fields": [
+                {"key": "code", "type": "string", "required": True},
+                {"key": "reading", "type": "string"},
+                {"key": "seen_on", "type": "date"},
+                {"key": "seen_at", "type": "datetime"},
+            ],
+        }
+    )
+    columns = [
+        {"source": s, "target": t}
+        for s, t in (("code", "code"), ("reading", "reading"), ("on", "seen_on"), ("at", "seen_at"))
+    ]
+    recipe = tenant.admin.create_recipe({"name": "ids", "table": "ids", "columns": columns})
+    header = ["code", "reading", "on", "at"]
+    rows = [
+        ["00123", 0.00001, 46348, 46348.5],
+        ["1234567890123456789", 12345678901234.0, datetime(2026, 11, 22), datetime(2026, 11, 22, 12, 0)],
+    ]
+    done = tenant.viewer.wait(
+        tenant.editor.import_file(recipe["id"], xlsx_bytes({"s": [header, *rows]}), "ids.xlsx")["id"]
+    )
+    assert (done["status"], done["success_count"]) == ("completed", 2), done
+    stored = records_by(tenant.viewer, "ids", "code")
+    assert stored["00123"] == {
+        "code": "00123",
+        "reading": "0.00001",
+        "seen_on": "2026-11-22",
+        "seen_at": "2026-11-22T12:00:00",
+    }
+    assert stored["1234567890123456789"]["reading"] == "12345678901234"
+    assert stored["1234567890123456789"]["seen_on"] == "2026-11-22"
+
+    as_csv = tenant.viewer.wait(
+        tenant.editor.import_file(recipe["id"], csv_bytes([header, ["9", "", "46348", ""]]), "ids.csv")["id"]
+    )
+    (failure,) = tenant.viewer.ok("GET", f"/imports/{as_csv['id']}/failures")["data"]
+    assert (failure["field"], failure["code"]) == ("seen_on", "INVALID_DATE")
+
+
 def test_xlsx_recipe_picks_one_sheet(tenant):
     setup_contacts(tenant.admin)
     by_name = tenant.admin.create_recipe(contacts_recipe(name="二月 only", options={"sheet": "二月"}))

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from bulkimport.ingest.spreadsheets import cell_text
 from bulkimport.schema.models import FieldSpec
 from bulkimport.schema.validation import Invalid, RecordValidator, RowFailure, RowValidator, converter_for
 
@@ -403,3 +404,31 @@ def test_a_datetime_with_an_offset_is_stored_in_utc_whatever_the_machines_time_z
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_worksheets_plain_number_in_a_date_field_is_excels_day_number():
+    date_field = FieldSpec(key="d", type="date")
+    sheet = RowValidator([(0, date_field)], None, worksheet=True)
+    assert [sheet.validate([cell])[0].get("d") for cell in ("1", "59", "61", "46348", "46348.75")] == [
+        "1900-01-01",
+        "1900-02-28",
+        "1900-03-01",
+        "2026-11-22",
+        "2026-11-22",
+    ]
+    for phantom in ("60", "0", "2958466"):  # Excel's 1900-02-29, before 1900, after 9999
+        assert [f.code for f in sheet.validate([phantom])[1]] == ["INVALID_DATE"]
+    moment = RowValidator([(0, FieldSpec(key="t", type="datetime"))], None, worksheet=True)
+    assert moment.validate(["46348.5"])[0] == {"t": "2026-11-22T12:00:00"}
+    text = RowValidator([(0, date_field)], None)  # a text file's number is no date
+    assert [f.code for f in text.validate(["46348"])[1]] == ["INVALID_DATE"]
+
+
+def test_worksheet_numbers_read_as_people_read_them():
+    assert [cell_text(v) for v in (0.00001, 1.5, 12345678901234.0, 1.2e16, -0.25)] == [
+        "0.00001",
+        "1.5",
+        "12345678901234",
+        "12000000000000000",
+        "-0.25",
+    ]

@@ -71,8 +71,8 @@ class RowScan:
     def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None] | None:
         width = len(header) if header is not None else None
         columns = self.columns[sheet.index] = resolve_columns(self.recipe, header, width)
-        # Only a worksheet has a name; only a worksheet's cells can be uncalculated formulas.
-        validator = row_validator(self.table, self.parent, columns, width, formulas=sheet.name is not None)
+        # Only a worksheet has a name (its cells may be uncalculated formulas or date serials).
+        validator = row_validator(self.table, self.parent, columns, width, worksheet=sheet.name is not None)
         if not self.finder.keyed:
             return None  # no unique keys: nothing to find, so no row needs validating (nor parsing) here
         finder = self.finder
@@ -89,7 +89,7 @@ class RowScan:
 
 
 def row_validator(
-    table: Table, parent: Table | None, columns: list[list], width: int | None, formulas: bool = False
+    table: Table, parent: Table | None, columns: list[list], width: int | None, worksheet: bool = False
 ) -> RowValidator:
     # The recipe was checked against the tables: each target names a field of the table, or of
     # the parent for a parent link.
@@ -104,7 +104,7 @@ def row_validator(
             spec = table.field(target)
             assert spec is not None
         specs.append((index, spec))
-    return RowValidator(specs, width, formulas)
+    return RowValidator(specs, width, worksheet)
 
 
 def resolve_columns(recipe, header: list[str] | None, width: int | None) -> list[list]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import IO
 
 from defusedxml import DefusedXmlException
@@ -47,7 +48,8 @@ def cell_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        # As a person reads it: never in scientific notation (1e-05, 1.2e+16), whole numbers without ".0".
+        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     if isinstance(value, datetime):
         # Excel has no date type: a date is a datetime at midnight.
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()

@@ -9,7 +9,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -173,16 +173,43 @@ class MappedColumn:
     convert: Converter
 
 
+# 1900-01-01 .. 9999-12-31 as Excel's day numbers, with a time of day as a fraction.
+_EXCEL_SERIAL = re.compile(r"\d{1,7}(\.\d+)?")
+_EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 0 (past Excel's phantom 1900-02-29, serial 60)
+
+
+def _cell_converter(spec: FieldSpec, worksheet: bool) -> Converter:
+    """The field's converter; for a worksheet's date or datetime field, a plain number is first read as
+    Excel's serial day number (a date cell whose date format was lost, e.g. a column formatted General)."""
+    convert = converter_for(spec)
+    if not worksheet or spec.type not in ("date", "datetime"):
+        return convert
+    as_date = spec.type == "date"
+
+    def serial_or_text(text: str) -> Any:
+        if not _EXCEL_SERIAL.fullmatch(text):
+            return convert(text)
+        serial = float(text)
+        if not 1 <= serial < 2958466 or int(serial) == 60:
+            raise Invalid("INVALID_DATE" if as_date else "INVALID_DATETIME")
+        moment = _EXCEL_EPOCH + timedelta(days=serial + (1 if serial < 60 else 0))
+        if as_date:
+            return moment.date().isoformat()
+        return moment.replace(microsecond=0).isoformat()
+
+    return serial_or_text
+
+
 class RowValidator:
     """Validates source rows against the fields that a recipe's columns map onto."""
 
-    def __init__(self, columns: list[tuple[int, FieldSpec]], expected_width: int | None, formulas: bool = False):
+    def __init__(self, columns: list[tuple[int, FieldSpec]], expected_width: int | None, worksheet: bool = False):
         self.columns = [
-            MappedColumn(index, spec.key, spec.label or spec.key, spec.required, converter_for(spec))
+            MappedColumn(index, spec.key, spec.label or spec.key, spec.required, _cell_converter(spec, worksheet))
             for index, spec in columns
         ]
         self.expected_width = expected_width
-        self.formulas = formulas  # cells of a worksheet: one may be an uncalculated formula
+        self.formulas = worksheet  # a worksheet's cell may be an uncalculated formula
         # Rows shorter than this (possible only without a header) are padded with blank cells.
         self._min_width = max((c.index + 1 for c in self.columns), default=0)
         # A string field without a length limit keeps its text as it is: no converter call.
