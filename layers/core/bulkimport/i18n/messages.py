@@ -87,6 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "{field} 必須是單一值。",
     },
     # File-level failures (the import fails with `error` set)
+    "AUTO_COLUMNS_NEED_HEADER": {
+        "en": "The recipe maps columns by their header (\"columns\": \"auto\"), but this import has no header row.",
+        "zh-TW": "匯入範本依標題列對應欄位（\"columns\": \"auto\"），但此次匯入沒有標題列。",
+    },
     "MISSING_COLUMN": {
         "en": "The file lacks {count} column(s) the recipe maps: {column}; fix the header or the recipe.",
         "zh-TW": "檔案缺少匯入範本對應的 {count} 個欄位：{column}，請修正標題列或範本。",

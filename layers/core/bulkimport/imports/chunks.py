@@ -21,12 +21,12 @@ from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.ingest.parsing import read_chunk
-from bulkimport.recipes.headers import column_index
-from bulkimport.recipes.models import PARENT_PREFIX
+from bulkimport.recipes.headers import column_index, header_key
+from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
 from bulkimport.runs.counting import LIVE_NOTE_SECONDS, count_once, note_live
-from bulkimport.schema.models import Table
+from bulkimport.schema.models import FieldSpec, Table
 from bulkimport.schema.validation import RowValidator
 
 # A chunk's valid rows are applied this many at a time, so that its worker can say how far it got
@@ -70,7 +70,7 @@ class RowScan:
 
     def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None] | None:
         width = len(header) if header is not None else None
-        columns = self.columns[sheet.index] = resolve_columns(self.recipe, header, width)
+        columns = self.columns[sheet.index] = resolve_columns(self.recipe, self.table, header, width)
         # Only a worksheet has a name (its cells may be uncalculated formulas or date serials).
         validator = row_validator(self.table, self.parent, columns, width, worksheet=sheet.name is not None)
         if not self.finder.keyed:
@@ -95,6 +95,9 @@ def row_validator(
     # the parent for a parent link.
     specs = []
     for index, target in columns:
+        if target == ID_TARGET:  # the record's id, as an export wrote it: text
+            specs.append((index, FieldSpec(key=ID_TARGET, type="string")))
+            continue
         if target.startswith(PARENT_PREFIX):
             assert parent is not None
             spec = parent.field(target[len(PARENT_PREFIX) :])
@@ -107,8 +110,10 @@ def row_validator(
     return RowValidator(specs, width, worksheet)
 
 
-def resolve_columns(recipe, header: list[str] | None, width: int | None) -> list[list]:
-    """[column index, field key] for each mapped column, or a file error naming every column missing."""
+def resolve_columns(recipe, table: Table, header: list[str] | None, width: int | None) -> list[list]:
+    """[column index, target] for each mapped column, or a file error naming every column missing."""
+    if recipe.columns == AUTO:
+        return _auto_columns(recipe, table, header)
     resolved: list[list] = []
     missing: list[str] = []
     for column in recipe.columns:
@@ -124,6 +129,34 @@ def resolve_columns(recipe, header: list[str] | None, width: int | None) -> list
             resolved.append([found, column.target])
     if missing:
         raise FileError("MISSING_COLUMN", column=", ".join(f"'{source}'" for source in missing), count=len(missing))
+    return resolved
+
+
+def _auto_columns(recipe, table: Table, header: list[str] | None) -> list[list]:
+    """ "columns": "auto": each header that is a field's key or label (as headers match) maps to it,
+    and a header "id" to the record id; other headers are left out. A field an insert needs that no
+    header names is a missing column."""
+    if header is None:
+        raise FileError("AUTO_COLUMNS_NEED_HEADER")
+    names = {header_key(ID_TARGET): ID_TARGET}
+    for spec in table.fields:
+        if spec.type != "subtable":
+            for name in (spec.key, spec.label):
+                if name:
+                    names.setdefault(header_key(name), spec.key)
+    resolved: list[list] = []
+    taken: set[str] = set()
+    for index, cell in enumerate(header):
+        target = names.get(header_key(cell))
+        if target is not None and target not in taken:
+            taken.add(target)
+            resolved.append([index, target])
+    required = [s for s in table.fields if s.required and s.key not in taken]
+    if required and recipe.mode != "update":
+        labels = ", ".join(f"'{s.label or s.key}'" for s in required)
+        raise FileError("MISSING_COLUMN", column=labels, count=len(required))
+    if not resolved:
+        raise FileError("MISSING_COLUMN", column="(no header names a field)", count=0)
     return resolved
 
 

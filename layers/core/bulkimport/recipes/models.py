@@ -24,6 +24,11 @@ from bulkimport.schema.models import (
 # field of the parent table.
 PARENT_PREFIX = "parent."
 
+# A recipe's target "id" is the record's own id (an export's first column): with unique_columns
+# ["id"], rows name the records they update by it. "columns": "auto" maps headers by key or label.
+ID_TARGET = "id"
+AUTO = "auto"
+
 MAX_SOURCE = 1_000  # a column's header as the file spells it
 MAX_TARGET = 100  # a field key (64) or parent.<key>
 
@@ -60,7 +65,7 @@ class RecipeBase(Strict):
     name: str = Field(min_length=1)
     description: str | None = None
     table: Key
-    columns: list[ColumnMap]
+    columns: list[ColumnMap] | Literal["auto"]
     unique_columns: list[str] = Field(default_factory=list)
     relation_unique_column: str | None = None
     mode: Mode = "insert"
@@ -71,7 +76,7 @@ class RecipeCreate(RecipeBase):
     model_config = REQUEST
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: Description | None = None
-    columns: list[ColumnMapIn] = Field(min_length=1, max_length=MAX_FIELDS)  # type: ignore[assignment]
+    columns: Annotated[list[ColumnMapIn], Field(min_length=1, max_length=MAX_FIELDS)] | Literal["auto"]  # type: ignore[assignment]
     unique_columns: list[Target] = Field(default_factory=list, max_length=MAX_FIELDS)
     relation_unique_column: Target | None = None
     options: RecipeOptionsIn = Field(default_factory=RecipeOptionsIn)
@@ -89,7 +94,7 @@ class RecipePatch(Strict):
     model_config = REQUEST
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     description: Description | None = None
-    columns: list[ColumnMapIn] | None = Field(default=None, min_length=1, max_length=MAX_FIELDS)
+    columns: Annotated[list[ColumnMapIn], Field(min_length=1, max_length=MAX_FIELDS)] | Literal["auto"] | None = None
     unique_columns: list[Target] | None = Field(default=None, max_length=MAX_FIELDS)
     relation_unique_column: Target | None = None
     mode: Mode | None = None
@@ -105,6 +110,11 @@ class RecipePatch(Strict):
 
 class Recipe(RecipeBase):
     """A recipe as stored (and shown)."""
+
+    @property
+    def mapped(self) -> list[ColumnMap]:
+        """The explicit columns ([] for "auto": they are found in each file's header)."""
+        return [] if isinstance(self.columns, str) else self.columns
 
     model_config = ConfigDict(extra="ignore")
     id: str

@@ -9,7 +9,16 @@ from bulkimport.adapters.dynamo import ControlStore, item_exists
 from bulkimport.errors import InvalidInput, NotFound, validation_failed
 from bulkimport.ids import new_id, now_iso
 from bulkimport.paging import ListMeta, Page, offset_page
-from bulkimport.recipes.models import PARENT_PREFIX, Recipe, RecipeBase, RecipeCreate, RecipeOut, RecipePatch
+from bulkimport.recipes.models import (
+    AUTO,
+    ID_TARGET,
+    PARENT_PREFIX,
+    Recipe,
+    RecipeBase,
+    RecipeCreate,
+    RecipeOut,
+    RecipePatch,
+)
 from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table, get_table_or
 
@@ -23,8 +32,17 @@ def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None
     recipe names its parent by one unique field of the parent table; upsert and update need a key."""
     problems = []
     targets: set[str] = set()
-    for column in recipe.columns:
+    if recipe.columns == AUTO:
+        # Whatever a file's header names: every field may be mapped, and the record id. Missing
+        # required fields are judged per file (MISSING_COLUMN).
+        targets = {f.key for f in table.fields if f.type != "subtable"} | {ID_TARGET}
+    for column in [] if isinstance(recipe.columns, str) else recipe.columns:
         target = column.target
+        if target == ID_TARGET:
+            if target in targets:
+                problems.append({"target": target, "code": "TARGET_MAPPED_TWICE"})
+            targets.add(target)
+            continue
         if target.startswith(PARENT_PREFIX):
             parent_field = parent.field(target[len(PARENT_PREFIX) :]) if parent else None
             if parent_field is None:
@@ -55,7 +73,9 @@ def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None
             problems.append({"target": "relation_unique_column", "code": "NOT_A_CHILD_TABLE"})
         if recipe.mode != "insert" and not recipe.unique_columns:
             problems.append({"target": "unique_columns", "code": "IDENTITY_REQUIRED"})
-    if recipe.mode != "update":
+    if ID_TARGET in recipe.unique_columns and (recipe.unique_columns != [ID_TARGET] or table.parent):
+        problems.append({"target": "unique_columns", "code": "ID_IDENTITY_ALONE"})
+    if recipe.mode != "update" and recipe.columns != AUTO:
         for spec in table.fields:
             if spec.required and spec.key not in targets:
                 problems.append({"target": spec.key, "code": "REQUIRED_FIELD_NOT_MAPPED"})

@@ -232,7 +232,7 @@ def _earlier_sources(tenant: str, table_key: str) -> dict[str, str]:
     """Header (as matched) -> field key, from the tenant's recipes for the table, newest last."""
     mapping: dict[str, str] = {}
     for item in sorted(recipes_of_table(tenant, table_key), key=lambda i: i.get("updated_at", "")):
-        for column in Recipe.model_validate(item).columns:
+        for column in Recipe.model_validate(item).mapped:
             if isinstance(column.source, str) and not column.target.startswith(PARENT_PREFIX):
                 mapping[header_key(column.source)] = column.target
     return mapping

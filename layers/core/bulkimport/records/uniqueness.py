@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulkimport.adapters import keys
-from bulkimport.recipes.models import Recipe
+from bulkimport.recipes.models import ID_TARGET, Recipe
 from bulkimport.schema.models import Table
 
 PARENT_PREFIX = "parent."
@@ -64,8 +64,8 @@ def identity(table: Table, recipe: Recipe) -> Constraint | None:
             return None
         field = recipe.relation_unique_column
         return Constraint(f"child:{field}", ("parent_id", field), _label(table, field))
-    if not recipe.unique_columns:
-        return None
+    if not recipe.unique_columns or recipe.unique_columns == [ID_TARGET]:
+        return None  # every row a new record, or rows naming their record by its id (the writer's by_id)
     fields = tuple(sorted(recipe.unique_columns))
     if len(fields) == 1:
         return table_constraint(table, fields[0])

@@ -16,7 +16,7 @@ from typing import Any
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, to_attr
-from bulkimport.recipes.models import PARENT_PREFIX, Recipe
+from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
 from bulkimport.records.uniqueness import Constraint, constraints, digest, identity, index_pk, table_constraint
 from bulkimport.schema.models import Table
 from bulkimport.schema.validation import RowFailure
@@ -57,8 +57,12 @@ class RecordWriter:
         self.index = UniqueIndex()
         self.constraints = constraints(context.table, context.recipe)
         self.identity = identity(context.table, context.recipe) if context.recipe else None
-        # Only a recipe that maps parent links puts "parent.<field>" values in a row.
-        self._links = context.recipe is None or any(c.target.startswith(PARENT_PREFIX) for c in context.recipe.columns)
+        # Only a recipe that maps parent links puts "parent.<field>" values in a row, and only one
+        # that maps "id" the record id (it names the record, it is not a field).
+        recipe = context.recipe
+        self._links = recipe is None or any(c.target.startswith(PARENT_PREFIX) for c in recipe.mapped)
+        self._ids = recipe is not None and (recipe.columns == AUTO or any(c.target == ID_TARGET for c in recipe.mapped))
+        self.by_id = recipe is not None and recipe.unique_columns == [ID_TARGET]
         # What every new record carries in `meta`, encoded once: updated_at is written by updates
         # only (until then it reads as created_at), and the source row is in the record id.
         self._insert_meta = {k: v for k, v in context.meta.items() if k != "updated_at"}
@@ -69,8 +73,8 @@ class RecordWriter:
         """Decide and apply every row. With write_records False, new records get their keys but are
         left for the caller to write (outcome "claimed")."""
         for plan in plans:
-            if self._links:
-                plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX)}
+            if self._links or self._ids:
+                plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX) and k != ID_TARGET}
             else:
                 plan.data = plan.values  # nothing to take out (and without links nothing reads values again)
         live = plans
@@ -131,6 +135,8 @@ class RecordWriter:
     def _find_existing(self, plans: list[RowPlan]) -> list[RowPlan]:
         """Look up the record each row is about; apply the mode's rule to found and missing ones."""
         mode = self.ctx.recipe.mode if self.ctx.recipe else "insert"
+        if self.by_id and mode != "insert":
+            return self._find_by_id(plans, mode)
         if self.identity is None:
             return plans
         wanted = {p.row: self._index_pk(self.identity, p.data) for p in plans}
@@ -292,7 +298,22 @@ class RecordWriter:
 
     def _mapped_targets(self) -> list[str]:
         assert self.ctx.recipe is not None  # called for a recipe's rows only
-        return [c.target for c in self.ctx.recipe.columns]
+        return [c.target for c in self.ctx.recipe.mapped]
+
+    def _find_by_id(self, plans: list[RowPlan], mode: str) -> list[RowPlan]:
+        """Rows that name their record by its id (an export edited and imported back): a row with an
+        id updates that record (one that is gone: update fails NOT_FOUND, upsert inserts); a row
+        without one is a new record (update: NOT_FOUND)."""
+        live = []
+        for plan in plans:
+            record_id = plan.values.get(ID_TARGET)
+            if record_id and record_id != plan.record_id:
+                plan.existing_id = record_id  # _update finds whether it exists
+            elif mode == "update":
+                plan.failure = RowFailure(ID_TARGET, "NOT_FOUND", {"field": ID_TARGET})
+                continue
+            live.append(plan)
+        return live
 
     @staticmethod
     def _parallel(work: Callable[[RowPlan], None], plans: list[RowPlan]) -> None:
