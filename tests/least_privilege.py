@@ -37,6 +37,26 @@ UNEXERCISED = {
         "s3:AbortMultipartUpload",
         "arn:aws:s3:::bulkimport-local-databucket/*",
     ): "an export's multipart upload is aborted when writing it fails (adapters/s3.py BlobStore.writer)",
+    (
+        "ObjectCreatedFunctionRole",
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
+    ): "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role; the local stack delivers it itself (stack.invoke_async)",
+    (
+        "ScheduledRunFunctionRole",
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
+    ): "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role; the local stack delivers it itself (stack.invoke_async)",
+    (
+        "SweepRunsFunctionRole",
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
+    ): "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role; the local stack delivers it itself (stack.invoke_async)",
+    (
+        "SchedulerRole",
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
+    ): "EventBridge Scheduler sends a target's failed event to its DLQ with this role; the local scheduler fires targets itself",
 }
 
 

@@ -88,8 +88,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # File-level failures (the import fails with `error` set)
     "AUTO_COLUMNS_NEED_HEADER": {
-        "en": "The recipe maps columns by their header (\"columns\": \"auto\"), but this import has no header row.",
-        "zh-TW": "匯入範本依標題列對應欄位（\"columns\": \"auto\"），但此次匯入沒有標題列。",
+        "en": 'The recipe maps columns by their header ("columns": "auto"), but this import has no header row.',
+        "zh-TW": '匯入範本依標題列對應欄位（"columns": "auto"），但此次匯入沒有標題列。',
     },
     "MISSING_COLUMN": {
         "en": "The file lacks {count} column(s) the recipe maps: {column}; fix the header or the recipe.",
