@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from devstack.iam import Enforcer, covers
 
+# Dead-letter queues are written by the services, with the role, not by our code; the local stack
+# delivers those events itself (stack.invoke_async, the local scheduler), outside role checks.
+LAMBDA_DLQ = "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role"
+SCHEDULER_DLQ = "EventBridge Scheduler sends a target's failed event to its DLQ with this role"
+
 # (role, action, the granted resource's local ARN) -> why no test reaches it.
 UNEXERCISED = {
     (
@@ -41,22 +46,22 @@ UNEXERCISED = {
         "ObjectCreatedFunctionRole",
         "sqs:SendMessage",
         "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
-    ): "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role; the local stack delivers it itself (stack.invoke_async)",
+    ): LAMBDA_DLQ,
     (
         "ScheduledRunFunctionRole",
         "sqs:SendMessage",
         "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
-    ): "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role; the local stack delivers it itself (stack.invoke_async)",
+    ): LAMBDA_DLQ,
     (
         "SweepRunsFunctionRole",
         "sqs:SendMessage",
         "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
-    ): "Lambda (the service) sends a failed asynchronous event to the DLQ with the function's role; the local stack delivers it itself (stack.invoke_async)",
+    ): LAMBDA_DLQ,
     (
         "SchedulerRole",
         "sqs:SendMessage",
         "arn:aws:sqs:us-east-1:123456789012:bulkimport-local-FailedEventsQueue",
-    ): "EventBridge Scheduler sends a target's failed event to its DLQ with this role; the local scheduler fires targets itself",
+    ): SCHEDULER_DLQ,
 }
 
 
