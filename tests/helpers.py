@@ -2,19 +2,91 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import time
 import uuid
+from pathlib import Path
 
 import requests
 
 TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled"}
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class DevstackProcess:
+    """`python -m devstack` as a user starts it, on free ports: its output is read as it comes (the
+    stack prints a line per request, and a pipe nobody reads would block it), and `with` returns
+    once its banner is out and stops it with Ctrl-C (SIGINT) at the end."""
+
+    def __init__(self, *args: str):
+        self.api_port, self.aws_port = free_port(), free_port()
+        ports = ("--api-port", str(self.api_port), "--aws-port", str(self.aws_port))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", *ports, *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.banner = ""
+        self._up = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}/v1"
+
+    @property
+    def aws(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, timeout: float = 30) -> int | None:
+        """Ctrl-C, as a user stops it; its exit status, or None if it had to be killed."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            self.process.kill()
+            self._reader.join(timeout=10)
+
+    def __enter__(self) -> DevstackProcess:
+        if not self._up.wait(90):
+            self.stop()
+            raise AssertionError("the local stack did not start: " + self.output())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.process.poll() is None:
+            self.stop()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if "Data lives in memory" in line:
+                self.banner = self.output()
+                self._up.set()
 
 
 class Api:

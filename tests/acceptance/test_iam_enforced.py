@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from devstack.cfn import Template
-from tests.helpers import Api, csv_bytes, free_port
+from tests.helpers import Api, DevstackProcess, csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,35 +38,15 @@ def _template_without(tmp_path: Path, function: str, action: str) -> Path:
 
 def test_a_permission_missing_from_the_template_fails_the_import_with_access_denied(tmp_path):
     template = _template_without(tmp_path, "ProcessChunkFunction", "dynamodb:PutItem")
-    api_port, aws_port = free_port(), free_port()
-    command = [sys.executable, "-m", "devstack", "--api-port", str(api_port), "--aws-port", str(aws_port)]
-    server = subprocess.Popen(
-        [*command, "--template", str(template)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        output = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = server.stdout.readline()
-            assert line, "the local stack exited: " + "".join(output)
-            output.append(line)
-            if "Data lives in memory" in line:
-                break
-        api = Api(f"http://127.0.0.1:{api_port}/v1", "dev-key")
+    with DevstackProcess("--template", str(template)) as stack:
+        api = Api(stack.api, "dev-key")
         recipe = setup_contacts(api)
         imported = api.import_file(recipe["id"], csv_bytes([HEADER, *(good_row(n) for n in range(1, 21))]))
         done = api.wait(imported["id"], timeout=90)
         assert done["status"] == "failed", done
         assert api.ok("GET", "/tables/contacts/records")["data"] == []
-    finally:
-        server.send_signal(signal.SIGINT)
-        rest, _ = server.communicate(timeout=30)
-    log = "".join(output) + rest
+        stack.stop()
+    log = stack.output()
     assert (
         "AccessDeniedException" in log
         and "assumed-role/bulkimport-local-ProcessChunkFunctionRole/bulkimport-local-ProcessChunkFunction" in log

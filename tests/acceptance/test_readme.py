@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import requests
 
-from tests.helpers import free_port
+from tests.helpers import DevstackProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"(?P<before>[^\n]*)\n```bash\n(?P<code>.*?)\n```", re.S)
@@ -45,28 +43,8 @@ def test_every_readme_block_is_run_or_says_why_not():
 
 
 def test_readme_examples_run_as_written(tmp_path):
-    api_port, aws_port = free_port(), free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--api-port", str(api_port), "--aws-port", str(aws_port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    log: list[str] = []
-    up = threading.Event()
-
-    def drain() -> None:  # the stack prints a line per request: read them all, or its prints would block
-        for line in server.stdout:
-            log.append(line)
-            if "Data lives in memory" in line:
-                up.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        assert up.wait(90), "the local stack did not start: " + "".join(log)
-        api = f"http://127.0.0.1:{api_port}/v1"
+    with DevstackProcess() as stack:
+        api, api_port, aws_port = stack.api, stack.api_port, stack.aws_port
         blocks, _ = readme_blocks()
         script = "\n".join(blocks).replace("127.0.0.1:3000", f"127.0.0.1:{api_port}")
         script = script.replace("127.0.0.1:5000", f"127.0.0.1:{aws_port}")
@@ -102,17 +80,9 @@ def test_readme_examples_run_as_written(tmp_path):
         assert job["code"] == 200 and job["data"]["succeeded_amount"] == 1240, job
 
         # The stack told what happened, one line each.
-        told = "".join(log)
+        told = stack.output()
         assert re.search(r"POST   /v1/imports 201 \d+ ms", told)
         assert re.search(r"import \S+ chunk \d+ done: \d+ rows", told)
         assert re.search(r"import \S+ \(dev\) settled: completed_with_errors", told)
         assert re.search(r"S3 drop/dev/\S+/again\.csv: starts import", told)
         assert re.search(r"S3 uploads/dev/\S+/source: ignored, import \S+ is \w+, not waiting for its upload", told)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass  # runs still under way hold it up: test_run_command checks a clean stop
-        finally:
-            server.kill()

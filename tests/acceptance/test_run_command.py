@@ -4,45 +4,23 @@ script's steps are the README's; its file has 2,500 rows here, not 10,000 (each 
 key, one request a row: the full size took 85 s of the suite)."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-from tests.helpers import free_port
+from tests.helpers import DevstackProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSTACK = [sys.executable, "-m", "devstack"]
 
 
 def test_run_command_and_quickstart():
-    api_port, aws_port = free_port(), free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen(
-        [
-            *DEVSTACK,
-            *("--api-port", str(api_port), "--aws-port", str(aws_port)),
-            *("--key", "acme:viewer:acme-secret", "--quiet"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        banner = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = server.stdout.readline()
-            assert line, "the local stack exited: " + "".join(banner)
-            banner.append(line)
-            if "Data lives in memory" in line:
-                break
-        text = "".join(banner)
+    with DevstackProcess("--key", "acme:viewer:acme-secret", "--quiet") as stack:
+        api_port, aws_port = stack.api_port, stack.aws_port
+        text = stack.banner
         api = f"http://127.0.0.1:{api_port}/v1"
         assert "dev-key" in text and "acme-secret  (tenant 'acme', role viewer)" in text
         quick_start = f"API={api} bash examples/quickstart.sh"
@@ -89,14 +67,9 @@ def test_run_command_and_quickstart():
         assert "row 250 (line 251) level: NOT_IN_OPTIONS" in out
         assert "... 10 in all" in out
         assert "... 2490 records in the table" in out
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            assert server.wait(timeout=20) == 0
-        finally:
-            server.kill()
+        assert stack.stop(timeout=20) == 0
     # --quiet: nothing after the banner, though requests, chunks and runs happened.
-    assert "POST " not in server.stdout.read()
+    assert "POST " not in stack.output()[len(stack.banner) :]
 
 
 def test_help_describes_every_flag():
