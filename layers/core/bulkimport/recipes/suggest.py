@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -246,19 +247,6 @@ def _looks_like_data(row: list[str]) -> bool:
 # ---------------------------------------------------------------- reading a file
 
 
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-
-class _NoWork:
-    def __enter__(self) -> _Discard:
-        return _Discard()
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
 def _first_rows(body: bytes) -> tuple[list[list[str]], SuggestedOptions]:
     rows: list[list[str]] = []
     sheet_name: list[str | None] = []
@@ -285,7 +273,8 @@ def _first_rows(body: bytes) -> tuple[list[list[str]], SuggestedOptions]:
             chunk_rows=chunking.chunk_rows,
             chunk_bytes=chunking.chunk_bytes,
             limits=Limits(chunking.max_uncompressed_bytes, chunking.max_compression_ratio),
-            open_work=_NoWork,
+            # The work copy is not kept (nothing is imported); plan_upload opens it in a `with`.
+            open_work=lambda: open(os.devnull, "wb"),  # noqa: SIM115
             on_sheet=on_sheet,
         )
     except FileError as error:
