@@ -431,11 +431,9 @@ def imports_cancel(import_id: str) -> None:
 def imports_restart(import_id: str, wait: bool) -> None:
     """Restart a failed or cancelled import where it stopped (nothing is written twice)."""
     app = _app()
-    item = app.client.json("POST", f"/imports/{import_id}/restart")["data"]
-    if wait:
-        _report(app, _settle(app, import_id))
-        return
-    app.output.json(item) if app.as_json else app.output.say("restarted", id=import_id)
+    item = _start_again(app, import_id, "restart", wait)
+    if item is not None:
+        app.output.json(item) if app.as_json else app.output.say("restarted", id=import_id)
 
 
 @imports.command("revert")
@@ -445,11 +443,18 @@ def imports_restart(import_id: str, wait: bool) -> None:
 def imports_revert(import_id: str, wait: bool) -> None:
     """Undo a finished import (POST /imports/{id}/revert)."""
     app = _app()
-    item = app.client.json("POST", f"/imports/{import_id}/revert")["data"]
+    item = _start_again(app, import_id, "revert", wait)
+    if item is not None:
+        app.output.json(item) if app.as_json else _show_one(item, import_id)
+
+
+def _start_again(app: App, import_id: str, action: str, wait: bool) -> dict | None:
+    """POST /imports/{id}/<action>: the import as answered, or None once watched to its end (--wait)."""
+    item = app.client.json("POST", f"/imports/{import_id}/{action}")["data"]
     if wait:
         _report(app, _settle(app, import_id))
-        return
-    app.output.json(item) if app.as_json else _show_one(item, import_id)
+        return None
+    return item
 
 
 @cli.command("failures")
