@@ -123,6 +123,7 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         log_level: str = "WARNING",
         deliver_events: bool = True,
+        timed_events: bool = True,
         authorizer_cache_seconds: float | None = None,
         extra_keys: Iterable[tuple[str, str, str | None]] = (),
         activity: ActivityLog | None = None,
@@ -134,6 +135,9 @@ class LocalStack:
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
         # runs the steps itself).
         self.deliver_events = deliver_events
+        # False: functions' `Schedule` events (the sweeper's every 5 minutes) never fire on their own;
+        # the test suite invokes the sweeper itself, so a sweep never lands in the middle of a test.
+        self.timed_events = timed_events
         # True: the handlers' AWS calls reach the endpoint in-process (devstack.transport), not over
         # loopback HTTP (False: a benchmark's baseline).
         self.in_process = in_process
@@ -293,7 +297,7 @@ class LocalStack:
         sqs = boto3.client("sqs")
         for function in self.runtime.functions.values():
             for event_id, event in function.events.items():
-                if event["Type"] == "Schedule":
+                if event["Type"] == "Schedule" and self.timed_events:
                     self._start_thread(
                         f"tick-{function.logical_id}", self._tick, function, event["Properties"]["Schedule"]
                     )

@@ -30,6 +30,9 @@ def stack():
         aws_port=free_port(),
         api_port=free_port(),
         parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)},
+        # The sweeper runs when a test invokes it, never on its own: a periodic sweep in the middle
+        # of a test (the session lasts longer than its 5 minutes) would settle what the test holds.
+        timed_events=False,
         # Short, so a test watches a revoked key stop working (the template says 60 s).
         authorizer_cache_seconds=AUTHORIZER_CACHE_SECONDS,
     )
