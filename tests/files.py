@@ -15,10 +15,14 @@ _SHEET_END = b"</sheetData></worksheet>"
 
 
 def xlsx_bytes(
-    sheets: dict[str, list[list]], hidden: tuple[str, ...] = (), cached: dict[str, str] | None = None
+    sheets: dict[str, list[list]],
+    hidden: tuple[str, ...] = (),
+    cached: dict[str, str] | None = None,
+    number_formats: dict[str, str] | None = None,
 ) -> bytes:
     """A workbook with a sheet per entry, in order. `cached` gives formula cells ("C4" on the first
-    sheet) the value Excel would have cached for them: openpyxl writes formulas without one."""
+    sheet) the value Excel would have cached for them: openpyxl writes formulas without one.
+    `number_formats` gives cells of the first sheet a number format ("B2": "00000")."""
     book = Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
@@ -27,6 +31,8 @@ def xlsx_bytes(
             sheet.append(row)
         if name in hidden:
             sheet.sheet_state = "hidden"
+    for cell, number_format in (number_formats or {}).items():
+        book.worksheets[0][cell].number_format = number_format
     buffer = io.BytesIO()
     book.save(buffer)
     data = buffer.getvalue()

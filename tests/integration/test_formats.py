@@ -291,8 +291,9 @@ def test_xlsx_every_sheet_with_its_own_header(tenant):
 
 def test_excel_habits_numbers_as_text_and_dates_as_day_numbers(tenant):
     """What the sheet shows is what arrives: text that looks numeric stays as typed (leading zeros,
-    long ids), numbers never in scientific notation, and a date field's plain number is Excel's day
-    number (a date column formatted General). In a CSV such a number is no date."""
+    long ids), a number formatted with leading zeros keeps them, numbers never in scientific
+    notation, and a date field's plain number is Excel's day number (a date column formatted
+    General). In a CSV such a number is no date."""
     tenant.admin.create_table(
         {
             "key": "ids",
@@ -313,11 +314,11 @@ def test_excel_habits_numbers_as_text_and_dates_as_day_numbers(tenant):
     rows = [
         ["00123", 0.00001, 46348, 46348.5],
         ["1234567890123456789", 12345678901234.0, datetime(2026, 11, 22), datetime(2026, 11, 22, 12, 0)],
+        [501, 123456789, None, None],  # a zip code and an id kept as numbers, formatted to show zeros
     ]
-    done = tenant.viewer.wait(
-        tenant.editor.import_file(recipe["id"], xlsx_bytes({"s": [header, *rows]}), "ids.xlsx")["id"]
-    )
-    assert (done["status"], done["success_count"]) == ("completed", 2), done
+    workbook = xlsx_bytes({"s": [header, *rows]}, number_formats={"A4": "00000", "B4": "000-00-0000"})
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], workbook, "ids.xlsx")["id"])
+    assert (done["status"], done["success_count"]) == ("completed", 3), done
     stored = records_by(tenant.viewer, "ids", "code")
     assert stored["00123"] == {
         "code": "00123",
@@ -327,6 +328,7 @@ def test_excel_habits_numbers_as_text_and_dates_as_day_numbers(tenant):
     }
     assert stored["1234567890123456789"]["reading"] == "12345678901234"
     assert stored["1234567890123456789"]["seen_on"] == "2026-11-22"
+    assert stored["00501"]["reading"] == "123-45-6789"
 
     as_csv = tenant.viewer.wait(
         tenant.editor.import_file(recipe["id"], csv_bytes([header, ["9", "", "46348", ""]]), "ids.csv")["id"]

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from bulkimport.ingest.spreadsheets import cell_text
+from bulkimport.ingest.spreadsheets import cell_text, zero_padded_text
 from bulkimport.schema.models import FieldSpec
 from bulkimport.schema.validation import Invalid, RecordValidator, RowFailure, RowValidator, converter_for
 
@@ -432,3 +432,29 @@ def test_worksheet_numbers_read_as_people_read_them():
         "12000000000000000",
         "-0.25",
     ]
+
+
+def test_whole_numbers_formatted_with_leading_zeros_read_as_shown():
+    shown = {
+        (123, "00000"): "00123",  # a zip code
+        (123456, "00000"): "123456",  # more digits than placeholders: all of them, as Excel shows
+        (123456789, "000-00-0000"): "123-45-6789",
+        (12345, "000\\-00\\-0000"): "000-01-2345",  # separators escaped, as Excel saves them
+        (5, '"ID"0000'): "ID0005",
+        (42.0, "0000"): "0042",
+    }
+    assert {case: zero_padded_text(*case) for case in shown} == shown
+    # Anything else is left to cell_text: General, decimals, grouping, one placeholder, negative
+    # numbers, fractions, conditional sections.
+    for value, number_format in [
+        (7, "General"),
+        (7, "0.00"),
+        (7, "#,##0"),
+        (12, "0"),
+        (-5, "000"),
+        (1.5, "00000"),
+        (True, "00"),
+        (7, "[<=99999]00000;00000-0000"),
+        (7, None),
+    ]:
+        assert zero_padded_text(value, number_format) is None, (value, number_format)

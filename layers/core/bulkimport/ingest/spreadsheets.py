@@ -7,6 +7,7 @@ would hold, so one validator serves both: dates as ISO 8601, whole numbers witho
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +59,39 @@ def cell_text(value) -> str:
     if isinstance(value, timedelta):
         return str(value)
     return str(value)
+
+
+# A number format that only pads whole numbers with zeros, perhaps around literal separators:
+# "00000" (a zip code), "000-00-0000" or 000\-00\-0000 (an id). Digits are "0" placeholders;
+# a literal is a separator, an escaped character or a quoted text.
+_ZERO_PADDED = re.compile(r'(?:0|[-/ ()]|\\.|"[^"]*")+')
+_FORMAT_TOKEN = re.compile(r'0|\\(.)|"([^"]*)"|(.)')
+
+
+def zero_padded_text(value: object, number_format: str | None) -> str | None:
+    """What Excel shows for a whole number in a zero-padding format ("00123" for 123 in "00000"),
+    so an id kept as a number with a format keeps its leading zeros; None for any other case."""
+    if not number_format or "0" not in number_format or not _ZERO_PADDED.fullmatch(number_format):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    tokens = [(m[0] == "0", m[1] or m[2] or m[3] or "") for m in _FORMAT_TOKEN.finditer(number_format)]
+    placeholders = sum(1 for digit, _ in tokens if digit)
+    if placeholders < 2:
+        return None  # "0" is General for a whole number
+    digits = str(int(value)).zfill(placeholders)
+    # Excel fills placeholders from the right; digits beyond them go before the first one.
+    spare, filled = len(digits) - placeholders, iter(digits[len(digits) - placeholders :])
+    out, leading = [], digits[:spare]
+    for digit, literal in tokens:
+        if digit:
+            out.append(leading + next(filled))
+            leading = ""
+        else:
+            out.append(literal)
+    return "".join(out)
 
 
 def _openpyxl():
@@ -123,12 +157,14 @@ class Workbook:
             worksheet.reset_dimensions()
             width = None
             with _reading():
-                for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                # Cells, not values: a whole number's format may hold its leading zeros (as fast:
+                # read-only cells are built by the same parser either way).
+                for number, row in enumerate(worksheet.iter_rows(), start=1):
                     if number > MAX_SHEET_ROWS:
                         raise FileError(
                             "CORRUPT_FILE", reason=f"sheet '{sheet.name}' has more than {MAX_SHEET_ROWS} rows"
                         )
-                    cells = [cell_text(v) for v in values]
+                    cells = [_shown(cell) for cell in row]
                     while cells and not cells[-1].strip():
                         cells.pop()
                     if not cells:
@@ -138,6 +174,15 @@ class Workbook:
                     elif len(cells) < width:
                         cells.extend([""] * (width - len(cells)))
                     yield SheetRow(sheet, number, cells)
+
+
+def _shown(cell) -> str:
+    value = cell.value
+    if cell.data_type == "n" and value is not None:
+        padded = zero_padded_text(value, cell.number_format)
+        if padded is not None:
+            return padded
+    return cell_text(value)
 
 
 @contextmanager
