@@ -299,6 +299,8 @@ def _report(app: App, settled: dict) -> None:
             ok=settled.get("success_count") or 0,
             failed=settled.get("fail_count") or 0,
         )
+        if settled.get("outcomes"):
+            app.output.say("outcomes", **settled["outcomes"])
         if settled.get("error"):
             app.output.say("import_error", code=settled["error"]["code"], message=settled["error"]["message"])
         if settled.get("fail_count"):

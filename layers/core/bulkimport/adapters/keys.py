@@ -104,6 +104,17 @@ def chunk_duplicates_key(tenant: str, import_id: str, index: int) -> str:
     return f"{import_work_prefix(tenant, import_id)}duplicates/{index:06d}.json"
 
 
+def chunk_before_images_key(tenant: str, import_id: str, index: int, first_row: int) -> str:
+    """The records a part of a chunk (rows from `first_row`) was about to update, as they were: what
+    a revert puts back. Written once, by the chunk's first attempt to reach the part."""
+    return f"{import_work_prefix(tenant, import_id)}undo/{index:06d}/before-{first_row:08d}.json"
+
+
+def chunk_written_key(tenant: str, import_id: str, index: int) -> str:
+    """The ids of the records a chunk created and of those it updated (what a revert undoes)."""
+    return f"{import_work_prefix(tenant, import_id)}undo/{index:06d}/written.json"
+
+
 def failures_csv_key(tenant: str, import_id: str, language: str) -> str:
     return f"{import_work_prefix(tenant, import_id)}failures-{language}.csv"
 

@@ -61,6 +61,15 @@ class ImportError_(BaseModel):
     message: str
 
 
+class Outcomes(BaseModel):
+    """What the rows of an import did (a dry run: would do, against the table as it was)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0  # an upsert or update whose values the record already held: nothing written
+    failed: int = 0
+
+
 class Import(BaseModel):
     """An import as the API shows it."""
 
@@ -73,6 +82,7 @@ class Import(BaseModel):
     processed_count: int = 0
     success_count: int = 0
     fail_count: int = 0
+    outcomes: Outcomes = Field(default_factory=Outcomes)
     current_sheet_index: int = 0
     current_row_index: int = 0
     job_turns: int = 0

@@ -52,8 +52,19 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if error:
         error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
     data = {k: v for k, v in item.items() if k in Import.model_fields}
+    counters = store.OUTCOME_COUNTERS
+    outcomes = {
+        "created": item.get(counters["inserted"], 0),
+        "updated": item.get(counters["updated"], 0),
+        "unchanged": item.get(counters["unchanged"], 0),
+        "failed": item.get("fail_count", 0),
+    }
     data.update(
-        progress=progress, error=error, current_row_index=processed, current_sheet_index=store.current_sheet_index(item)
+        progress=progress,
+        error=error,
+        current_row_index=processed,
+        current_sheet_index=store.current_sheet_index(item),
+        outcomes=outcomes,
     )
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]

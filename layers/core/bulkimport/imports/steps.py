@@ -199,7 +199,14 @@ def after_check(tenant: str, import_id: str) -> dict[str, Any]:
     store.update(
         tenant,
         import_id,
-        {"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0, "updated_at": now_iso()},
+        {
+            "pass": "write",
+            "processed_count": 0,
+            "success_count": 0,
+            "fail_count": 0,
+            **dict.fromkeys(store.OUTCOME_COUNTERS.values(), 0),
+            "updated_at": now_iso(),
+        },
         when_status=("importing",),
     )
     return {"proceed": True, "manifest_key": keys.manifest_key(tenant, import_id)}

@@ -140,6 +140,10 @@ def stop_awaiting_upload(tenant: str, import_id: str) -> None:
     ControlStore().delete(keys.AWAITED_UPLOADS_PK, keys.awaited_upload_sk(tenant, import_id))
 
 
+# The import's counter of each outcome of a row the writer reports ("failed" is fail_count).
+OUTCOME_COUNTERS = {"inserted": "created_count", "updated": "updated_count", "unchanged": "unchanged_count"}
+
+
 def counted_attribute(pass_: str) -> str:
     """The import attribute holding the set of chunks counted in a pass."""
     return f"counted_{pass_}_chunks"
