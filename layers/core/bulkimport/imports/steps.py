@@ -238,6 +238,6 @@ def _add_to_record_count(item: dict) -> None:
         item["tenant"],
         item["table"],
         keys.import_sk(item["id"]),
-        item.get("inserted_count", 0),
+        store.records_added(item),
         item.get("record_count_added", 0),
     )
