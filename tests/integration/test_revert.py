@@ -202,7 +202,7 @@ def test_the_revert_is_exactly_once_when_workers_die(tenant, stack, faults):
     """250 records seeded; an upsert of 500 rows (5 chunks) updates them all and creates 250. Two revert
     workers die after undoing their whole chunk, just before counting it: their retries find the
     records already deleted or put back, and follow the plan the first attempt stored instead of
-    calling them deleted or changed since."""
+    calling them deleted or changed since. A third chunk runs twice at once and is counted once."""
     insert, upsert = people_recipes(tenant.admin)
     seed = [[f"P{n:03d}", f"p{n}@x.io", f"name {n}"] for n in range(250)]
     run(tenant.editor, insert["id"], seed)
@@ -212,14 +212,20 @@ def test_the_revert_is_exactly_once_when_workers_die(tenant, stack, faults):
     assert done["outcomes"] == {"created": 250, "updated": 250, "unchanged": 0, "failed": 0}
 
     since = len(stack.runtime.invocations)
-    faults.crash(
-        "ProcessChunkFunction",
-        "dynamodb.UpdateItem",
-        after=0,
-        times=2,
-        when=lambda event: event["tenant"] == tenant.id and event.get("pass") == "revert",
-    )
-    reverted = revert(tenant.editor, done["id"])
+
+    def mine(event: dict, chunks: tuple[int, ...]) -> bool:
+        return event["tenant"] == tenant.id and event.get("pass") == "revert" and event["chunk"]["index"] in chunks
+
+    faults.crash("ProcessChunkFunction", "dynamodb.UpdateItem", after=0, times=2, when=lambda e: mine(e, (0, 2)))
+    # Chunk 1's revert stops just before its count; the same invocation delivered again meanwhile runs
+    # the whole chunk and counts it; then the first goes on, and its count is refused.
+    with faults.hold("ProcessChunkFunction", "dynamodb.UpdateItem", when=lambda e: mine(e, (1,))) as gate:
+        tenant.editor.ok("POST", f"/imports/{done['id']}/revert")
+        event = gate.wait()
+        again = invoke_again(stack, "ProcessChunkFunction", event)
+        assert again["index"] == 1 and again["revert_deleted"] + again["revert_restored"] == 100
+        gate.release()
+        reverted = wait_reverted(tenant.editor, done["id"], time.monotonic() + 120)
     died = [i for i in stack.runtime.invocations[since:] if i.function == "ProcessChunkFunction"]
     assert [i.outcome for i in died].count("crashed") == 2
     assert reverted["status"] == "reverted"

@@ -295,7 +295,10 @@ def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
         raise Conflict("NOTHING_TO_REVERT", import_id=import_id)
     if status not in REVERTIBLE:
         raise Conflict("IMPORT_RUNNING", import_id=import_id, state=status)
-    if item.get("execution_arn") and execution_running(item["execution_arn"]):
+    # A completed import's execution may still be in Finalize: its chunks are done, so the revert may
+    # start (it waits for the table). A failed or cancelled run may still have chunks under way.
+    stopping = status not in ("completed", "completed_with_errors") and item.get("execution_arn")
+    if stopping and execution_running(item["execution_arn"]):
         raise Conflict("IMPORT_STILL_STOPPING", import_id=import_id)
     stamp = now_iso()
     started = store.update(
