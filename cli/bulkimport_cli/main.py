@@ -299,6 +299,13 @@ def _report(app: App, settled: dict) -> None:
             ok=settled.get("success_count") or 0,
             failed=settled.get("fail_count") or 0,
         )
+        if settled.get("outcomes"):
+            app.output.say("outcomes", **settled["outcomes"])
+        revert = settled.get("revert")
+        if revert:
+            app.output.say(
+                "reverted", deleted=revert["deleted"], restored=revert["restored"], skipped=revert["skipped_count"]
+            )
         if settled.get("error"):
             app.output.say("import_error", code=settled["error"]["code"], message=settled["error"]["message"])
         if settled.get("fail_count"):

@@ -25,6 +25,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{status}: {processed:,} of {total:,} rows processed, {ok:,} imported, {failed:,} failed.",
         "zh-TW": "{status}：已處理 {processed:,}／{total:,} 列，成功 {ok:,} 列，失敗 {failed:,} 列。",
     },
+    "outcomes": {
+        "en": "Rows: {created:,} created, {updated:,} updated, {unchanged:,} unchanged, {failed:,} failed.",
+        "zh-TW": "各列結果：新增 {created:,}、更新 {updated:,}、未變更 {unchanged:,}、失敗 {failed:,}。",
+    },
+    "reverted": {
+        "en": "Reverted: {deleted:,} records deleted, {restored:,} restored, {skipped:,} skipped (changed since).",
+        "zh-TW": "已復原：刪除 {deleted:,} 筆、還原 {restored:,} 筆、略過 {skipped:,} 筆（之後已變更）。",
+    },
     "see_failures": {
         "en": "Failures: bulkimport failures {id}  (or --csv failures.csv to fix and import again)",
         "zh-TW": "失敗明細：bulkimport failures {id}（或加 --csv failures.csv 下載、修正後重新匯入）",

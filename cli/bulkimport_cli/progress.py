@@ -19,7 +19,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-TERMINAL = frozenset({"completed", "completed_with_errors", "failed", "cancelled", "reverted"})
+TERMINAL = frozenset(
+    {"completed", "completed_with_errors", "failed", "cancelled", "reverted", "revert_failed", "revert_cancelled"}
+)
 POLL_SECONDS = 0.5
 
 

@@ -1,10 +1,11 @@
 """Import state ProcessChunk (inside the ProcessChunks Map): validate one chunk of rows, and write it
-in the write pass."""
+in the write pass; in a revert's pass ("revert"), undo what the chunk wrote."""
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport import config
+from bulkimport.imports import revert
 from bulkimport.imports.chunks import process_chunk
 from bulkimport.ingest.gc import tune_gc
 
@@ -31,7 +32,10 @@ def lambda_handler(event, context):
     logger.append_keys(import_id=event["run_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
     if event.get("attempt"):  # Step Functions' retry count of this chunk's task ($$.State.RetryCount)
         metrics.add_metric(name="ChunksRetried", unit=MetricUnit.Count, value=1)
-    summary = process_chunk(event["tenant"], event["run_id"], event["chunk"], event.get("pass", "write"))
+    pass_ = event.get("pass", "write")
+    if pass_ == revert.REVERT_PASS:
+        return revert.revert_chunk(event["tenant"], event["run_id"], event["chunk"])
+    summary = process_chunk(event["tenant"], event["run_id"], event["chunk"], pass_)
     metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=summary.get("success", 0))
     metrics.add_metric(name="RowsFailed", unit=MetricUnit.Count, value=summary.get("fail", 0))
     return summary

@@ -103,6 +103,24 @@ def test_import_with_bad_rows_waits_prints_counts_and_failures(cli, tmp_path):
     assert (shown["success_count"], shown["fail_count"], shown["status"]) == (297, 3, "completed_with_errors")
 
 
+def test_an_import_reverted_with_the_cli(cli, tmp_path):
+    recipe_id = _setup(cli, tmp_path)
+    source = tmp_path / "three.csv"
+    source.write_bytes(csv_bytes([HEADER, *_rows(3)]))
+    done = cli("import", str(source), "--recipe", recipe_id, "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Rows: 3 created, 0 updated, 0 unchanged, 0 failed." in done.stdout
+    import_id = cli.json("imports", "list")["data"][0]["id"]
+
+    reverted = cli("imports", "revert", import_id, "--wait")
+    assert reverted.returncode == 0, reverted.stdout + reverted.stderr
+    assert "Reverted: 3 records deleted, 0 restored, 0 skipped (changed since)." in reverted.stdout
+    shown = cli.json("imports", "show", import_id)
+    assert (shown["status"], shown["revert"]["deleted"]) == ("reverted", 3)
+    again = cli("imports", "revert", import_id)
+    assert again.returncode == 1 and "ALREADY_REVERTED" in again.stdout + again.stderr
+
+
 def test_a_failed_import_exits_1_with_its_error(cli, tmp_path):
     recipe_id = _setup(cli, tmp_path)
     source = tmp_path / "wrong.csv"

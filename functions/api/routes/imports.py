@@ -208,7 +208,7 @@ def list_failures(
         },
         errors=[
             IMPORT_NOT_FOUND,
-            Conflict("IMPORT_NOT_FINISHED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="importing"),
+            Conflict("IMPORT_RUNNING", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="importing"),
             Conflict("NO_ROW_FAILURES", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
         ],
         description="The failing rows as they came, with an `error` column, to fix and upload again.",
@@ -260,3 +260,28 @@ def cancel_import(import_id: str):
 def restart_import(import_id: str):
     caller = principal(router)
     return {"data": imports.restart_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
+
+
+@router.post(
+    "/imports/<import_id>/revert",
+    **operation(
+        "Revert an import",
+        tag="Imports",
+        role="editor",
+        answers={200: Data[Import]},
+        errors=[
+            IMPORT_NOT_FOUND,
+            Conflict("ALREADY_REVERTED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="reverted"),
+            Conflict("NOTHING_TO_REVERT", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+            Conflict("IMPORT_RUNNING", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="importing"),
+            Conflict("IMPORT_STILL_STOPPING", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+        ],
+        description="Undoes a finished import, as a run that waits for its table (status reverting, then "
+        "reverted): records it created are deleted, records it updated get their values back, unique keys "
+        "follow; a record changed since the import is left as it is and listed under revert.skipped. A "
+        "failed or cancelled revert goes on where it stopped when asked again.",
+    ),
+)
+def revert_import(import_id: str):
+    caller = principal(router)
+    return {"data": imports.revert_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}

@@ -40,9 +40,13 @@ def chunk_pk(tenant: str, import_id: str) -> str:
     return f"CHUNKS#{tenant}#{import_id}"
 
 
+CHUNK_MARKERS = {"write": "CHUNK", "check": "CHECK", "revert": "REVERT"}
+
+
 def chunk_sk(index: int, pass_: str = "write") -> str:
-    """A chunk's done-marker. An atomic import runs a check pass before its write pass."""
-    return f"{'CHUNK' if pass_ == 'write' else 'CHECK'}#{index:06d}"
+    """A chunk's done-marker in a pass. An atomic import runs a check pass before its write pass; a
+    revert of the import, a revert pass."""
+    return f"{CHUNK_MARKERS[pass_]}#{index:06d}"
 
 
 def chunk_prefix(pass_: str = "write") -> str:
@@ -102,6 +106,26 @@ def unique_index_pk(tenant: str, table: str, constraint: str, key_digest: str) -
 
 def chunk_duplicates_key(tenant: str, import_id: str, index: int) -> str:
     return f"{import_work_prefix(tenant, import_id)}duplicates/{index:06d}.json"
+
+
+def chunk_before_images_key(tenant: str, import_id: str, index: int, first_row: int) -> str:
+    """The records a part of a chunk (rows from `first_row`) was about to update, as they were: what
+    a revert puts back. Written once, by the chunk's first attempt to reach the part."""
+    return f"{import_work_prefix(tenant, import_id)}undo/{index:06d}/before-{first_row:08d}.json"
+
+
+def chunk_written_key(tenant: str, import_id: str, index: int) -> str:
+    """The ids of the records a chunk created and of those it updated (what a revert undoes)."""
+    return f"{import_work_prefix(tenant, import_id)}undo/{index:06d}/written.json"
+
+
+def revert_plan_key(tenant: str, import_id: str, index: int) -> str:
+    """What the revert of a chunk does to each record, fixed by its first attempt (deleted, restored, skipped)."""
+    return f"{import_work_prefix(tenant, import_id)}undo/{index:06d}/revert.json"
+
+
+def revert_manifest_key(tenant: str, import_id: str, turn: int) -> str:
+    return f"{import_work_prefix(tenant, import_id)}revert-manifest-{turn}.json"
 
 
 def failures_csv_key(tenant: str, import_id: str, language: str) -> str:

@@ -25,6 +25,18 @@ class BlobStore:
     def put_json(self, key: str, value: Any) -> None:
         self.put_bytes(key, json.dumps(value, ensure_ascii=False).encode(), "application/json")
 
+    def put_json_once(self, key: str, value: Any) -> bool:
+        """Write `value` unless the object exists (an S3 conditional write): the first writer wins.
+        False if it was there already."""
+        body = json.dumps(value, ensure_ascii=False).encode()
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
     def get_json(self, key: str) -> Any:
         return json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 

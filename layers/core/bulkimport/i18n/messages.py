@@ -234,6 +234,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Import {import_id} is {state}; only a failed or cancelled import can be restarted.",
         "zh-TW": "匯入 {import_id} 的狀態為 {state}；只有失敗或已取消的匯入可以重新啟動。",
     },
+    "ALREADY_REVERTED": {
+        "en": "Import {import_id} is {state}: it has been reverted already, or its revert is under way.",
+        "zh-TW": "匯入 {import_id} 的狀態為 {state}：已復原，或正在復原中。",
+    },
+    "NOTHING_TO_REVERT": {
+        "en": "Import {import_id} was a dry run: it wrote nothing, so there is nothing to revert.",
+        "zh-TW": "匯入 {import_id} 為試跑（dry run），未寫入任何資料，沒有可復原的內容。",
+    },
+    "IMPORT_RUNNING": {
+        "en": "Import {import_id} is {state}; an import can be reverted once it has finished (or cancel it first).",
+        "zh-TW": "匯入 {import_id} 的狀態為 {state}；匯入結束後才能復原（或先取消它）。",
+    },
+    "REVERT_FAILED": {
+        "en": "The revert stopped on an internal error ({reason}); revert the import again to resume where it stopped.",
+        "zh-TW": "復原因內部錯誤而停止（{reason}）；再次復原此匯入即可從中斷處繼續。",
+    },
+    "REVERT_INTERRUPTED": {
+        "en": "The revert stopped unexpectedly ({reason}); revert the import again to resume where it stopped.",
+        "zh-TW": "復原意外中斷（{reason}）；再次復原此匯入即可從中斷處繼續。",
+    },
     "IMPORT_STILL_STOPPING": {
         "en": "Import {import_id} is still finishing the chunks under way; restart it in a few seconds.",
         "zh-TW": "匯入 {import_id} 仍在結束進行中的區塊，請稍候幾秒再重新啟動。",

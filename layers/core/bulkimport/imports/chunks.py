@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo import ControlStore
+from bulkimport.adapters.dynamo import ControlStore, to_item
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
@@ -33,6 +33,7 @@ from bulkimport.schema.validation import RowValidator
 # (the import's progress moves inside a chunk: runs.counting). Every step of applying rows is
 # idempotent and in-file duplicates are settled before any chunk runs, so parts apply as the whole.
 APPLY_ROWS = 100
+OUTCOMES = ("inserted", "updated", "unchanged")  # what the writer says a row did (failed rows aside)
 
 
 class _LiveRows:
@@ -51,6 +52,35 @@ class _LiveRows:
             return  # the chunk's count comes next; or noted a moment ago
         note_live(self.tenant, self.import_sk, self.counted_set, self.index, done)
         self.noted_at = time.monotonic()
+
+
+class _Undo:
+    """What a revert of the chunk needs, kept as the chunk writes: the records each part of rows is
+    about to update, as they are, in S3 before any of them is written (a conditional put: a retried
+    chunk finds the first attempt's before-images there and keeps them, never its own after-images);
+    then the ids of the records the chunk created and updated (chunk_written_key). Nothing is kept
+    for a part that updates nothing."""
+
+    def __init__(self, tenant: str, import_id: str, index: int, blobs: BlobStore):
+        self.tenant, self.import_id, self.index, self.blobs = tenant, import_id, index, blobs
+        self.first_row = 0  # the part being applied
+        self.parts: list[int] = []  # first rows of the parts that kept before-images
+
+    def keep(self, current: dict[str, dict]) -> None:
+        key = keys.chunk_before_images_key(self.tenant, self.import_id, self.index, self.first_row)
+        # DynamoDB's own JSON, so every value reads back as the type it was stored as.
+        self.blobs.put_json_once(key, {record_id: to_item(item) for record_id, item in current.items()})
+        self.parts.append(self.first_row)
+
+    def written(self, plans: list[RowPlan]) -> dict | None:
+        """Store the ids the chunk created and updated; returns what its done-marker says of them."""
+        created = [p.record_id for p in plans if p.outcome == "inserted"]
+        updated = [p.existing_id for p in plans if p.outcome == "updated"]
+        if not created and not updated:
+            return None
+        written = {"created": created, "updated": updated, "before_parts": self.parts}
+        self.blobs.put_json(keys.chunk_written_key(self.tenant, self.import_id, self.index), written)
+        return {"created": len(created), "updated": len(updated)}
 
 
 def record_id(import_id: str, row: int) -> str:
@@ -193,20 +223,35 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
 
     dry_run = bool(item.get("dry_run")) or pass_ == "check"
     meta = {"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp}
+    undo = None if dry_run else _Undo(tenant, import_id, chunk["index"], blobs)
     context = WriteContext(
-        tenant=tenant, table=table, recipe=recipe, parent_table=parent, dry_run=dry_run, meta=meta, owner=import_id
+        tenant=tenant,
+        table=table,
+        recipe=recipe,
+        parent_table=parent,
+        dry_run=dry_run,
+        meta=meta,
+        owner=import_id,
+        before_update=undo.keep if undo else None,
     )
     writer = RecordWriter(context)
     live = _LiveRows(tenant, import_id, store.counted_attribute(pass_), chunk)
     for start in range(0, len(plans), APPLY_ROWS):
         part = plans[start : start + APPLY_ROWS]
+        if undo:
+            undo.first_row = part[0].row
         writer.apply(part)
         live.seen(part[-1].row + 1)
     for plan in plans:
         if plan.failure:
             failures[plan.row] = [_failure_entry(plan.failure)]
-    inserted = sum(1 for p in plans if p.outcome == "inserted")
-    succeeded = sum(1 for p in plans if p.outcome in ("inserted", "updated"))
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    for plan in plans:
+        if plan.outcome:
+            outcomes[plan.outcome] += 1
+    inserted = outcomes["inserted"]
+    succeeded = inserted + outcomes["updated"] + outcomes["unchanged"]
+    written = undo.written(plans) if undo else None
 
     entries = _failure_entries(failures, checked, sheet.get("name"))
     if entries:
@@ -220,9 +265,10 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         "fail": len(failures),
         "failure_entries": len(entries),
     }
+    marker = {**summary, "written": written} if written else summary
     # The marker (what the failures listing reads) may be written twice with the same content; the
     # counters move once, in one conditional update that also records the chunk as counted.
-    control.put({"pk": marker_pk, "sk": marker_sk, **summary, "done_at": stamp})
+    control.put({"pk": marker_pk, "sk": marker_sk, **marker, "done_at": stamp})
     count_once(
         tenant,
         keys.import_sk(import_id),
@@ -233,6 +279,8 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
             "success_count": succeeded,
             "fail_count": len(failures),
             "inserted_count": 0 if dry_run else inserted,
+            # What each row did (a dry run: would do), against the table as it is
+            **{store.OUTCOME_COUNTERS[name]: outcomes[name] for name in OUTCOMES},
         },
         set_values={"updated_at": stamp},
     )

@@ -20,8 +20,14 @@ ImportStatus = Literal[
     "completed_with_errors",
     "failed",
     "cancelled",
+    "reverting",
+    "reverted",
+    "revert_failed",
+    "revert_cancelled",
 ]
-TERMINAL_STATUSES = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
+# The revert statuses end the import's own run: a revert is a run of its own (imports.revert).
+REVERT_STATUSES = frozenset({"reverting", "reverted", "revert_failed", "revert_cancelled"})
+TERMINAL_STATUSES = frozenset({"completed", "completed_with_errors", "failed", "cancelled"}) | REVERT_STATUSES
 ACTIVE_STATUSES = frozenset({"waiting_upload", "scheduled", "queued", "parsing", "importing"})
 
 
@@ -61,6 +67,31 @@ class ImportError_(BaseModel):
     message: str
 
 
+class Outcomes(BaseModel):
+    """What the rows of an import did (a dry run: would do, against the table as it was)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0  # an upsert or update whose values the record already held: nothing written
+    failed: int = 0
+
+
+class Skipped(BaseModel):
+    record_id: str
+    reason: Literal["CHANGED_SINCE", "DELETED_SINCE", "VALUE_TAKEN"]
+
+
+class Revert(BaseModel):
+    """What a revert of the import did (so far, while `reverting`)."""
+
+    deleted: int = 0  # records the import created, deleted
+    restored: int = 0  # records the import updated, put back as they were before it
+    skipped: list[Skipped] = Field(default_factory=list)  # left as they are (the first 100)
+    skipped_count: int = 0
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
 class Import(BaseModel):
     """An import as the API shows it."""
 
@@ -73,6 +104,8 @@ class Import(BaseModel):
     processed_count: int = 0
     success_count: int = 0
     fail_count: int = 0
+    outcomes: Outcomes = Field(default_factory=Outcomes)
+    revert: Revert | None = None  # once a revert was asked for
     current_sheet_index: int = 0
     current_row_index: int = 0
     job_turns: int = 0

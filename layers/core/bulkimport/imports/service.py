@@ -16,10 +16,11 @@ from bulkimport.config import Uploads, section
 from bulkimport.errors import Conflict, FileError, InvalidInput, NotFound, UnsupportedMediaType
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
-from bulkimport.imports import store
-from bulkimport.imports.kind import IMPORT_RUN
+from bulkimport.imports import revert, store
+from bulkimport.imports.kind import IMPORT_RUN, REVERT_RUN
 from bulkimport.imports.models import (
     ACTIVE_STATUSES,
+    REVERT_STATUSES,
     TERMINAL_STATUSES,
     Import,
     ImportCreate,
@@ -40,7 +41,9 @@ from bulkimport.schema.tables import get_table
 def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Import:
     total = item.get("total_count")
     processed = item.get("processed_count", 0)
-    if item["status"] in ("completed", "completed_with_errors"):
+    if item["status"] == "reverting":  # the chunks reverted so far
+        progress = min(99, len(item.get(revert.COUNTED, ())) * 100 // max(1, item.get("revert_chunk_count") or 1))
+    elif item["status"] in ("completed", "completed_with_errors") or item["status"] in REVERT_STATUSES:
         progress = 100
     elif total:
         # The rows of running chunks count towards progress; processed_count only once counted.
@@ -52,12 +55,37 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
     if error:
         error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
     data = {k: v for k, v in item.items() if k in Import.model_fields}
+    counters = store.OUTCOME_COUNTERS
+    outcomes = {
+        "created": item.get(counters["inserted"], 0),
+        "updated": item.get(counters["updated"], 0),
+        "unchanged": item.get(counters["unchanged"], 0),
+        "failed": item.get("fail_count", 0),
+    }
     data.update(
-        progress=progress, error=error, current_row_index=processed, current_sheet_index=store.current_sheet_index(item)
+        progress=progress,
+        error=error,
+        current_row_index=processed,
+        current_sheet_index=store.current_sheet_index(item),
+        outcomes=outcomes,
+        revert=_revert_of(item),
     )
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]
     return Import.model_validate(data)
+
+
+def _revert_of(item: dict) -> dict | None:
+    if not item.get("revert_started_at"):
+        return None
+    return {
+        "deleted": item.get("revert_deleted", 0),
+        "restored": item.get("revert_restored", 0),
+        "skipped": item.get("revert_skipped_list") or [],
+        "skipped_count": item.get("revert_skipped", 0),
+        "started_at": item["revert_started_at"],
+        "ended_at": item.get("revert_ended_at"),
+    }
 
 
 def get_import(tenant: str, import_id: str, language: str = "en") -> Import:
@@ -219,6 +247,8 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
     """Cancel an import. One not started yet just ends; a running one stops starting chunks, the chunks
     under way finish (and are counted), and its execution settles it and frees the table."""
     item = store.load(tenant, import_id)
+    if item["status"] == "reverting":
+        return _cancel_revert(tenant, import_id, language)
     if item["status"] in TERMINAL_STATUSES:
         raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
     stamp = now_iso()
@@ -234,6 +264,60 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
     if item["status"] == "scheduled":
         scheduler.delete_schedule(_schedule_name(import_id))
     return to_import(cancelled, language)
+
+
+def _cancel_revert(tenant: str, import_id: str, language: str) -> Import:
+    """A revert under way starts no more chunks; those under way finish and are counted, and its
+    execution settles it `revert_cancelled` (reverting it again goes on where it stopped)."""
+    stamp = now_iso()
+    cancelled = store.update(
+        tenant, import_id, {"status": "revert_cancelled", "updated_at": stamp}, when_status=("reverting",)
+    )
+    if cancelled is None:
+        item = store.load(tenant, import_id)
+        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
+    return to_import(cancelled, language)
+
+
+# What a revert may start from: a finished import that wrote (or may have written) records, or a
+# revert that failed or was cancelled (it goes on where it stopped).
+REVERTIBLE = ("completed", "completed_with_errors", "failed", "cancelled", "revert_failed", "revert_cancelled")
+
+
+def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
+    """Start undoing an import: a run of its own (REVERT_RUN) that waits for the table and reverts the
+    import's chunks (imports.revert). Nothing is undone twice: each chunk's revert is counted once."""
+    item = store.load(tenant, import_id)
+    status = item["status"]
+    if status in ("reverting", "reverted"):
+        raise Conflict("ALREADY_REVERTED", import_id=import_id, state=status)
+    if item.get("dry_run"):
+        raise Conflict("NOTHING_TO_REVERT", import_id=import_id)
+    if status not in REVERTIBLE:
+        raise Conflict("IMPORT_RUNNING", import_id=import_id, state=status)
+    # A completed import's execution may still be in Finalize: its chunks are done, so the revert may
+    # start (it waits for the table). A failed or cancelled run may still have chunks under way.
+    stopping = status not in ("completed", "completed_with_errors") and item.get("execution_arn")
+    if stopping and execution_running(item["execution_arn"]):
+        raise Conflict("IMPORT_STILL_STOPPING", import_id=import_id)
+    stamp = now_iso()
+    started = store.update(
+        tenant,
+        import_id,
+        {
+            "status": "reverting",
+            "reverted_from": item.get("reverted_from") or status,
+            "revert_started_at": item.get("revert_started_at") or stamp,
+            "revert_ended_at": None,
+            "error": item.get("error") if status in ("failed", "cancelled") else None,
+            "updated_at": stamp,
+        },
+        when_status=(status,),
+    )
+    if started is None:
+        raise Conflict("ALREADY_REVERTED", import_id=import_id, state=store.load(tenant, import_id)["status"])
+    lifecycle.start(REVERT_RUN, tenant, import_id, turn=item.get("job_turns", 0) + 1)
+    return to_import(store.load(tenant, import_id), language)
 
 
 def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:

@@ -14,7 +14,7 @@ from bulkimport.i18n.messages import render
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.chunks import RowScan
-from bulkimport.imports.models import TERMINAL_STATUSES
+from bulkimport.imports.models import REVERT_STATUSES, TERMINAL_STATUSES
 from bulkimport.ingest.formats import Limits
 from bulkimport.ingest.parsing import FilePlan, plan_upload
 from bulkimport.recipes.models import Recipe
@@ -182,7 +182,7 @@ def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -
                 when_status=("importing",),
             ) or store.load(tenant, import_id)
     _add_to_record_count(item)
-    if item["status"] in TERMINAL_STATUSES:
+    if item["status"] in TERMINAL_STATUSES - REVERT_STATUSES:  # a revert may have begun: it sends its own
         publish_import_event(item)
     return item
 
@@ -199,7 +199,14 @@ def after_check(tenant: str, import_id: str) -> dict[str, Any]:
     store.update(
         tenant,
         import_id,
-        {"pass": "write", "processed_count": 0, "success_count": 0, "fail_count": 0, "updated_at": now_iso()},
+        {
+            "pass": "write",
+            "processed_count": 0,
+            "success_count": 0,
+            "fail_count": 0,
+            **dict.fromkeys(store.OUTCOME_COUNTERS.values(), 0),
+            "updated_at": now_iso(),
+        },
         when_status=("importing",),
     )
     return {"proceed": True, "manifest_key": keys.manifest_key(tenant, import_id)}
@@ -231,6 +238,6 @@ def _add_to_record_count(item: dict) -> None:
         item["tenant"],
         item["table"],
         keys.import_sk(item["id"]),
-        item.get("inserted_count", 0),
+        store.records_added(item),
         item.get("record_count_added", 0),
     )

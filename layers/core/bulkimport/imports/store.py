@@ -140,6 +140,15 @@ def stop_awaiting_upload(tenant: str, import_id: str) -> None:
     ControlStore().delete(keys.AWAITED_UPLOADS_PK, keys.awaited_upload_sk(tenant, import_id))
 
 
+# The import's counter of each outcome of a row the writer reports ("failed" is fail_count).
+OUTCOME_COUNTERS = {"inserted": "created_count", "updated": "updated_count", "unchanged": "unchanged_count"}
+
+
+def records_added(item: dict) -> int:
+    """The records the import added to its table: those it created, less those its revert deleted."""
+    return int(item.get("inserted_count", 0)) - int(item.get("revert_deleted", 0))
+
+
 def counted_attribute(pass_: str) -> str:
     """The import attribute holding the set of chunks counted in a pass."""
     return f"counted_{pass_}_chunks"

@@ -177,7 +177,7 @@ def _update_records(tenant: str, item: dict, table: Table, ids: list[str]) -> tu
                 plan.failure = writer.record_missing()
 
         in_parallel(update, plans)
-        succeeded += sum(1 for p in plans if p.outcome == "updated")
+        succeeded += sum(1 for p in plans if p.outcome in ("updated", "unchanged"))
         failed += sum(1 for p in plans if p.failure)
     return succeeded, failed
 

@@ -23,6 +23,7 @@ from bulkimport.schema.validation import RowFailure
 
 # Claims and updates are one request per row; a worker keeps this many in flight.
 PARALLEL_REQUESTS = 16
+WRITER = "writer"  # the record's meta attribute naming the run that wrote it last (WriteContext.owner)
 
 
 @dataclass(slots=True)  # one per row of a chunk
@@ -36,7 +37,7 @@ class RowPlan:
     parent_id: str | None = None
     existing_id: str | None = None
     failure: RowFailure | None = None
-    outcome: str | None = None  # "inserted" or "updated"
+    outcome: str | None = None  # "inserted", "updated" or "unchanged" (an update that changes nothing)
 
 
 @dataclass
@@ -47,7 +48,10 @@ class WriteContext:
     parent_table: Table | None
     dry_run: bool
     meta: dict[str, Any]  # import_id, created_by, timestamps: stamped on what is written
-    owner: str  # who claims keys (the import id)
+    owner: str  # who claims keys (the import id); also stamped on what is written, as meta.writer
+    # Called with {record id: stored item} of the records a part of rows is about to update, before
+    # any of them is written (an import keeps them, to revert itself). Not called in a dry run.
+    before_update: Callable[[dict[str, dict]], None] | None = None
 
 
 class RecordWriter:
@@ -65,7 +69,8 @@ class RecordWriter:
         self.by_id = recipe is not None and recipe.unique_columns == [ID_TARGET]
         # What every new record carries in `meta`, encoded once: updated_at is written by updates
         # only (until then it reads as created_at), and the source row is in the record id.
-        self._insert_meta = {k: v for k, v in context.meta.items() if k != "updated_at"}
+        # `writer` says who wrote a record last: a revert changes only records still as their import left them.
+        self._insert_meta = {k: v for k, v in context.meta.items() if k != "updated_at"} | {WRITER: context.owner}
         self._insert_meta_attr = to_attr(self._insert_meta)
 
     # ------------------------------------------------------------ the whole chunk
@@ -82,7 +87,7 @@ class RecordWriter:
             live = self._resolve_parents(live)
         live = self._find_existing(live)
         # Updates first: an upsert whose key points at a record that was never written becomes an insert.
-        self._parallel(self._update, [p for p in live if p.existing_id is not None])
+        self._update_existing([p for p in live if p.existing_id is not None])
         inserts = [p for p in live if p.existing_id is None and p.failure is None and p.outcome is None]
         if self.constraints:  # without unique keys there is nothing to claim
             self._parallel(self._insert_keys, inserts)
@@ -176,10 +181,20 @@ class RecordWriter:
             for pk in claimed:
                 self.index.release(pk, plan.record_id)
 
-    def _update(self, plan: RowPlan) -> None:
-        """Set the mapped fields of an existing record, moving any unique key whose value changes."""
-        assert plan.existing_id is not None  # apply updates the rows that found their record
-        current = self.store.get(self.ctx.tenant, self.ctx.table.key, plan.existing_id)
+    def _update_existing(self, plans: list[RowPlan]) -> None:
+        """Read the records the rows found (one BatchGetItem per 100), hand them to before_update,
+        then update each."""
+        ids = [p.existing_id for p in plans if p.existing_id is not None]
+        if not ids:
+            return
+        current = self.store.get_many(self.ctx.tenant, self.ctx.table.key, ids)
+        if current and self.ctx.before_update and not self.ctx.dry_run:
+            self.ctx.before_update(current)
+        self._parallel(lambda plan: self._update(plan, current.get(plan.existing_id or "")), plans)
+
+    def _update(self, plan: RowPlan, current: dict | None) -> None:
+        """Set the mapped fields of an existing record (`current`, as read), moving any unique key
+        whose value changes."""
         if current is None:  # deleted, or claimed by a writer that never wrote it
             assert self.ctx.recipe is not None  # only a recipe's upsert or update finds existing records
             if self.ctx.recipe.mode == "upsert":
@@ -214,16 +229,23 @@ class RecordWriter:
                 plan.failure = self._taken(constraint, after)
                 break
             taken.append(new_pk)
+        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
+        unchanged = not moves and _same_values(current.get("data") or {}, data)
         if plan.failure or self.ctx.dry_run:
             for pk in taken if not self.ctx.dry_run else ():
                 self.index.release(pk, record_id)
-            plan.outcome = None if plan.failure else "updated"
+            plan.outcome = None if plan.failure else "unchanged" if unchanged else "updated"
             return
-        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
-        if not moves and _same_values(current.get("data") or {}, data):
-            plan.outcome = "updated"  # the record already holds these values: nothing to write
+        if unchanged:
+            # The record already holds these values: nothing to write. Written by this very run (an
+            # earlier attempt of the chunk), it is this run's update all the same.
+            plan.outcome = "updated" if (current.get("meta") or {}).get(WRITER) == self.ctx.owner else "unchanged"
             return
-        meta = {"updated_at": self.ctx.meta["updated_at"], "updated_by": self.ctx.meta["created_by"]}
+        meta = {
+            "updated_at": self.ctx.meta["updated_at"],
+            "updated_by": self.ctx.meta["created_by"],
+            WRITER: self.ctx.owner,
+        }
         # who changed it last
         meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})
         if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):

@@ -103,6 +103,11 @@ class RecordStore:
             raise
         return True
 
+    def put_back(self, item: dict) -> None:
+        """Write a record item exactly as it was read (DynamoDB's JSON, keys included): a revert
+        putting a record's before-image back."""
+        self.ddb.put_item(TableName=self.table_name, Item=item)
+
     def delete(self, tenant: str, table: str, record_id: str) -> None:
         """Delete a record (deleting a missing one is a no-op). Its unique keys are the caller's to give back."""
         key = {"pk": keys.record_pk(tenant, table, keys.record_shard(record_id)), "sk": record_id}
