@@ -3,7 +3,7 @@ their bucket on AWS: the API keeps its stage prefix (/v1), every other GET is a 
 
 The headers are those of the template's ConsoleHeadersPolicy, with the local origins: the console may
 connect to its own origin (the API) and to the AWS endpoint (presigned uploads to the bucket), nothing
-else, so a console that works here works under the deployed Content-Security-Policy.
+else, so a console that works here (the browser tests) works under the deployed Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from devstack.cfn import Template
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -32,23 +34,30 @@ NOT_BUILT = (
 )
 
 
-def security_headers(upload_origin: str) -> list[tuple[str, str]]:
-    return [
-        (
-            "Content-Security-Policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            f"connect-src 'self' {upload_origin}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        ),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "no-referrer"),
-    ]
+def security_headers(template: Template, upload_origin: str) -> list[tuple[str, str]]:
+    """The headers of the template's response headers policy for the console, its connect-src
+    pointed at the local origins (the API on this origin, uploads to the AWS endpoint). No HSTS: it
+    is plain HTTP on loopback."""
+    (policy,) = template.of_type("AWS::CloudFront::ResponseHeadersPolicy").values()
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    deployed = config["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    deployed = deployed["Fn::Sub"] if isinstance(deployed, dict) else deployed
+    directives = [d.strip() for d in deployed.split(";") if d.strip()]
+    local = [f"connect-src 'self' {upload_origin}" if d.startswith("connect-src ") else d for d in directives]
+    headers = [("Content-Security-Policy", "; ".join(local))]
+    if "ContentTypeOptions" in config:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    if "FrameOptions" in config:
+        headers.append(("X-Frame-Options", config["FrameOptions"]["FrameOption"]))
+    if "ReferrerPolicy" in config:
+        headers.append(("Referrer-Policy", config["ReferrerPolicy"]["ReferrerPolicy"]))
+    return headers
 
 
 class ConsoleFiles:
-    def __init__(self, api: WsgiApp, root: Path, stage: str, upload_origin: str):
+    def __init__(self, api: WsgiApp, root: Path, template: Template, stage: str, upload_origin: str):
         self.api, self.root, self.prefix = api, root.resolve(), f"/{stage}"
-        self.headers = security_headers(upload_origin)
+        self.headers = security_headers(template, upload_origin)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO") or "/"

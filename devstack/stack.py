@@ -222,7 +222,7 @@ class LocalStack:
         on_request = self.activity.request if self.activity else None
         api = ApiGateway(self.template, self.runtime, self.authorizer_cache_seconds, on_request)
         # The web console's files at the API port's root (CloudFront and its bucket on AWS).
-        self._serve(ConsoleFiles(api, CONSOLE_DIST, api.stage, self.aws_endpoint), self.api_port)
+        self._serve(ConsoleFiles(api, CONSOLE_DIST, self.template, api.stage, self.aws_endpoint), self.api_port)
         return self
 
     def _serve(self, app, port: int, handler=None) -> None:

@@ -172,8 +172,15 @@ def test_traditional_chinese_follows_the_browser_and_can_be_switched(browser, st
 def test_the_stack_serves_the_console_with_its_types_and_security_headers(stack):
     index = requests.get(stack.console_url, timeout=10)
     assert index.status_code == 200 and index.headers["Content-Type"].startswith("text/html")
-    policy = index.headers["Content-Security-Policy"]
-    assert "connect-src 'self' " + stack.aws_endpoint in policy and "script-src 'self'" in policy
+    # The deployed policy (template.yaml), with the local origins: the pages above ran under it.
+    (deployed,) = stack.template.of_type("AWS::CloudFront::ResponseHeadersPolicy").values()
+    deployed_csp = deployed["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    deployed_csp = deployed_csp["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    assert "connect-src 'self' https://${DataBucket}.s3." in deployed_csp
+    expected = deployed_csp[: deployed_csp.index("connect-src")] + f"connect-src 'self' {stack.aws_endpoint}; "
+    expected += deployed_csp[deployed_csp.index("base-uri") :]
+    assert index.headers["Content-Security-Policy"] == expected
+    assert index.headers["X-Frame-Options"] == "DENY" and index.headers["X-Content-Type-Options"] == "nosniff"
     script = next(part.split('"')[0] for part in index.text.split('src="')[1:] if part.split('"')[0].endswith(".js"))
     asset = requests.get(stack.console_url + script.removeprefix("./"), timeout=10)
     assert asset.status_code == 200 and asset.headers["Content-Type"].startswith("text/javascript")
