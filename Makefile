@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/core/requirements.txt | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
+# The built web console, and what it is built from (make console).
+CONSOLE := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console -type f -not -path 'console/dist/*' 2>/dev/null)
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
@@ -40,8 +43,6 @@ $(NODE_STAMP): package.json package-lock.json
 
 ## The web console (console/): type-checked and built into console/dist, which `make run` serves at
 ## http://127.0.0.1:3000/ and the deploy copies to the console bucket. Built again when a source changes.
-CONSOLE := console/dist/index.html
-CONSOLE_SOURCES := $(shell find console -type f -not -path 'console/dist/*' 2>/dev/null)
 console: $(CONSOLE)
 $(CONSOLE): $(NODE_STAMP) package-lock.json $(CONSOLE_SOURCES)
 	node_modules/.bin/tsc -p console
