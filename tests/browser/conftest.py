@@ -43,9 +43,9 @@ def new_page(browser, stack, locale: str = "en-US"):
     context = browser.new_context(viewport=VIEWPORT, locale=locale, accept_downloads=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
-    errors: list[str] = []
+    errors: list = []  # script errors, and answers of 500 and up (read when a test reports them)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: response.status >= 500 and errors.append(f"{response.status} {response.url}"))
+    page.on("response", lambda response: response.status >= 500 and errors.append(response))
     page.goto(stack.console_url)
     return page, errors
 
@@ -58,3 +58,8 @@ def screenshot(page, name: str) -> None:
 def sign_in(page, key: str) -> None:
     page.locator("input[name=api-key]").fill(key)
     page.locator("input[name=api-key]").press("Enter")  # the keyboard signs in
+
+
+def problems(errors: list) -> list[str]:
+    """What went wrong in the page: its script errors, and each 5xx answer with its body."""
+    return [item if isinstance(item, str) else f"{item.status} {item.url}: {item.text()[:2000]}" for item in errors]
