@@ -101,3 +101,54 @@ export function Pager({ page, pages, onPage }: { page: number; pages: number; on
     </nav>
   );
 }
+
+/** A copy of `items` with item `index` changed by `part` (rows of the editable tables). */
+export function withChanged<T>(items: T[], index: number, part: Partial<T>): T[] {
+  return items.map((item, i) => (i === index ? { ...item, ...part } : item));
+}
+
+/** The buttons under an editable list: add a row, save, cancel. */
+export function FormButtons({ addLabel, onAdd, onCancel }: { addLabel: string; onAdd: () => void; onCancel: () => void }) {
+  return (
+    <div class="actions">
+      <button type="button" onClick={onAdd}>
+        {addLabel}
+      </button>
+      <button type="submit" class="primary">
+        {t("save")}
+      </button>
+      <button type="button" onClick={onCancel}>
+        {t("cancel")}
+      </button>
+    </div>
+  );
+}
+
+/** A recipe's mode: insert, upsert or update. */
+export function ModeSelect({ value, onChange }: { value: string; onChange: (mode: string) => void }) {
+  return (
+    <Field label={t("mode")}>
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="insert">{t("mode_insert")}</option>
+        <option value="upsert">{t("mode_upsert")}</option>
+        <option value="update">{t("mode_update")}</option>
+      </select>
+    </Field>
+  );
+}
+
+/** How a field is named in a choice: its label with its key, or its key. */
+export function fieldName(field: { key: string; label?: string | null }): string {
+  return field.label && field.label !== field.key ? `${field.label} (${field.key})` : field.key;
+}
+
+/** The last cell of an editable row: removes it. */
+export function RemoveCell({ onRemove }: { onRemove: () => void }) {
+  return (
+    <td>
+      <button type="button" onClick={onRemove}>
+        {t("remove")}
+      </button>
+    </td>
+  );
+}

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { TERMINAL, type UploadTicket, allPages, get, post, upload } from "../api";
 import { t } from "../i18n";
 import { navigate } from "../state";
-import { ErrorBox, Field, ProgressBar, useLoad } from "../ui";
+import { ErrorBox, Field, ModeSelect, ProgressBar, fieldName, useLoad, withChanged } from "../ui";
 import { FailuresTable, OutcomesView } from "./import";
 
 const SUGGEST_MAX_BYTES = 4 * 1024 * 1024; // what POST /recipes/suggest takes in one request
@@ -149,16 +149,12 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
                     <select
                       aria-label={`${t("field")}: ${m.source}`}
                       value={m.target}
-                      onChange={(e) => {
-                        const next = [...mapping];
-                        next[i] = { ...m, target: e.currentTarget.value };
-                        setMapping(next);
-                      }}
+                      onChange={(e) => setMapping(withChanged(mapping, i, { target: e.currentTarget.value }))}
                     >
                       <option value="">{t("skip_column")}</option>
                       {fields.map((f) => (
                         <option key={f.key} value={f.key}>
-                          {f.label && f.label !== f.key ? `${f.label} (${f.key})` : f.key}
+                          {fieldName(f)}
                         </option>
                       ))}
                     </select>
@@ -175,13 +171,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
             <Field label={t("recipe_name")}>
               <input name="recipe-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
             </Field>
-            <Field label={t("mode")}>
-              <select value={mode} onChange={(e) => setMode(e.currentTarget.value)}>
-                <option value="insert">{t("mode_insert")}</option>
-                <option value="upsert">{t("mode_upsert")}</option>
-                <option value="update">{t("mode_update")}</option>
-              </select>
-            </Field>
+            <ModeSelect value={mode} onChange={setMode} />
           </div>
           {mode !== "insert" ? (
             <fieldset>

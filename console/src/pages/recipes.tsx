@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { allPages, patch, post } from "../api";
 import { t } from "../i18n";
 import { may } from "../state";
-import { ErrorBox, Field, useLoad } from "../ui";
+import { ErrorBox, Field, FormButtons, ModeSelect, RemoveCell, fieldName, useLoad, withChanged } from "../ui";
 
 interface Column {
   source: string | number;
@@ -20,11 +20,7 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
   const [unique, setUnique] = useState<string>((recipe?.unique_columns ?? []).join(", "));
   const [error, setError] = useState<unknown>();
   const fields: any[] = tables.find((x) => x.key === table)?.fields ?? [];
-  const change = (i: number, part: Partial<Column>) => {
-    const next = [...columns];
-    next[i] = { ...next[i], ...part };
-    setColumns(next);
-  };
+  const change = (i: number, part: Partial<Column>) => setColumns(withChanged(columns, i, part));
   async function save(event: Event) {
     event.preventDefault();
     setError(undefined);
@@ -58,13 +54,7 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
             ))}
           </select>
         </Field>
-        <Field label={t("mode")}>
-          <select value={mode} onChange={(e) => setMode(e.currentTarget.value)}>
-            <option value="insert">{t("mode_insert")}</option>
-            <option value="upsert">{t("mode_upsert")}</option>
-            <option value="update">{t("mode_update")}</option>
-          </select>
-        </Field>
+        <ModeSelect value={mode} onChange={setMode} />
         <Field label={t("unique_columns")}>
           <input value={unique} onInput={(e) => setUnique(e.currentTarget.value)} />
         </Field>
@@ -89,31 +79,21 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
                   <option value="id">id</option>
                   {fields.map((f) => (
                     <option key={f.key} value={f.key}>
-                      {f.label && f.label !== f.key ? `${f.label} (${f.key})` : f.key}
+                      {fieldName(f)}
                     </option>
                   ))}
                 </select>
               </td>
-              <td>
-                <button type="button" onClick={() => setColumns(columns.filter((_, j) => j !== i))}>
-                  {t("remove")}
-                </button>
-              </td>
+              <RemoveCell onRemove={() => setColumns(columns.filter((_, j) => j !== i))} />
             </tr>
           ))}
         </tbody>
       </table>
-      <div class="actions">
-        <button type="button" onClick={() => setColumns([...columns, { source: "", target: "" }])}>
-          {t("add_column")}
-        </button>
-        <button type="submit" class="primary">
-          {t("save")}
-        </button>
-        <button type="button" onClick={onDone}>
-          {t("cancel")}
-        </button>
-      </div>
+      <FormButtons
+        addLabel={t("add_column")}
+        onAdd={() => setColumns([...columns, { source: "", target: "" }])}
+        onCancel={onDone}
+      />
       <ErrorBox error={error} />
     </form>
   );

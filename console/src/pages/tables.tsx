@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { allPages, patch, post } from "../api";
 import { t } from "../i18n";
 import { may } from "../state";
-import { ErrorBox, Field, useLoad } from "../ui";
+import { ErrorBox, Field, FormButtons, RemoveCell, useLoad, withChanged } from "../ui";
 
 const TYPES = ["string", "integer", "number", "boolean", "date", "datetime", "email", "phone", "enum"];
 
@@ -23,11 +23,7 @@ function TableForm({ table, onDone }: { table: any | null; onDone: () => void })
   const [name, setName] = useState(table?.name ?? "");
   const [fields, setFields] = useState<FieldSpec[]>(table?.fields ?? [{ key: "", type: "string" }]);
   const [error, setError] = useState<unknown>();
-  const change = (i: number, part: Partial<FieldSpec>) => {
-    const next = [...fields];
-    next[i] = { ...next[i], ...part };
-    setFields(next);
-  };
+  const change = (i: number, part: Partial<FieldSpec>) => setFields(withChanged(fields, i, part));
   async function save(event: Event) {
     event.preventDefault();
     setError(undefined);
@@ -103,26 +99,16 @@ function TableForm({ table, onDone }: { table: any | null; onDone: () => void })
                   />
                 ) : null}
               </td>
-              <td>
-                <button type="button" onClick={() => setFields(fields.filter((_, j) => j !== i))}>
-                  {t("remove")}
-                </button>
-              </td>
+              <RemoveCell onRemove={() => setFields(fields.filter((_, j) => j !== i))} />
             </tr>
           ))}
         </tbody>
       </table>
-      <div class="actions">
-        <button type="button" onClick={() => setFields([...fields, { key: "", type: "string" }])}>
-          {t("add_field")}
-        </button>
-        <button type="submit" class="primary">
-          {t("save")}
-        </button>
-        <button type="button" onClick={onDone}>
-          {t("cancel")}
-        </button>
-      </div>
+      <FormButtons
+        addLabel={t("add_field")}
+        onAdd={() => setFields([...fields, { key: "", type: "string" }])}
+        onCancel={onDone}
+      />
       <ErrorBox error={error} />
     </form>
   );
