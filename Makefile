@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/core/requirements.txt | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
+# The built web console, and what it is built from (make console).
+CONSOLE := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console -type f -not -path 'console/dist/*' 2>/dev/null)
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
@@ -13,7 +16,7 @@ CHECKOV_VERSION := 3.3.30
 # A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install run test test-fast lint validate-asl checkov bench bench-large validate build smoke clean
+.PHONY: install console run test test-fast lint validate-asl checkov bench bench-large validate build smoke clean
 
 install: $(STAMP)
 
@@ -28,14 +31,22 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt
 ## `make run API_PORT=3100 AWS_PORT=5100`. More flags: `.venv/bin/python -m devstack --help`.
 API_PORT ?= 3000
 AWS_PORT ?= 5000
-run: install
+run: install $(CONSOLE)
 	$(BIN)/python -m devstack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(DEVSTACK_FLAGS)
 
-# asl-validator, pinned in package-lock.json, from the npm registry with the machine's Node.js.
+# From the npm registry with the machine's Node.js, pinned in package-lock.json: asl-validator, and the
+# web console's build tools (vite, typescript) and framework (preact).
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || (echo "make test needs Node.js and npm (for asl-validator)"; exit 1)
+	@command -v npm >/dev/null || (echo "make run and make test need Node.js 20.19+ and npm (console, asl-validator)"; exit 1)
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@rm -f node_modules/.installed-* && touch $@
+
+## The web console (console/): type-checked and built into console/dist, which `make run` serves at
+## http://127.0.0.1:3000/ and the deploy copies to the console bucket. Built again when a source changes.
+console: $(CONSOLE)
+$(CONSOLE): $(NODE_STAMP) package-lock.json $(CONSOLE_SOURCES)
+	node_modules/.bin/tsc -p console
+	node_modules/.bin/vite build console --logLevel warn
 
 ## The state machines: built from statemachine/src/ as committed, and valid ASL (asl-validator).
 validate-asl: install $(NODE_STAMP)
@@ -51,8 +62,8 @@ $(CHECKOV):
 checkov: $(CHECKOV)
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-## Unit, integration (local stack in-process) and acceptance tests.
-test: install validate-asl lint checkov
+## Unit, integration (local stack in-process), browser (the console in Chromium) and acceptance tests.
+test: install validate-asl lint checkov $(CONSOLE)
 	$(BIN)/python -m pytest
 
 ## Unit tests only (seconds).

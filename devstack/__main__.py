@@ -13,6 +13,7 @@ from devstack.stack import DEV_KEY, DEV_TENANT, LocalStack
 
 QUICK_START = """
 Bulk import local stack is up.
+  Console       {console}        (sign in with dev-key)
   API           {api}        (docs: {api}/docs, spec: {api}/openapi.json)
   AWS endpoint  {aws}        (moto: S3, DynamoDB, Step Functions, EventBridge, Scheduler)
   Bucket        {bucket}
@@ -125,6 +126,7 @@ def main() -> None:
     print(
         QUICK_START.format(
             api=stack.api_url,
+            console=stack.console_url,
             aws=stack.aws_endpoint,
             key=DEV_KEY,
             tenant=DEV_TENANT,

@@ -23,11 +23,13 @@ from devstack.activity import ActivityLog
 from devstack.apigateway import ApiGateway
 from devstack.asl import refuse_invalid_definitions
 from devstack.cfn import REGION, Template
+from devstack.console import ConsoleFiles
 from devstack.iam import Enforcer, role_of
 from devstack.runtime import LambdaRuntime
 from devstack.s3_post import PostPolicyCheck
 
 ROOT = Path(__file__).resolve().parent.parent
+CONSOLE_DIST = ROOT / "console" / "dist"  # `make console` builds it (make run and make test do)
 DEV_TENANT = "dev"
 DEV_KEY = "dev-key"
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
@@ -163,6 +165,10 @@ class LocalStack:
         return f"http://{self.host}:{self.aws_port}"
 
     @property
+    def console_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}/"
+
+    @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}/{self.template.api()['StageName']}"
 
@@ -214,7 +220,9 @@ class LocalStack:
         ).raise_for_status()
         self._create_resources()
         on_request = self.activity.request if self.activity else None
-        self._serve(ApiGateway(self.template, self.runtime, self.authorizer_cache_seconds, on_request), self.api_port)
+        api = ApiGateway(self.template, self.runtime, self.authorizer_cache_seconds, on_request)
+        # The web console's files at the API port's root (CloudFront and its bucket on AWS).
+        self._serve(ConsoleFiles(api, CONSOLE_DIST, self.template, api.stage, self.aws_endpoint), self.api_port)
         return self
 
     def _serve(self, app, port: int, handler=None) -> None:
@@ -258,6 +266,8 @@ class LocalStack:
                 s3.put_bucket_notification_configuration(
                     Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
                 )
+            if cors := resource["Properties"].get("CorsConfiguration"):
+                s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": self._cors_rules(cors["CorsRules"])})
 
         sqs = boto3.client("sqs")
         for logical_id in t.of_type("AWS::SQS::Queue"):
@@ -289,6 +299,22 @@ class LocalStack:
         self.keys = [(DEV_TENANT, "admin", DEV_KEY)]
         for tenant, role, secret in self.extra_keys:
             self.keys.append((tenant, role, create_api_key(tenant, role, name="local stack key", api_key=secret)))
+
+    def _cors_rules(self, rules: list[dict]) -> list[dict]:
+        """The template's CORS rules for S3's API; an origin the template computes (the console's
+        CloudFront address) is the local console's origin here."""
+        local_origin = self.console_url.rstrip("/")
+        out = []
+        for rule in rules:
+            origins = [origin if isinstance(origin, str) else local_origin for origin in rule["AllowedOrigins"]]
+            converted = {"AllowedMethods": rule["AllowedMethods"], "AllowedOrigins": origins}
+            for name, api_name in (("AllowedHeaders", "AllowedHeaders"), ("ExposedHeaders", "ExposeHeaders")):
+                if name in rule:
+                    converted[api_name] = rule[name]
+            if "MaxAge" in rule:
+                converted["MaxAgeSeconds"] = rule["MaxAge"]
+            out.append(converted)
+        return out
 
     def _wire_eventbridge_rules(self) -> None:
         """Each EventBridgeRule event of a function becomes a rule with the same pattern; moto delivers

@@ -28,6 +28,11 @@ def test_run_command_and_quickstart():
         aws = f"http://127.0.0.1:{aws_port}"
         assert f"export AWS_ENDPOINT_URL={aws} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local" in text
         assert requests.get(f"{api}/health", timeout=5).json() == {"status": "ok"}
+        # The web console, at the API port's root, named in the banner.
+        console = f"http://127.0.0.1:{api_port}/"
+        assert f"Console       {console}" in text
+        page = requests.get(console, timeout=5)
+        assert page.headers["Content-Type"].startswith("text/html") and '<div id="app">' in page.text
         acme = {"Authorization": "Bearer acme-secret"}
         assert requests.get(f"{api}/tables", headers=acme, timeout=5).json()["data"] == []
         table = {"key": "t", "fields": [{"key": "x"}]}
@@ -89,3 +94,17 @@ def test_make_run_passes_the_ports():
         timeout=60,
     )
     assert shown.returncode == 0 and "-m devstack --api-port 3100 --aws-port 5100" in shown.stdout
+
+
+def test_make_run_builds_the_console_again_when_its_sources_or_the_lock_change():
+    def planned(*what_if: str) -> str:
+        flags = [arg for path in what_if for arg in ("-W", path)]
+        shown = subprocess.run(
+            ["make", "-n", *flags, "run", "STAMP=", "NODE_STAMP="], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert shown.returncode == 0, shown.stderr
+        return shown.stdout
+
+    for changed in ("console/src/pages/import.tsx", "console/src/style.css", "package-lock.json"):
+        assert "vite build console" in planned(changed), changed
+    assert "vite build console" not in planned()  # built by make test before the tests run: up to date

@@ -136,3 +136,6 @@ def test_failures_csv_cells_cannot_run_as_formulas(tenant):
         "yes",
     ]
     assert not any(cell.startswith(("=", "+", "-1+", "@", "\t")) for cell in table[1][8:])
+    # Asked for JSON (a browser's fetch cannot read a redirect's target), the same URL as data.
+    linked = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures.csv", headers={"Accept": "application/json"})
+    assert requests.get(linked["data"]["url"], timeout=30).content == downloaded.content

@@ -89,3 +89,10 @@ def test_another_tenants_key_is_not_found(tenant, other_tenant):
     assert response.status_code == 404 and response.json()["error"]["code"] == "KEY_NOT_FOUND"
     assert theirs["id"] not in _listed(tenant.admin)
     assert _listed(other_tenant.admin)[theirs["id"]]["revoked_at"] is None
+
+
+def test_me_names_the_tenant_and_role_of_the_calling_key(tenant, anonymous):
+    for api, role in ((tenant.admin, "admin"), (tenant.editor, "editor"), (tenant.viewer, "viewer")):
+        me = api.ok("GET", "/me", 200)["data"]
+        assert me["tenant"] == tenant.id and me["role"] == role and me["key_id"]
+    assert anonymous.get("/me").json()["error"]["code"] == "UNAUTHORIZED"

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from contract import JSON_BODY, Data, link, operation
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from web import JSON, language, parse_json, principal, read_form, request_body
 
 from bulkimport.errors import (
@@ -193,6 +193,12 @@ def list_failures(
     return reports.list_failures(caller.tenant, import_id, per_page, cursor, language(router)).model_dump(mode="json")
 
 
+class DownloadLink(BaseModel):
+    """A short-lived download URL (1 hour)."""
+
+    url: str
+
+
 @router.get(
     "/imports/<import_id>/failures.csv",
     **operation(
@@ -200,23 +206,29 @@ def list_failures(
         tag="Imports",
         role="viewer",
         answers={
+            200: Data[DownloadLink],
             303: {
                 "description": "See other: the failing rows as CSV, at a short-lived download URL.",
                 "headers": {"Location": {"description": "The download URL.", "schema": {"type": "string"}}},
                 "content": {"text/plain": {"schema": {"type": "string"}}},
-            }
+            },
         },
         errors=[
             IMPORT_NOT_FOUND,
             Conflict("IMPORT_RUNNING", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="importing"),
             Conflict("NO_ROW_FAILURES", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
         ],
-        description="The failing rows as they came, with an `error` column, to fix and upload again.",
+        description="The failing rows as they came, with an `error` column, to fix and upload again. With "
+        "`Accept: application/json` it answers 200 with the URL instead of redirecting (a browser's fetch "
+        "cannot read a redirect's target; the console then lets the browser download the URL).",
     ),
 )
 def failures_csv(import_id: str):
     caller = principal(router)
     url = reports.failures_csv_url(caller.tenant, import_id, language(router))
+    accept = router.current_event.headers.get("accept") or router.current_event.headers.get("Accept") or ""
+    if accept.split(";")[0].strip().lower() == JSON:
+        return {"data": DownloadLink(url=url).model_dump(mode="json")}
     return Response(status_code=303, headers={"Location": url}, content_type="text/plain", body=url)
 
 

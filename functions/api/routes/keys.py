@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from contract import Data, operation
+from pydantic import BaseModel
 from web import principal
 
 from bulkimport.access import keys
@@ -11,6 +12,29 @@ from bulkimport.errors import Conflict, NotFound
 from bulkimport.paging import Page
 
 router = APIGatewayRouter()
+
+
+class Caller(BaseModel):
+    """Who the key is: what a client (the web console) shows after signing in."""
+
+    tenant: str
+    role: str
+    key_id: str
+
+
+@router.get(
+    "/me",
+    **operation(
+        "Who am I",
+        tag="Keys",
+        role="viewer",
+        answers={200: Data[Caller]},
+        description="The tenant, role and key id of the key that calls: any valid key may ask.",
+    ),
+)
+def me():
+    caller = principal(router)
+    return {"data": Caller(tenant=caller.tenant, role=caller.role, key_id=caller.key_id).model_dump(mode="json")}
 
 
 @router.post(

@@ -1,0 +1,260 @@
+// One import: status, live progress, outcomes, its failures (filtered, paged), failures.csv, and the
+// actions its status allows: cancel, restart, revert.
+import { useMemo, useState } from "preact/hooks";
+import { ApiError, RUNNING, TERMINAL, allPages, download, failuresCsvUrl, get, post } from "../api";
+import { t } from "../i18n";
+import { may } from "../state";
+import { ErrorBox, Field, Pager, ProgressBar, Status, useInterval, when } from "../ui";
+
+export interface Outcomes {
+  created: number | null;
+  updated: number | null;
+  unchanged: number | null;
+  failed: number | null;
+}
+
+/** The import's outcomes; before the API reported them, what its counters say. */
+export function outcomesOf(item: any): Outcomes {
+  if (item.outcomes) return item.outcomes;
+  return { created: null, updated: null, unchanged: null, failed: item.fail_count ?? null };
+}
+
+export function OutcomesView({ item }: { item: any }) {
+  const outcomes = outcomesOf(item);
+  const cells: [Parameters<typeof t>[0], number | null][] = [
+    ["created", outcomes.created],
+    ["updated", outcomes.updated],
+    ["unchanged", outcomes.unchanged],
+    ["failed", outcomes.failed],
+  ];
+  return (
+    <dl class="outcomes" data-testid="outcomes">
+      {item.outcomes ? null : (
+        <div>
+          <dt>{t("succeeded")}</dt>
+          <dd data-outcome="succeeded">{item.success_count ?? 0}</dd>
+        </div>
+      )}
+      {cells
+        .filter(([, value]) => value !== null)
+        .map(([key, value]) => (
+          <div key={key} class={`outcome-${key}`}>
+            <dt>{t(key)}</dt>
+            <dd data-outcome={key}>{value}</dd>
+          </div>
+        ))}
+    </dl>
+  );
+}
+
+const PAGE_SIZE = 25;
+const REVERTABLE = new Set(["completed", "completed_with_errors", "cancelled", "failed"]);
+
+export function FailuresTable({ failures }: { failures: any[] }) {
+  const [code, setCode] = useState("");
+  const [field, setField] = useState("");
+  const [page, setPage] = useState(1);
+  const codes = useMemo(() => [...new Set(failures.map((f) => f.code))].sort(), [failures]);
+  const fields = useMemo(() => [...new Set(failures.map((f) => f.field ?? ""))].sort(), [failures]);
+  const shown = failures.filter((f) => (!code || f.code === code) && (!field || (f.field ?? "") === field));
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+  const current = Math.min(page, pages);
+  if (!failures.length) return <p>{t("no_failures")}</p>;
+  return (
+    <div>
+      <div class="filters">
+        <Field label={t("filter_code")}>
+          <select name="code" value={code} onChange={(e) => (setCode(e.currentTarget.value), setPage(1))}>
+            <option value="">{t("all")}</option>
+            {codes.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label={t("filter_field")}>
+          <select name="field" value={field} onChange={(e) => (setField(e.currentTarget.value), setPage(1))}>
+            <option value="">{t("all")}</option>
+            {fields.map((f) => (
+              <option key={f} value={f}>
+                {f || "—"}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <span class="hint">{t("failures_shown", { shown: shown.length, total: failures.length })}</span>
+      </div>
+      <table class="list" data-testid="failures">
+        <thead>
+          <tr>
+            <th>{t("col_row")}</th>
+            <th>{t("col_sheet")}</th>
+            <th>{t("col_line")}</th>
+            <th>{t("col_field")}</th>
+            <th>{t("col_code")}</th>
+            <th>{t("col_message")}</th>
+            <th>{t("col_value")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE).map((f, i) => (
+            <tr key={`${f.row}-${f.field}-${i}`}>
+              <td class="num">{f.row}</td>
+              <td>{f.sheet ?? ""}</td>
+              <td class="num">{f.source_line ?? ""}</td>
+              <td>{f.field ?? ""}</td>
+              <td>
+                <code>{f.code}</code>
+              </td>
+              <td class="wrap">{f.message}</td>
+              <td class="wrap">{f.value ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager page={current} pages={pages} onPage={setPage} />
+    </div>
+  );
+}
+
+export function ImportPage({ id }: { id: string }) {
+  const [item, setItem] = useState<any>();
+  const [failures, setFailures] = useState<any[]>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const running = !item || RUNNING.has(item.status);
+
+  useInterval(
+    () => {
+      get(`/imports/${id}`).then(
+        async (answer) => {
+          setItem(answer.data);
+          if (TERMINAL.has(answer.data.status) && failures === undefined) {
+            setFailures(await allPages(`/imports/${id}/failures`));
+          }
+        },
+        (e) => setError(e),
+      );
+    },
+    1000,
+    running,
+  );
+
+  async function act(path: string, question: string) {
+    if (!confirm(question)) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await post(`/imports/${id}/${path}`);
+      setItem(answer.data);
+      setFailures(undefined);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function downloadFailures() {
+    setError(undefined);
+    try {
+      download(await failuresCsvUrl(id));
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  if (!item) return error ? <ErrorBox error={error} /> : <p>{t("loading")}</p>;
+  const editor = may("editor");
+  return (
+    <section>
+      <p>
+        <a href="#/imports">← {t("nav_imports")}</a>
+      </p>
+      <div class="title-row">
+        <h1>{item.file?.name || t("import_title", { id })}</h1>
+        <Status status={item.status} />
+        {item.dry_run ? <span class="tag">{t("dry_run")}</span> : null}
+      </div>
+      <div class="card">
+        <ProgressBar value={item.progress ?? 0} label={t("progress")} />
+        <dl class="facts">
+          <div>
+            <dt>{t("id")}</dt>
+            <dd>
+              <code>{item.id}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>{t("recipe")}</dt>
+            <dd>{item.recipe?.name ?? item.recipe_id}</dd>
+          </div>
+          <div>
+            <dt>{t("table")}</dt>
+            <dd>{item.table}</dd>
+          </div>
+          <div>
+            <dt>{t("rows")}</dt>
+            <dd data-testid="total">{item.total_count ?? "—"}</dd>
+          </div>
+          <div>
+            <dt>{t("started")}</dt>
+            <dd>{when(item.executed_start_at)}</dd>
+          </div>
+          <div>
+            <dt>{t("ended")}</dt>
+            <dd>{when(item.executed_end_at)}</dd>
+          </div>
+        </dl>
+        <h2>{t("outcomes")}</h2>
+        <OutcomesView item={item} />
+        {item.error ? (
+          <div class="error" role="alert">
+            {t("import_error")}: <code>{item.error.code}</code> {item.error.message}
+          </div>
+        ) : null}
+        {item.revert ? (
+          <p class="notice" data-testid="revert-result">
+            {t("revert_result", {
+              deleted: item.revert.deleted,
+              restored: item.revert.restored,
+              skipped: item.revert.skipped?.length ?? 0,
+            })}
+          </p>
+        ) : null}
+        <ErrorBox error={error instanceof ApiError || error instanceof Error ? error : undefined} />
+        <div class="actions">
+          {TERMINAL.has(item.status) && item.fail_count > 0 ? (
+            <button type="button" onClick={downloadFailures}>
+              {t("download_failures")}
+            </button>
+          ) : null}
+          {editor && RUNNING.has(item.status) && item.status !== "reverting" ? (
+            <button type="button" disabled={busy} onClick={() => act("cancel", t("cancel_confirm"))}>
+              {t("cancel_import")}
+            </button>
+          ) : null}
+          {editor && (item.status === "failed" || item.status === "cancelled") ? (
+            <button type="button" disabled={busy} onClick={() => act("restart", t("restart") + "?")}>
+              {t("restart")}
+            </button>
+          ) : null}
+          {editor && !item.dry_run && REVERTABLE.has(item.status) ? (
+            <button type="button" class="danger" disabled={busy} onClick={() => act("revert", t("revert_confirm"))}>
+              {t("revert")}
+            </button>
+          ) : null}
+        </div>
+      </div>
+      <h2>{t("failures")}</h2>
+      {failures === undefined ? (
+        running ? null : (
+          <p>{t("loading")}</p>
+        )
+      ) : (
+        <FailuresTable failures={failures} />
+      )}
+    </section>
+  );
+}

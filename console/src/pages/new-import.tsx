@@ -1,0 +1,340 @@
+// A new import: drop a file, pick a recipe (or make one from the file's suggested mapping), preview it
+// as a dry run, then import it with an upload bar and follow it on its page.
+import { useState } from "preact/hooks";
+import { TERMINAL, type UploadTicket, allPages, get, post, upload } from "../api";
+import { t } from "../i18n";
+import { navigate } from "../state";
+import { ErrorBox, Field, ModeSelect, ProgressBar, fieldName, useLoad, withChanged } from "../ui";
+import { FailuresTable, OutcomesView } from "./import";
+
+const SUGGEST_MAX_BYTES = 4 * 1024 * 1024; // what POST /recipes/suggest takes in one request
+const SAMPLE_BYTES = 1024 * 1024;
+
+/** What to send to /recipes/suggest: the file, or for a big text file its first lines. */
+async function suggestionSample(file: File): Promise<Blob | null> {
+  if (file.size <= SUGGEST_MAX_BYTES) return file;
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  const zipped = (head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x50 && head[1] === 0x4b);
+  if (zipped) return null;
+  const bytes = new Uint8Array(await file.slice(0, SAMPLE_BYTES).arrayBuffer());
+  const lastNewline = bytes.lastIndexOf(0x0a);
+  return new Blob([bytes.slice(0, lastNewline > 0 ? lastNewline + 1 : bytes.length)]);
+}
+
+function DropZone({ file, onFile }: { file: File | null; onFile: (file: File) => void }) {
+  const [over, setOver] = useState(false);
+  return (
+    <div
+      class={`drop-zone${over ? " over" : ""}`}
+      data-testid="drop-zone"
+      onDragOver={(e) => (e.preventDefault(), setOver(true))}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        const dropped = e.dataTransfer?.files?.[0];
+        if (dropped) onFile(dropped);
+      }}
+    >
+      <p class="drop-title">{t("drop_title")}</p>
+      <p class="hint">{t("drop_hint")}</p>
+      <label class="button">
+        {t("choose_file")}
+        <input
+          type="file"
+          class="visually-hidden"
+          accept=".csv,.tsv,.txt,.xlsx,.gz,text/csv,text/tab-separated-values"
+          onChange={(e) => {
+            const chosen = e.currentTarget.files?.[0];
+            if (chosen) onFile(chosen);
+          }}
+        />
+      </label>
+      {file ? (
+        <p class="chosen" data-testid="chosen-file">
+          {file.name} · {(file.size / 1024).toFixed(1)} KB
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+interface Suggestion {
+  columns: { source: string | number; target: string; confidence: number; reason: string }[];
+  unmapped_sources: (string | number)[];
+  missing_required: string[];
+  options: { has_header: boolean; delimiter: string | null; encoding: string | null; sheet: string | null };
+}
+
+function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => void }) {
+  const [tables] = useLoad(() => allPages("/tables"));
+  const [table, setTable] = useState("");
+  const [suggestion, setSuggestion] = useState<Suggestion>();
+  const [mapping, setMapping] = useState<{ source: string | number; target: string; confidence: number }[]>([]);
+  const [name, setName] = useState(file.name.replace(/\.[^.]+$/, ""));
+  const [mode, setMode] = useState("insert");
+  const [unique, setUnique] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>();
+  const fields: any[] = tables?.find((x: any) => x.key === table)?.fields?.filter((f: any) => f.type !== "subtable") ?? [];
+
+  async function suggest() {
+    setError(undefined);
+    const sample = await suggestionSample(file);
+    if (!sample) return setError(new Error(t("too_big_to_suggest")));
+    const form = new FormData();
+    form.append("table", table);
+    form.append("file", sample, file.name);
+    try {
+      const answer: Suggestion = (await post("/recipes/suggest", form)).data;
+      setSuggestion(answer);
+      const mapped = answer.columns.map((c) => ({ source: c.source, target: c.target, confidence: c.confidence }));
+      const rest = answer.unmapped_sources.map((source) => ({ source, target: "", confidence: 0 }));
+      setMapping([...mapped, ...rest]);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  async function save() {
+    setError(undefined);
+    try {
+      const recipe = (
+        await post("/recipes", {
+          name,
+          table,
+          mode,
+          columns: mapping.filter((m) => m.target).map((m) => ({ source: m.source, target: m.target })),
+          unique_columns: mode === "insert" ? [] : unique,
+          options: { has_header: suggestion?.options.has_header ?? true },
+        })
+      ).data;
+      onSaved(recipe);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <div class="card">
+      <div class="filters">
+        <Field label={t("suggest_for_table")}>
+          <select name="suggest-table" value={table} onChange={(e) => setTable(e.currentTarget.value)}>
+            <option value="" />
+            {(tables ?? []).map((x: any) => (
+              <option key={x.key} value={x.key}>
+                {x.name ? `${x.name} (${x.key})` : x.key}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <button type="button" disabled={!table} onClick={suggest}>
+          {t("suggest")}
+        </button>
+      </div>
+      {suggestion ? (
+        <>
+          <table class="list" data-testid="mapping">
+            <thead>
+              <tr>
+                <th>{t("column")}</th>
+                <th>{t("field")}</th>
+                <th>{t("confidence")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mapping.map((m, i) => (
+                <tr key={String(m.source)}>
+                  <td>{String(m.source)}</td>
+                  <td>
+                    <select
+                      aria-label={`${t("field")}: ${m.source}`}
+                      value={m.target}
+                      onChange={(e) => setMapping(withChanged(mapping, i, { target: e.currentTarget.value }))}
+                    >
+                      <option value="">{t("skip_column")}</option>
+                      {fields.map((f) => (
+                        <option key={f.key} value={f.key}>
+                          {fieldName(f)}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td class="num">{m.target ? `${Math.round(m.confidence * 100)}%` : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {suggestion.missing_required.length ? (
+            <p class="warning">{t("missing_required", { fields: suggestion.missing_required.join(", ") })}</p>
+          ) : null}
+          <div class="filters">
+            <Field label={t("recipe_name")}>
+              <input name="recipe-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            </Field>
+            <ModeSelect value={mode} onChange={setMode} />
+          </div>
+          {mode !== "insert" ? (
+            <fieldset>
+              <legend>{t("unique_columns")}</legend>
+              {mapping
+                .filter((m) => m.target)
+                .map((m) => (
+                  <label key={m.target} class="check">
+                    <input
+                      type="checkbox"
+                      checked={unique.includes(m.target)}
+                      onChange={(e) =>
+                        setUnique(
+                          e.currentTarget.checked ? [...unique, m.target] : unique.filter((u) => u !== m.target),
+                        )
+                      }
+                    />
+                    {m.target}
+                  </label>
+                ))}
+            </fieldset>
+          ) : null}
+          <button type="button" class="primary" onClick={save}>
+            {t("save_recipe")}
+          </button>
+        </>
+      ) : null}
+      <ErrorBox error={error} />
+    </div>
+  );
+}
+
+/** Create the import (JSON), upload its file to the ticket with a bar: the created import. */
+async function createAndUpload(recipeId: string, file: File, dryRun: boolean, onProgress: (f: number) => void) {
+  const created = (await post("/imports", { recipe_id: recipeId, file_name: file.name, dry_run: dryRun })).data;
+  await upload(created.upload as UploadTicket, file, onProgress);
+  return created;
+}
+
+export function NewImportPage() {
+  const [file, setFile] = useState<File | null>(null);
+  const [recipes, , reloadRecipes] = useLoad(() => allPages("/recipes"));
+  const [recipeId, setRecipeId] = useState("");
+  const [making, setMaking] = useState(false);
+  const [uploaded, setUploaded] = useState<number | null>(null);
+  const [preview, setPreview] = useState<any>();
+  const [previewFailures, setPreviewFailures] = useState<any[]>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  async function runPreview() {
+    if (!file) return;
+    setBusy(true);
+    setError(undefined);
+    setPreview(undefined);
+    setPreviewFailures(undefined);
+    try {
+      const created = await createAndUpload(recipeId, file, true, setUploaded);
+      let item = created;
+      while (!TERMINAL.has(item.status)) {
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        item = (await get(`/imports/${created.id}`)).data;
+        setPreview(item);
+      }
+      setPreview(item);
+      setPreviewFailures((await get(`/imports/${created.id}/failures?per_page=10`)).data);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+      setUploaded(null);
+    }
+  }
+
+  async function runImport() {
+    if (!file) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const created = await createAndUpload(recipeId, file, false, setUploaded);
+      navigate(`/imports/${created.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section>
+      <h1>{t("nav_new_import")}</h1>
+      <h2>{t("step_file")}</h2>
+      <DropZone
+        file={file}
+        onFile={(next) => {
+          setFile(next);
+          setPreview(undefined);
+          setPreviewFailures(undefined);
+        }}
+      />
+      {file ? (
+        <>
+          <h2>{t("step_recipe")}</h2>
+          <div class="filters">
+            <Field label={t("pick_recipe")}>
+              <select name="recipe" value={recipeId} onChange={(e) => setRecipeId(e.currentTarget.value)}>
+                <option value="" />
+                {(recipes ?? []).map((r: any) => (
+                  <option key={r.id} value={r.id}>
+                    {r.name} ({r.table})
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <button type="button" onClick={() => setMaking(!making)} aria-expanded={making}>
+              {t("make_recipe")}
+            </button>
+          </div>
+          {making ? (
+            <MakeRecipe
+              file={file}
+              onSaved={(recipe) => {
+                setMaking(false);
+                reloadRecipes();
+                setRecipeId(recipe.id);
+              }}
+            />
+          ) : null}
+        </>
+      ) : null}
+      {file && recipeId ? (
+        <>
+          <h2>{t("step_preview")}</h2>
+          <p class="hint">{t("preview_intro")}</p>
+          <div class="actions">
+            <button type="button" disabled={busy} onClick={runPreview}>
+              {t("preview")}
+            </button>
+            <button type="button" class="primary" disabled={busy} onClick={runImport}>
+              {t("start_import")}
+            </button>
+          </div>
+          {uploaded !== null ? <ProgressBar value={uploaded * 100} label={t("uploading")} /> : null}
+          {preview ? (
+            <div class="card" data-testid="preview">
+              {TERMINAL.has(preview.status) ? null : <p>{t("previewing")}</p>}
+              <ProgressBar value={preview.progress ?? 0} label={t("progress")} />
+              <OutcomesView item={preview} />
+              {preview.error ? (
+                <div class="error" role="alert">
+                  <code>{preview.error.code}</code> {preview.error.message}
+                </div>
+              ) : null}
+              {previewFailures ? (
+                <>
+                  <h3>{t("first_failures")}</h3>
+                  <FailuresTable failures={previewFailures} />
+                </>
+              ) : null}
+            </div>
+          ) : null}
+        </>
+      ) : null}
+      <ErrorBox error={error} />
+    </section>
+  );
+}

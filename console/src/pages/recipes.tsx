@@ -1,0 +1,161 @@
+// Recipes: view their mapping, create one, edit its name, mode and columns (admins).
+import { useState } from "preact/hooks";
+import { allPages, patch, post } from "../api";
+import { t } from "../i18n";
+import { may } from "../state";
+import { ErrorBox, Field, FormButtons, ModeSelect, RemoveCell, fieldName, useLoad, withChanged } from "../ui";
+
+interface Column {
+  source: string | number;
+  target: string;
+}
+
+function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: any[]; onDone: () => void }) {
+  const [name, setName] = useState(recipe?.name ?? "");
+  const [table, setTable] = useState(recipe?.table ?? tables[0]?.key ?? "");
+  const [mode, setMode] = useState(recipe?.mode ?? "insert");
+  const [columns, setColumns] = useState<Column[]>(
+    Array.isArray(recipe?.columns) ? recipe.columns : [{ source: "", target: "" }],
+  );
+  const [unique, setUnique] = useState<string>((recipe?.unique_columns ?? []).join(", "));
+  const [error, setError] = useState<unknown>();
+  const fields: any[] = tables.find((x) => x.key === table)?.fields ?? [];
+  const change = (i: number, part: Partial<Column>) => setColumns(withChanged(columns, i, part));
+  async function save(event: Event) {
+    event.preventDefault();
+    setError(undefined);
+    const body = {
+      name,
+      mode,
+      columns,
+      unique_columns: unique.split(",").map((u) => u.trim()).filter(Boolean),
+    };
+    try {
+      if (recipe) await patch(`/recipes/${recipe.id}`, body);
+      else await post("/recipes", { ...body, table });
+      onDone();
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <form class="card" onSubmit={save}>
+      <h2>{recipe ? t("edit_recipe") : t("new_recipe")}</h2>
+      <div class="filters">
+        <Field label={t("name")}>
+          <input name="recipe-name" value={name} required onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field label={t("table")}>
+          <select value={table} disabled={!!recipe} onChange={(e) => setTable(e.currentTarget.value)}>
+            {tables.map((x) => (
+              <option key={x.key} value={x.key}>
+                {x.key}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <ModeSelect value={mode} onChange={setMode} />
+        <Field label={t("unique_columns")}>
+          <input value={unique} onInput={(e) => setUnique(e.currentTarget.value)} />
+        </Field>
+      </div>
+      <table class="list">
+        <thead>
+          <tr>
+            <th>{t("source")}</th>
+            <th>{t("target")}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {columns.map((c, i) => (
+            <tr key={i}>
+              <td>
+                <input aria-label={t("source")} value={String(c.source)} required onInput={(e) => change(i, { source: e.currentTarget.value })} />
+              </td>
+              <td>
+                <select aria-label={t("target")} value={c.target} onChange={(e) => change(i, { target: e.currentTarget.value })}>
+                  <option value="" />
+                  <option value="id">id</option>
+                  {fields.map((f) => (
+                    <option key={f.key} value={f.key}>
+                      {fieldName(f)}
+                    </option>
+                  ))}
+                </select>
+              </td>
+              <RemoveCell onRemove={() => setColumns(columns.filter((_, j) => j !== i))} />
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <FormButtons
+        addLabel={t("add_column")}
+        onAdd={() => setColumns([...columns, { source: "", target: "" }])}
+        onCancel={onDone}
+      />
+      <ErrorBox error={error} />
+    </form>
+  );
+}
+
+export function RecipesPage() {
+  const [recipes, error, reload] = useLoad(() => allPages("/recipes"));
+  const [tables] = useLoad(() => allPages("/tables"));
+  const [editing, setEditing] = useState<any | null | undefined>(undefined);
+  const admin = may("admin");
+  return (
+    <section>
+      <div class="title-row">
+        <h1>{t("nav_recipes")}</h1>
+        {admin && tables?.length ? (
+          <button type="button" onClick={() => setEditing(null)}>
+            {t("new_recipe")}
+          </button>
+        ) : null}
+      </div>
+      {editing !== undefined && tables ? (
+        <RecipeForm recipe={editing} tables={tables} onDone={() => (setEditing(undefined), reload())} />
+      ) : null}
+      <ErrorBox error={error} />
+      {!recipes ? (
+        <p>{t("loading")}</p>
+      ) : recipes.length === 0 ? (
+        <p>{t("none")}</p>
+      ) : (
+        <table class="list" data-testid="recipes">
+          <thead>
+            <tr>
+              <th>{t("name")}</th>
+              <th>{t("table")}</th>
+              <th>{t("mode")}</th>
+              <th>{t("columns")}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {recipes.map((recipe: any) => (
+              <tr key={recipe.id}>
+                <td>{recipe.name}</td>
+                <td>{recipe.table}</td>
+                <td>{recipe.mode}</td>
+                <td class="wrap">
+                  {Array.isArray(recipe.columns)
+                    ? recipe.columns.map((c: Column) => `${c.source} → ${c.target}`).join(" · ")
+                    : "auto"}
+                </td>
+                <td>
+                  {admin ? (
+                    <button type="button" onClick={() => setEditing(recipe)}>
+                      {t("edit")}
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
