@@ -255,3 +255,34 @@ def test_an_admin_makes_and_edits_tables_recipes_and_keys(browser, stack, tenant
     row.get_by_role("button", name="Revoke").click()
     expect(row).to_contain_text("Revoked")
     assert problems(errors) == []
+
+
+def test_a_picked_recipe_and_the_upload_bar_on_a_slow_line(browser, stack, tenant):
+    tenant.admin.create_table(TABLE)
+    columns = [("會員編號", "membership_no"), ("姓名", "name"), ("Email", "email"), ("等級", "level")]
+    recipe = tenant.admin.create_recipe(
+        {"name": "客戶匯入", "table": "contacts", "columns": [{"source": s, "target": t} for s, t in columns]}
+    )
+    # 150 rows of ~1 KB (a long column the recipe leaves out): seconds to upload, a moment to import.
+    note = "x" * 1000
+    rows = "".join(f"M{n:06d},客戶{n},c{n}@example.com,{'AB'[n % 2]},{note}\n" for n in range(150))
+    page, errors = new_page(browser, stack)
+    sign_in(page, tenant.keys["editor"])
+    page.get_by_role("link", name="New import").click()
+    drop_file(page, "big.csv", "會員編號,姓名,Email,等級,note\n" + rows)
+    page.locator("select[name=recipe]").select_option(recipe["id"])
+    # 60 KB/s up: the upload takes seconds, and the bar shows it going.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 60_000},
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    bar = page.get_by_role("progressbar", name="Uploading")
+    expect(bar).to_be_visible()
+    seen = {int(bar.get_attribute("aria-valuenow") or 0) for _ in range(8) if not page.wait_for_timeout(150)}
+    assert any(0 < value < 100 for value in seen), seen
+    expect(page).to_have_url(re.compile(r"#/imports/\w+$"), timeout=60_000)
+    expect(page.locator(".status")).to_have_text("Completed", timeout=60_000)
+    assert tenant.admin.ok("GET", "/tables/contacts")["data"]["record_count"] == 150
+    assert problems(errors) == []
