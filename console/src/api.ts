@@ -153,5 +153,13 @@ export function download(url: string, fileName?: string): void {
   link.remove();
 }
 
-export const TERMINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled", "reverted"]);
+export const TERMINAL = new Set([
+  "completed",
+  "completed_with_errors",
+  "failed",
+  "cancelled",
+  "reverted",
+  "revert_failed",
+  "revert_cancelled",
+]);
 export const RUNNING = new Set(["waiting_upload", "scheduled", "queued", "parsing", "importing", "reverting"]);

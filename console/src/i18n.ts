@@ -60,6 +60,8 @@ const en = {
   st_cancelled: "Cancelled",
   st_reverting: "Reverting",
   st_reverted: "Reverted",
+  st_revert_failed: "Revert failed",
+  st_revert_cancelled: "Revert cancelled",
   // new import
   drop_title: "Drop a file here, or choose one",
   drop_hint: "CSV, TSV, XLSX or gzip'd text, up to 100 MB.",
@@ -101,6 +103,7 @@ const en = {
   // import page
   import_title: "Import {id}",
   cancel_import: "Cancel import",
+  cancel_revert: "Cancel the revert",
   restart: "Restart",
   revert: "Revert",
   revert_confirm:
@@ -224,6 +227,8 @@ const zhTW: Messages = {
   st_cancelled: "已取消",
   st_reverting: "還原中",
   st_reverted: "已還原",
+  st_revert_failed: "還原失敗",
+  st_revert_cancelled: "還原已取消",
   drop_title: "將檔案拖放到這裡，或選擇檔案",
   drop_hint: "CSV、TSV、XLSX 或 gzip 壓縮的文字檔，最大 100 MB。",
   choose_file: "選擇檔案",
@@ -263,6 +268,7 @@ const zhTW: Messages = {
   too_big_to_suggest: "檔案太大，無法在瀏覽器中建議對應；請選擇匯入範本。",
   import_title: "匯入 {id}",
   cancel_import: "取消匯入",
+  cancel_revert: "取消還原",
   restart: "重新執行",
   revert: "還原",
   revert_confirm:

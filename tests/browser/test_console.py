@@ -84,6 +84,7 @@ def test_the_quick_start_in_the_browser(browser, stack, tenant, tmp_path):
     # The import: uploaded with a bar, then its page follows it to the end.
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page).to_have_url(re.compile(r"#/imports/\w+$"))
+    import_page = page.url
     expect(page.locator(".status")).to_have_text("Completed with errors", timeout=60_000)
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     outcomes = page.get_by_test_id("outcomes")
@@ -126,6 +127,19 @@ def test_the_quick_start_in_the_browser(browser, stack, tenant, tmp_path):
     exported = list(csv.DictReader(io.StringIO(downloading.value.path().read_bytes().decode("utf-8-sig"))))
     assert sorted(row["會員編號"] for row in exported) == ["M001", "M005"]
     screenshot(page, "06-exports")
+
+    # Undo: the import's three records are deleted once the confirmation is accepted.
+    page.goto(import_page)
+    confirmations: list[str] = []
+    page.once("dialog", lambda dialog: (confirmations.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Revert").click()
+    expect(page.locator(".status")).to_have_text("Reverted", timeout=60_000)
+    expect(page.get_by_test_id("revert-result")).to_have_text("Reverted: 3 deleted, 0 restored, 0 left as they are.")
+    assert "Records it created are deleted" in confirmations[0]
+    expect(page.get_by_role("button", name="Revert")).to_have_count(0)  # a second revert is not offered
+    assert tenant.admin.ok("GET", "/tables/contacts")["data"]["record_count"] == 0
+    assert tenant.admin.ok("GET", "/tables/contacts/records")["data"] == []
+    screenshot(page, "06b-reverted")
 
     for link, name in (("Tables", "07-tables"), ("Recipes", "08-recipes"), ("API keys", "09-keys")):
         page.get_by_role("link", name=link, exact=True).click()

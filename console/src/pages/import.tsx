@@ -48,7 +48,8 @@ export function OutcomesView({ item }: { item: any }) {
 }
 
 const PAGE_SIZE = 25;
-const REVERTABLE = new Set(["completed", "completed_with_errors", "cancelled", "failed"]);
+// A stopped revert (failed or cancelled) is reverted again to go on where it stopped.
+const REVERTABLE = new Set(["completed", "completed_with_errors", "cancelled", "failed", "revert_failed", "revert_cancelled"]);
 
 export function FailuresTable({ failures }: { failures: any[] }) {
   const [code, setCode] = useState("");
@@ -230,9 +231,9 @@ export function ImportPage({ id }: { id: string }) {
               {t("download_failures")}
             </button>
           ) : null}
-          {editor && RUNNING.has(item.status) && item.status !== "reverting" ? (
+          {editor && RUNNING.has(item.status) ? (
             <button type="button" disabled={busy} onClick={() => act("cancel", t("cancel_confirm"))}>
-              {t("cancel_import")}
+              {t(item.status === "reverting" ? "cancel_revert" : "cancel_import")}
             </button>
           ) : null}
           {editor && (item.status === "failed" || item.status === "cancelled") ? (
