@@ -263,16 +263,24 @@ def test_a_retried_chunk_keeps_the_first_attempts_before_images(tenant, stack, f
     assert people(tenant) == original
 
 
-def test_a_revert_can_be_cancelled_and_resumed(tenant, stack, faults):
+def three_chunks_and_a_held_revert(tenant, faults):
+    """An import of 300 contacts (3 chunks), and an armed gate where the revert of its chunk 0 will wait
+    before its first call (leaving the gate's `with` disarms it)."""
     recipe = setup_contacts(tenant.admin)
-    done = run(tenant.editor, recipe["id"], [good_row(n) for n in range(1, 301)], header=HEADER)  # 3 chunks
-    # The revert of chunk 0 waits before its first call while the revert is cancelled; then it finds
-    # the revert cancelled and undoes nothing.
-    with faults.hold(
+    done = run(tenant.editor, recipe["id"], [good_row(n) for n in range(1, 301)], header=HEADER)
+    gate = faults.hold(
         "ProcessChunkFunction",
         "dynamodb.GetItem",
         when=lambda e: e["tenant"] == tenant.id and e.get("pass") == "revert" and e["chunk"]["index"] == 0,
-    ) as gate:
+    )
+    return done, gate
+
+
+def test_a_revert_can_be_cancelled_and_resumed(tenant, stack, faults):
+    done, gate = three_chunks_and_a_held_revert(tenant, faults)
+    # The revert of chunk 0 waits before its first call while the revert is cancelled; then it finds
+    # the revert cancelled and undoes nothing.
+    with gate:
         tenant.editor.ok("POST", f"/imports/{done['id']}/revert")
         gate.wait()
         cancelled = tenant.editor.ok("POST", f"/imports/{done['id']}/cancel")["data"]
@@ -327,13 +335,8 @@ def test_a_revert_publishes_import_reverted(tenant, stack):
 
 
 def test_a_revert_whose_execution_died_is_settled_and_resumed(tenant, stack, faults):
-    recipe = setup_contacts(tenant.admin)
-    done = run(tenant.editor, recipe["id"], [good_row(n) for n in range(1, 301)], header=HEADER)  # 3 chunks
-    with faults.hold(
-        "ProcessChunkFunction",
-        "dynamodb.GetItem",
-        when=lambda e: e["tenant"] == tenant.id and e.get("pass") == "revert" and e["chunk"]["index"] == 0,
-    ) as gate:
+    done, gate = three_chunks_and_a_held_revert(tenant, faults)
+    with gate:
         started = tenant.editor.ok("POST", f"/imports/{done['id']}/revert")["data"]
         gate.wait()
         # The execution dies without its Finalize (an operator aborts it; on AWS also a timeout).
