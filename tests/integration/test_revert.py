@@ -7,8 +7,9 @@ import time
 
 import boto3
 
-from tests.helpers import csv_bytes
+from tests.helpers import csv_bytes, execution_arn
 from tests.integration.test_exactly_once import invoke_again
+from tests.integration.test_lifecycle import invoke, wait_for
 from tests.samples import HEADER, good_row, setup_contacts
 
 PEOPLE = {
@@ -262,16 +263,24 @@ def test_a_retried_chunk_keeps_the_first_attempts_before_images(tenant, stack, f
     assert people(tenant) == original
 
 
-def test_a_revert_can_be_cancelled_and_resumed(tenant, stack, faults):
+def three_chunks_and_a_held_revert(tenant, faults):
+    """An import of 300 contacts (3 chunks), and an armed gate where the revert of its chunk 0 will wait
+    before its first call (leaving the gate's `with` disarms it)."""
     recipe = setup_contacts(tenant.admin)
-    done = run(tenant.editor, recipe["id"], [good_row(n) for n in range(1, 301)], header=HEADER)  # 3 chunks
-    # The revert of chunk 0 waits before its first call while the revert is cancelled; then it finds
-    # the revert cancelled and undoes nothing.
-    with faults.hold(
+    done = run(tenant.editor, recipe["id"], [good_row(n) for n in range(1, 301)], header=HEADER)
+    gate = faults.hold(
         "ProcessChunkFunction",
         "dynamodb.GetItem",
         when=lambda e: e["tenant"] == tenant.id and e.get("pass") == "revert" and e["chunk"]["index"] == 0,
-    ) as gate:
+    )
+    return done, gate
+
+
+def test_a_revert_can_be_cancelled_and_resumed(tenant, stack, faults):
+    done, gate = three_chunks_and_a_held_revert(tenant, faults)
+    # The revert of chunk 0 waits before its first call while the revert is cancelled; then it finds
+    # the revert cancelled and undoes nothing.
+    with gate:
         tenant.editor.ok("POST", f"/imports/{done['id']}/revert")
         gate.wait()
         cancelled = tenant.editor.ok("POST", f"/imports/{done['id']}/cancel")["data"]
@@ -323,3 +332,29 @@ def test_a_revert_publishes_import_reverted(tenant, stack):
             "skipped": 0,
         }
     ]
+
+
+def test_a_revert_whose_execution_died_is_settled_and_resumed(tenant, stack, faults):
+    done, gate = three_chunks_and_a_held_revert(tenant, faults)
+    with gate:
+        started = tenant.editor.ok("POST", f"/imports/{done['id']}/revert")["data"]
+        gate.wait()
+        # The execution dies without its Finalize (an operator aborts it; on AWS also a timeout).
+        arn = execution_arn(stack, "ImportStateMachine", "revert", tenant.id, done["id"], started["job_turns"])
+        boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
+        gate.release()
+    sfn = boto3.client("stepfunctions")
+    wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", what="the execution to stop")
+    time.sleep(1)  # the chunk under way finishes
+    assert tenant.viewer.ok("GET", f"/imports/{done['id']}")["data"]["status"] == "reverting"  # stuck
+
+    settled = invoke(stack, "SweepRunsFunction", {})
+    assert f"revert:{done['id']}" in settled["settled"]
+    stopped = tenant.viewer.ok("GET", f"/imports/{done['id']}")["data"]
+    assert (stopped["status"], stopped["error"]["code"]) == ("revert_failed", "REVERT_INTERRUPTED")
+    assert record_count(tenant, "contacts") == 300 - stopped["revert"]["deleted"]
+
+    resumed = revert(tenant.editor, done["id"])
+    assert (resumed["status"], resumed["revert"]["deleted"], resumed["revert"]["skipped_count"]) == ("reverted", 300, 0)
+    assert tenant.viewer.all_pages("/tables/contacts/records") == []
+    assert record_count(tenant, "contacts") == 0

@@ -178,24 +178,28 @@ def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -
     """The revert's end (Finalize, as REVERT_RUN's settle): `reverted` once every chunk is counted,
     else `revert_failed`; a cancelled revert stays `revert_cancelled`. The table's record_count loses
     the records deleted, the skipped records are listed on the import, and `Import Reverted` is sent."""
+    # The count and the skipped list first, so a client that sees the revert's end sees them too.
+    # The Map has ended: the counters are final (a revert's chunks are all counted, or never will be).
     item = store.load(tenant, import_id)
+    add_to_record_count(
+        tenant, item["table"], keys.import_sk(import_id), store.records_added(item), item.get("record_count_added", 0)
+    )
+    skipped = [s for m in store.chunk_markers(tenant, import_id, REVERT_PASS) for s in m.get("skipped", ())]
     stamp = now_iso()
+    values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
     if item["status"] == "reverting":
         counted, planned = len(item.get(COUNTED, ())), item.get("revert_chunk_count")
         if error or counted != planned:
             reason = (error or {}).get("Error") or f"{counted} of {planned} chunks reverted"
-            values = {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
+            values |= {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
         else:
-            values = {"status": "reverted"}
-        item = store.update(
-            tenant, import_id, {**values, "revert_ended_at": stamp, "updated_at": stamp}, when_status=("reverting",)
-        ) or store.load(tenant, import_id)
-    skipped = [s for m in store.chunk_markers(tenant, import_id, REVERT_PASS) for s in m.get("skipped", ())]
-    ended = {"revert_ended_at": item.get("revert_ended_at") or stamp} if item["status"] != "reverting" else {}
-    item = store.update(tenant, import_id, {"revert_skipped_list": skipped[:SKIPPED_SHOWN], **ended}) or item
-    add_to_record_count(
-        tenant, item["table"], keys.import_sk(import_id), store.records_added(item), item.get("record_count_added", 0)
-    )
+            values |= {"status": "reverted"}
+        ended = store.update(tenant, import_id, {**values, "revert_ended_at": stamp}, when_status=("reverting",))
+        item = ended or store.load(tenant, import_id)
+    else:  # cancelled (or settled before): its end is when its execution ended
+        updated = store.update(tenant, import_id, {**values, "revert_ended_at": item.get("revert_ended_at") or stamp})
+        assert updated is not None  # unconditional
+        item = updated
     if item["status"] == "reverted":
         events.publish(
             "Import Reverted",
