@@ -4,6 +4,7 @@ and refusals, exactly once under killed workers, cancel and resume, and the even
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import boto3
 
@@ -197,6 +198,32 @@ def test_what_cannot_be_reverted(tenant):
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "IMPORT_RUNNING")
     assert "is waiting_upload" in refused.json()["error"]["message"]
     assert tenant.editor.post("/imports/01M8C9BVB8MA4PQ3011DQJGH53/revert").status_code == 404
+
+
+def test_an_import_older_than_its_undo_data_is_not_reverted(tenant, stack):
+    """The undo data expires with the import's work files (90 days): a revert then is refused, not
+    run to a `reverted` that undid nothing. A day short of it, the revert runs."""
+    insert, _ = people_recipes(tenant.admin)
+    done = run(tenant.editor, insert["id"], [["P1", "a@x.io", "Ann"]])
+
+    def created(days_ago: float) -> None:
+        stamp = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        boto3.client("dynamodb").update_item(
+            TableName=stack.resource_name("ControlTable"),
+            Key={"pk": {"S": f"TENANT#{tenant.id}"}, "sk": {"S": f"IMPORT#{done['id']}"}},
+            UpdateExpression="SET created_at = :c",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":c": {"S": stamp}},
+        )
+
+    created(days_ago=90.01)
+    refused = tenant.editor.post(f"/imports/{done['id']}/revert")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "REVERT_EXPIRED")
+    assert "kept for 90 days" in refused.json()["error"]["message"]
+    assert tenant.viewer.ok("GET", f"/imports/{done['id']}")["data"]["status"] == "completed"
+    created(days_ago=89)
+    tenant.editor.ok("POST", f"/imports/{done['id']}/revert")
+    assert wait_reverted(tenant.editor, done["id"], time.monotonic() + 60)["revert"]["deleted"] == 1
 
 
 def test_the_revert_is_exactly_once_when_workers_die(tenant, stack, faults):

@@ -99,3 +99,11 @@ def test_the_dashboard_and_alarms_show_only_metrics_the_code_emits():
         if alarm["Properties"].get("Namespace") == "BulkImport":
             named.add(alarm["Properties"]["MetricName"])
     assert named and named <= emitted, named - emitted
+
+
+def test_an_import_is_revertible_as_long_as_its_work_files_are_kept():
+    from bulkimport.imports.service import WORK_FILES_DAYS
+
+    bucket = Template(ROOT / "template.yaml").resources["DataBucket"]["Properties"]
+    (rule,) = [r for r in bucket["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "work/"]
+    assert rule["ExpirationInDays"] == WORK_FILES_DAYS

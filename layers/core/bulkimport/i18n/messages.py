@@ -242,6 +242,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Import {import_id} was a dry run: it wrote nothing, so there is nothing to revert.",
         "zh-TW": "匯入 {import_id} 為試跑（dry run），未寫入任何資料，沒有可復原的內容。",
     },
+    "REVERT_EXPIRED": {
+        "en": "Import {import_id} was created at {created_at}: what a revert needs is kept for {days} days, so it can no longer be reverted.",
+        "zh-TW": "匯入 {import_id} 建立於 {created_at}：復原所需的資料只保留 {days} 天，因此已無法復原。",
+    },
     "IMPORT_RUNNING": {
         "en": "Import {import_id} is {state}; an import can be reverted once it has finished (or cancel it first).",
         "zh-TW": "匯入 {import_id} 的狀態為 {state}；匯入結束後才能復原（或先取消它）。",

@@ -282,6 +282,10 @@ def _cancel_revert(tenant: str, import_id: str, language: str) -> Import:
 # What a revert may start from: a finished import that wrote (or may have written) records, or a
 # revert that failed or was cancelled (it goes on where it stopped).
 REVERTIBLE = ("completed", "completed_with_errors", "failed", "cancelled", "revert_failed", "revert_cancelled")
+# What a revert reads (the chunks' created ids and before-images) is kept with the import's work files,
+# which the data bucket expires after this many days (template.yaml, its `expire-work` rule). They are
+# written after the import was created, so they are all there until this long after its creation.
+WORK_FILES_DAYS = 90
 
 
 def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
@@ -293,6 +297,9 @@ def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
         raise Conflict("ALREADY_REVERTED", import_id=import_id, state=status)
     if item.get("dry_run"):
         raise Conflict("NOTHING_TO_REVERT", import_id=import_id)
+    kept_until = datetime.fromisoformat(item["created_at"]) + timedelta(days=WORK_FILES_DAYS)
+    if datetime.now(UTC) >= kept_until:
+        raise Conflict("REVERT_EXPIRED", import_id=import_id, days=WORK_FILES_DAYS, created_at=item["created_at"])
     if status not in REVERTIBLE:
         raise Conflict("IMPORT_RUNNING", import_id=import_id, state=status)
     # A completed import's execution may still be in Finalize: its chunks are done, so the revert may
