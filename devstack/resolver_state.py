@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, BaseRouter
@@ -62,15 +63,9 @@ def _per_invocation(name: str) -> property:
     return property(get, set_)
 
 
-_installed = False
-
-
+@cache  # once per process
 def install() -> None:
-    """Make every Powertools REST/HTTP resolver keep its request per invocation (once per process)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
+    """Make every Powertools REST/HTTP resolver keep its request per invocation."""
     for name in ("current_event", "lambda_context", "context", "processed_stack_frames"):
         setattr(ApiGatewayResolver, name, _per_invocation(name))
     resolve = ApiGatewayResolver.resolve
