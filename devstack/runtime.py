@@ -11,7 +11,9 @@ slow workers down or kill them: tests/faults.py):
 With an `Enforcer` (devstack.iam), each handler's AWS calls are authorized against its function's
 role, as on AWS; a call its role does not allow fails with the AccessDenied error the client sees.
 The calling function is a context variable set for the handler's run, which threads of a pool the
-handler starts inherit (Lambda runs each invocation in its own process; here they share one).
+handler starts inherit (Lambda runs each invocation in its own process; here they share one). For the
+same reason the API function's Powertools resolver keeps each invocation's request apart
+(devstack/resolver_state.py): concurrent requests run its one `app` at once.
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ class LambdaRuntime:
             session().events.register("before-parameter-build", self._authorize)
             session().events.register("before-sign.s3.PutObject", self._authorize_presigned_post)
         _propagate_context_to_pools()
+        # Concurrent invocations of the API function share its resolver: each must see its own request.
+        from devstack import resolver_state
+
+        resolver_state.install()
 
     def handler(self, function: Function) -> Callable:
         with self._lock:
