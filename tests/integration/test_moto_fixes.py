@@ -130,3 +130,52 @@ def test_items_are_still_held_to_the_size_limit(ddb):
     stored = client.get_item(TableName=names["hashed"], Key={"pk": {"S": "big"}})["Item"]
     assert len(stored["a"]["S"]) == 200_000
     assert "Item" not in client.get_item(TableName=names["hashed"], Key={"pk": {"S": "too-big"}})
+
+
+def test_the_same_condition_with_other_values_is_judged_by_its_own_values(ddb):
+    # A condition's tokens and a write's two parses are reused (devstack.moto_fixes); its values are not.
+    client, names = ddb
+    put = {"TableName": names["hashed"], "ConditionExpression": "attribute_not_exists(pk) OR #o = :mine"}
+    client.put_item(
+        **put,
+        Item={"pk": {"S": "key"}, "owner": {"S": "a"}},
+        ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":mine": {"S": "a"}},
+    )
+    for owner, allowed in (("a", True), ("b", False), ("a", True), ("b", False)):
+        values = {":mine": {"S": owner}}
+        try:
+            client.put_item(
+                **put,
+                Item={"pk": {"S": "key"}, "owner": {"S": "a"}},
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ConditionalCheckFailedException" and not allowed
+        else:
+            assert allowed
+    # A name the condition does not use is still refused, on the reused parse too.
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            client.put_item(
+                **put,
+                Item={"pk": {"S": "key"}},
+                ExpressionAttributeNames={"#o": "owner", "#x": "x"},
+                ExpressionAttributeValues={":mine": {"S": "a"}},
+            )
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_dynamodb_answers_directly_with_its_own_errors_and_headers(ddb):
+    # DynamoDB requests skip moto's Flask app (devstack.moto_fixes.DynamoDirect): same answers.
+    client, names = ddb
+    answer = client.get_item(TableName=names["hashed"], Key={"pk": {"S": "h1"}})
+    assert answer["Item"]["count"] == {"N": "1"}
+    headers = answer["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"].startswith("application/x-amz-json-1.0") and "x-amzn-requestid" in headers
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_item(TableName="no-such-table", Key={"pk": {"S": "h1"}})
+    with pytest.raises(ClientError) as invalid:
+        client.put_item(TableName=names["hashed"], Item={"sk": {"S": "no pk"}})
+    assert invalid.value.response["Error"]["Code"] == "ValidationException"
