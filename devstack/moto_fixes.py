@@ -37,6 +37,11 @@ CPU of 2,500 conditional PutItems, median of 5: 1.41 ms each before these, 1.07 
   debug-mode checks that build a class per request, a Flask response). `DynamoDirect` hands them to
   moto's DynamoDB handler as that app does, with moto's own request class over the same environ.
 
+An UpdateItem deep-copied the item twice and turned it into JSON twice, for the attributes it may
+return and the table's stream; an import's item (its recipe, table and counters) is large and is
+updated for every chunk counted and every progress note (8.6 ms of CPU each, 3.8 ms after). An
+update that returns nothing, of a table without a stream, skips them; its update is moto's own.
+
 The stack serves one AWS call at a time (devstack.stack._AwsEndpoint), so what is shadowed for the
 length of a call is seen by no other request.
 """
@@ -64,6 +69,7 @@ def install() -> None:
     _find_action_methods_once()
     _size_new_items_once()
     _lex_condition_expressions_once()
+    _update_items_without_copies()
 
 
 def _size_new_items_once() -> None:
@@ -121,6 +127,47 @@ def _lex_condition_expressions_once() -> None:
         return last[1]
 
     ConditionExpressionParser.parse = parse
+
+
+def _update_items_without_copies() -> None:
+    import moto.dynamodb.models as backend_module
+    import moto.dynamodb.responses as handler_module
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.responses import DynamoHandler
+
+    moto_update = DynamoHandler.update_item
+    moto_to_json = Item.to_json
+
+    class NoCopy:
+        """`copy` as moto's two modules see it while an update needs no copy: the item itself."""
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value
+
+    def update_item(self):
+        body = self.body
+        try:
+            table = self.dynamodb_backend.get_table(body["TableName"])
+        except Exception:  # noqa: BLE001 - moto's own code answers a request it cannot route
+            return moto_update(self)
+        # What the copies and JSON images are for: the attributes an update returns, and the table's
+        # stream. Without either, the update itself goes through moto's code unchanged.
+        if (
+            body.get("ReturnValues", "NONE") != "NONE"
+            or "ReturnValuesOnConditionCheckFailure" in body
+            or table.stream_shard is not None
+        ):
+            return moto_update(self)
+        handler_module.copy = backend_module.copy = NoCopy  # type: ignore[assignment]
+        Item.to_json = lambda item: {"Attributes": {}}  # type: ignore[method-assign]
+        try:
+            return moto_update(self)
+        finally:
+            handler_module.copy = backend_module.copy = copy  # type: ignore[assignment]
+            Item.to_json = moto_to_json  # type: ignore[method-assign]
+
+    DynamoHandler.update_item = update_item
 
 
 class DynamoDirect:

@@ -179,3 +179,32 @@ def test_dynamodb_answers_directly_with_its_own_errors_and_headers(ddb):
     with pytest.raises(ClientError) as invalid:
         client.put_item(TableName=names["hashed"], Item={"sk": {"S": "no pk"}})
     assert invalid.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_an_update_applies_and_fails_as_moto_does_without_its_copies(ddb):
+    # An update that returns nothing skips moto's copies and JSON images of the item (devstack.moto_fixes).
+    client, names = ddb
+    key = {"pk": {"S": "h7"}}
+    update = {
+        "TableName": names["hashed"],
+        "Key": key,
+        "UpdateExpression": "ADD #c :one SET #n = :n",
+        "ExpressionAttributeNames": {"#c": "count", "#n": "note"},
+    }
+    client.update_item(**update, ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"S": "a"}})
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+        client.update_item(
+            **update,
+            ConditionExpression="#c = :one",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"S": "b"}},
+        )
+    # The failed update changed nothing, and items read back whole after it.
+    assert client.get_item(TableName=names["hashed"], Key=key)["Item"] == {
+        "pk": {"S": "h7"},
+        "count": {"N": "2"},
+        "note": {"S": "a"},
+    }
+    old = client.update_item(
+        **update, ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"S": "c"}}, ReturnValues="UPDATED_OLD"
+    )
+    assert old["Attributes"] == {"count": {"N": "2"}, "note": {"S": "a"}}
