@@ -42,6 +42,11 @@ return and the table's stream; an import's item (its recipe, table and counters)
 updated for every chunk counted and every progress note (8.6 ms of CPU each, 3.8 ms after). An
 update that returns nothing, of a table without a stream, skips them; its update is moto's own.
 
+A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
+before slicing it: 24.5 ms of CPU for 200 KB of a 50 MB object, 1.4 ms when the range is read from
+the stored object (a closed range "bytes=a-b"; other ranges, and everything else moto answers, as
+before). For a 100 MB file of 500 chunks that was 50 GB of copies.
+
 The stack serves one AWS call at a time (devstack.stack._AwsEndpoint), so what is shadowed for the
 length of a call is seen by no other request.
 """
@@ -70,6 +75,7 @@ def install() -> None:
     _size_new_items_once()
     _lex_condition_expressions_once()
     _update_items_without_copies()
+    _read_ranges_from_the_object()
 
 
 def _size_new_items_once() -> None:
@@ -168,6 +174,48 @@ def _update_items_without_copies() -> None:
             Item.to_json = moto_to_json  # type: ignore[method-assign]
 
     DynamoHandler.update_item = update_item
+
+
+class _Window:
+    """An object's bytes as moto's S3 range handler reads them (its length, then one slice), read from
+    the stored object when sliced instead of copied whole first."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __len__(self) -> int:
+        return self.key.size
+
+    def __bool__(self) -> bool:
+        return self.key.size > 0
+
+    def __getitem__(self, part: slice) -> bytes:
+        with self.key.lock:
+            self.key._value_buffer.seek(part.start)
+            return self.key._value_buffer.read(part.stop - part.start)
+
+
+def _read_ranges_from_the_object() -> None:
+    import re
+
+    from moto.s3.models import FakeKey
+    from moto.s3.responses import S3Response
+
+    moto_get_object = S3Response.get_object
+    moto_value = FakeKey.value
+
+    def get_object(self):
+        # A chunk worker reads its byte range of the upload: moto copied the whole object for each.
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("range") or "")
+        if wanted is None or int(wanted[1]) > int(wanted[2]) or "partNumber" in self.querystring:
+            return moto_get_object(self)
+        FakeKey.value = property(_Window)  # type: ignore[method-assign,assignment]
+        try:
+            return moto_get_object(self)
+        finally:
+            FakeKey.value = moto_value  # type: ignore[method-assign]
+
+    S3Response.get_object = get_object
 
 
 class DynamoDirect:
