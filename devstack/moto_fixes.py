@@ -42,6 +42,11 @@ return and the table's stream; an import's item (its recipe, table and counters)
 updated for every chunk counted and every progress note (8.6 ms of CPU each, 3.8 ms after). An
 update that returns nothing, of a table without a stream, skips them; its update is moto's own.
 
+Every item moto answers (GetItem, BatchGetItem, Query, an update's ReturnValues) went through its
+response serializer attribute by attribute, member by member of the service model; a plain attribute
+value (no binary, which is base64-encoded) is its own JSON and is answered as stored: reading an
+import's item took 13.8 ms of CPU, 3.5 ms after (median of 5 x 50, same answer).
+
 A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
 before slicing it: 24.5 ms of CPU for 200 KB of a 50 MB object, 1.4 ms when the range is read from
 the stored object (a closed range "bytes=a-b"; other ranges, and everything else moto answers, as
@@ -76,6 +81,7 @@ def install() -> None:
     _lex_condition_expressions_once()
     _update_items_without_copies()
     _read_ranges_from_the_object()
+    _answer_plain_attribute_values_as_stored()
 
 
 def _size_new_items_once() -> None:
@@ -174,6 +180,38 @@ def _update_items_without_copies() -> None:
             Item.to_json = moto_to_json  # type: ignore[method-assign]
 
     DynamoHandler.update_item = update_item
+
+
+_PLAIN_KINDS = frozenset(("S", "N", "SS", "NS", "BOOL", "NULL"))
+
+
+def _plain(value) -> bool:
+    """Whether an AttributeValue (as moto's items give it) is its own JSON: one member, no binary
+    (which the serializer base64-encodes), nested ones plain too."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind == "M":
+        return type(inner) is dict and all(_plain(v) for v in inner.values())
+    if kind == "L":
+        return type(inner) is list and all(_plain(v) for v in inner)
+    return kind in _PLAIN_KINDS and inner is not None
+
+
+def _answer_plain_attribute_values_as_stored() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    moto_structure = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(self, serialized, value, shape, key):
+        # moto walks every attribute of every item it answers member by member through the service
+        # model; a plain AttributeValue comes out as it went in.
+        if key and shape.name == "AttributeValue" and _plain(value):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        moto_structure(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure
 
 
 class _Window:
