@@ -33,45 +33,75 @@ def state_transitions(history: list[dict], chunk_attempts: int) -> dict:
     return {"parent": parent, "children": chunk_attempts, "total": parent + chunk_attempts}
 
 
-def cost_per_million_rows(service: dict, rows: int) -> dict:
-    """$ per million rows, by service, from one import's counted operations."""
+def cost_per_million_rows(service: dict, rows: int, shape: str, chunk_seconds_on_aws: float) -> dict:
+    """$ of importing a 1M-row file into a table of `shape` ("no unique field", "one unique field"),
+    from one import's counted operations: what each row and each chunk costs scales to a million
+    rows (DynamoDB, S3, chunk workers and their child executions); what the import does once (its
+    other functions, the parent execution's states, its event) counts once.
+
+    Lambda duration: a chunk worker's local wall time is mostly waiting for the local stack's one
+    moto (eight workers share it), which AWS does not bill; the headline prices each chunk attempt
+    at the wall-time model's chunk duration on AWS (its stated latencies, minus the Map's own
+    child-execution overhead), the other functions at their local durations. The local durations
+    and the handlers' CPU time are priced too, as upper and lower bounds."""
     counted = service["counted"]
     invocations = service["invocations"]
     memory = service["memory"]
-    chunk_attempts = sum(1 for i in invocations if i.function == "ProcessChunkFunction")
-    transitions = state_transitions(service["history"], chunk_attempts)
-    # The import's functions; the API and its authorizer ran twice (create the import, read it back).
-    gb_seconds = sum(i.seconds * memory[i.function] / 1024 for i in invocations)
-    gb_seconds_cpu = sum(i.cpu_seconds * memory[i.function] / 1024 for i in invocations)
+    chunks = [i for i in invocations if i.function == "ProcessChunkFunction"]
+    once = [i for i in invocations if i.function != "ProcessChunkFunction"]
+    transitions = state_transitions(service["history"], len(chunks))
+    scale = 1e6 / rows
+
+    def gb_seconds(chunk_seconds, other_seconds) -> float:
+        """GB-s of a 1M-row import, given how long a chunk attempt and another invocation are billed."""
+        return sum(chunk_seconds(i) * memory[i.function] / 1024 for i in chunks) * scale + sum(
+            other_seconds(i) * memory[i.function] / 1024 for i in once
+        )
+
+    gb_s = gb_seconds(lambda i: chunk_seconds_on_aws, lambda i: i.seconds)
+    gb_s_local = gb_seconds(lambda i: i.seconds, lambda i: i.seconds)
+    gb_s_cpu = gb_seconds(lambda i: i.cpu_seconds, lambda i: i.cpu_seconds)
     write_units = sum(counted["dynamodb_write_units"].values())
     read_units = sum(counted["dynamodb_read_units"].values())
-    scale = 1e6 / rows
-    parts = {
-        "dynamodb_writes": write_units * PRICES["dynamodb_write_unit"],
-        "dynamodb_reads": read_units * PRICES["dynamodb_read_unit"],
-        "step_functions": transitions["total"] * PRICES["sfn_transition"],
-        "lambda_duration": gb_seconds * PRICES["lambda_gb_second"],
-        "lambda_requests": len(invocations) * PRICES["lambda_request"],
-        "s3": counted["s3_requests"].get("PUT", 0) * PRICES["s3_put_class"]
-        + counted["s3_requests"].get("GET", 0) * PRICES["s3_get_class"],
+    per_million = {
+        "dynamodb_writes": write_units * scale * PRICES["dynamodb_write_unit"],
+        "dynamodb_reads": read_units * scale * PRICES["dynamodb_read_unit"],
+        "step_functions": (transitions["children"] * scale + transitions["parent"]) * PRICES["sfn_transition"],
+        "lambda_duration": gb_s * PRICES["lambda_gb_second"],
+        "lambda_requests": (len(chunks) * scale + len(once)) * PRICES["lambda_request"],
+        "s3": scale
+        * (
+            counted["s3_requests"].get("PUT", 0) * PRICES["s3_put_class"]
+            + counted["s3_requests"].get("GET", 0) * PRICES["s3_get_class"]
+        ),
         "eventbridge": counted["events"] * PRICES["eventbridge_event"],
     }
-    per_million = {k: v * scale for k, v in parts.items()}
     total = sum(per_million.values())
     floor = 1e6 * PRICES["dynamodb_write_unit"]  # one write unit per row of at most 1 KB
     records_table = next(name for name, role in service["tables"].items() if role == "records")
+    index_items = counted["dynamodb_index_items_written"].get(records_table, 0)
+    index_units = counted["dynamodb_index_write_units"].get(records_table, 0)
+
+    def ratio_with_lambda(gb_seconds: float) -> float:
+        return round((total - per_million["lambda_duration"] + gb_seconds * PRICES["lambda_gb_second"]) / floor, 3)
+
     return {
+        "table_shape": shape,
         "prices_as_of": PRICES_AS_OF,
         "counted": {
             "rows": rows,
             "dynamodb_write_units": counted["dynamodb_write_units"],
             "dynamodb_write_units_per_row": round(write_units / rows, 4),
-            "record_items_written": counted["dynamodb_items_written"].get(records_table, 0),
+            "record_items_written": counted["dynamodb_items_written"].get(records_table, 0) - index_items,
+            "unique_index_items_written": index_items,
+            "unique_index_write_units_per_row": round(index_units / rows, 4),
             "dynamodb_read_units": counted["dynamodb_read_units"],
             "state_transitions": transitions,
             "lambda_invocations": len(invocations),
-            "lambda_gb_seconds": round(gb_seconds, 2),
-            "lambda_gb_seconds_if_billed_by_cpu": round(gb_seconds_cpu, 2),
+            "chunk_seconds_on_aws_model": round(chunk_seconds_on_aws, 3),
+            "lambda_gb_seconds_per_million_rows": round(gb_s, 2),
+            "lambda_gb_seconds_local_durations": round(gb_s_local, 2),
+            "lambda_gb_seconds_if_billed_by_cpu": round(gb_s_cpu, 2),
             "s3_requests": counted["s3_requests"],
             "eventbridge_events": counted["events"],
         },
@@ -79,28 +109,30 @@ def cost_per_million_rows(service: dict, rows: int) -> dict:
         "usd_per_million_rows_total": round(total, 4),
         "usd_floor_per_million_rows": round(floor, 4),
         "ratio_to_floor": round(total / floor, 3),
-        "ratio_to_floor_lambda_by_cpu_time": round(
-            (total - per_million["lambda_duration"] + gb_seconds_cpu * PRICES["lambda_gb_second"] * scale) / floor, 3
-        ),
+        "ratio_to_floor_lambda_local_durations": ratio_with_lambda(gb_s_local),
+        "ratio_to_floor_lambda_by_cpu_time": ratio_with_lambda(gb_s_cpu),
     }
 
 
 def report_cost(cost: dict) -> None:
     c = cost["counted"]
     print(
-        f"AWS cost per million rows, from the counted operations of the {c['rows']:,}-row import "
-        f"(prices {cost['prices_as_of']}):"
+        f"AWS cost per million rows, table with {cost['table_shape']}, from the counted operations of "
+        f"the {c['rows']:,}-row import (prices {cost['prices_as_of']}):"
     )
     print(
         f"  DynamoDB write units {sum(c['dynamodb_write_units'].values()):,} "
-        f"({c['dynamodb_write_units_per_row']} a row; {c['record_items_written']:,} record items), "
+        f"({c['dynamodb_write_units_per_row']} a row; {c['record_items_written']:,} record items, "
+        f"{c['unique_index_items_written']:,} unique-key index items = {c['unique_index_write_units_per_row']} a row), "
         f"read units {sum(c['dynamodb_read_units'].values()):,.1f}"
     )
     t = c["state_transitions"]
     print(
         f"  state transitions {t['total']:,} (parent {t['parent']}, chunk executions {t['children']}), "
-        f"Lambda {c['lambda_invocations']} invocations {c['lambda_gb_seconds']:,.1f} GB-s "
-        f"(local durations; {c['lambda_gb_seconds_if_billed_by_cpu']:,.1f} GB-s by the handlers' CPU time)"
+        f"Lambda {c['lambda_invocations']} invocations; a 1M-row import {c['lambda_gb_seconds_per_million_rows']:,.1f} GB-s "
+        f"(chunks at the model's {c['chunk_seconds_on_aws_model']} s on AWS; local durations "
+        f"{c['lambda_gb_seconds_local_durations']:,.1f} GB-s, the handlers' CPU time "
+        f"{c['lambda_gb_seconds_if_billed_by_cpu']:,.1f} GB-s)"
     )
     print(f"  S3 requests {c['s3_requests']}, EventBridge events {c['eventbridge_events']}")
     for name, usd in cost["usd_per_million_rows"].items():
@@ -108,7 +140,8 @@ def report_cost(cost: dict) -> None:
     print(
         f"  total ${cost['usd_per_million_rows_total']:.4f} vs floor ${cost['usd_floor_per_million_rows']:.4f}"
         f" (1 write unit a row): {cost['ratio_to_floor']:.3f}x"
-        f"   (with Lambda billed by CPU time: {cost['ratio_to_floor_lambda_by_cpu_time']:.3f}x)"
+        f"   (Lambda at local durations {cost['ratio_to_floor_lambda_local_durations']:.3f}x,"
+        f" at CPU time {cost['ratio_to_floor_lambda_by_cpu_time']:.3f}x)"
     )
 
 
@@ -122,15 +155,20 @@ def wall_time_model(
     concurrency: int = 8,
     cpu_us_per_row_chunk: float = 20.0,
     cpu_us_per_row_prepare: float = 3.0,
+    unique_keys: int = 0,
 ) -> dict:
     """Seconds for a file of `rows` rows on AWS, from stated per-step latencies and the CPU cost per
-    row measured by the CPU bench (on this machine's core; Lambda gives memory/1769 MB of a vCPU)."""
+    row measured by the CPU bench (on this machine's core; Lambda gives memory/1769 MB of a vCPU).
+    Each unique key adds a conditional PutItem a row, PARALLEL_REQUESTS in flight (records.writer)."""
     assumptions = {
         "rows": rows,
         "chunk_rows": chunk_rows,
         "map_max_concurrency": concurrency,
         "batch_write_item_ms": 15.0,  # 25 items of ~300 B, same region, typical p50
         "control_call_ms": 6.0,  # GetItem / PutItem / UpdateItem
+        "unique_keys": unique_keys,
+        "conditional_put_ms": 6.0,  # a unique key's claim
+        "claims_in_flight": 16,  # records.writer.PARALLEL_REQUESTS
         "s3_first_byte_ms": 30.0,
         "s3_mb_per_s": 80.0,  # one stream
         "lambda_invoke_overhead_ms": 30.0,  # warm
@@ -162,6 +200,7 @@ def wall_time_model(
         + a["s3_first_byte_ms"]
         + 3 * a["control_call_ms"]
         + batches * a["batch_write_item_ms"]
+        + unique_keys * math.ceil(chunk_rows / a["claims_in_flight"]) * a["conditional_put_ms"]
     ) / 1000 + chunk_rows * a["cpu_us_per_row_chunk"] / 1e6 / vcpu_chunk
     waves = math.ceil(chunks / concurrency)
     map_seconds = waves * chunk
@@ -181,6 +220,8 @@ def wall_time_model(
         "chunks": chunks,
         "prepare_seconds": round(prepare, 2),
         "chunk_seconds": round(chunk, 3),
+        # what Lambda bills of a chunk: its duration without the Map's child execution around it
+        "chunk_lambda_seconds": round(chunk - a["sfn_child_overhead_ms"] / 1000, 3),
         "waves": waves,
         "map_seconds_unthrottled": round(map_seconds, 1),
         "write_rate_rows_per_s_unthrottled": round(write_rate),

@@ -68,18 +68,22 @@ def section_end_to_end(rows: int, cpu: dict | None) -> dict:
     result = end_to_end.run(content, rows)
     summary = end_to_end.summarize(result, rows, len(content))
     end_to_end.report(summary)
-    summary["cost"] = cost.cost_per_million_rows(result["service"], rows)
-    cost.report_cost(summary["cost"])
-    if result.get("unique"):
-        print("  the same, into a table with one unique field:")
-        summary["cost_unique"] = cost.cost_per_million_rows(result["unique"], rows)
-        cost.report_cost(summary["cost_unique"])
     per_row = {}
     if cpu:  # the CPU bench's figures of this machine's core, for the model's compute time
         per_row = {
             "cpu_us_per_row_chunk": round(cpu["ours_chunks_cpu_s"] / cpu["rows"] * 1e6, 2),
             "cpu_us_per_row_prepare": round(cpu["ours_prepare_scan_cpu_s"] / cpu["rows"] * 1e6, 2),
         }
+    chunk_seconds = cost.wall_time_model(**per_row)["chunk_lambda_seconds"]
+    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", chunk_seconds)
+    cost.report_cost(summary["cost"])
+    if result.get("billed_unique"):
+        chunk_seconds = cost.wall_time_model(unique_keys=1, **per_row)["chunk_lambda_seconds"]
+        billed_rows = result["billed_unique"]["import"]["total_count"]
+        summary["cost_unique"] = cost.cost_per_million_rows(
+            result["billed_unique"], billed_rows, "one unique field", chunk_seconds
+        )
+        cost.report_cost(summary["cost_unique"])
     summary["aws_wall_time_model"] = cost.model_at([8, 32, 100], **per_row)
     cost.report_model(summary["aws_wall_time_model"])
     return summary
@@ -111,7 +115,8 @@ def section_large(rows: int) -> dict:
     }
     end_to_end.report(summary)
     print(f"  import: {summary['complete']}")
-    summary["cost"] = cost.cost_per_million_rows(result["service"], rows)
+    chunk_seconds = cost.wall_time_model(rows=rows)["chunk_lambda_seconds"]
+    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", chunk_seconds)
     cost.report_cost(summary["cost"])
     return summary
 

@@ -29,6 +29,7 @@ from devstack.cfn import ACCOUNT, REGION
 from devstack.stack import LocalStack
 
 KB = 1024
+INDEX_SK = {"S": "U"}  # the sort key of a unique-key index item (adapters.dynamo.unique_index)
 
 
 def value_size(value: dict) -> int:
@@ -103,6 +104,7 @@ class Meter:
         self.lookup = lookup
         self.key_names = key_names
         self._lock = threading.Lock()
+        self.billing = True  # False: only the seconds inside moto are counted (a timed run)
         self.reset()
 
     def reset(self) -> None:
@@ -111,6 +113,9 @@ class Meter:
             self.write_units: Counter = Counter()  # table -> write units
             self.read_units: Counter = Counter()  # table -> read units
             self.items_written: Counter = Counter()  # table -> items put, updated or deleted
+            # unique-key index items (sort key "U", adapters.dynamo.unique_index) among them
+            self.index_items_written: Counter = Counter()
+            self.index_write_units: Counter = Counter()
             self.s3: Counter = Counter()  # "PUT" class / "GET" class -> requests
             self.events = 0  # custom events put on buses
             self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation
@@ -119,6 +124,12 @@ class Meter:
         """moto's WSGI app, telling this meter what AWS would bill for each request it serves."""
 
         def metered(environ, start_response):
+            if not self.billing:  # time inside moto only
+                started = time.perf_counter()
+                response = list(moto_app(environ, start_response))
+                operation = environ.get("HTTP_X_AMZ_TARGET") or f"{environ.get('REQUEST_METHOD')} s3/other"
+                self.busy[operation] = self.busy.get(operation, 0.0) + time.perf_counter() - started
+                return response
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)  # read once here, again by moto
             target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -158,8 +169,12 @@ class Meter:
                     new_size = item_size(self.lookup(table, key))
                 else:
                     new_size = 0
-                self.write_units[table] += factor * write_units(old_size, new_size)
+                units = factor * write_units(old_size, new_size)
+                self.write_units[table] += units
                 self.items_written[table] += 1
+                if key.get("sk") == INDEX_SK:
+                    self.index_items_written[table] += 1
+                    self.index_write_units[table] += units
             if operation in ("GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"):
                 self._count_reads(operation, body, response)
 
@@ -203,6 +218,8 @@ class Meter:
                 "dynamodb_write_units": dict(self.write_units),
                 "dynamodb_read_units": dict(self.read_units),
                 "dynamodb_items_written": dict(self.items_written),
+                "dynamodb_index_items_written": dict(self.index_items_written),
+                "dynamodb_index_write_units": dict(self.index_write_units),
                 "s3_requests": dict(self.s3),
                 "events": self.events,
             }

@@ -27,6 +27,31 @@ seventh of a conditional PutItem served in-process):
 - the action methods of a response class: moto walks the class with inspect.getmembers for each
   request it dispatches; a class's methods do not change, so they are found once per class.
 
+A conditional write, one per unique key a row claims, paid for more than the write (measured in-process,
+CPU of 2,500 conditional PutItems, median of 5: 1.41 ms each before these, 1.07 ms after):
+- its condition was lexed character by character at every parse, and parsed twice (moto's request
+  handler checks the names it uses, then the table evaluates it). Tokens are remembered per
+  expression text, and the second parse of a request reuses the first's tree when the expression,
+  names and values are the same (values are part of the tree, so other values parse anew).
+- DynamoDB requests went through the Flask app moto builds per service (URL routing, CORS,
+  debug-mode checks that build a class per request, a Flask response). `DynamoDirect` hands them to
+  moto's DynamoDB handler as that app does, with moto's own request class over the same environ.
+
+An UpdateItem deep-copied the item twice and turned it into JSON twice, for the attributes it may
+return and the table's stream; an import's item (its recipe, table and counters) is large and is
+updated for every chunk counted and every progress note (8.6 ms of CPU each, 3.8 ms after). An
+update that returns nothing, of a table without a stream, skips them; its update is moto's own.
+
+Every item moto answers (GetItem, BatchGetItem, Query, an update's ReturnValues) went through its
+response serializer attribute by attribute, member by member of the service model; a plain attribute
+value (no binary, which is base64-encoded) is its own JSON and is answered as stored: reading an
+import's item took 13.8 ms of CPU, 3.5 ms after (median of 5 x 50, same answer).
+
+A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
+before slicing it: 24.5 ms of CPU for 200 KB of a 50 MB object, 1.4 ms when the range is read from
+the stored object (a closed range "bytes=a-b"; other ranges, and everything else moto answers, as
+before). For a 100 MB file of 500 chunks that was 50 GB of copies.
+
 The stack serves one AWS call at a time (devstack.stack._AwsEndpoint), so what is shadowed for the
 length of a call is seen by no other request.
 """
@@ -53,6 +78,10 @@ def install() -> None:
     _list_moto_modules_once()
     _find_action_methods_once()
     _size_new_items_once()
+    _lex_condition_expressions_once()
+    _update_items_without_copies()
+    _read_ranges_from_the_object()
+    _answer_plain_attribute_values_as_stored()
 
 
 def _size_new_items_once() -> None:
@@ -70,6 +99,194 @@ def _size_new_items_once() -> None:
         dict.update(self.attrs, values)  # dict's own update: no per-attribute check again
 
     Item.__init__ = item_init
+
+
+def _lex_condition_expressions_once() -> None:
+    from collections import deque
+    from functools import lru_cache
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    moto_lex = ConditionExpressionParser._lex_condition_expression
+
+    @lru_cache(maxsize=1024)
+    def lexed(expression: str) -> tuple:
+        # The tokens depend on the expression's text only; names and values are bound later.
+        return tuple(moto_lex(ConditionExpressionParser(expression, None, None)))
+
+    def lex(self):
+        return deque(lexed(self.condition_expression))  # a fresh deque: the parser consumes it
+
+    ConditionExpressionParser._lex_condition_expression = lex
+
+    # A conditional write parses its condition twice with the same arguments (moto's request handler
+    # checks the names used, then the table evaluates it): the second parse reuses the first's tree.
+    moto_parse = ConditionExpressionParser.parse
+    last: list = [None, None, (), ()]  # key, tree, names found, values found
+
+    def parse(self):
+        key = (
+            self.condition_expression,
+            repr(self.expression_attribute_names),
+            repr(self.expression_attribute_values),
+        )
+        if key != last[0]:
+            last[0], last[1] = None, moto_parse(self)  # an error leaves nothing to reuse
+            last[0], last[2], last[3] = key, tuple(self.expr_attr_names_found), tuple(self.expr_attr_values_found)
+        else:
+            self.expr_attr_names_found.extend(last[2])
+            self.expr_attr_values_found.extend(last[3])
+        return last[1]
+
+    ConditionExpressionParser.parse = parse
+
+
+def _update_items_without_copies() -> None:
+    import moto.dynamodb.models as backend_module
+    import moto.dynamodb.responses as handler_module
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.responses import DynamoHandler
+
+    moto_update = DynamoHandler.update_item
+    moto_to_json = Item.to_json
+
+    class NoCopy:
+        """`copy` as moto's two modules see it while an update needs no copy: the item itself."""
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value
+
+    def update_item(self):
+        body = self.body
+        try:
+            table = self.dynamodb_backend.get_table(body["TableName"])
+        except Exception:  # noqa: BLE001 - moto's own code answers a request it cannot route
+            return moto_update(self)
+        # What the copies and JSON images are for: the attributes an update returns, and the table's
+        # stream. Without either, the update itself goes through moto's code unchanged.
+        if (
+            body.get("ReturnValues", "NONE") != "NONE"
+            or "ReturnValuesOnConditionCheckFailure" in body
+            or table.stream_shard is not None
+        ):
+            return moto_update(self)
+        handler_module.copy = backend_module.copy = NoCopy  # type: ignore[assignment]
+        Item.to_json = lambda item: {"Attributes": {}}  # type: ignore[method-assign]
+        try:
+            return moto_update(self)
+        finally:
+            handler_module.copy = backend_module.copy = copy  # type: ignore[assignment]
+            Item.to_json = moto_to_json  # type: ignore[method-assign]
+
+    DynamoHandler.update_item = update_item
+
+
+_PLAIN_KINDS = frozenset(("S", "N", "SS", "NS", "BOOL", "NULL"))
+
+
+def _plain(value) -> bool:
+    """Whether an AttributeValue (as moto's items give it) is its own JSON: one member, no binary
+    (which the serializer base64-encodes), nested ones plain too."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind == "M":
+        return type(inner) is dict and all(_plain(v) for v in inner.values())
+    if kind == "L":
+        return type(inner) is list and all(_plain(v) for v in inner)
+    return kind in _PLAIN_KINDS and inner is not None
+
+
+def _answer_plain_attribute_values_as_stored() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    moto_structure = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(self, serialized, value, shape, key):
+        # moto walks every attribute of every item it answers member by member through the service
+        # model; a plain AttributeValue comes out as it went in.
+        if key and shape.name == "AttributeValue" and _plain(value):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        moto_structure(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure
+
+
+class _Window:
+    """An object's bytes as moto's S3 range handler reads them (its length, then one slice), read from
+    the stored object when sliced instead of copied whole first."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __len__(self) -> int:
+        return self.key.size
+
+    def __bool__(self) -> bool:
+        return self.key.size > 0
+
+    def __getitem__(self, part: slice) -> bytes:
+        with self.key.lock:
+            self.key._value_buffer.seek(part.start)
+            return self.key._value_buffer.read(part.stop - part.start)
+
+
+def _read_ranges_from_the_object() -> None:
+    import re
+
+    from moto.s3.models import FakeKey
+    from moto.s3.responses import S3Response
+
+    moto_get_object = S3Response.get_object
+    moto_value = FakeKey.value
+
+    def get_object(self):
+        # A chunk worker reads its byte range of the upload: moto copied the whole object for each.
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("range") or "")
+        if wanted is None or int(wanted[1]) > int(wanted[2]) or "partNumber" in self.querystring:
+            return moto_get_object(self)
+        FakeKey.value = property(_Window)  # type: ignore[method-assign,assignment]
+        try:
+            return moto_get_object(self)
+        finally:
+            FakeKey.value = moto_value  # type: ignore[method-assign]
+
+    S3Response.get_object = get_object
+
+
+class DynamoDirect:
+    """DynamoDB's requests answered by moto's DynamoDB handler directly, not through the Flask app moto
+    builds per service (routing, CORS, debug-mode request checks, a Flask response object): what the
+    handler gets (moto's own request class over the same environ) and answers is unchanged. Any other
+    request goes on to `app`."""
+
+    TARGET = "DynamoDB_20120810."
+
+    def __init__(self, app):
+        from moto.dynamodb.responses import DynamoHandler
+        from moto.moto_api import recorder
+        from moto.moto_server.werkzeug_app import BackendRequest
+        from werkzeug.wrappers import Response
+
+        self.app, self.handler, self.recorder = app, DynamoHandler, recorder
+        self.request_class, self.response_class = BackendRequest, Response
+
+    def __call__(self, environ, start_response):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(self.TARGET):
+            return self.app(environ, start_response)
+        from botocore.exceptions import ClientError
+
+        request = self.request_class(environ)
+        # As moto's convert_to_flask_response does
+        self.recorder._record_request(request)
+        try:
+            result = self.handler.dispatch(request, request.raw_url, dict(request.headers))
+        except ClientError as exc:
+            result = 400, {}, exc.response["Error"]["Message"]
+        status, headers, content = result if len(result) == 3 else (200, {}, result)
+        return self.response_class(response=content, status=status, headers=headers)(environ, start_response)
 
 
 def _list_moto_modules_once() -> None:

@@ -200,7 +200,7 @@ class LocalStack:
         from devstack import moto_fixes
 
         moto_fixes.install()
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = moto_fixes.DynamoDirect(DomainDispatcherApplication(create_backend_app))
         self.aws = _AwsEndpoint(moto_app, self.runtime)
         # POST uploads checked against their signed policy, as S3 does (moto stores any form).
         credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
@@ -209,7 +209,9 @@ class LocalStack:
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
         if self.in_process:
             from bulkimport.adapters.aws import session
-            from devstack.transport import InProcessTransport
+            from devstack.transport import InProcessTransport, cache_user_agent_sanitizing
+
+            cache_user_agent_sanitizing()
 
             session().events.register_first("before-send", InProcessTransport(self.aws_endpoint, self.aws))
         boto3.client("s3")  # warm up botocore's loaders in this thread

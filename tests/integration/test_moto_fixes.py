@@ -130,3 +130,130 @@ def test_items_are_still_held_to_the_size_limit(ddb):
     stored = client.get_item(TableName=names["hashed"], Key={"pk": {"S": "big"}})["Item"]
     assert len(stored["a"]["S"]) == 200_000
     assert "Item" not in client.get_item(TableName=names["hashed"], Key={"pk": {"S": "too-big"}})
+
+
+def test_the_same_condition_with_other_values_is_judged_by_its_own_values(ddb):
+    # A condition's tokens and a write's two parses are reused (devstack.moto_fixes); its values are not.
+    client, names = ddb
+    put = {"TableName": names["hashed"], "ConditionExpression": "attribute_not_exists(pk) OR #o = :mine"}
+    client.put_item(
+        **put,
+        Item={"pk": {"S": "key"}, "owner": {"S": "a"}},
+        ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":mine": {"S": "a"}},
+    )
+    for owner, allowed in (("a", True), ("b", False), ("a", True), ("b", False)):
+        values = {":mine": {"S": owner}}
+        try:
+            client.put_item(
+                **put,
+                Item={"pk": {"S": "key"}, "owner": {"S": "a"}},
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ConditionalCheckFailedException" and not allowed
+        else:
+            assert allowed
+    # A name the condition does not use is still refused, on the reused parse too.
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            client.put_item(
+                **put,
+                Item={"pk": {"S": "key"}},
+                ExpressionAttributeNames={"#o": "owner", "#x": "x"},
+                ExpressionAttributeValues={":mine": {"S": "a"}},
+            )
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_dynamodb_answers_directly_with_its_own_errors_and_headers(ddb):
+    # DynamoDB requests skip moto's Flask app (devstack.moto_fixes.DynamoDirect): same answers.
+    client, names = ddb
+    answer = client.get_item(TableName=names["hashed"], Key={"pk": {"S": "h1"}})
+    assert answer["Item"]["count"] == {"N": "1"}
+    headers = answer["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"].startswith("application/x-amz-json-1.0") and "x-amzn-requestid" in headers
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_item(TableName="no-such-table", Key={"pk": {"S": "h1"}})
+    with pytest.raises(ClientError) as invalid:
+        client.put_item(TableName=names["hashed"], Item={"sk": {"S": "no pk"}})
+    assert invalid.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_an_update_applies_and_fails_as_moto_does_without_its_copies(ddb):
+    # An update that returns nothing skips moto's copies and JSON images of the item (devstack.moto_fixes).
+    client, names = ddb
+    key = {"pk": {"S": "h7"}}
+    update = {
+        "TableName": names["hashed"],
+        "Key": key,
+        "UpdateExpression": "ADD #c :one SET #n = :n",
+        "ExpressionAttributeNames": {"#c": "count", "#n": "note"},
+    }
+    client.update_item(**update, ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"S": "a"}})
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+        client.update_item(
+            **update,
+            ConditionExpression="#c = :one",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"S": "b"}},
+        )
+    # The failed update changed nothing, and items read back whole after it.
+    assert client.get_item(TableName=names["hashed"], Key=key)["Item"] == {
+        "pk": {"S": "h7"},
+        "count": {"N": "2"},
+        "note": {"S": "a"},
+    }
+    old = client.update_item(
+        **update, ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"S": "c"}}, ReturnValues="UPDATED_OLD"
+    )
+    assert old["Attributes"] == {"count": {"N": "2"}, "note": {"S": "a"}}
+
+
+def test_a_byte_range_of_an_object_reads_as_moto_reads_it(stack):
+    # A closed range is sliced from the stored object (devstack.moto_fixes), other ranges by moto.
+    s3 = boto3.client("s3")
+    bucket = stack.resource_name("DataBucket")
+    key = f"work/moto-fixes/{uuid.uuid4().hex}"
+    body = bytes(range(256)) * 40
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    for spec, first, last in (
+        ("100-355", 100, 355),
+        ("0-0", 0, 0),
+        ("10000-99999", 10000, 10239),
+        ("-16", 10224, 10239),
+    ):
+        got = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={spec}")
+        assert got["Body"].read() == body[first : last + 1]
+        assert got["ContentRange"] == f"bytes {first}-{last}/{len(body)}" and got["ContentLength"] == last - first + 1
+    with pytest.raises(ClientError) as beyond:
+        s3.get_object(Bucket=bucket, Key=key, Range="bytes=20000-20001")
+    assert beyond.value.response["Error"]["Code"] == "InvalidRange"
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body  # whole objects read whole
+
+
+def test_items_of_every_attribute_type_read_back_as_written(ddb):
+    # Plain attribute values are answered as stored (devstack.moto_fixes); binary ones by moto.
+    client, names = ddb
+    item = {
+        "pk": {"S": "every-type"},
+        "s": {"S": "文字"},
+        "n": {"N": "12.5"},
+        "b": {"B": b"\x00\xffbytes"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"\x01", b"\x02"]},
+        "t": {"BOOL": True},
+        "z": {"NULL": True},
+        "plain": {"M": {"x": {"L": [{"S": "y"}, {"N": "3"}, {"M": {}}]}}},
+        "nested_binary": {"M": {"x": {"L": [{"B": b"\x03"}]}}},
+    }
+    client.put_item(TableName=names["hashed"], Item=item)
+    key = {"pk": item["pk"]}
+    assert client.get_item(TableName=names["hashed"], Key=key)["Item"] == item
+    batch = client.batch_get_item(RequestItems={names["hashed"]: {"Keys": [key]}})
+    assert batch["Responses"][names["hashed"]] == [item]
+    scanned = client.scan(
+        TableName=names["hashed"], ScanFilter={"pk": {"AttributeValueList": [item["pk"]], "ComparisonOperator": "EQ"}}
+    )
+    assert scanned["Items"] == [item]

@@ -47,6 +47,7 @@ def note_live(tenant: str, item_sk: str, counted_set: str, unit: int, amount: in
         item_sk,
         set_values={live_attribute(counted_set, unit): amount},
         condition=~Attr(counted_set).contains(unit),
+        new_item=False,  # a run's item is large, and a note is made every second a unit runs
     )
 
 
@@ -66,5 +67,6 @@ def count_once(
         set_values={**(set_values or {}), live_attribute(counted_set, unit): None},
         add_values={**amounts, counted_set: {unit}},
         condition=~Attr(counted_set).contains(unit),
+        new_item=False,
     )
     return counted is not None

@@ -58,17 +58,19 @@ class ControlStore:
         add_values: dict[str, Any] | None = None,
         condition: Condition | None = None,
         when_status: Iterable[str] | None = None,
+        new_item: bool = True,
     ) -> dict | None:
-        """SET (None: REMOVE) and ADD attributes; returns the new item, or None when the condition
-        fails. `when_status` applies it only while the item's status is one of those."""
+        """SET (None: REMOVE) and ADD attributes; returns the new item (without `new_item`: an empty
+        dict, and the item is not sent back), or None when the condition fails. `when_status` applies
+        it only while the item's status is one of those."""
         request = self.update_request(pk, sk, set_values, add_values, condition, when_status)
         try:
-            response = self.ddb.update_item(**request, ReturnValues="ALL_NEW")
+            response = self.ddb.update_item(**request, ReturnValues="ALL_NEW" if new_item else "NONE")
         except ClientError as error:
             if "ConditionExpression" in request and is_conditional_failure(error):
                 return None
             raise
-        return from_item(response["Attributes"])
+        return from_item(response["Attributes"]) if new_item else {}
 
     def update_request(
         self,
