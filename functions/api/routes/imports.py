@@ -285,6 +285,9 @@ def restart_import(import_id: str):
             IMPORT_NOT_FOUND,
             Conflict("ALREADY_REVERTED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="reverted"),
             Conflict("NOTHING_TO_REVERT", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+            Conflict(
+                "REVERT_EXPIRED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", days=90, created_at="2026-08-01T09:00:00Z"
+            ),
             Conflict("IMPORT_RUNNING", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="importing"),
             Conflict("IMPORT_STILL_STOPPING", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
         ],
