@@ -138,8 +138,17 @@ export function ModeSelect({ value, onChange }: { value: string; onChange: (mode
 }
 
 /** How a field is named in a choice: its label with its key, or its key. */
-export function fieldName(field: { key: string; label?: string | null }): string {
-  return field.label && field.label !== field.key ? `${field.label} (${field.key})` : field.key;
+/** A table's fields as the options of a select: "label (key)", or the key when it has no label of its own. */
+export function FieldOptions({ fields }: { fields: { key: string; label?: string | null }[] }) {
+  return (
+    <>
+      {fields.map((f) => (
+        <option key={f.key} value={f.key}>
+          {f.label && f.label !== f.key ? `${f.label} (${f.key})` : f.key}
+        </option>
+      ))}
+    </>
+  );
 }
 
 /** The last cell of an editable row: removes it. */

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { TERMINAL, type UploadTicket, allPages, get, post, upload } from "../api";
 import { t } from "../i18n";
 import { navigate } from "../state";
-import { ErrorBox, Field, ModeSelect, ProgressBar, fieldName, useLoad, withChanged } from "../ui";
+import { ErrorBox, Field, FieldOptions, ModeSelect, ProgressBar, useLoad, withChanged } from "../ui";
 import { FailuresTable, OutcomesView } from "./import";
 
 const SUGGEST_MAX_BYTES = 4 * 1024 * 1024; // what POST /recipes/suggest takes in one request
@@ -152,11 +152,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
                       onChange={(e) => setMapping(withChanged(mapping, i, { target: e.currentTarget.value }))}
                     >
                       <option value="">{t("skip_column")}</option>
-                      {fields.map((f) => (
-                        <option key={f.key} value={f.key}>
-                          {fieldName(f)}
-                        </option>
-                      ))}
+                      <FieldOptions fields={fields} />
                     </select>
                   </td>
                   <td class="num">{m.target ? `${Math.round(m.confidence * 100)}%` : ""}</td>

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { allPages, patch, post } from "../api";
 import { t } from "../i18n";
 import { may } from "../state";
-import { ErrorBox, Field, FormButtons, ModeSelect, RemoveCell, fieldName, useLoad, withChanged } from "../ui";
+import { ErrorBox, Field, FieldOptions, FormButtons, ModeSelect, RemoveCell, useLoad, withChanged } from "../ui";
 
 interface Column {
   source: string | number;
@@ -77,11 +77,7 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
                 <select aria-label={t("target")} value={c.target} onChange={(e) => change(i, { target: e.currentTarget.value })}>
                   <option value="" />
                   <option value="id">id</option>
-                  {fields.map((f) => (
-                    <option key={f.key} value={f.key}>
-                      {fieldName(f)}
-                    </option>
-                  ))}
+                  <FieldOptions fields={fields} />
                 </select>
               </td>
               <RemoveCell onRemove={() => setColumns(columns.filter((_, j) => j !== i))} />
