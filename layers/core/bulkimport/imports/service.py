@@ -38,12 +38,16 @@ from bulkimport.schema.tables import get_table
 # ---------------------------------------------------------------- reading
 
 
+# Statuses whose progress is 100%: every row was done (a revert's own progress aside).
+_ALL_ROWS_DONE = frozenset({"completed", "completed_with_errors"}) | REVERT_STATUSES
+
+
 def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Import:
     total = item.get("total_count")
     processed = item.get("processed_count", 0)
     if item["status"] == "reverting":  # the chunks reverted so far
         progress = min(99, len(item.get(revert.COUNTED, ())) * 100 // max(1, item.get("revert_chunk_count") or 1))
-    elif item["status"] in ("completed", "completed_with_errors") or item["status"] in REVERT_STATUSES:
+    elif item["status"] in _ALL_ROWS_DONE:
         progress = 100
     elif total:
         # The rows of running chunks count towards progress; processed_count only once counted.
