@@ -33,6 +33,7 @@ import requests
 from bench.data import RECIPE, RECIPE_UNIQUE, TABLE, TABLE_UNIQUE
 from bench.meter import Meter, count_billable
 from devstack.stack import LocalStack
+from devstack.workers import default_count
 
 
 def run_service(
@@ -156,7 +157,7 @@ def run(content: bytes, rows: int, naive: bool = True) -> dict:
     """The import (and the naive loop): each timed run twice with `naive`, else once and billed."""
     from tests.helpers import free_port
 
-    stack = LocalStack(aws_port=free_port(), api_port=free_port()).start()
+    stack = LocalStack(aws_port=free_port(), api_port=free_port(), worker_processes=default_count()).start()
     meter = count_billable(stack)
     try:
         # Timed runs are not billed: the stock moto server's loop pays for no meter either.

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from devstack.stack import DEV_KEY, LocalStack
+from devstack.workers import default_count
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -37,7 +38,7 @@ def run(rows: int = 10_000, poll: float = 0.5) -> dict:
     sample = Path(tempfile.gettempdir()) / "bulkimport-bench" / f"contacts-{rows}.csv"
     sample.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, str(EXAMPLES / "make_sample.py"), str(rows), str(sample)], check=True)
-    stack = LocalStack(aws_port=free_port(), api_port=free_port()).start()
+    stack = LocalStack(aws_port=free_port(), api_port=free_port(), worker_processes=default_count()).start()
     try:
         time.sleep(2)  # let start-up settle
         idle_before = idle_cpu(10)

@@ -10,6 +10,7 @@ from pathlib import Path
 from devstack.activity import ActivityLog
 from devstack.cfn import REGION
 from devstack.stack import DEV_KEY, DEV_TENANT, LocalStack
+from devstack.workers import default_count
 
 QUICK_START = """
 Bulk import local stack is up.
@@ -62,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
         description="The embedded local stack: moto as AWS (S3, DynamoDB, Step Functions running the real "
-        "state machines, EventBridge, Scheduler), the template's Lambda handlers in this process, and "
+        "state machines, EventBridge, Scheduler), the template's Lambda handlers in worker processes, and "
         "API Gateway on loopback. No AWS account, no Docker. `make run API_PORT=3100 AWS_PORT=5100` passes "
         "the ports.",
     )
@@ -86,6 +87,14 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--template", type=Path, help="another template than ./template.yaml (its code paths from its folder)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_count(),
+        metavar="N",
+        help="run the Lambda handlers in N worker processes, so that the stack uses more than one core "
+        f"(default {default_count()}: this machine's cores but one); 0 runs them in the stack's process",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="print only the banner, not a line per request, run, chunk and S3 event"
@@ -117,7 +126,12 @@ def main() -> None:
         sys.exit(2)
     activity = None if args.quiet else ActivityLog()
     stack = LocalStack(
-        aws_port=args.aws_port, api_port=args.api_port, extra_keys=args.key, activity=activity, template=args.template
+        aws_port=args.aws_port,
+        api_port=args.api_port,
+        extra_keys=args.key,
+        activity=activity,
+        template=args.template,
+        worker_processes=max(0, args.workers),
     )
     stack.start()
     keys = "\n                ".join(

@@ -31,13 +31,16 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from devstack.cfn import Function, Template
 from devstack.iam import DENIAL, Enforcer, authorizations, denial_message
+
+if TYPE_CHECKING:
+    from devstack.workers import WorkerPool
 
 # The function whose handler runs in this context (None outside handlers: the stack, tests).
 _caller: contextvars.ContextVar[Function | None] = contextvars.ContextVar("devstack_caller", default=None)
@@ -53,6 +56,7 @@ class Invocation:
     started: float  # time.monotonic()
     seconds: float
     cpu_seconds: float = 0.0  # CPU time of the handler's own thread (time.thread_time)
+    pid: int = 0  # the process the handler ran in: the stack's, or a worker's (devstack.workers)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Answer:
     payload: Any
     function_error: str | None = None
     outcome: str = "ok"
+    cpu_seconds: float | None = None  # the handler thread's, when it ran in a worker process
+    pid: int | None = None  # the worker process's
 
 
 Call = Callable[[Function, Any], Answer]
@@ -96,6 +102,8 @@ class LambdaRuntime:
         self._invocation_hooks: list[InvocationHook] = []
         self._aws_call_hooks: list[AwsCallHook] = []
         self.invocations: list[Invocation] = []  # for tests and benchmarks to read
+        # Set by `run_in_workers`: handlers run in worker processes (devstack.workers), not here.
+        self.workers: WorkerPool | None = None
 
     # ------------------------------------------------------------ setup
     def install(self) -> None:
@@ -126,6 +134,14 @@ class LambdaRuntime:
         from devstack import resolver_state
 
         resolver_state.install()
+
+    def run_in_workers(self, workers: WorkerPool) -> None:
+        """Run every handler in `workers` from now on. AWS call hooks run in a handler's own thread,
+        so they need handlers in this process: a runtime has one or the other."""
+        with self._lock:
+            if self._aws_call_hooks:
+                raise RuntimeError("AWS call hooks need handlers in-process: no worker processes with them")
+            self.workers = workers
 
     def handler(self, function: Function) -> Callable:
         with self._lock:
@@ -158,8 +174,11 @@ class LambdaRuntime:
     def add_aws_call_hook(self, hook: AwsCallHook) -> None:
         """Call `hook(operation)`, operation as botocore names it ("dynamodb.BatchWriteItem"), just
         before each AWS call made with the layer's clients, in the calling thread: for a handler,
-        the thread its invocation hooks ran in. What the hook raises, that call raises."""
+        the thread its invocation hooks ran in. What the hook raises, that call raises. Not with
+        worker processes (`run_in_workers`)."""
         with self._lock:
+            if self.workers is not None:
+                raise RuntimeError("handlers run in worker processes: AWS call hooks need them in-process")
             self._aws_call_hooks.append(hook)
 
     def _before_aws_call(self, event_name: str, context: dict | None = None, **_kwargs) -> Any:
@@ -221,22 +240,30 @@ class LambdaRuntime:
     def invoke(self, function: Function, event: Any) -> tuple[Any, str | None]:
         """Run a handler; returns (payload, function_error) as the Invoke API would."""
         started, started_cpu = time.monotonic(), time.thread_time()
-        call: Call = self._run_handler
+        call: Call = self._call_handler
         for hook in list(self._invocation_hooks):
             call = _wrapped(hook, call)
         answer = call(function, event)
+        cpu_seconds = answer.cpu_seconds if answer.cpu_seconds is not None else time.thread_time() - started_cpu
         self.invocations.append(
             Invocation(
                 function.logical_id,
                 answer.outcome,
                 started,
                 time.monotonic() - started,
-                time.thread_time() - started_cpu,
+                cpu_seconds,
+                answer.pid if answer.pid is not None else os.getpid(),
             )
         )
         return answer.payload, answer.function_error
 
-    def _run_handler(self, function: Function, event: Any) -> Answer:
+    def _call_handler(self, function: Function, event: Any) -> Answer:
+        if self.workers is not None:
+            return self.workers.invoke(function, event)
+        return self.run_handler(function, event)
+
+    def run_handler(self, function: Function, event: Any) -> Answer:
+        """Run a handler in this process, in the calling thread."""
         token = _caller.set(function)
         try:
             return Answer(self.handler(function)(event, LambdaContext(function)))

@@ -27,6 +27,7 @@ from devstack.console import ConsoleFiles
 from devstack.iam import Enforcer, role_of
 from devstack.runtime import LambdaRuntime
 from devstack.s3_post import PostPolicyCheck
+from devstack.workers import WorkerPool
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSOLE_DIST = ROOT / "console" / "dist"  # `make console` builds it (make run and make test do)
@@ -132,6 +133,7 @@ class LocalStack:
         template: Path | None = None,
         enforce_iam: bool = True,
         in_process: bool = True,
+        worker_processes: int = 0,
     ):
         self.host = host
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
@@ -143,6 +145,10 @@ class LocalStack:
         # True: the handlers' AWS calls reach the endpoint in-process (devstack.transport), not over
         # loopback HTTP (False: a benchmark's baseline).
         self.in_process = in_process
+        # Handlers run in this many worker processes (devstack.workers), so the stack uses more
+        # than one core; 0: in this process, where tests' fault hooks reach them.
+        self.worker_processes = worker_processes
+        self.workers: WorkerPool | None = None
         self.log_level = log_level
         # None: the template's ReauthorizeEvery, as API Gateway caches the authorizer's answers.
         self.authorizer_cache_seconds = authorizer_cache_seconds
@@ -207,13 +213,19 @@ class LocalStack:
         self.aws.wrap_moto(lambda app: PostPolicyCheck(app, credentials))
         self.aws.wrap_moto(refuse_invalid_definitions)  # what AWS refuses and moto would run
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
+        from devstack.transport import InProcessTransport, cache_user_agent_sanitizing
+
+        transport = InProcessTransport(self.aws_endpoint, self.aws)
         if self.in_process:
             from bulkimport.adapters.aws import session
-            from devstack.transport import InProcessTransport, cache_user_agent_sanitizing
 
             cache_user_agent_sanitizing()
-
-            session().events.register_first("before-send", InProcessTransport(self.aws_endpoint, self.aws))
+            session().events.register_first("before-send", transport)
+        if self.worker_processes:
+            self.workers = WorkerPool(
+                self.worker_processes, self.template.path, self.template.parameters, self.enforce_iam, transport
+            )
+            self.runtime.run_in_workers(self.workers)
         boto3.client("s3")  # warm up botocore's loaders in this thread
         import requests
 
@@ -241,6 +253,8 @@ class LocalStack:
             self.aws.changes.note()  # wakes the pollers, to see the stop
         for server in self._servers:
             server.shutdown()
+        if self.workers is not None:
+            self.workers.stop()
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-class _RawBody(BytesIO):
+class RawBody(BytesIO):
     """A response body as botocore reads it from urllib3 (`stream()` for streaming bodies)."""
 
     def stream(self, amt: int = 64 * 1024, **_kwargs: Any):
@@ -41,22 +41,20 @@ class InProcessTransport:
         self.server_name, self.server_port = split.hostname or "127.0.0.1", str(split.port or 80)
 
     def __call__(self, request: AWSPreparedRequest, **_kwargs: Any) -> AWSResponse | None:
-        url = urlsplit(request.url)
-        if url.netloc != self.netloc:
+        if urlsplit(request.url).netloc != self.netloc:
             return None
-        body = request.body
-        if body is None:
-            data = b""
-        elif isinstance(body, bytes | bytearray):
-            data = bytes(body)
-        elif isinstance(body, str):
-            data = body.encode()
-        else:  # a file-like body (an S3 upload): botocore may resend it on a retry, so rewind after
-            position = body.tell() if hasattr(body, "tell") else None
-            data = body.read()
-            if position is not None:
-                body.seek(position)
-        raw_path = url.path + (f"?{url.query}" if url.query else "")
+        status, headers, content = self.serve(
+            request.method, request.url, request.headers.items(), request_body(request)
+        )
+        return AWSResponse(request.url, status, headers, RawBody(content))
+
+    def serve(
+        self, method: str, url: str, request_headers: Iterable[tuple[str, str | bytes]], data: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one request (its parts as botocore prepared them) through the WSGI app: (status,
+        headers, body). Also what a worker process's requests are answered by (devstack.workers)."""
+        split = urlsplit(url)
+        raw_path = split.path + (f"?{split.query}" if split.query else "")
         environ: dict[str, Any] = {
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
@@ -65,11 +63,11 @@ class InProcessTransport:
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
-            "REQUEST_METHOD": request.method,
+            "REQUEST_METHOD": method,
             "SCRIPT_NAME": "",
             # As werkzeug's server sets them: PATH_INFO decoded, all of them UTF-8 read as Latin-1.
-            "PATH_INFO": _wsgi_str(unquote(url.path)),
-            "QUERY_STRING": _wsgi_str(url.query),
+            "PATH_INFO": _wsgi_str(unquote(split.path)),
+            "QUERY_STRING": _wsgi_str(split.query),
             "REQUEST_URI": _wsgi_str(raw_path),
             "RAW_URI": _wsgi_str(raw_path),
             "REMOTE_ADDR": "127.0.0.1",
@@ -80,7 +78,7 @@ class InProcessTransport:
             "CONTENT_LENGTH": str(len(data)),
             "HTTP_HOST": self.netloc,
         }
-        for name, value in request.headers.items():
+        for name, value in request_headers:
             if isinstance(value, bytes):
                 value = value.decode("latin-1")
             key = name.upper().replace("-", "_")
@@ -107,8 +105,24 @@ class InProcessTransport:
         headers: dict[str, str] = {}
         for name, value in answered["headers"]:
             headers[name] = f"{headers[name]},{value}" if name in headers else value
-        status = int(answered["status"].split(" ", 1)[0])
-        return AWSResponse(request.url, status, headers, _RawBody(content))
+        return int(answered["status"].split(" ", 1)[0]), headers, content
+
+
+def request_body(request: AWSPreparedRequest) -> bytes:
+    """A prepared request's body as bytes."""
+    body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, bytes | bytearray):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    # a file-like body (an S3 upload): botocore may resend it on a retry, so rewind after
+    position = body.tell() if hasattr(body, "tell") else None
+    data = body.read()
+    if position is not None:
+        body.seek(position)
+    return data
 
 
 def cache_user_agent_sanitizing() -> None:
