@@ -3,6 +3,8 @@ transaction still rolls back everything it did, and a key query still sees its w
 Against the running stack (its moto is this process's): moto's mock_aws here would take over the
 stack's own calls."""
 
+import io
+import json
 import uuid
 
 import boto3
@@ -257,3 +259,68 @@ def test_items_of_every_attribute_type_read_back_as_written(ddb):
         TableName=names["hashed"], ScanFilter={"pk": {"AttributeValueList": [item["pk"]], "ComparisonOperator": "EQ"}}
     )
     assert scanned["Items"] == [item]
+
+
+def test_item_requests_read_as_json_are_what_moto_parses(stack, tenant):
+    """The DynamoDB requests of an import (claims, batches, updates, reads), recorded as the stack
+    serves them: each one read as plain JSON is what moto's own parser makes of it; a request with a
+    binary attribute is left to moto's parser (it base64-decodes them)."""
+    from moto.core.parse import JSONParser
+    from moto.core.responses import get_service_model
+
+    from devstack.moto_fixes import plain_json_request
+
+    seen: list[tuple[str, bytes]] = []
+    recording = [True]  # the middleware stays for the session: it records during this test only
+
+    def record(app):
+        def middleware(environ, start_response):
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            if recording[0] and target.startswith("DynamoDB_20120810."):
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = io.BytesIO(body)
+                seen.append((target.split(".", 1)[1], body))
+            return app(environ, start_response)
+
+        return middleware
+
+    stack.aws.wrap_moto(record)
+    try:
+        _make_item_requests(stack, tenant)
+    finally:
+        recording[0] = False
+    service = get_service_model("dynamodb")
+    plain = [(action, body) for action, body in seen if plain_json_request(action, body)]
+    assert {"PutItem", "BatchWriteItem", "UpdateItem", "GetItem", "BatchGetItem", "Query"} <= {a for a, _ in plain}
+    for action, body in plain:
+        parsed = JSONParser(service.operation_model(action), map_type=dict).parse(
+            {"method": "POST", "values": {}, "headers": {}, "body": body, "url_path": "/", "url_params": {}}
+        )
+        assert json.loads(body) == parsed, action
+    binary = json.dumps({"TableName": "t", "Item": {"pk": {"S": "a"}, "b": {"B": "AAE="}}}).encode()
+    assert not plain_json_request("PutItem", binary)
+
+
+def _make_item_requests(stack, tenant) -> None:
+    """An import into a table with a unique field (claims, conditional puts, updates, reads), a
+    filtered read, and the batch calls other imports and jobs make."""
+    from tests.helpers import csv_bytes
+    from tests.samples import HEADER, good_row, setup_contacts
+
+    recipe = setup_contacts(tenant.admin)
+    content = csv_bytes([HEADER, *[good_row(n) for n in range(1, 201)], good_row(3)])
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
+    tenant.viewer.ok("GET", "/tables/contacts/records", params={"filter.membership_no": "M000007"})
+    assert done["success_count"] == 200
+    client = boto3.client("dynamodb")
+    table = stack.resource_name("RecordsTable")
+    item = {
+        "pk": {"S": f"x-{uuid.uuid4()}"},
+        "sk": {"S": "x"},
+        "n": {"N": "1"},
+        "m": {"M": {"l": {"L": [{"NULL": True}]}}},
+    }
+    client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}}]})
+    client.batch_get_item(
+        RequestItems={table: {"Keys": [{"pk": item["pk"], "sk": item["sk"]}], "ConsistentRead": True}}
+    )
