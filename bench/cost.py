@@ -92,6 +92,7 @@ def cost_per_million_rows(service: dict, rows: int, shape: str, chunk_seconds_on
             "rows": rows,
             "dynamodb_write_units": counted["dynamodb_write_units"],
             "dynamodb_write_units_per_row": round(write_units / rows, 4),
+            "dynamodb_write_units_by_kind": counted["dynamodb_write_units_by_kind"],
             "record_items_written": counted["dynamodb_items_written"].get(records_table, 0) - index_items,
             "unique_index_items_written": index_items,
             "unique_index_write_units_per_row": round(index_units / rows, 4),
@@ -126,6 +127,8 @@ def report_cost(cost: dict) -> None:
         f"{c['unique_index_items_written']:,} unique-key index items = {c['unique_index_write_units_per_row']} a row), "
         f"read units {sum(c['dynamodb_read_units'].values()):,.1f}"
     )
+    for kind, units in c["dynamodb_write_units_by_kind"].items():
+        print(f"    {kind:60s} {units:9,} write units, {units / c['rows']:.4f} a row")
     t = c["state_transitions"]
     print(
         f"  state transitions {t['total']:,} (parent {t['parent']}, chunk executions {t['children']}), "

@@ -116,6 +116,8 @@ class Meter:
             # unique-key index items (sort key "U", adapters.dynamo.unique_index) among them
             self.index_items_written: Counter = Counter()
             self.index_write_units: Counter = Counter()
+            # (table, what was written) -> write units: what each kind of item costs (item_kind)
+            self.write_units_by_kind: Counter = Counter()
             self.s3: Counter = Counter()  # "PUT" class / "GET" class -> requests
             self.events = 0  # custom events put on buses
             self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation
@@ -171,6 +173,7 @@ class Meter:
                     new_size = 0
                 units = factor * write_units(old_size, new_size)
                 self.write_units[table] += units
+                self.write_units_by_kind[(table, item_kind(operation, body, key))] += units
                 self.items_written[table] += 1
                 if key.get("sk") == INDEX_SK:
                     self.index_items_written[table] += 1
@@ -220,9 +223,29 @@ class Meter:
                 "dynamodb_items_written": dict(self.items_written),
                 "dynamodb_index_items_written": dict(self.index_items_written),
                 "dynamodb_index_write_units": dict(self.index_write_units),
+                "dynamodb_write_units_by_kind": {
+                    f"{table} {kind}": units for (table, kind), units in sorted(self.write_units_by_kind.items())
+                },
                 "s3_requests": dict(self.s3),
                 "events": self.events,
             }
+
+
+def item_kind(operation: str, body: dict, key: dict) -> str:
+    """What a write wrote, for the cost breakdown: the operation and the item's kind, by its sort key's
+    prefix ("IMPORT", "CHUNK", ...; adapters.keys), "unique key" or "record"; an UpdateItem that only
+    sets attributes apart from one that adds to counters (a chunk's progress note, runs.counting)."""
+    sort_key = next(iter(key.get("sk", {}).values()), "")
+    if key.get("sk") == INDEX_SK:
+        kind = "unique key"
+    elif "#" in sort_key:
+        kind = sort_key.split("#", 1)[0]
+    else:
+        kind = "record"
+    if operation == "UpdateItem":
+        adds = " ADD " in f" {body.get('UpdateExpression', '')} "
+        operation = "UpdateItem ADD" if adds else "UpdateItem SET"
+    return f"{operation} {kind}"
 
 
 def _writes(operation: str, body: dict):
