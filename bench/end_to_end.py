@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
 import time
@@ -73,6 +74,7 @@ def run_service(
     busy = dict(meter.busy)
     done = api.ok("GET", f"/imports/{created['id']}")["data"]
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    map_runs = [sfn.describe_map_run(mapRunArn=m["mapRunArn"]) for m in sfn.list_map_runs(executionArn=arn)["mapRuns"]]
     return {
         "seconds": seconds,
         "import": done,
@@ -80,8 +82,17 @@ def run_service(
         "counted": counted,
         "invocations": invocations,
         "history": history,
+        # the Map's child executions, and their type as deployed (the local stack runs them STANDARD)
+        "child_executions": sum(m["executionCounts"]["total"] for m in map_runs),
+        "child_execution_type": _child_execution_type(stack),
         "busy": busy,
     }
+
+
+def _child_execution_type(stack: LocalStack) -> str:
+    """The import Map's child execution type in the template's definition."""
+    _, definition = stack.template.state_machine("ImportStateMachine")
+    return json.loads(definition)["States"]["ProcessChunks"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"]
 
 
 def run_naive(stack: LocalStack, meter: Meter, content: bytes) -> dict:

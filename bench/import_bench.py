@@ -94,17 +94,17 @@ def aws_figures(result: dict, rows: int, cpu: dict | None) -> dict:
             "cpu_us_per_row_chunk": round(cpu["ours_chunks_cpu_s"] / cpu["rows"] * 1e6, 2),
             "cpu_us_per_row_prepare": round(cpu["ours_prepare_scan_cpu_s"] / cpu["rows"] * 1e6, 2),
         }
-    chunk_seconds = cost.wall_time_model(**per_row)["chunk_lambda_seconds"]
-    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", chunk_seconds)
+    model = cost.wall_time_model(**per_row)
+    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", model)
     cost.report_cost(summary["cost"])
     if result.get("billed_unique"):
-        chunk_seconds = cost.wall_time_model(unique_keys=1, **per_row)["chunk_lambda_seconds"]
+        model = cost.wall_time_model(unique_keys=1, **per_row)
         billed_rows = result["billed_unique"]["import"]["total_count"]
         summary["cost_unique"] = cost.cost_per_million_rows(
-            result["billed_unique"], billed_rows, "one unique field", chunk_seconds
+            result["billed_unique"], billed_rows, "one unique field", model, unique_fields=1
         )
         cost.report_cost(summary["cost_unique"])
-    summary["aws_wall_time_model"] = cost.model_at([8, 32, 100], **per_row)
+    summary["aws_wall_time_model"] = cost.model_at([8, 32], **per_row)
     cost.report_model(summary["aws_wall_time_model"])
     return summary
 
@@ -135,8 +135,9 @@ def section_large(rows: int) -> dict:
     }
     end_to_end.report(summary)
     print(f"  import: {summary['complete']}")
-    chunk_seconds = cost.wall_time_model(rows=rows)["chunk_lambda_seconds"]
-    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", chunk_seconds)
+    summary["cost"] = cost.cost_per_million_rows(
+        result["billed"], rows, "no unique field", cost.wall_time_model(rows=rows)
+    )
     cost.report_cost(summary["cost"])
     return summary
 

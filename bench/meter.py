@@ -29,6 +29,7 @@ from devstack.cfn import ACCOUNT, REGION
 from devstack.stack import LocalStack
 
 KB = 1024
+PROGRESS_NOTE = "UpdateItem progress note"  # a unit's progress, noted while it runs (runs.counting)
 INDEX_SK = {"S": "U"}  # the sort key of a unique-key index item (adapters.dynamo.unique_index)
 
 
@@ -233,8 +234,10 @@ class Meter:
 
 def item_kind(operation: str, body: dict, key: dict) -> str:
     """What a write wrote, for the cost breakdown: the operation and the item's kind, by its sort key's
-    prefix ("IMPORT", "CHUNK", ...; adapters.keys), "unique key" or "record"; an UpdateItem that only
-    sets attributes apart from one that adds to counters (a chunk's progress note, runs.counting)."""
+    prefix ("IMPORT", "CHUNK", ...; adapters.keys), "unique key" or "record"; an UpdateItem that adds
+    to counters apart from one that only sets, and a chunk's progress note (runs.counting) apart."""
+    from bulkimport.runs.counting import LIVE_PREFIX  # the layer is on the path once the stack runs
+
     sort_key = next(iter(key.get("sk", {}).values()), "")
     if key.get("sk") == INDEX_SK:
         kind = "unique key"
@@ -244,6 +247,8 @@ def item_kind(operation: str, body: dict, key: dict) -> str:
         kind = "record"
     if operation == "UpdateItem":
         adds = " ADD " in f" {body.get('UpdateExpression', '')} "
+        if not adds and any(name.startswith(LIVE_PREFIX) for name in body.get("ExpressionAttributeNames", {}).values()):
+            return f"{PROGRESS_NOTE} {kind}"
         operation = "UpdateItem ADD" if adds else "UpdateItem SET"
     return f"{operation} {kind}"
 
