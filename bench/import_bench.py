@@ -14,6 +14,8 @@ bench/results/latest.json (a section run alone replaces only its own entry there
 - quickstart  bench.quickstart: the README's quick start (10k rows, one unique field) from upload to
               final status, how its progress moved, and the idle stack's CPU
 - large       the ~1M-row, ~100 MB file imported completely on the local stack; its cost too
+- cost        end_to_end's billed runs alone (no timed runs, a few minutes): the cost per million rows of
+              both table shapes and the wall-time model
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bench.env import layer_on_path
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "latest.json"
 DEFAULT = ("cpu", "memory", "end_to_end", "quickstart")
+EXTRA = ("cost", "large")  # not in `make bench`: end_to_end prints the cost too; large is long
 
 
 def header() -> dict:
@@ -61,30 +64,47 @@ def section_memory(rows: int) -> dict:
 
 
 def section_end_to_end(rows: int, cpu: dict | None) -> dict:
-    from bench import cost, end_to_end
+    from bench import end_to_end
     from bench.data import make_csv
 
     content = make_csv(rows)
     result = end_to_end.run(content, rows)
     summary = end_to_end.summarize(result, rows, len(content))
     end_to_end.report(summary)
+    return summary | aws_figures(result, rows, cpu)
+
+
+def section_cost(rows: int, cpu: dict | None) -> dict:
+    """end_to_end's billed runs alone (no timed runs): the cost per million rows and the wall-time model."""
+    from bench import end_to_end
+    from bench.data import make_csv
+
+    result = end_to_end.run(make_csv(rows), rows, naive=False, billed_unique=True)
+    return {"rows": rows} | aws_figures(result, rows, cpu)
+
+
+def aws_figures(result: dict, rows: int, cpu: dict | None) -> dict:
+    """The billed runs of `result` priced per million rows, and the AWS wall-time model."""
+    from bench import cost
+
+    summary: dict = {}
     per_row = {}
     if cpu:  # the CPU bench's figures of this machine's core, for the model's compute time
         per_row = {
             "cpu_us_per_row_chunk": round(cpu["ours_chunks_cpu_s"] / cpu["rows"] * 1e6, 2),
             "cpu_us_per_row_prepare": round(cpu["ours_prepare_scan_cpu_s"] / cpu["rows"] * 1e6, 2),
         }
-    chunk_seconds = cost.wall_time_model(**per_row)["chunk_lambda_seconds"]
-    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", chunk_seconds)
+    model = cost.wall_time_model(**per_row)
+    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", model)
     cost.report_cost(summary["cost"])
     if result.get("billed_unique"):
-        chunk_seconds = cost.wall_time_model(unique_keys=1, **per_row)["chunk_lambda_seconds"]
+        model = cost.wall_time_model(unique_keys=1, **per_row)
         billed_rows = result["billed_unique"]["import"]["total_count"]
         summary["cost_unique"] = cost.cost_per_million_rows(
-            result["billed_unique"], billed_rows, "one unique field", chunk_seconds
+            result["billed_unique"], billed_rows, "one unique field", model, unique_fields=1
         )
         cost.report_cost(summary["cost_unique"])
-    summary["aws_wall_time_model"] = cost.model_at([8, 32, 100], **per_row)
+    summary["aws_wall_time_model"] = cost.model_at([8, 32], **per_row)
     cost.report_model(summary["aws_wall_time_model"])
     return summary
 
@@ -115,8 +135,9 @@ def section_large(rows: int) -> dict:
     }
     end_to_end.report(summary)
     print(f"  import: {summary['complete']}")
-    chunk_seconds = cost.wall_time_model(rows=rows)["chunk_lambda_seconds"]
-    summary["cost"] = cost.cost_per_million_rows(result["billed"], rows, "no unique field", chunk_seconds)
+    summary["cost"] = cost.cost_per_million_rows(
+        result["billed"], rows, "no unique field", cost.wall_time_model(rows=rows)
+    )
     cost.report_cost(summary["cost"])
     return summary
 
@@ -132,7 +153,7 @@ def main() -> None:
         help="rows of the section's file (defaults: cpu and end_to_end 100k, memory and large 1M, quickstart 10k)",
     )
     args = parser.parse_args()
-    unknown = set(args.sections) - {*DEFAULT, "large"}
+    unknown = set(args.sections) - {*DEFAULT, *EXTRA}
     if unknown:
         parser.error(f"no section {', '.join(sorted(unknown))}")
     sections = args.sections or list(DEFAULT)
@@ -154,6 +175,8 @@ def main() -> None:
             figures = section_memory(args.rows or 1_000_000)
         elif section == "end_to_end":
             figures = section_end_to_end(args.rows or 100_000, previous.get("cpu"))
+        elif section == "cost":
+            figures = section_cost(args.rows or 100_000, previous.get("cpu"))
         elif section == "quickstart":
             figures = section_quickstart(args.rows or 10_000)
         else:
@@ -162,7 +185,7 @@ def main() -> None:
         previous[section] = figures
         # Read again: another section (bench-large is long) may have written its figures meanwhile.
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        results = {k: v for k, v in results.items() if k in (*DEFAULT, "large")} | {section: figures}
+        results = {k: v for k, v in results.items() if k in (*DEFAULT, *EXTRA)} | {section: figures}
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print(f"written to {RESULTS.relative_to(ROOT.parent)}\n")

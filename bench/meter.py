@@ -29,6 +29,7 @@ from devstack.cfn import ACCOUNT, REGION
 from devstack.stack import LocalStack
 
 KB = 1024
+PROGRESS_NOTE = "UpdateItem progress note"  # a unit's progress, noted while it runs (runs.counting)
 INDEX_SK = {"S": "U"}  # the sort key of a unique-key index item (adapters.dynamo.unique_index)
 
 
@@ -116,6 +117,8 @@ class Meter:
             # unique-key index items (sort key "U", adapters.dynamo.unique_index) among them
             self.index_items_written: Counter = Counter()
             self.index_write_units: Counter = Counter()
+            # (table, what was written) -> write units: what each kind of item costs (item_kind)
+            self.write_units_by_kind: Counter = Counter()
             self.s3: Counter = Counter()  # "PUT" class / "GET" class -> requests
             self.events = 0  # custom events put on buses
             self.busy: dict[str, float] = {}  # seconds spent inside moto, by operation
@@ -171,6 +174,7 @@ class Meter:
                     new_size = 0
                 units = factor * write_units(old_size, new_size)
                 self.write_units[table] += units
+                self.write_units_by_kind[(table, item_kind(operation, body, key))] += units
                 self.items_written[table] += 1
                 if key.get("sk") == INDEX_SK:
                     self.index_items_written[table] += 1
@@ -220,9 +224,33 @@ class Meter:
                 "dynamodb_items_written": dict(self.items_written),
                 "dynamodb_index_items_written": dict(self.index_items_written),
                 "dynamodb_index_write_units": dict(self.index_write_units),
+                "dynamodb_write_units_by_kind": {
+                    f"{table} {kind}": units for (table, kind), units in sorted(self.write_units_by_kind.items())
+                },
                 "s3_requests": dict(self.s3),
                 "events": self.events,
             }
+
+
+def item_kind(operation: str, body: dict, key: dict) -> str:
+    """What a write wrote, for the cost breakdown: the operation and the item's kind, by its sort key's
+    prefix ("IMPORT", "CHUNK", ...; adapters.keys), "unique key" or "record"; an UpdateItem that adds
+    to counters apart from one that only sets, and a chunk's progress note (runs.counting) apart."""
+    from bulkimport.runs.counting import LIVE_PREFIX  # the layer is on the path once the stack runs
+
+    sort_key = next(iter(key.get("sk", {}).values()), "")
+    if key.get("sk") == INDEX_SK:
+        kind = "unique key"
+    elif "#" in sort_key:
+        kind = sort_key.split("#", 1)[0]
+    else:
+        kind = "record"
+    if operation == "UpdateItem":
+        adds = " ADD " in f" {body.get('UpdateExpression', '')} "
+        if not adds and any(name.startswith(LIVE_PREFIX) for name in body.get("ExpressionAttributeNames", {}).values()):
+            return f"{PROGRESS_NOTE} {kind}"
+        operation = "UpdateItem ADD" if adds else "UpdateItem SET"
+    return f"{operation} {kind}"
 
 
 def _writes(operation: str, body: dict):

@@ -3,6 +3,12 @@ too: its AWS endpoint answers CreateStateMachine and UpdateStateMachine with Inv
 does, when a state name is used twice anywhere in the definition (Map processors and Parallel branches
 included) or a StartAt or transition names no state of its scope. A template whose state machine AWS
 would refuse so cannot start the local stack.
+
+And what moto cannot run that AWS does: moto's interpreter (5.2.5) parses only STANDARD as a
+Distributed Map's child execution type, so the endpoint hands moto a definition whose EXPRESS children
+are STANDARD (`as_moto_runs_it`). The states, retries and catches are the same; what EXPRESS changes on
+AWS (a child may run more than once, at most 5 minutes, no history kept) is for the workers to bear:
+tests run a chunk twice, at once and after it was counted (tests/integration/test_exactly_once.py).
 """
 
 from __future__ import annotations
@@ -50,8 +56,21 @@ def refusals(definition: dict) -> list[str]:
     return found
 
 
+def as_moto_runs_it(definition: dict) -> bool:
+    """Make every Map processor's EXPRESS execution type STANDARD, in place; True if one was."""
+    changed = False
+    for _path, scope in scopes(definition):
+        for state in scope.get("States", {}).values():
+            config = (state.get("ItemProcessor") or {}).get("ProcessorConfig") or {}
+            if config.get("ExecutionType") == "EXPRESS":
+                config["ExecutionType"] = "STANDARD"
+                changed = True
+    return changed
+
+
 def refuse_invalid_definitions(app: WsgiApp) -> WsgiApp:
-    """WSGI middleware for the AWS endpoint (devstack.stack._AwsEndpoint.wrap_moto)."""
+    """WSGI middleware for the AWS endpoint (devstack.stack._AwsEndpoint.wrap_moto): refuses what AWS
+    refuses, and hands moto a definition it runs (as_moto_runs_it)."""
 
     def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("HTTP_X_AMZ_TARGET") not in _CHECKED:
@@ -64,6 +83,9 @@ def refuse_invalid_definitions(app: WsgiApp) -> WsgiApp:
             definition = None
         problems = refusals(definition) if isinstance(definition, dict) else []
         if not problems:
+            if isinstance(definition, dict) and as_moto_runs_it(definition):
+                body = json.dumps(json.loads(body) | {"definition": json.dumps(definition)}).encode()
+                environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             return app(environ, start_response)
         message = f"Invalid State Machine Definition: '{'; '.join(problems)}'"
         start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])

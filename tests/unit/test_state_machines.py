@@ -140,9 +140,10 @@ def test_an_atomic_import_runs_one_map_twice_check_then_write():
     assert maps == ["ProcessChunks"]
     chunks = states["ProcessChunks"]
     assert chunks["ItemSelector"]["pass.$"] == "$.prepared.pass"
-    assert (chunks["MaxConcurrency"], chunks["ResultPath"]) == (8, None)
+    assert (chunks["MaxConcurrency"], chunks["ResultPath"]) == (16, None)
     assert chunks["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
-    assert chunks["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    # Express children: a chunk is idempotent and counted once (test_exactly_once runs one twice).
+    assert chunks["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
     after = states[chunks["Next"]]
     assert (
         after["Type"] == "Choice"
@@ -193,6 +194,24 @@ def test_map_workers_retry_crashes_timeouts_and_throttling(kind):
                 "ThrottlingException",
                 "ClientError",
             } <= retried, name
+
+
+def test_an_express_child_has_time_for_every_retry_of_its_worker():
+    # An EXPRESS child execution ends at 5 minutes (Step Functions quotas). A worker that times out is
+    # retried: its attempts and the pauses between them must end before the child does, or a slow
+    # chunk would fail the import instead of being retried.
+    from devstack.cfn import Template
+
+    functions = Template(ROOT / "template.yaml").functions()
+    definition = committed("import")
+    for name, task, in_map in lambda_tasks(definition):
+        if in_map is None or in_map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] != "EXPRESS":
+            continue
+        logical_id = re.fullmatch(r"\$\{(\w+)Arn\}", task["Parameters"]["FunctionName"]).group(1)
+        timeout = functions[logical_id].timeout
+        (retrier,) = [r for r in task["Retry"] if "Sandbox.Timedout" in r["ErrorEquals"]]
+        pauses = sum(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n for n in range(retrier["MaxAttempts"]))
+        assert (1 + retrier["MaxAttempts"]) * timeout + pauses <= 300, (name, timeout)
 
 
 # ---------------------------------------------------------------- AWS's schema
