@@ -52,6 +52,10 @@ before slicing it: 24.5 ms of CPU for 200 KB of a 50 MB object, 1.4 ms when the 
 the stored object (a closed range "bytes=a-b"; other ranges, and everything else moto answers, as
 before). For a 100 MB file of 500 chunks that was 50 GB of copies.
 
+Every attribute name in a condition, update or projection expression was looked up in moto's list
+of DynamoDB's 573 reserved words one by one (most of a conditional write's condition parsing); the
+same words are looked up in a set.
+
 A DynamoDB item request (PutItem, BatchWriteItem, UpdateItem, GetItem, Query...) was parsed member by
 member through the service model; without binary attributes (base64 in JSON, bytes once parsed) the
 result is the JSON as decoded, so such requests are decoded with json.loads.
@@ -87,6 +91,7 @@ def install() -> None:
     _read_ranges_from_the_object()
     _answer_plain_attribute_values_as_stored()
     _read_plain_requests_as_json()
+    _look_up_reserved_words_in_a_set()
 
 
 def _size_new_items_once() -> None:
@@ -239,6 +244,23 @@ def plain_json_request(action: str, body: bytes) -> bool:
     """Whether moto's model-driven parse of this DynamoDB request gives what json.loads gives: an
     item operation, and no binary attribute (the parser base64-decodes those)."""
     return action in _ITEM_OPERATIONS and b'"B"' not in body and b'"BS"' not in body
+
+
+class _Words(list):
+    """moto's list of DynamoDB's reserved words, with `in` answered by a set: the same words."""
+
+    def __init__(self, words):
+        super().__init__(words)
+        self._set = frozenset(self)
+
+    def __contains__(self, word) -> bool:
+        return word in self._set
+
+
+def _look_up_reserved_words_in_a_set() -> None:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    ReservedKeywords.KEYWORDS = _Words(ReservedKeywords.get_reserved_keywords())
 
 
 def _read_plain_requests_as_json() -> None:

@@ -324,3 +324,19 @@ def _make_item_requests(stack, tenant) -> None:
     client.batch_get_item(
         RequestItems={table: {"Keys": [{"pk": item["pk"], "sk": item["sk"]}], "ConsistentRead": True}}
     )
+
+
+@pytest.mark.parametrize("word", ["name", "Size", "STATUS"])
+def test_a_reserved_word_in_an_expression_is_still_refused(ddb, word):
+    """Reserved words are looked up in a set now: any case of one is refused as AWS refuses it, and
+    the same name behind an expression attribute name is accepted."""
+    client, names = ddb
+    item = {"pk": {"S": "h-reserved"}, "count": {"N": "1"}}
+    with pytest.raises(ClientError, match="reserved keyword"):
+        client.put_item(TableName=names["hashed"], Item=item, ConditionExpression=f"attribute_not_exists({word})")
+    client.put_item(
+        TableName=names["hashed"],
+        Item=item,
+        ConditionExpression="attribute_not_exists(#w)",
+        ExpressionAttributeNames={"#w": word},
+    )
