@@ -67,6 +67,7 @@ length of a call is seen by no other request.
 from __future__ import annotations
 
 import copy
+import re
 from collections import defaultdict
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -240,10 +241,16 @@ _ITEM_OPERATIONS = frozenset(
 )
 
 
+# A binary AttributeValue's member, as JSON writes it: a key "B" or "BS" (a key is followed by a colon,
+# a string value never is; inside a string the quotes would be escaped).
+_BINARY_MEMBER = re.compile(rb'(?<!\\)"BS?"\s*:')
+
+
 def plain_json_request(action: str, body: bytes) -> bool:
     """Whether moto's model-driven parse of this DynamoDB request gives what json.loads gives: an
-    item operation, and no binary attribute (the parser base64-decodes those)."""
-    return action in _ITEM_OPERATIONS and b'"B"' not in body and b'"BS"' not in body
+    item operation, and no binary attribute (the parser base64-decodes those). A map key named "B"
+    looks like one too: moto's parser reads that request, as before."""
+    return action in _ITEM_OPERATIONS and _BINARY_MEMBER.search(body) is None
 
 
 class _Words(list):
