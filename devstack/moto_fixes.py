@@ -44,7 +44,8 @@ update that returns nothing, of a table without a stream, skips them; its update
 
 Every item moto answers (GetItem, BatchGetItem, Query, an update's ReturnValues) went through its
 response serializer attribute by attribute, member by member of the service model; a plain attribute
-value (no binary, which is base64-encoded) is its own JSON and is answered as stored: reading an
+value (no binary, which is base64-encoded) is its own JSON and is answered as stored, and so is an
+item, or a list of items, whose values are all plain: reading an
 import's item took 13.8 ms of CPU, 3.5 ms after (median of 5 x 50, same answer).
 
 A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
@@ -223,6 +224,35 @@ def _answer_plain_attribute_values_as_stored() -> None:
         moto_structure(self, serialized, value, shape, key)
 
     BaseJSONSerializer._serialize_type_structure = serialize_structure
+
+    moto_map = BaseJSONSerializer._serialize_type_map
+
+    def serialize_map(self, serialized, value, shape, key):
+        # An item (a map of AttributeValues) whose values are all plain is its own JSON too: one check
+        # for the item instead of one picker per attribute.
+        if shape.value.name == "AttributeValue" and type(value) is dict and all(_plain(v) for v in value.values()):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        moto_map(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_map = serialize_map
+
+    moto_list = BaseJSONSerializer._serialize_type_list
+
+    def serialize_list(self, serialized, value, shape, key):
+        # A list of items (a Query's, a BatchGetItem's): the same, one check per item.
+        member = shape.member
+        if (
+            getattr(member, "type_name", None) == "map"
+            and member.value.name == "AttributeValue"
+            and type(value) is list
+            and all(type(item) is dict and all(_plain(v) for v in item.values()) for item in value)
+        ):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        moto_list(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_list = serialize_list
 
 
 # DynamoDB operations whose requests hold no timestamp and no binary but in AttributeValues ("B", "BS").

@@ -259,6 +259,17 @@ def test_items_of_every_attribute_type_read_back_as_written(ddb):
         TableName=names["hashed"], ScanFilter={"pk": {"AttributeValueList": [item["pk"]], "ComparisonOperator": "EQ"}}
     )
     assert scanned["Items"] == [item]
+    # Without binary, a whole item (and a list of items) is answered as stored.
+    plain = {k: v for k, v in item.items() if k not in ("b", "bs", "nested_binary")} | {"pk": {"S": "plain-type"}}
+    client.put_item(TableName=names["hashed"], Item=plain)
+    key = {"pk": plain["pk"]}
+    assert client.get_item(TableName=names["hashed"], Key=key)["Item"] == plain
+    batch = client.batch_get_item(RequestItems={names["hashed"]: {"Keys": [key, {"pk": item["pk"]}]}})
+    assert sorted(batch["Responses"][names["hashed"]], key=lambda i: i["pk"]["S"]) == [item, plain]
+    queried = client.query(
+        TableName=names["hashed"], KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": plain["pk"]}
+    )
+    assert queried["Items"] == [plain] and queried["Count"] == 1
 
 
 def test_item_requests_read_as_json_are_what_moto_parses(stack, tenant):
