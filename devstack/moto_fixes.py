@@ -31,8 +31,8 @@ A conditional write, one per unique key a row claims, paid for more than the wri
 CPU of 2,500 conditional PutItems, median of 5: 1.41 ms each before these, 1.07 ms after):
 - its condition was lexed character by character at every parse, and parsed twice (moto's request
   handler checks the names it uses, then the table evaluates it). Tokens are remembered per
-  expression text, and the second parse of a request reuses the first's tree when the expression,
-  names and values are the same (values are part of the tree, so other values parse anew).
+  expression text, and a tree per text, names and kinds of values, parsed with placeholders where
+  the values go; each parse binds its own values into a copy of it.
 - DynamoDB requests went through the Flask app moto builds per service (URL routing, CORS,
   debug-mode checks that build a class per request, a Flask response). `DynamoDirect` hands them to
   moto's DynamoDB handler as that app does, with moto's own request class over the same environ.
@@ -131,26 +131,69 @@ def _lex_condition_expressions_once() -> None:
 
     ConditionExpressionParser._lex_condition_expression = lex
 
-    # A conditional write parses its condition twice with the same arguments (moto's request handler
-    # checks the names used, then the table evaluates it): the second parse reuses the first's tree.
+    # A condition's tree depends on its text, its names and the kind of each value ("S", "N", ...);
+    # the values themselves only sit in its leaves. So a tree is parsed once per (text, names, kinds),
+    # with a placeholder for each value, and each parse binds its request's values into a copy.
+    # (A conditional write also parses its condition twice: moto's handler checks the names it uses,
+    # then the table evaluates it.)
     moto_parse = ConditionExpressionParser.parse
-    last: list = [None, None, (), ()]  # key, tree, names found, values found
+    templates: dict = {}  # key -> (tree with placeholders, names found, values found)
 
     def parse(self):
-        key = (
-            self.condition_expression,
-            repr(self.expression_attribute_names),
-            repr(self.expression_attribute_values),
-        )
-        if key != last[0]:
-            last[0], last[1] = None, moto_parse(self)  # an error leaves nothing to reuse
-            last[0], last[2], last[3] = key, tuple(self.expr_attr_names_found), tuple(self.expr_attr_values_found)
-        else:
-            self.expr_attr_names_found.extend(last[2])
-            self.expr_attr_values_found.extend(last[3])
-        return last[1]
+        values = self.expression_attribute_values or {}
+        try:
+            kinds = tuple(sorted((name, _only_member(value)) for name, value in values.items()))
+        except (TypeError, ValueError, AttributeError):
+            return moto_parse(self)  # a malformed value: moto's own parse answers it
+        key = (self.condition_expression, repr(self.expression_attribute_names), kinds)
+        template = templates.get(key)
+        if template is None:
+            slots = {name: {kind: _Slot(name, kind)} for name, kind in kinds}
+            probe = ConditionExpressionParser(self.condition_expression, self.expression_attribute_names, slots)
+            try:
+                tree = moto_parse(probe)
+            except Exception:  # noqa: BLE001 - the request's error, raised by moto's parse of its own values
+                return moto_parse(self)
+            if len(templates) >= 4096:
+                templates.clear()
+            template = templates[key] = (tree, tuple(probe.expr_attr_names_found), tuple(probe.expr_attr_values_found))
+        tree, names_found, values_found = template
+        self.expr_attr_names_found.extend(names_found)
+        self.expr_attr_values_found.extend(values_found)
+        return _bind(tree, values)
 
     ConditionExpressionParser.parse = parse
+
+
+class _Slot:
+    """Where an expression attribute value's member goes in a parsed condition."""
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, name: str, kind: str):
+        self.name, self.kind = name, kind
+
+
+def _only_member(value) -> str:
+    (kind,) = value.keys()
+    return kind
+
+
+def _bind(node, values: dict):
+    """A copy of a condition's tree (moto's Op, Func and Operand objects, lists of them) with each
+    placeholder replaced by its request's value."""
+    kind = type(node)
+    if kind is _Slot:
+        return values[node.name][node.kind]
+    if kind is list:
+        return [_bind(item, values) for item in node]
+    if kind is tuple:
+        return tuple(_bind(item, values) for item in node)
+    if kind.__module__ == "moto.dynamodb.comparisons" and hasattr(node, "__dict__"):
+        clone = copy.copy(node)
+        clone.__dict__.update({name: _bind(part, values) for name, part in node.__dict__.items()})
+        return clone
+    return node
 
 
 def _update_items_without_copies() -> None:

@@ -352,3 +352,49 @@ def test_a_reserved_word_in_an_expression_is_still_refused(ddb, word):
         ConditionExpression="attribute_not_exists(#w)",
         ExpressionAttributeNames={"#w": word},
     )
+
+
+@pytest.mark.parametrize(
+    ("condition", "values", "allowed"),
+    [
+        ("#n BETWEEN :lo AND :hi", {":lo": {"N": "1"}, ":hi": {"N": "9"}}, True),
+        ("#n BETWEEN :lo AND :hi", {":lo": {"N": "6"}, ":hi": {"N": "9"}}, False),
+        ("#o IN (:a, :b)", {":a": {"S": "x"}, ":b": {"S": "a"}}, True),
+        ("#o IN (:a, :b)", {":a": {"S": "x"}, ":b": {"S": "y"}}, False),
+        ("#o = :a", {":a": {"S": "a"}}, True),
+        ("#o = :a", {":a": {"N": "5"}}, False),  # the same text with a value of another kind
+        ("#n = :a", {":a": {"N": "5"}}, True),
+        ("size(#t) > :n AND contains(#t, :v)", {":n": {"N": "1"}, ":v": {"S": "b"}}, True),
+        ("size(#t) > :n AND contains(#t, :v)", {":n": {"N": "1"}, ":v": {"S": "z"}}, False),
+        ("#m = :m", {":m": {"M": {"k": {"L": [{"S": "v"}]}}}}, True),
+        ("#m = :m", {":m": {"M": {"k": {"L": [{"S": "w"}]}}}}, False),
+    ],
+)
+def test_a_condition_parsed_once_is_judged_by_each_requests_values(ddb, condition, values, allowed):
+    """Condition trees are parsed once per text, names and kinds of values, with each request's
+    values bound into a copy (devstack.moto_fixes): every kind, operator and function still judges
+    the values it is sent. Each case runs twice, so the second one reuses the parsed tree."""
+    client, names = ddb
+    stored = {
+        "pk": {"S": "judged"},
+        "owner": {"S": "a"},
+        "n": {"N": "5"},
+        "tags": {"L": [{"S": "a"}, {"S": "b"}]},
+        "meta": {"M": {"k": {"L": [{"S": "v"}]}}},
+    }
+    client.put_item(TableName=names["hashed"], Item=stored)
+    attribute_names = {"#o": "owner", "#n": "n", "#t": "tags", "#m": "meta"}
+    used = {name: value for name, value in attribute_names.items() if name in condition}
+    for _ in range(2):
+        try:
+            client.put_item(
+                TableName=names["hashed"],
+                Item=stored,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=used,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ConditionalCheckFailedException" and not allowed
+        else:
+            assert allowed
