@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from itertools import compress
+from itertools import compress, starmap
 from operator import itemgetter
 from typing import Any
 
@@ -273,6 +273,18 @@ class MappedColumn:
     check: ColumnCheck  # the converter over a whole column (see the module's doc)
 
 
+def _row_builder(keys: list[str]) -> Callable[..., dict[str, Any]]:
+    """A function of a row's values (one argument per key) that returns the dict of the keys to
+    them, written as a dict display: CPython builds it presized in one instruction, a third faster
+    than dict(zip(keys, values)), and this runs for every row of a file. The keys go in as repr()
+    literals, so whatever a field key holds stays a string."""
+    arguments = ", ".join(f"v{i}" for i in range(len(keys)))
+    entries = ", ".join(f"{key!r}: v{i}" for i, key in enumerate(keys))
+    namespace: dict[str, Any] = {}
+    exec(f"def build({arguments}):\n    return {{{entries}}}", namespace)
+    return namespace["build"]
+
+
 class _LeftOut:
     """A cell's value in a validated column when the field is left out of the row's data: the cell is
     blank, or failed."""
@@ -320,6 +332,7 @@ class RowValidator:
                 MappedColumn(index, spec.key, label, spec.required, convert, _column_check(spec, convert))
             )
         self._keys = [c.field for c in self.columns]
+        self._row_data = _row_builder(self._keys)
         self.expected_width = expected_width
         self.formulas = worksheet  # a worksheet's cell may be an uncalculated formula
         # Rows shorter than this (possible only without a header) are padded with blank cells.
@@ -399,8 +412,8 @@ class RowValidator:
 
     def _validate_columns(self, rows: list[list[str]]) -> tuple[list[dict[str, Any]], dict[int, list[RowFailure]]]:
         """Rows of the expected width without uncalculated formulas, a column at a time."""
-        if not rows:
-            return [], {}
+        if not rows or not self.columns:  # no column to check (max() of none fails), or to zip data from
+            return [{} for _ in rows], {}
         columns: list[list[Any]] = []
         failed: dict[int, list[RowFailure]] = {}
         gaps = False  # whether some row leaves a field out
@@ -424,9 +437,9 @@ class RowValidator:
                 values = self._cell_by_cell(column, texts, failed)
                 gaps = True
             columns.append(values)
-        keys = self._keys
         if not gaps:
-            return [dict(zip(keys, values)) for values in zip(*columns)], failed
+            return list(starmap(self._row_data, zip(*columns))), failed
+        keys = self._keys
         return [
             {key: value for key, value in zip(keys, values) if value is not _LEFT_OUT} for values in zip(*columns)
         ], failed
