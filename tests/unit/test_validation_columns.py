@@ -39,6 +39,7 @@ TEXTS = {
         "a b@example.com",
         "a@" + "b" * 64 + ".com",
         "x@a-b.example",
+        "a@example.com\nb@example.com",  # two addresses on two lines of a quoted cell: not one
     ],
     "phone": [
         "0912345678",

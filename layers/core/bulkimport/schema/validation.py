@@ -23,9 +23,12 @@ from typing import Any
 from bulkimport.ingest.spreadsheets import UNCALCULATED
 from bulkimport.schema.models import FieldSpec
 
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # of a domain name
+_ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+"
+_EMAIL = re.compile(f"^{_ADDRESS}$")
+# A column of addresses joined by newlines, in one match (_email_column). No address matches a
+# newline, so the whole matches exactly when each line is an address.
+_EMAIL_LINES = re.compile(f"(?:{_ADDRESS}\n)*{_ADDRESS}")
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(?:\s*(?:#|ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -199,7 +202,11 @@ def _enum_column(options: frozenset[str]) -> ColumnCheck:
 
 
 def _email_column(texts: list[str]) -> list[Any] | None:
-    return texts if max(map(len, texts)) <= 254 and all(map(_EMAIL.match, texts)) else None
+    """One match over the column joined by newlines, when no text holds a newline of its own."""
+    joined = "\n".join(texts)
+    if max(map(len, texts)) <= 254 and joined.count("\n") == len(texts) - 1 and _EMAIL_LINES.fullmatch(joined):
+        return texts
+    return None
 
 
 def _phone_column(texts: list[str]) -> list[Any] | None:
