@@ -7,6 +7,7 @@ import io
 from contextlib import contextmanager
 from datetime import datetime
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -161,6 +162,34 @@ def test_csv_text_reads_back_as_the_csv_module_reads_it(text, chunk_rows, has_he
     assert outcome.read == expected
     if want_cells:
         assert outcome.seen == expected
+
+
+def _records_with_lines(text: str, first_line: int) -> list[tuple[list[str], int]]:
+    """What the csv module reads from a chunk's text, blank records skipped, each record with the
+    line it starts on (the chunk's first line being first_line)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, line = [], first_line
+    for cells in reader:
+        if not is_blank(cells):
+            records.append((cells, line))
+        line = first_line + reader.line_num
+    return records
+
+
+@settings(BOUNDED, max_examples=1000)
+@given(text=_csv_text(), first_line=st.integers(1, 10**6))
+def test_a_chunk_reads_as_the_csv_module_reads_it_each_record_on_its_line(text, first_line):
+    """Chunks without quotes are split, not parsed (parsing.read_chunk): the same records, lines too."""
+    assert list(read_chunk(text.encode(), ",", first_line, False)) == _records_with_lines(text, first_line)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_long_chunk_reads_as_the_csv_module_reads_it_each_record_on_its_line(newline):
+    """Longer than the blocks a chunk without quotes is split in, with blank lines here and there."""
+    lines = [f"M{n},客戶{n},,{n % 7}.5" if n % 97 else " , " for n in range(10_000)]
+    text = newline.join(lines) + newline
+    assert len(text.encode()) > 3 * 64 * 1024  # the blocks are 64 KiB
+    assert list(read_chunk(text.encode(), ",", 7, False)) == _records_with_lines(text, 7)
 
 
 # ---------------------------------------------------------------- workbooks

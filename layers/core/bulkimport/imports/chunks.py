@@ -305,46 +305,48 @@ def _failure_entries(failures: dict[int, list[dict]], checked: CheckedRows, shee
 class CheckedRows:
     plans: list[RowPlan]  # valid rows, to be applied
     failures: dict[int, list[dict]]  # row -> failure entries
-    sources: list[tuple[int, list[str]]]  # (source line, cells) of each row from the first, for failure reports
+    sources: list[tuple[list[str], int]]  # (cells, source line) of each row from the first, for failure reports
     first_row: int
     rows: int
 
     def source(self, row: int) -> tuple[int, list[str]]:
-        return self.sources[row - self.first_row]
+        cells, line = self.sources[row - self.first_row]
+        return line, cells
 
 
 def check_rows(
     data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str
 ) -> CheckedRows:
     """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
-    This loop runs for every row of a file: locals only."""
+    The chunk's rows are validated together, a column at a time (RowValidator.validate_rows)."""
+    sources = list(read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]))
+    data_of_rows, failed = validator.validate_rows([cells for cells, _ in sources])
+    first_row = chunk["first_row"]
     failures: dict[int, list[dict]] = {}
-    sources: list[tuple[int, list[str]]] = []
-    plans: list[RowPlan] = []
-    first_row = row = chunk["first_row"]
-    validate = validator.validate
-    for cells, line in read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"]):
-        sources.append((line, cells))
-        values, row_failures = validate(cells)
-        if row_failures:
-            failures[row] = [_failure_entry(f) for f in row_failures]
-        elif duplicates and str(row) in duplicates:
-            duplicate = duplicates[str(row)]
-            value = " + ".join(str(values.get(field)) for field in duplicate["fields"])
-            failures[row] = [
-                {
-                    "field": duplicate["fields"][0],
-                    "code": "DUPLICATE_IN_FILE",
-                    "params": {"field": duplicate["label"], "value": value, "first_row": duplicate["first_row"]},
-                    "value": value,
-                    "first_row": duplicate["first_row"],
-                    "first_sheet": duplicate["first_sheet"],
-                }
-            ]
-        else:
-            plans.append(RowPlan(row, values, record_id(import_id, row)))
-        row += 1
-    return CheckedRows(plans, failures, sources, first_row, row - first_row)
+    for position, row_failures in failed.items():
+        failures[first_row + position] = [_failure_entry(f) for f in row_failures]
+    for row_key, duplicate in duplicates.items():
+        row = int(row_key)
+        if row in failures or not first_row <= row < first_row + len(sources):
+            continue  # a row that failed validation is reported as such
+        values = data_of_rows[row - first_row]
+        value = " + ".join(str(values.get(field)) for field in duplicate["fields"])
+        failures[row] = [
+            {
+                "field": duplicate["fields"][0],
+                "code": "DUPLICATE_IN_FILE",
+                "params": {"field": duplicate["label"], "value": value, "first_row": duplicate["first_row"]},
+                "value": value,
+                "first_row": duplicate["first_row"],
+                "first_sheet": duplicate["first_sheet"],
+            }
+        ]
+    plans = [
+        RowPlan(row, values, record_id(import_id, row))
+        for row, values in enumerate(data_of_rows, first_row)
+        if row not in failures
+    ]
+    return CheckedRows(plans, failures, sources, first_row, len(sources))
 
 
 def _failure_entry(failure) -> dict:

@@ -295,10 +295,15 @@ def complete_lines(sample: bytes) -> bytes:
     return sample[: cut + 1] if cut > 0 else sample
 
 
+# Control characters that text does not hold: below a space, except tab, newline, carriage return
+# and form feed. A regular expression counts them in the 256 KiB sample without a Python loop.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def check_is_text(sample: bytes, encoding: TextEncoding) -> None:
     """Binary content that happens to decode is not text: NULs or many control characters."""
     text = complete_lines(sample)[encoding.bom :].decode(encoding.name, errors="replace")
-    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f")
+    controls = len(_CONTROLS.findall(text))
     if "\x00" in text or controls > max(8, len(text) // 100):
         raise FileError("UNSUPPORTED_FILE_TYPE", kind="binary")
 

@@ -9,9 +9,11 @@ row's fate and write it. Every step is idempotent, so a chunk run again lands in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from bulkimport.adapters import keys
@@ -24,6 +26,7 @@ from bulkimport.schema.validation import RowFailure
 # Claims and updates are one request per row; a worker keeps this many in flight.
 PARALLEL_REQUESTS = 16
 WRITER = "writer"  # the record's meta attribute naming the run that wrote it last (WriteContext.owner)
+_RECORD_ID, _DATA = attrgetter("record_id"), attrgetter("data")  # of a RowPlan
 
 
 @dataclass(slots=True)  # one per row of a chunk
@@ -290,7 +293,14 @@ class RecordWriter:
     def iter_record_items(self, plans: list[RowPlan]) -> Iterator[dict]:
         """The DynamoDB items of new records, one at a time (a chunk's writes take them 25 at a time,
         so its items are never all in memory)."""
-        return self.store.encoded_items(self.ctx.tenant, self.ctx.table.key, map(self._record_parts, plans))
+        records: Iterable[tuple[str, dict[str, Any], dict]]
+        if self.ctx.table.parent:
+            records = map(self._record_parts, plans)
+        else:
+            # Without a parent table no record has a parent id (parent_id is no field's key either):
+            # each record is its id, its data and the chunk's meta, zipped without a call per record.
+            records = zip(map(_RECORD_ID, plans), map(_DATA, plans), repeat(self._insert_meta_attr))
+        return self.store.encoded_items(self.ctx.tenant, self.ctx.table.key, records)
 
     def _record_parts(self, plan: RowPlan) -> tuple[str, dict[str, Any], dict]:
         data = plan.data

@@ -34,11 +34,13 @@ def to_attr(value: Any) -> dict:
 
 def to_item(data: dict[str, Any]) -> dict[str, dict]:
     """Attribute values of a map's entries (None values are left out). Strings, most of what rows
-    hold, are encoded inline: this runs for every field of every record an import writes."""
+    hold, and numbers are encoded inline: this runs for every field of every record an import writes."""
     out = {}
     for key, value in data.items():
         if type(value) is str:
             out[key] = {"S": value}
+        elif type(value) is Decimal:
+            out[key] = {"N": str(value)}
         elif value is not None:
             out[key] = to_attr(value)
     return out
