@@ -29,6 +29,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -45,6 +46,7 @@ from devstack.runtime import Answer
 from devstack.transport import InProcessTransport, RawBody, request_body
 
 _log = logging.getLogger("devstack.workers")
+_INVOKE = re.compile(r"/2015-03-31/functions/[^/]+/invocations")
 
 # A handler's invocation and the AWS calls it makes wait on these threads (the Map runs up to its
 # MaxConcurrency chunk workers at once, each with its writer's pool of claims).
@@ -127,8 +129,13 @@ class _Worker:
                 if message[0] == "result":
                     _, request_id, *answer = message
                     self.channel.settle(request_id, tuple(answer))
-                else:  # ("call", id, method, url, headers, body): answered on a pool thread
+                elif _INVOKE.search(message[3]):  # ("call", id, method, url, ...) of Lambda's Invoke API
+                    # runs a handler, maybe in this worker, whose calls this thread must answer meanwhile
                     self._pool.submit(self._answer, message)
+                else:
+                    # Answered here, in order: the stack serves one AWS call at a time anyway (moto's
+                    # lock), and a pool thread's hand-offs cost more than most calls.
+                    self._answer(message)
         except (EOFError, OSError):
             pass
         self.alive = False
