@@ -19,6 +19,8 @@ One pipe per worker carries both directions, each message a tuple:
 - stack -> worker: ("invoke", id, logical id, event) and ("answer", id, status, headers, body);
 - worker -> stack: ("result", id, payload, function error, outcome, cpu seconds) and
   ("call", id, method, url, headers, body).
+The stack reads each worker's pipe on a thread of its own, which answers the worker's calls in the
+order they come (but the Invoke API's, which run a handler and wait for it, on a pool thread).
 """
 
 from __future__ import annotations
