@@ -16,7 +16,7 @@ CHECKOV_VERSION := 3.3.30
 # A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install console run test test-fast lint validate-asl checkov bench bench-large validate build smoke clean
+.PHONY: install console run test test-fast lint validate-asl checkov bench bench-large bench-large-unique validate build smoke clean
 
 install: $(STAMP)
 
@@ -88,6 +88,10 @@ bench: install
 ## A ~100 MB, 1M-row CSV imported completely on the local stack (long: moto is slow).
 bench-large: install
 	$(BIN)/python -m bench.import_bench large
+
+## The same 1M-row file into a table with one unique field (each row claims its key; longer).
+bench-large-unique: install
+	$(BIN)/python -m bench.import_bench large_unique
 
 $(SAM): 
 	$(PYTHON) -m venv $(SAM_VENV)

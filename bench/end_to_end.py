@@ -164,9 +164,12 @@ def run_naive_stock_moto(stack: LocalStack, content: bytes, runs: int = 2) -> di
 BILLED_UNIQUE_ROWS = 20_000  # the unique table's billed run: its cost per row does not depend on the file's length
 
 
-def run(content: bytes, rows: int, naive: bool = True, billed_unique: bool | None = None) -> dict:
+def run(
+    content: bytes, rows: int, naive: bool = True, billed_unique: bool | None = None, unique_table: bool = False
+) -> dict:
     """The import (and the naive loop): each timed run twice with `naive`, else once and billed; then
-    (by default with `naive`) the billed run into the unique table."""
+    (by default with `naive`) the billed run into the unique table. `unique_table`: the import (one
+    run, billed, no naive loop) goes into the table with one unique field."""
     if billed_unique is None:
         billed_unique = naive
     from tests.helpers import free_port
@@ -176,7 +179,7 @@ def run(content: bytes, rows: int, naive: bool = True, billed_unique: bool | Non
     try:
         # Timed runs are not billed: the stock moto server's loop pays for no meter either.
         meter.billing = not naive
-        services = [run_service(stack, meter, content)]
+        services = [run_service(stack, meter, content, *((TABLE_UNIQUE, RECIPE_UNIQUE) if unique_table else ()))]
         baselines = []
         unique = stock = billed = billed_unique_run = None
         if naive:

@@ -3,6 +3,7 @@ bench/results/latest.json (a section run alone replaces only its own entry there
 
     make bench         # cpu, memory, end_to_end (+ cost and the AWS wall-time model), quickstart
     make bench-large   # large: a ~100 MB, 1M-row import on the local stack (long)
+    make bench-large-unique   # large_unique: the same into a table with one unique field (longer)
     python -m bench.import_bench [section ...] [--rows N]
 
 - cpu         bench.cpu_path: our CPU path vs csv.DictReader + pydantic, one core, same file, same run
@@ -14,6 +15,7 @@ bench/results/latest.json (a section run alone replaces only its own entry there
 - quickstart  bench.quickstart: the README's quick start (10k rows, one unique field) from upload to
               final status, how its progress moved, and the idle stack's CPU
 - large       the ~1M-row, ~100 MB file imported completely on the local stack; its cost too
+- large_unique  the same into the table with one unique field (each row claims its key)
 - cost        end_to_end's billed runs alone (no timed runs, a few minutes): the cost per million rows of
               both table shapes and the wall-time model
 """
@@ -35,7 +37,7 @@ from bench.env import layer_on_path
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "latest.json"
 DEFAULT = ("cpu", "memory", "end_to_end", "quickstart")
-EXTRA = ("cost", "large")  # not in `make bench`: end_to_end prints the cost too; large is long
+EXTRA = ("cost", "large", "large_unique")  # not in `make bench`: end_to_end prints the cost; large is long
 
 
 def header() -> dict:
@@ -117,7 +119,7 @@ def section_quickstart(rows: int) -> dict:
     return result
 
 
-def section_large(rows: int) -> dict:
+def section_large(rows: int, unique: bool = False) -> dict:
     import tempfile
 
     from bench import cost, end_to_end
@@ -126,8 +128,9 @@ def section_large(rows: int) -> dict:
     path = csv_file(Path(tempfile.gettempdir()) / "bulkimport-bench" / f"bench-{rows}.csv", rows)
     content = path.read_bytes()
     started = time.perf_counter()
-    result = end_to_end.run(content, rows, naive=False)
+    result = end_to_end.run(content, rows, naive=False, billed_unique=False, unique_table=unique)
     summary = end_to_end.summarize(result, rows, len(content))
+    summary["table"] = "one unique field" if unique else "no unique field"
     summary["wall_seconds_with_stack_start"] = round(time.perf_counter() - started, 1)
     summary["complete"] = {
         k: result["service"]["import"][k]
@@ -136,7 +139,11 @@ def section_large(rows: int) -> dict:
     end_to_end.report(summary)
     print(f"  import: {summary['complete']}")
     summary["cost"] = cost.cost_per_million_rows(
-        result["billed"], rows, "no unique field", cost.wall_time_model(rows=rows)
+        result["billed"],
+        rows,
+        summary["table"],
+        cost.wall_time_model(rows=rows, unique_keys=int(unique)),
+        unique_fields=int(unique),
     )
     cost.report_cost(summary["cost"])
     return summary
@@ -145,7 +152,7 @@ def section_large(rows: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "sections", nargs="*", help=f"of {', '.join((*DEFAULT, 'large'))} (default: {' '.join(DEFAULT)})"
+        "sections", nargs="*", help=f"of {', '.join((*DEFAULT, *EXTRA))} (default: {' '.join(DEFAULT)})"
     )
     parser.add_argument(
         "--rows",
@@ -180,7 +187,7 @@ def main() -> None:
         elif section == "quickstart":
             figures = section_quickstart(args.rows or 10_000)
         else:
-            figures = section_large(args.rows or 1_000_000)
+            figures = section_large(args.rows or 1_000_000, unique=section == "large_unique")
         figures = {**header(), "section_seconds": round(time.perf_counter() - started, 1), **figures}
         previous[section] = figures
         # Read again: another section (bench-large is long) may have written its figures meanwhile.
