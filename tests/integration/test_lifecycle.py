@@ -222,18 +222,26 @@ def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, fa
     assert tenant.viewer.ok("GET", "/tables/contacts")["data"]["record_count"] == 500
 
 
-def test_a_dead_execution_is_detected_and_the_import_can_be_restarted(tenant, stack):
+def test_a_dead_execution_is_detected_and_the_import_can_be_restarted(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
-    created = tenant.editor.import_file(recipe["id"], rows_csv(1, 1000))
-    running = wait_for(
-        lambda: (i := tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"])["processed_count"] >= 200 and i,
-        what="the import to be under way",
+    # Chunks after the third start 2 s late, so the import is still under way when its execution dies
+    # (all 10 chunks run at once: without the delay it can end before the stop).
+    faults.delay(
+        "ProcessChunkFunction", 2, when=lambda event: event["tenant"] == tenant.id and event["chunk"]["index"] >= 3
     )
-    # The execution dies without its Finalize (an operator aborts it; on AWS also a timeout).
-    arn = execution_arn(stack, "ImportStateMachine", "import", tenant.id, created["id"])
-    boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
-    wait_for(lambda: execution_status(tenant, running, stack) != "RUNNING", what="the execution to stop")
-    time.sleep(1)  # chunks under way finish
+    try:
+        created = tenant.editor.import_file(recipe["id"], rows_csv(1, 1000))
+        running = wait_for(
+            lambda: (i := tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"])["processed_count"] >= 200 and i,
+            what="the import to be under way",
+        )
+        # The execution dies without its Finalize (an operator aborts it; on AWS also a timeout).
+        arn = execution_arn(stack, "ImportStateMachine", "import", tenant.id, created["id"])
+        boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
+        wait_for(lambda: execution_status(tenant, running, stack) != "RUNNING", what="the execution to stop")
+    finally:
+        faults.delay("ProcessChunkFunction", 0)
+    time.sleep(2.5)  # chunks under way finish
     assert tenant.viewer.ok("GET", f"/imports/{created['id']}")["data"]["status"] == "importing"  # stuck
 
     # Another import of the table is not blocked by the dead one.
