@@ -253,49 +253,43 @@ def _plain(value) -> bool:
     return kind in _PLAIN_KINDS and inner is not None
 
 
+def _plain_item(shape, value) -> bool:
+    """Whether a value of a map shape is an item (a map of AttributeValues) whose values are all plain."""
+    return (
+        getattr(shape, "type_name", None) == "map"
+        and shape.value.name == "AttributeValue"
+        and type(value) is dict
+        and all(_plain(v) for v in value.values())
+    )
+
+
 def _answer_plain_attribute_values_as_stored() -> None:
     from moto.core.serialize import BaseJSONSerializer
 
-    moto_structure = BaseJSONSerializer._serialize_type_structure
+    def as_stored_when(method: str, stored_as_is) -> None:
+        """moto's serializer `method`, but a value for which stored_as_is(shape, value, key) holds is
+        answered as it is: its own JSON."""
+        moto_method = getattr(BaseJSONSerializer, method)
 
-    def serialize_structure(self, serialized, value, shape, key):
-        # moto walks every attribute of every item it answers member by member through the service
-        # model; a plain AttributeValue comes out as it went in.
-        if key and shape.name == "AttributeValue" and _plain(value):
-            self._default_serialize(serialized, value, shape, key)
-            return
-        moto_structure(self, serialized, value, shape, key)
+        def serialize(self, serialized, value, shape, key):
+            if stored_as_is(shape, value, key):
+                self._default_serialize(serialized, value, shape, key)
+            else:
+                moto_method(self, serialized, value, shape, key)
 
-    BaseJSONSerializer._serialize_type_structure = serialize_structure
+        setattr(BaseJSONSerializer, method, serialize)
 
-    moto_map = BaseJSONSerializer._serialize_type_map
-
-    def serialize_map(self, serialized, value, shape, key):
-        # An item (a map of AttributeValues) whose values are all plain is its own JSON too: one check
-        # for the item instead of one picker per attribute.
-        if shape.value.name == "AttributeValue" and type(value) is dict and all(_plain(v) for v in value.values()):
-            self._default_serialize(serialized, value, shape, key)
-            return
-        moto_map(self, serialized, value, shape, key)
-
-    BaseJSONSerializer._serialize_type_map = serialize_map
-
-    moto_list = BaseJSONSerializer._serialize_type_list
-
-    def serialize_list(self, serialized, value, shape, key):
-        # A list of items (a Query's, a BatchGetItem's): the same, one check per item.
-        member = shape.member
-        if (
-            getattr(member, "type_name", None) == "map"
-            and member.value.name == "AttributeValue"
-            and type(value) is list
-            and all(type(item) is dict and all(_plain(v) for v in item.values()) for item in value)
-        ):
-            self._default_serialize(serialized, value, shape, key)
-            return
-        moto_list(self, serialized, value, shape, key)
-
-    BaseJSONSerializer._serialize_type_list = serialize_list
+    # moto walks every attribute of every item it answers member by member through the service model;
+    # a plain AttributeValue comes out as it went in, and so does an item of them (one check per item
+    # instead of a picker per attribute), and a list of such items (a Query's, a BatchGetItem's).
+    as_stored_when(
+        "_serialize_type_structure", lambda shape, value, key: key and shape.name == "AttributeValue" and _plain(value)
+    )
+    as_stored_when("_serialize_type_map", lambda shape, value, key: _plain_item(shape, value))
+    as_stored_when(
+        "_serialize_type_list",
+        lambda shape, value, key: type(value) is list and all(_plain_item(shape.member, item) for item in value),
+    )
 
 
 # DynamoDB operations whose requests hold no timestamp and no binary but in AttributeValues ("B", "BS").
