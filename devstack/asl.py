@@ -78,13 +78,14 @@ def refuse_invalid_definitions(app: WsgiApp) -> WsgiApp:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         try:
-            definition = json.loads(json.loads(body).get("definition") or "null")
+            request = json.loads(body)
+            definition = json.loads(request.get("definition") or "null")
         except ValueError:
             definition = None
         problems = refusals(definition) if isinstance(definition, dict) else []
         if not problems:
             if isinstance(definition, dict) and as_moto_runs_it(definition):
-                body = json.dumps(json.loads(body) | {"definition": json.dumps(definition)}).encode()
+                body = json.dumps(request | {"definition": json.dumps(definition)}).encode()
                 environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             return app(environ, start_response)
         message = f"Invalid State Machine Definition: '{'; '.join(problems)}'"

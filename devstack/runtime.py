@@ -56,7 +56,6 @@ class Invocation:
     started: float  # time.monotonic()
     seconds: float
     cpu_seconds: float = 0.0  # CPU time of the handler's own thread (time.thread_time)
-    pid: int = 0  # the process the handler ran in: the stack's, or a worker's (devstack.workers)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,6 @@ class Answer:
     function_error: str | None = None
     outcome: str = "ok"
     cpu_seconds: float | None = None  # the handler thread's, when it ran in a worker process
-    pid: int | None = None  # the worker process's
 
 
 Call = Callable[[Function, Any], Answer]
@@ -252,7 +250,6 @@ class LambdaRuntime:
                 started,
                 time.monotonic() - started,
                 cpu_seconds,
-                answer.pid if answer.pid is not None else os.getpid(),
             )
         )
         return answer.payload, answer.function_error

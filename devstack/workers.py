@@ -40,6 +40,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -121,6 +122,7 @@ class _Worker:
         self._answer_call = answer_call
         self._pool = pool
         self.alive = True
+        self.in_flight = 0  # invocations sent and not answered (the pool counts them under its lock)
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"worker-{self.process.pid}")
         self._reader.start()
 
@@ -184,42 +186,33 @@ class WorkerPool:
         self._context = multiprocessing.get_context("spawn")
         self._calls = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="worker-calls")
         self._lock = threading.Lock()
-        self._in_flight: dict[int, int] = {}
         self._workers = [self._start() for _ in range(count)]
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._context, _worker_main, self._args, self._answer, self._calls)
-        self._in_flight[id(worker)] = 0
-        return worker
+        return _Worker(self._context, _worker_main, self._args, self._answer, self._calls)
 
     def _answer(self, method: str, url: str, headers: list, body: bytes) -> tuple[int, dict[str, str], bytes]:
         return self._transport.serve(method, url, headers, body)
-
-    @property
-    def pids(self) -> list[int]:
-        return [worker.process.pid for worker in self._workers if worker.process.pid is not None]
 
     def invoke(self, function: Function, event: Any) -> Answer:
         """One invocation, run in a worker process."""
         with self._lock:
             for index, worker in enumerate(self._workers):
                 if not worker.alive:  # a dead worker is replaced by a fresh one
-                    del self._in_flight[id(worker)]
                     self._workers[index] = self._start()
-            worker = min(self._workers, key=lambda w: self._in_flight[id(w)])
-            self._in_flight[id(worker)] += 1
+            worker = min(self._workers, key=lambda w: w.in_flight)
+            worker.in_flight += 1
         try:
             payload, function_error, outcome, cpu_seconds = worker.channel.ask(
                 "invoke", function.logical_id, event
             ).result()
-            return Answer(payload, function_error, outcome, cpu_seconds, worker.process.pid)
+            return Answer(payload, function_error, outcome, cpu_seconds)
         except ExitError as error:
             payload = {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: local Error: {error}"}
-            return Answer(payload, "Unhandled", "Runtime.ExitError", 0.0, worker.process.pid)
+            return Answer(payload, "Unhandled", "Runtime.ExitError", 0.0)
         finally:
             with self._lock:
-                if id(worker) in self._in_flight:
-                    self._in_flight[id(worker)] -= 1
+                worker.in_flight -= 1
 
     def stop(self) -> None:
         for worker in self._workers:
@@ -286,14 +279,10 @@ class _PipeTransport:
     to be answered as an in-process call is (devstack.transport); any other goes to the network."""
 
     def __init__(self, endpoint: str, channel: _Channel):
-        from urllib.parse import urlsplit
-
         self.netloc = urlsplit(endpoint).netloc
         self.channel = channel
 
     def __call__(self, request: AWSPreparedRequest, **_kwargs: Any) -> AWSResponse | None:
-        from urllib.parse import urlsplit
-
         if urlsplit(request.url).netloc != self.netloc:
             return None
         headers = [(name, value) for name, value in request.headers.items()]
