@@ -9,6 +9,7 @@ row's fate and write it. Every step is idempotent, so a chunk run again lands in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -358,10 +359,36 @@ def _same_values(stored: dict[str, Any], changes: dict[str, Any]) -> bool:
 
 
 def in_parallel(work: Callable[[Any], None], items: list) -> None:
-    """Run `work` on every item, PARALLEL_REQUESTS at a time (each is one or a few DynamoDB requests)."""
+    """Run `work` on every item, PARALLEL_REQUESTS at a time (each is one or a few DynamoDB requests).
+
+    Each of the pool's threads takes the next item until none is left: a task per thread, not per
+    item, since a future, its lock and a wake-up for every row cost more CPU than a small request's
+    own client-side work. After an error no thread takes another item, and the error is raised."""
     if len(items) <= 1:
         for item in items:
             work(item)
         return
-    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-        list(pool.map(work, items))
+    feed = iter(items)
+    taking = threading.Lock()
+    failed = threading.Event()
+
+    def drain() -> None:
+        while not failed.is_set():
+            with taking:
+                item = next(feed, _NONE_LEFT)
+            if item is _NONE_LEFT:
+                return
+            try:
+                work(item)
+            except BaseException:
+                failed.set()
+                raise
+
+    threads = min(PARALLEL_REQUESTS, len(items))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        tasks = [pool.submit(drain) for _ in range(threads)]
+    for task in tasks:
+        task.result()  # raises a thread's error
+
+
+_NONE_LEFT = object()
