@@ -69,7 +69,10 @@ from __future__ import annotations
 
 import copy
 import re
+import string
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -94,6 +97,8 @@ def install() -> None:
     _answer_plain_attribute_values_as_stored()
     _read_plain_requests_as_json()
     _look_up_reserved_words_in_a_set()
+    _draw_random_strings_at_once()
+    _answer_empty_results_without_the_model()
 
 
 def _size_new_items_once() -> None:
@@ -156,11 +161,12 @@ def _lex_condition_expressions_once() -> None:
                 return moto_parse(self)
             if len(templates) >= 4096:
                 templates.clear()
-            template = templates[key] = (tree, tuple(probe.expr_attr_names_found), tuple(probe.expr_attr_values_found))
-        tree, names_found, values_found = template
+            names_found, values_found = tuple(probe.expr_attr_names_found), tuple(probe.expr_attr_values_found)
+            template = templates[key] = (_binder(tree) or (lambda _values: tree), names_found, values_found)
+        bind, names_found, values_found = template
         self.expr_attr_names_found.extend(names_found)
         self.expr_attr_values_found.extend(values_found)
-        return _bind(tree, values)
+        return bind(values)
 
     ConditionExpressionParser.parse = parse
 
@@ -179,21 +185,40 @@ def _only_member(value) -> str:
     return kind
 
 
-def _bind(node, values: dict):
-    """A copy of a condition's tree (moto's Op, Func and Operand objects, lists of them) with each
-    placeholder replaced by its request's value."""
+def _binder(node) -> Callable[[dict], Any] | None:
+    """A function of a request's values that returns a copy of a condition's tree (moto's Op, Func and
+    Operand objects, lists and tuples of them) with each placeholder replaced by its value; None if the
+    tree has no placeholder. Only the nodes on the way to a placeholder are copied: moto sets a node's
+    attributes in its constructor only, so a part without a value is shared by every copy (a claim's
+    condition copies 3 of its 9 nodes)."""
     kind = type(node)
     if kind is _Slot:
-        return values[node.name][node.kind]
-    if kind is list:
-        return [_bind(item, values) for item in node]
-    if kind is tuple:
-        return tuple(_bind(item, values) for item in node)
+        name, member = node.name, node.kind
+        return lambda values: values[name][member]
+    if kind is list or kind is tuple:
+        parts = [_binder(item) for item in node]
+        if not any(parts):
+            return None
+        pairs = [(part, item) for part, item in zip(parts, node, strict=True)]
+        if kind is list:
+            return lambda values: [part(values) if part else item for part, item in pairs]
+        return lambda values: tuple([part(values) if part else item for part, item in pairs])
     if kind.__module__ == "moto.dynamodb.comparisons" and hasattr(node, "__dict__"):
-        clone = copy.copy(node)
-        clone.__dict__.update({name: _bind(part, values) for name, part in node.__dict__.items()})
-        return clone
-    return node
+        attributes = [(name, _binder(part)) for name, part in node.__dict__.items()]
+        bound = [(name, binder) for name, binder in attributes if binder]
+        if not bound:
+            return None
+        state = node.__dict__
+
+        def bind_node(values: dict):
+            clone = kind.__new__(kind)
+            clone.__dict__.update(state)
+            for name, binder in bound:
+                clone.__dict__[name] = binder(values)
+            return clone
+
+        return bind_node
+    return None
 
 
 def _update_items_without_copies() -> None:
@@ -318,6 +343,35 @@ def plain_json_request(action: str, body: bytes) -> bool:
     item operation, and no binary attribute (the parser base64-decodes those). A map key named "B"
     looks like one too: moto's parser reads that request, as before."""
     return action in _ITEM_OPERATIONS and _BINARY_MEMBER.search(body) is None
+
+
+def _draw_random_strings_at_once() -> None:
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    def get_random_string(self, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        # moto drew each character with its own choice() call, and every response's request id is
+        # 52 of them (a twentieth of a conditional PutItem's time in moto); choices() draws them in
+        # one call, from the same pool, with the same (seedable) generator.
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        text = "".join(self.choices(pool, k=length))
+        return text.lower() if lower_case else text
+
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
+
+
+def _answer_empty_results_without_the_model() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    moto_serialize_result = BaseJSONSerializer._serialize_result
+
+    def serialize_result(self, resp, result):
+        # A write that returns nothing (a PutItem, an UpdateItem or DeleteItem without ReturnValues)
+        # answers {}: moto still looked up every member of the operation's output shape in it.
+        if type(result) is dict and not result:
+            return self._serialized_result_to_response(resp, result, self.operation_model.output_shape, self.MAP_TYPE())
+        return moto_serialize_result(self, resp, result)
+
+    BaseJSONSerializer._serialize_result = serialize_result  # type: ignore[method-assign]
 
 
 class _Words(list):

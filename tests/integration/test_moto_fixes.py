@@ -183,6 +183,24 @@ def test_dynamodb_answers_directly_with_its_own_errors_and_headers(ddb):
     assert invalid.value.response["Error"]["Code"] == "ValidationException"
 
 
+def test_a_write_that_returns_nothing_answers_an_empty_object_with_its_own_request_id(ddb):
+    # An empty result skips moto's walk of the output shape, and request ids are drawn at once
+    # (devstack.moto_fixes): the same answers, each with an id of its own.
+    client, names = ddb
+    item = {"pk": {"S": "h9"}, "count": {"N": "3"}}
+    answers = [client.put_item(TableName=names["hashed"], Item=item) for _ in range(3)]
+    ids = set()
+    for answer in answers:
+        metadata = answer.pop("ResponseMetadata")
+        assert answer == {}
+        ids.add(metadata["RequestId"])
+        assert metadata["HTTPHeaders"]["content-type"].startswith("application/x-amz-json-1.0")
+    assert len(ids) == 3 and all(len(i) == 52 and i.isascii() and i.isalnum() for i in ids)
+    # What is not empty is still answered by moto's serializer.
+    old = client.put_item(TableName=names["hashed"], Item=item, ReturnValues="ALL_OLD", ReturnConsumedCapacity="TOTAL")
+    assert old["Attributes"] == item and old["ConsumedCapacity"]["TableName"] == names["hashed"]
+
+
 def test_an_update_applies_and_fails_as_moto_does_without_its_copies(ddb):
     # An update that returns nothing skips moto's copies and JSON images of the item (devstack.moto_fixes).
     client, names = ddb
@@ -398,3 +416,38 @@ def test_a_condition_parsed_once_is_judged_by_each_requests_values(ddb, conditio
             assert error.response["Error"]["Code"] == "ConditionalCheckFailedException" and not allowed
         else:
             assert allowed
+
+
+def test_requests_to_the_stack_carry_their_callers_scope_without_a_signature(stack):
+    """moto checks no signature, so none is computed for a request to the stack
+    (devstack.transport.sign_without_signatures): moto still reads the caller's region (and account)
+    from the credential scope. S3's requests are still signed."""
+    session = boto3.Session(region_name="eu-west-1")
+    headers: dict[str, str] = {}
+
+    def keep_authorization(request, **_kwargs):  # headers are bytes once botocore prepared them
+        headers[request.headers.get("X-Amz-Target", b"s3").decode()] = request.headers["Authorization"].decode()
+
+    dynamodb, s3 = session.client("dynamodb"), session.client("s3")
+    for client in (dynamodb, s3):
+        client.meta.events.register_first("before-send", keep_authorization)
+    name = f"scoped-{uuid.uuid4().hex[:8]}"
+    arn = dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )["TableDescription"]["TableArn"]
+    try:
+        assert arn.startswith(f"arn:aws:dynamodb:eu-west-1:{DEFAULT_ACCOUNT_ID}:table/")
+        assert name not in boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
+        s3.list_buckets()
+        (table_call,) = [value for key, value in headers.items() if key.endswith("CreateTable")]
+        key = session.get_credentials().access_key
+        assert table_call.startswith(f"AWS4-HMAC-SHA256 Credential={key}/")
+        assert "/eu-west-1/dynamodb/aws4_request," in table_call and table_call.endswith("Signature=UNSIGNED")
+        (bucket_call,) = [value for key, value in headers.items() if key.endswith("s3")]
+        signature = bucket_call.rsplit("Signature=", 1)[1]
+        assert len(signature) == 64 and int(signature, 16) >= 0
+    finally:
+        dynamodb.delete_table(TableName=name)
