@@ -36,7 +36,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -67,47 +67,76 @@ class ExitError(Exception):
     """The worker process running an invocation ended before answering it."""
 
 
+class _Reply:
+    """The answer to one message sent on a channel, waited for by the thread that sent it. A lock held
+    until the answer comes, not a concurrent.futures.Future: a Future makes a Condition and wakes
+    its waiters through it, and a worker waits for one on every AWS call it makes."""
+
+    __slots__ = ("_answered", "_error", "_value")
+
+    def __init__(self):
+        self._answered = threading.Lock()
+        self._answered.acquire()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def set_result(self, value: Any) -> None:
+        self._value = value
+        self._answered.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._answered.release()
+
+    def result(self) -> Any:
+        """The answer, once it comes (called once, by the sender)."""
+        self._answered.acquire()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class _Channel:
     """One end of a worker's pipe: sends under a lock (several threads send), and hands each answer
-    to the future waiting for its id."""
+    to the reply waiting for its id."""
 
     def __init__(self, connection: Connection):
         self.connection = connection
         self._send_lock = threading.Lock()
         self._ids = itertools.count()
-        self._waiting: dict[int, Future] = {}
+        self._waiting: dict[int, _Reply] = {}
         self._waiting_lock = threading.Lock()
 
     def send(self, message: tuple) -> None:
         with self._send_lock:
             self.connection.send(message)
 
-    def ask(self, kind: str, *parts: Any) -> Future:
-        future: Future = Future()
+    def ask(self, kind: str, *parts: Any) -> _Reply:
+        reply = _Reply()
         with self._waiting_lock:
             request_id = next(self._ids)
-            self._waiting[request_id] = future
+            self._waiting[request_id] = reply
         try:
             self.send((kind, request_id, *parts))
         except (OSError, ValueError) as error:  # the other end is gone
             self.settle(request_id, exception=ExitError(str(error)))
-        return future
+        return reply
 
     def settle(self, request_id: int, result: Any = None, exception: BaseException | None = None) -> None:
         with self._waiting_lock:
-            future = self._waiting.pop(request_id, None)
-        if future is None:
+            reply = self._waiting.pop(request_id, None)
+        if reply is None:
             return
         if exception is not None:
-            future.set_exception(exception)
+            reply.set_exception(exception)
         else:
-            future.set_result(result)
+            reply.set_result(result)
 
     def fail_all(self, reason: str) -> None:
         with self._waiting_lock:
             waiting, self._waiting = self._waiting, {}
-        for future in waiting.values():
-            future.set_exception(ExitError(reason))
+        for reply in waiting.values():
+            reply.set_exception(ExitError(reason))
 
 
 class _Worker:
@@ -238,10 +267,11 @@ def _worker_main(connection: Connection, template_path: str, parameters: dict[st
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, which stops its workers
     channel = _Channel(connection)
     from bulkimport.adapters.aws import session
-    from devstack.transport import cache_user_agent_sanitizing
+    from devstack.transport import cache_user_agent_sanitizing, sign_without_signatures
 
     cache_user_agent_sanitizing()
     endpoint = os.environ["AWS_ENDPOINT_URL"]
+    sign_without_signatures(endpoint)
     session().events.register_first("before-send", _PipeTransport(endpoint, channel))
     invocations = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="invocation")
     for function in runtime.functions.values():
