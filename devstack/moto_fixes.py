@@ -72,6 +72,7 @@ import re
 import string
 from collections import defaultdict
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -456,7 +457,12 @@ class DynamoDirect:
     """DynamoDB's requests answered by moto's DynamoDB handler directly, not through the Flask app moto
     builds per service (routing, CORS, debug-mode request checks, a Flask response object): what the
     handler gets (moto's own request class over the same environ) and answers is unchanged. Any other
-    request goes on to `app`."""
+    request goes on to `app`.
+
+    A botocore request (JSON to the root URL, not compressed) is also spared werkzeug's work of
+    finding out what is known: no form (werkzeug parses none for a JSON content type), its body, and
+    its URL; and the answer goes out as moto's status, headers and body, with the Content-Length (and
+    the default Content-Type) werkzeug's response would add."""
 
     TARGET = "DynamoDB_20120810."
 
@@ -464,10 +470,12 @@ class DynamoDirect:
         from moto.dynamodb.responses import DynamoHandler
         from moto.moto_api import recorder
         from moto.moto_server.werkzeug_app import BackendRequest
+        from werkzeug.datastructures import ImmutableMultiDict
         from werkzeug.wrappers import Response
 
         self.app, self.handler, self.recorder = app, DynamoHandler, recorder
         self.request_class, self.response_class = BackendRequest, Response
+        self.no_form = ImmutableMultiDict
 
     def __call__(self, environ, start_response):
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(self.TARGET):
@@ -475,14 +483,39 @@ class DynamoDirect:
         from botocore.exceptions import ClientError
 
         request = self.request_class(environ)
+        full_url = None
+        if self._plain(environ):
+            request.__dict__["form"], request.__dict__["files"] = self.no_form(), self.no_form()
+            request._cached_data = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            full_url = f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}/"
         # As moto's convert_to_flask_response does
         self.recorder._record_request(request)
         try:
-            result = self.handler.dispatch(request, request.raw_url, dict(request.headers))
+            result = self.handler.dispatch(request, full_url or request.raw_url, dict(request.headers))
         except ClientError as exc:
             result = 400, {}, exc.response["Error"]["Message"]
         status, headers, content = result if len(result) == 3 else (200, {}, result)
-        return self.response_class(response=content, status=status, headers=headers)(environ, start_response)
+        if full_url is None:
+            return self.response_class(response=content, status=status, headers=headers)(environ, start_response)
+        body = content.encode() if isinstance(content, str) else content
+        answer = [(name, str(value)) for name, value in headers.items()]
+        if not any(name.lower() == "content-type" for name, _ in answer):
+            answer.append(("Content-Type", "text/plain; charset=utf-8"))
+        answer.append(("Content-Length", str(len(body))))
+        start_response(f"{int(status)} {HTTPStatus(int(status)).phrase}", answer)
+        return [body]
+
+    @staticmethod
+    def _plain(environ: dict) -> bool:
+        return (
+            environ.get("CONTENT_TYPE", "").startswith("application/x-amz-json-")
+            and not environ.get("HTTP_CONTENT_ENCODING")
+            and not environ.get("QUERY_STRING")
+            and environ.get("PATH_INFO") == "/"
+            and environ.get("RAW_URI", "/") == "/"
+            and "HTTP_HOST" in environ
+            and (environ.get("CONTENT_LENGTH") or "0").isdigit()
+        )
 
 
 def _list_moto_modules_once() -> None:

@@ -9,9 +9,13 @@ import uuid
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+
+from devstack.moto_fixes import DynamoDirect
+from devstack.transport import InProcessTransport, RawBody
 
 
 @pytest.fixture
@@ -199,6 +203,58 @@ def test_a_write_that_returns_nothing_answers_an_empty_object_with_its_own_reque
     # What is not empty is still answered by moto's serializer.
     old = client.put_item(TableName=names["hashed"], Item=item, ReturnValues="ALL_OLD", ReturnConsumedCapacity="TOTAL")
     assert old["Attributes"] == item and old["ConsumedCapacity"]["TableName"] == names["hashed"]
+
+
+class _ThroughWerkzeug(DynamoDirect):
+    """DynamoDirect as it answers a request it does not take as botocore's plain JSON."""
+
+    @staticmethod
+    def _plain(environ: dict) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("kind", ["item", "missing table", "failed condition", "batch"])
+def test_a_plain_json_request_is_answered_as_werkzeug_would(ddb, stack, kind):
+    # DynamoDirect sets what werkzeug would find out of a botocore request (no form, its body, its
+    # URL) and writes the answer itself: status, headers and body as werkzeug's response gives them.
+    client, names = ddb
+    call = {
+        "item": ("get_item", {"TableName": names["hashed"], "Key": {"pk": {"S": "h1"}}}),
+        "missing table": ("get_item", {"TableName": "no-such-table", "Key": {"pk": {"S": "h1"}}}),
+        "failed condition": (
+            "put_item",
+            {
+                "TableName": names["hashed"],
+                "Item": {"pk": {"S": "h2"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            },
+        ),
+        "batch": (
+            "batch_write_item",
+            {"RequestItems": {names["hashed"]: [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]}},
+        ),
+    }[kind]
+    prepared = []
+
+    def keep(request, **_kwargs):
+        prepared.append(request)
+        return AWSResponse(request.url, 200, {}, RawBody(b"{}"))  # not sent: answered below, twice
+
+    client.meta.events.register_first("before-send", keep)
+    try:
+        getattr(client, call[0])(**call[1])
+    finally:
+        client.meta.events.unregister("before-send", keep)
+    (request,) = prepared
+    answers = []
+    for app in (DynamoDirect(None), _ThroughWerkzeug(None)):
+        transport = InProcessTransport(stack.aws_endpoint, app)
+        with stack.aws._moto_lock:  # as the stack serves AWS calls: one at a time
+            status, headers, body = transport.serve(request.method, request.url, request.headers.items(), request.body)
+        varying = ("x-amzn-requestid", "x-amz-crc32", "date")
+        answers.append((status, {k.lower(): v for k, v in headers.items() if k.lower() not in varying}, body))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == (200 if kind in ("item", "batch") else 400)
 
 
 def test_an_update_applies_and_fails_as_moto_does_without_its_copies(ddb):
