@@ -361,9 +361,10 @@ def _same_values(stored: dict[str, Any], changes: dict[str, Any]) -> bool:
 def in_parallel(work: Callable[[Any], None], items: list) -> None:
     """Run `work` on every item, PARALLEL_REQUESTS at a time (each is one or a few DynamoDB requests).
 
-    Each of the pool's threads takes the next item until none is left: a task per thread, not per
-    item, since a future, its lock and a wake-up for every row cost more CPU than a small request's
-    own client-side work. After an error no thread takes another item, and the error is raised."""
+    Each of PARALLEL_REQUESTS tasks takes the next item until none is left: a task per thread, not
+    per item, since a future, its lock and a wake-up for every row cost more CPU than a small
+    request's own client-side work. After an error no task takes another item, and the error is
+    raised. The tasks run in the process's pool (_pool)."""
     if len(items) <= 1:
         for item in items:
             work(item)
@@ -384,11 +385,23 @@ def in_parallel(work: Callable[[Any], None], items: list) -> None:
                 failed.set()
                 raise
 
-    threads = min(PARALLEL_REQUESTS, len(items))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        tasks = [pool.submit(drain) for _ in range(threads)]
+    tasks = [_pool().submit(drain) for _ in range(min(PARALLEL_REQUESTS, len(items)))]
     for task in tasks:
-        task.result()  # raises a thread's error
+        task.result()  # waits for every task; raises a task's error
 
 
 _NONE_LEFT = object()
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One pool of threads for the process's lifetime: a chunk applies its rows 100 at a time
+    (imports.chunks.APPLY_ROWS), and starting PARALLEL_REQUESTS threads for each part cost more than
+    the part's claims. No task waits for another, so tasks of concurrent calls (a local stack runs
+    many handlers in one process; a Lambda runs one at a time) only queue, never deadlock."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=4 * PARALLEL_REQUESTS, thread_name_prefix="in-parallel")
+        return _POOL
