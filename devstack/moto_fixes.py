@@ -491,7 +491,9 @@ class DynamoDirect:
         # As moto's convert_to_flask_response does
         self.recorder._record_request(request)
         try:
-            result = self.handler.dispatch(request, full_url or request.raw_url, dict(request.headers))
+            # Without headers passed, moto's setup reads the request's own: the same, not copied.
+            copied = None if full_url else dict(request.headers)
+            result = self.handler.dispatch(request, full_url or request.raw_url, copied)
         except ClientError as exc:
             result = 400, {}, exc.response["Error"]["Message"]
         status, headers, content = result if len(result) == 3 else (200, {}, result)
