@@ -5,12 +5,11 @@ hold: other keys, missing keys, other value types, None."""
 
 from decimal import Decimal
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo.records import RecordStore, record_item
+from bulkimport.adapters.dynamo.records import record_item, record_items
 
 BOUNDED = settings(
     deadline=None, derandomize=True, database=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow]
@@ -44,22 +43,17 @@ def records(draw):
     return out
 
 
-@pytest.fixture(scope="module")
-def store():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # its client is made, never called
-        yield RecordStore("records")
+SHARD_PKS = [{"S": keys.record_pk("t", "tbl", shard)} for shard in range(keys.RECORD_SHARDS)]
 
 
 @settings(BOUNDED)
 @given(records=records())
-def test_items_are_the_generic_record_items(store, records):
-    shard_pks = [{"S": keys.record_pk("t", "tbl", shard)} for shard in range(keys.RECORD_SHARDS)]
-    expected = [record_item(shard_pks, *record) for record in records]
-    assert list(store.encoded_items("t", "tbl", records)) == expected
+def test_items_are_the_generic_record_items(records):
+    expected = [record_item(SHARD_PKS, *record) for record in records]
+    assert list(record_items(SHARD_PKS, *_columns(records))) == expected
 
 
-def test_a_chunk_of_one_shape_is_built_inline(store):
+def test_a_chunk_of_one_shape_is_built_inline():
     """Each type the builder encodes inline, and a record of the shape next to records of others."""
     data = {"s": "x", "d": Decimal("1.50"), "i": 7, "b": False, "f": 0.5, "l": ["a"], "m": {"k": "v"}}
     rows = [
@@ -69,7 +63,7 @@ def test_a_chunk_of_one_shape_is_built_inline(store):
         ("id4", {k: v for k, v in data.items() if k != "b"}, {}),
         ("id5", {**data, "extra": "y"}, {}),
     ]
-    items = list(store.encoded_items("t", "tbl", rows))
+    items = list(record_items(SHARD_PKS, *_columns(rows)))
     assert items[0]["data"]["M"] == {
         "s": {"S": "x"},
         "d": {"N": "1.50"},
@@ -82,6 +76,9 @@ def test_a_chunk_of_one_shape_is_built_inline(store):
     assert items[1]["data"]["M"]["i"] == {"BOOL": True}
     assert "s" not in items[2]["data"]["M"]
     assert "b" not in items[3]["data"]["M"] and items[4]["data"]["M"]["extra"] == {"S": "y"}
-    assert [item["pk"]["S"] for item in items] == [
-        keys.record_pk("t", "tbl", keys.record_shard(record_id)) for record_id, _, _ in rows
-    ]
+    assert [item["pk"] for item in items] == [SHARD_PKS[keys.record_shard(record_id)] for record_id, _, _ in rows]
+
+
+def _columns(records: list[tuple]) -> tuple[list, list, list]:
+    """The ids, the data and the meta of the records: encoded_items' arguments."""
+    return tuple(map(list, zip(*records))) if records else ([], [], [])  # type: ignore[return-value]

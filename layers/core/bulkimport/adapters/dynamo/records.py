@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import builtins
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import chain, islice, starmap
+from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -37,25 +37,19 @@ class RecordStore:
         self._shard_pks: dict[tuple[str, str], list[dict]] = {}
 
     def encoded_items(
-        self, tenant: str, table: str, records: Iterable[tuple[str, dict[str, Any], dict]]
+        self, tenant: str, table: str, ids: Sequence[str], datas: Sequence[dict[str, Any]], metas: Iterable[dict]
     ) -> Iterator[dict]:
-        """The DynamoDB item of each (record id, data, meta as an attribute value: a chunk's records
-        share one), one at a time: its id as sort key, its field values, and its metadata.
+        """The DynamoDB item of each record (its id, its data, and its meta as an attribute value: a
+        chunk's records share one), one at a time: its id as sort key, its field values, and its metadata.
 
         Few top-level attributes on purpose: item size (what DynamoDB bills) is the same either way,
         and the local stack's moto recomputes an item's size for every top-level attribute it sets.
-        This runs for every record an import writes: the items are built by a function generated for
-        the shape of the first record's data (_item_builder), one call per record."""
+        This runs for every record an import writes: see record_items."""
         shard_pks = self._shard_pks.get((tenant, table))
         if shard_pks is None:  # a table's records have RECORD_SHARDS partition keys: encode each once
             shard_pks = [{"S": keys.record_pk(tenant, table, shard)} for shard in range(keys.RECORD_SHARDS)]
             self._shard_pks[(tenant, table)] = shard_pks
-        records = iter(records)
-        first = next(records, None)
-        if first is None:
-            return iter(())
-        build = _item_builder(shape_of(first[1]))(shard_pks)
-        return starmap(build, chain((first,), records))
+        return record_items(shard_pks, ids, datas, metas)
 
     def write_items(self, items: Iterable[dict]) -> None:
         """BatchWriteItem in 25s until every item is in. Items are taken from `items` 25 at a time,
@@ -262,6 +256,16 @@ class RecordStore:
             values[f":f{i}"] = value
             conditions.append(f"{path} = :f{i}")
         return names, values, conditions
+
+
+def record_items(
+    shard_pks: list[dict], ids: Sequence[str], datas: Sequence[dict[str, Any]], metas: Iterable[dict]
+) -> Iterator[dict]:
+    """record_item() of each record (RecordStore.encoded_items), built by a function generated for the
+    shape of the first record's data, one call per record."""
+    if not datas:
+        return iter(())
+    return map(_item_builder(shape_of(datas[0]))(shard_pks), ids, datas, metas)
 
 
 def record_item(shard_pks: list[dict], record_id: str, data: dict[str, Any], meta_attr: dict) -> dict:
