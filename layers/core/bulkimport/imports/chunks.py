@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from bulkimport.adapters import keys
@@ -341,11 +342,15 @@ def check_rows(
                 "first_sheet": duplicate["first_sheet"],
             }
         ]
-    plans = [
-        RowPlan(row, values, record_id(import_id, row))
-        for row, values in enumerate(data_of_rows, first_row)
-        if row not in failures
-    ]
+    rows = range(first_row, first_row + len(cells))
+    if failures:
+        plans = [
+            RowPlan(row, values, record_id(import_id, row))
+            for row, values in zip(rows, data_of_rows)
+            if row not in failures
+        ]
+    else:  # every row (most chunks): mapped, with no Python step per row but the two calls
+        plans = list(map(RowPlan, rows, data_of_rows, map(record_id, repeat(import_id), rows)))
     return CheckedRows(plans, failures, cells, lines, first_row, len(cells))
 
 
