@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 from bulkimport.adapters import keys
@@ -84,8 +83,10 @@ class _Undo:
         return {"created": len(created), "updated": len(updated)}
 
 
-def record_id(import_id: str, row: int) -> str:
-    return import_id + str(row).zfill(8)  # as f"{import_id}{row:08d}", in half the time (it runs for every row)
+def record_ids(import_id: str, rows: Iterable[int]) -> list[str]:
+    """The id a new record gets for each source row, fixed by (import, row). As f"{import_id}{row:08d}"
+    in half the time, in one comprehension: it runs for every row."""
+    return [import_id + str(row).zfill(8) for row in rows]
 
 
 class RowScan:
@@ -342,15 +343,12 @@ def check_rows(
                 "first_sheet": duplicate["first_sheet"],
             }
         ]
-    rows = range(first_row, first_row + len(cells))
+    rows: Sequence[int] = range(first_row, first_row + len(cells))
     if failures:
-        plans = [
-            RowPlan(row, values, record_id(import_id, row))
-            for row, values in zip(rows, data_of_rows)
-            if row not in failures
-        ]
-    else:  # every row (most chunks): mapped, with no Python step per row but the two calls
-        plans = list(map(RowPlan, rows, data_of_rows, map(record_id, repeat(import_id), rows)))
+        data_of_rows = [values for row, values in zip(rows, data_of_rows) if row not in failures]
+        rows = [row for row in rows if row not in failures]
+    # Mapped: no Python step per row but RowPlan's own.
+    plans = list(map(RowPlan, rows, data_of_rows, record_ids(import_id, rows)))
     return CheckedRows(plans, failures, cells, lines, first_row, len(cells))
 
 
