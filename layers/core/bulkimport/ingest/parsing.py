@@ -20,8 +20,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
-from itertools import accumulate, count
-from operator import add, itemgetter
+from itertools import accumulate
+from operator import itemgetter
 from typing import TYPE_CHECKING, Protocol, cast
 
 from bulkimport.errors import FileError
@@ -393,14 +393,16 @@ class TextLines:
             or self._blank_line.search(text)
         ):
             return None
-        lines = data.split(b"\n")
-        lines.pop()  # the empty piece after the last newline
+        # Each line with its line end (a carriage return here is always before a newline, and
+        # bytes.splitlines takes "\r\n" as one line end): line i ends at offset + the sizes of lines 0..i.
+        lines = data.splitlines(keepends=True)
         sizes = list(map(len, lines))
         # MAX_COLUMNS delimiters take at least as many bytes: only lines that long are counted.
         if max(sizes) >= MAX_COLUMNS and any(line.count(self._delimiter_bytes) >= MAX_COLUMNS for line in lines):
             return None
-        # Line i ends past its newline: at offset + the sizes of lines 0..i + i + 1 newlines.
-        return list(map(add, accumulate(sizes), count(self.offset + 1)))
+        ends = list(accumulate(sizes, initial=self.offset))
+        del ends[0]  # the offset itself, where the first line starts
+        return ends
 
     def _blocks(self) -> Iterator[bytes]:
         """The stream in blocks of whole lines (the last may lack its newline), cut on whole code
