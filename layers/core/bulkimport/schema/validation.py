@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -437,15 +437,16 @@ class RowValidator:
         columns: list[list[Any]] = []
         failed: dict[int, list[RowFailure]] = {}
         gaps = False  # whether some row leaves a field out
-        # The cells of each column: transposed at once (one pass in C) when most columns are mapped,
-        # else picked a mapped column at a time. Rows here are at least _min_width wide.
-        cells_of: Mapping[int, Sequence[str]] | Sequence[Sequence[str]]
+        # The stripped texts of each mapped column: when most columns are mapped, from the rows
+        # transposed by zip (in C, and a column at a time: an unmapped one is dropped as soon as it is
+        # made), else picked a column at a time. Rows here are at least _min_width wide.
         if 2 * len(self.columns) >= self._min_width:
-            cells_of = list(zip(*rows))
+            mapped = {c.index for c in self.columns}
+            texts_of = {index: list(map(str.strip, cells)) for index, cells in enumerate(zip(*rows)) if index in mapped}
         else:
-            cells_of = {c.index: list(map(itemgetter(c.index), rows)) for c in self.columns}
+            texts_of = {c.index: list(map(str.strip, map(itemgetter(c.index), rows))) for c in self.columns}
         for column in self.columns:
-            texts = list(map(str.strip, cells_of[column.index]))
+            texts = texts_of[column.index]
             if all(texts):
                 values = column.check(texts)
             elif column.required:
