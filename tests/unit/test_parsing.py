@@ -56,7 +56,7 @@ class Planned:
         rows = []
         for chunk in self.plan.chunks:
             data = self.text[chunk.start : chunk.end]
-            read = list(read_chunk(data, self.plan.delimiter, chunk.first_line, self.plan.line_column))
+            read = list(zip(*read_chunk(data, self.plan.delimiter, chunk.first_line, self.plan.line_column)))
             assert len(read) == chunk.rows
             rows += [(chunk.first_row + n, cells, line, chunk.sheet) for n, (cells, line) in enumerate(read)]
         return rows

@@ -54,9 +54,9 @@ class Outcome:
         self.read: list[list[str]] = []
         for chunk in self.plan.chunks:
             piece = text[chunk.start : chunk.end]
-            rows = list(read_chunk(piece, self.plan.delimiter, chunk.first_line, self.plan.line_column))
-            assert len(rows) == chunk.rows, (chunk, rows)
-            self.read += [cells for cells, _ in rows]
+            rows, lines = read_chunk(piece, self.plan.delimiter, chunk.first_line, self.plan.line_column)
+            assert len(rows) == len(lines) == chunk.rows, (chunk, rows)
+            self.read += rows
         assert len(self.read) == self.plan.total_rows
         assert sum(chunk.rows for chunk in self.plan.chunks) == self.plan.total_rows
         assert [chunk.first_row for chunk in self.plan.chunks] == [
@@ -180,7 +180,7 @@ def _records_with_lines(text: str, first_line: int) -> list[tuple[list[str], int
 @given(text=_csv_text(), first_line=st.integers(1, 10**6))
 def test_a_chunk_reads_as_the_csv_module_reads_it_each_record_on_its_line(text, first_line):
     """Chunks without quotes are split, not parsed (parsing.read_chunk): the same records, lines too."""
-    assert list(read_chunk(text.encode(), ",", first_line, False)) == _records_with_lines(text, first_line)
+    assert list(zip(*read_chunk(text.encode(), ",", first_line, False))) == _records_with_lines(text, first_line)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
@@ -189,7 +189,7 @@ def test_a_long_chunk_reads_as_the_csv_module_reads_it_each_record_on_its_line(n
     lines = [f"M{n},客戶{n},,{n % 7}.5" if n % 97 else " , " for n in range(10_000)]
     text = newline.join(lines) + newline
     assert len(text.encode()) > 3 * 64 * 1024  # the blocks are 64 KiB
-    assert list(read_chunk(text.encode(), ",", 7, False)) == _records_with_lines(text, 7)
+    assert list(zip(*read_chunk(text.encode(), ",", 7, False))) == _records_with_lines(text, 7)
 
 
 # ---------------------------------------------------------------- workbooks

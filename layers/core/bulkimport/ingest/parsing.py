@@ -17,11 +17,11 @@ import re
 import shutil
 import tempfile
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
-from itertools import accumulate, count
-from operator import add
+from itertools import accumulate
+from operator import itemgetter
 from typing import TYPE_CHECKING, Protocol, cast
 
 from bulkimport.errors import FileError
@@ -393,14 +393,16 @@ class TextLines:
             or self._blank_line.search(text)
         ):
             return None
-        lines = data.split(b"\n")
-        lines.pop()  # the empty piece after the last newline
+        # Each line with its line end (a carriage return here is always before a newline, and
+        # bytes.splitlines takes "\r\n" as one line end): line i ends at offset + the sizes of lines 0..i.
+        lines = data.splitlines(keepends=True)
         sizes = list(map(len, lines))
         # MAX_COLUMNS delimiters take at least as many bytes: only lines that long are counted.
         if max(sizes) >= MAX_COLUMNS and any(line.count(self._delimiter_bytes) >= MAX_COLUMNS for line in lines):
             return None
-        # Line i ends past its newline: at offset + the sizes of lines 0..i + i + 1 newlines.
-        return list(map(add, accumulate(sizes), count(self.offset + 1)))
+        ends = list(accumulate(sizes, initial=self.offset))
+        del ends[0]  # the offset itself, where the first line starts
+        return ends
 
     def _blocks(self) -> Iterator[bytes]:
         """The stream in blocks of whole lines (the last may lack its newline), cut on whole code
@@ -459,38 +461,42 @@ def _sheet_rows(rows: Iterator[SheetRow], out: Writable) -> Iterator[SourceRow]:
 # ---------------------------------------------------------------- one chunk
 
 
-def read_chunk(data: bytes, delimiter: str, first_line: int, line_column: bool) -> Iterator[tuple[list[str], int]]:
-    """The non-blank records of one chunk's UTF-8 bytes, each with the line (or sheet row) it
-    starts on."""
-    if b'"' not in data and data.count(b"\r") == data.count(b"\r\n"):
-        rows = _plain_rows(data, delimiter, first_line)
+def read_chunk(
+    data: bytes, delimiter: str, first_line: int, line_column: bool
+) -> tuple[list[list[str]], Sequence[int]]:
+    """The non-blank records of one chunk's UTF-8 bytes, and the line (or sheet row) each starts on,
+    as two lists: a chunk's rows are taken a column at a time next (RowValidator.validate_rows)."""
+    # Most files have no carriage return: looked for first, it spares counting the two.
+    if b'"' not in data and (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")):
+        rows, lines = _plain_rows(data, delimiter, first_line)
     else:
-        rows = _parsed_rows(data, delimiter, first_line)
+        rows, lines = _parsed_rows(data, delimiter, first_line)
     if line_column:
-        for cells, _ in rows:
-            yield cells[1:], int(cells[0])
-        return
-    yield from rows
+        return [cells[1:] for cells in rows], [int(cells[0]) for cells in rows]
+    return rows, lines
 
 
-def _parsed_rows(data: bytes, delimiter: str, first_line: int) -> Iterator[tuple[list[str], int]]:
+def _parsed_rows(data: bytes, delimiter: str, first_line: int) -> tuple[list[list[str]], list[int]]:
     # Decoded as it is parsed: the chunk's whole text (4 MB of bytes can be 16 MB of str) is never
     # held at once.
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
     reader = csv.reader(text, delimiter=delimiter)
+    rows, lines = [], []
     line = first_line
     for cells in reader:
         if not is_blank(cells):
-            yield cells, line
+            rows.append(cells)
+            lines.append(line)
         line = first_line + reader.line_num
+    return rows, lines
 
 
-def _plain_rows(data: bytes, delimiter: str, first_line: int) -> Iterator[tuple[list[str], int]]:
+def _plain_rows(data: bytes, delimiter: str, first_line: int) -> tuple[list[list[str]], Sequence[int]]:
     """The records of a chunk without a quote or a carriage return but before a newline: each line
     is one record, and the CSV parser would read it as the line split on the delimiter, which
-    str.split does in a fraction of the time. In blocks of whole lines, so that the chunk's whole
-    text is never held at once (neither is it by the parser)."""
-    line = first_line
+    str.split does in a fraction of the time. Decoded in blocks of whole lines, so that the chunk's
+    whole text is never held at once (neither is it by the parser)."""
+    rows: list[list[str]] = []
     start = 0
     while start < len(data):
         end = data.find(b"\n", start + _READ_BYTES)
@@ -502,8 +508,14 @@ def _plain_rows(data: bytes, delimiter: str, first_line: int) -> Iterator[tuple[
         lines = text.split("\n")
         if text.endswith("\n"):
             lines.pop()  # the empty piece after the last newline
-        for cells in [text_line.split(delimiter) for text_line in lines]:
-            # Most rows have a first cell, which settles it without a call (see is_blank).
-            if cells[0].strip() or not is_blank(cells):
-                yield cells, line
-            line += 1
+        rows += [text_line.split(delimiter) for text_line in lines]
+    # A row whose first cell is not blank is not blank (see is_blank): when every row has one (most
+    # chunks), that is settled by C builtins over the column, and each line is a record.
+    if all(map(str.strip, map(itemgetter(0), rows))):
+        return rows, range(first_line, first_line + len(rows))
+    records, record_lines = [], []
+    for line, cells in enumerate(rows, first_line):
+        if cells[0].strip() or not is_blank(cells):
+            records.append(cells)
+            record_lines.append(line)
+    return records, record_lines

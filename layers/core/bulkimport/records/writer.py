@@ -10,7 +10,7 @@ row's fate and write it. Every step is idempotent, so a chunk run again lands in
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -81,10 +81,11 @@ class RecordWriter:
     def apply(self, plans: list[RowPlan], write_records: bool = True) -> list[RowPlan]:
         """Decide and apply every row. With write_records False, new records get their keys but are
         left for the caller to write (outcome "claimed")."""
-        for plan in plans:
-            if self._links or self._ids:
+        if self._links or self._ids:
+            for plan in plans:
                 plan.data = {k: v for k, v in plan.values.items() if not k.startswith(PARENT_PREFIX) and k != ID_TARGET}
-            else:
+        else:
+            for plan in plans:
                 plan.data = plan.values  # nothing to take out (and without links nothing reads values again)
         live = plans
         if self.ctx.table.parent:
@@ -294,14 +295,16 @@ class RecordWriter:
     def iter_record_items(self, plans: list[RowPlan]) -> Iterator[dict]:
         """The DynamoDB items of new records, one at a time (a chunk's writes take them 25 at a time,
         so its items are never all in memory)."""
-        records: Iterable[tuple[str, dict[str, Any], dict]]
+        ids: Sequence[str]
+        datas: Sequence[dict[str, Any]]
+        metas: Iterable[dict]
         if self.ctx.table.parent:
-            records = map(self._record_parts, plans)
+            ids, datas, metas = zip(*map(self._record_parts, plans)) if plans else ((), (), ())
         else:
             # Without a parent table no record has a parent id (parent_id is no field's key either):
-            # each record is its id, its data and the chunk's meta, zipped without a call per record.
-            records = zip(map(_RECORD_ID, plans), map(_DATA, plans), repeat(self._insert_meta_attr))
-        return self.store.encoded_items(self.ctx.tenant, self.ctx.table.key, records)
+            # each record is its id, its data and the chunk's meta, taken without a call per record.
+            ids, datas, metas = list(map(_RECORD_ID, plans)), list(map(_DATA, plans)), repeat(self._insert_meta_attr)
+        return self.store.encoded_items(self.ctx.tenant, self.ctx.table.key, ids, datas, metas)
 
     def _record_parts(self, plan: RowPlan) -> tuple[str, dict[str, Any], dict]:
         data = plan.data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,54 @@ def to_item(data: dict[str, Any]) -> dict[str, dict]:
         elif value is not None:
             out[key] = to_attr(value)
     return out
+
+
+# The attribute value of a value of each of these exact types, as to_item encodes it, as a Python
+# expression of the value's name (see map_source); a value of another type goes through to_attr.
+_INLINE_ATTRS = {
+    str: "{{'S': {v}}}",
+    Decimal: "{{'N': str({v})}}",
+    int: "{{'N': str({v})}}",
+    bool: "{{'BOOL': {v}}}",
+}
+# What source from map_source needs in the namespace it runs in.
+MAP_SOURCE_NAMES = {"Decimal": Decimal, "to_attr": to_attr}
+
+MapShape = tuple[tuple[str, type], ...]  # a map's keys, in order, each with its value's type
+
+
+def shape_of(data: dict[str, Any]) -> MapShape:
+    return tuple((key, type(value)) for key, value in data.items())
+
+
+@dataclass(frozen=True)
+class MapSource:
+    """Python source that encodes a map of one shape as to_item does, with no loop, no call and no type
+    dispatch per value: a chunk's records mostly share one shape, and this runs for every field of every
+    record an import writes. For code generated with exec (RecordStore's item builders), which runs
+    `reads`, checks `fits`, and encodes any map that does not fit with to_item."""
+
+    reads: str  # statements setting v0, v1, ... to the map's values (KeyError if a key is missing)
+    fits: str  # an expression: whether the map has no other key and each value is of its type
+    attrs: str  # an expression: the attribute values of a map that fits (a dict display)
+
+
+def map_source(shape: MapShape, name: str) -> MapSource | None:
+    """The MapSource of maps of `shape`, read from the variable `name`; None for a key that is not a
+    string (keys go in as repr() literals)."""
+    if not all(type(key) is str for key, _ in shape):
+        return None
+    reads, checks, attrs = [], [f"len({name}) == {len(shape)}"], []
+    for i, (key, kind) in enumerate(shape):
+        reads.append(f"v{i} = {name}[{key!r}]")
+        template = _INLINE_ATTRS.get(kind)
+        if template is None:
+            checks.append(f"v{i} is not None")  # to_item leaves None out; any other value: to_attr
+            attrs.append(f"{key!r}: to_attr(v{i})")
+        else:
+            checks.append(f"type(v{i}) is {kind.__name__}")
+            attrs.append(f"{key!r}: " + template.format(v=f"v{i}"))
+    return MapSource("; ".join(reads) or "pass", " and ".join(checks), "{" + ", ".join(attrs) + "}")
 
 
 def from_item(item: dict[str, dict]) -> dict[str, Any]:
