@@ -209,7 +209,7 @@ class _ThroughWerkzeug(DynamoDirect):
     """DynamoDirect as it answers a request it does not take as botocore's plain JSON."""
 
     @staticmethod
-    def _plain(environ: dict) -> bool:
+    def _from_botocore(environ: dict) -> bool:
         return False
 
 
