@@ -213,15 +213,11 @@ class LocalStack:
         self.aws.wrap_moto(lambda app: PostPolicyCheck(app, credentials))
         self.aws.wrap_moto(refuse_invalid_definitions)  # what AWS refuses and moto would run
         self._serve(self.aws, self.aws_port, MotoRequestHandler)
-        from devstack.transport import InProcessTransport, cache_user_agent_sanitizing, sign_without_signatures
+        from devstack.transport import InProcessTransport, route_to_stack
 
         transport = InProcessTransport(self.aws_endpoint, self.aws)
         if self.in_process:
-            from bulkimport.adapters.aws import session
-
-            cache_user_agent_sanitizing()
-            sign_without_signatures(self.aws_endpoint)
-            session().events.register_first("before-send", transport)
+            route_to_stack(self.aws_endpoint, transport)
         if self.worker_processes:
             self.workers = WorkerPool(
                 self.worker_processes, self.template.path, self.template.parameters, self.enforce_iam, transport

@@ -125,6 +125,18 @@ def request_body(request: AWSPreparedRequest) -> bytes:
     return data
 
 
+def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None]) -> None:
+    """The layer's clients (bulkimport.adapters.aws) hand their requests to `before_send` (the stack's
+    in-process transport, or a worker's pipe), which answers those for `endpoint`; and what the
+    client side of such a request spends for nothing is spared (its User-Agent cleaned once, no
+    signature computed)."""
+    from bulkimport.adapters.aws import session
+
+    cache_user_agent_sanitizing()
+    sign_without_signatures(endpoint)
+    session().events.register_first("before-send", before_send)
+
+
 def cache_user_agent_sanitizing() -> None:
     """botocore rebuilds every request's User-Agent header, cleaning each of its ~30 parts character
     by character (about a tenth of a small call's client-side CPU). The cleaning is a pure function
@@ -149,7 +161,7 @@ def sign_without_signatures(endpoint: str) -> None:
     signature is left unset ("UNSIGNED"), never made up. S3's signer (uploads, streamed bodies),
     presigned URLs and POST policies (which the stack does check: devstack.s3_post) sign as before,
     and so does every request to another endpoint."""
-    from botocore.auth import SigV4Auth
+    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
     from botocore.exceptions import NoCredentialsError
     from botocore.utils import get_current_datetime
 
@@ -163,7 +175,7 @@ def sign_without_signatures(endpoint: str) -> None:
             return botocore_add_auth(self, request)
         if self.credentials is None:
             raise NoCredentialsError()
-        request.context["timestamp"] = get_current_datetime().strftime("%Y%m%dT%H%M%SZ")
+        request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
         self._modify_request_before_signing(request)  # the date and token headers, as botocore sets them
         request.headers["Authorization"] = (
             f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, SignedHeaders=host;x-amz-date, Signature=UNSIGNED"

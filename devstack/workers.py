@@ -218,10 +218,7 @@ class WorkerPool:
         self._workers = [self._start() for _ in range(count)]
 
     def _start(self) -> _Worker:
-        return _Worker(self._context, _worker_main, self._args, self._answer, self._calls)
-
-    def _answer(self, method: str, url: str, headers: list, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        return self._transport.serve(method, url, headers, body)
+        return _Worker(self._context, _worker_main, self._args, self._transport.serve, self._calls)
 
     def invoke(self, function: Function, event: Any) -> Answer:
         """One invocation, run in a worker process."""
@@ -266,13 +263,10 @@ def _worker_main(connection: Connection, template_path: str, parameters: dict[st
     os.environ.update(inherited)  # the stack's settings over the template's (its log level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, which stops its workers
     channel = _Channel(connection)
-    from bulkimport.adapters.aws import session
-    from devstack.transport import cache_user_agent_sanitizing, sign_without_signatures
+    from devstack.transport import route_to_stack
 
-    cache_user_agent_sanitizing()
     endpoint = os.environ["AWS_ENDPOINT_URL"]
-    sign_without_signatures(endpoint)
-    session().events.register_first("before-send", _PipeTransport(endpoint, channel))
+    route_to_stack(endpoint, _PipeTransport(endpoint, channel))
     invocations = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="invocation")
     for function in runtime.functions.values():
         runtime.handler(function)  # imported now, not in the first invocation's time
