@@ -108,6 +108,8 @@ class Template:
         kind = self.resources[name]["Type"]
         if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule"):
             return self.attribute(name, "Arn")
+        if kind == "AWS::SQS::Queue":  # its URL, as CloudFormation's Ref gives it
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.physical_name(name)}"
         return self.physical_name(name)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
@@ -123,6 +125,7 @@ class Template:
             "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
             "AWS::StepFunctions::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
             "AWS::Events::Rule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}",
+            "AWS::Lambda::EventSourceMapping": name,
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
             "AWS::Events::EventBus": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}",
