@@ -20,6 +20,8 @@ from tests.helpers import Api, free_port, new_tenant
 # run in parallel.
 TEST_CHUNK_ROWS = 100
 TEST_JOB_PAGE_RECORDS = 100
+WEBHOOK_RETRY_SECONDS = "1,1,1,1,1,1,1"
+WEBHOOK_TIMEOUT_SECONDS = 2
 # The API Gateway cache of authorizer answers on the test stack (seconds).
 AUTHORIZER_CACHE_SECONDS = 2
 
@@ -29,7 +31,14 @@ def stack():
     local = LocalStack(
         aws_port=free_port(),
         api_port=free_port(),
-        parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)},
+        parameters={
+            "ChunkRows": str(TEST_CHUNK_ROWS),
+            "JobPageRecords": str(TEST_JOB_PAGE_RECORDS),
+            # A webhook's retry schedule in seconds, not hours, and a shorter wait for an answer:
+            # the deliveries' tests run the whole schedule (docs/API.md gives AWS's).
+            "WebhookRetrySeconds": WEBHOOK_RETRY_SECONDS,
+            "WebhookTimeoutSeconds": str(WEBHOOK_TIMEOUT_SECONDS),
+        },
         # The sweeper runs when a test invokes it, never on its own: a periodic sweep in the middle
         # of a test (the session lasts longer than its 5 minutes) would settle what the test holds.
         timed_events=False,
