@@ -299,13 +299,14 @@ def test_names_resolving_to_private_or_metadata_addresses_are_refused(tenant, na
 
 
 def test_a_name_that_resolves_elsewhere_at_delivery_is_refused_again(tenant, names):
-    # DNS rebinding: public when the webhook is saved, private when a delivery resolves it.
-    names["rebind.hooks.test"] = [["93.184.216.34"], ["10.0.0.7"]]
+    # DNS rebinding: public when the webhook is saved, loopback when a delivery resolves it (loopback
+    # rather than 10.x, so that even a broken check sends nothing beyond this machine).
+    names["rebind.hooks.test"] = [["93.184.216.34"], ["127.0.0.2"]]
     made = create(tenant.admin, "https://rebind.hooks.test/h")
     tenant.admin.ok("POST", f"/webhooks/{made['id']}/test", 202)
     (delivery,) = settled(tenant.admin, made["id"], 1)
     assert delivery["status"] == "failed" and delivery["last_status_code"] is None
-    assert delivery["last_error"].startswith("WEBHOOK_URL_NOT_ALLOWED: rebind.hooks.test resolves to 10.0.0.7")
+    assert delivery["last_error"].startswith("WEBHOOK_URL_NOT_ALLOWED: rebind.hooks.test resolves to 127.0.0.2")
     # Resolved once at creation and once per attempt: each attempt connects to what it checked.
     assert names["lookups"].count("rebind.hooks.test") == 1 + ATTEMPTS
 

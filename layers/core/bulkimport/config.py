@@ -14,7 +14,7 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class ConfigError(RuntimeError):
@@ -115,12 +115,16 @@ class WebhookDelivery(Section):
     # address rules (never on AWS, where 127.0.0.1 is the Lambda runtime's own API).
     webhook_local_receivers: str = Field(default="false", alias="WEBHOOK_LOCAL_RECEIVERS", pattern="^(true|false)$")
 
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _hideable(cls, value: str) -> str:
+        if any(int(part) > 43200 for part in value.split(",")):
+            raise ValueError("each delay is at most 43200 seconds (12 hours)")
+        return value
+
     @property
     def retry_seconds(self) -> list[int]:
-        delays = [int(part) for part in self.webhook_retry_seconds.split(",")]
-        if any(not 0 <= delay <= 43200 for delay in delays):
-            raise ConfigError("WEBHOOK_RETRY_SECONDS: each delay is 0 to 43200 seconds (12 hours)")
-        return delays
+        return [int(part) for part in self.webhook_retry_seconds.split(",")]
 
 
 S = TypeVar("S", bound=Section)

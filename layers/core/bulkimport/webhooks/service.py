@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,12 +106,19 @@ def get_webhook(tenant: str, webhook_id: str) -> Webhook:
     return _shown(_load(tenant, webhook_id))
 
 
-def list_webhooks(tenant: str, per_page: int, cursor: str | None) -> Page:
+def _page(
+    tenant: str, prefix: str, shown: Callable[[dict], Webhook | Delivery], per_page: int, cursor: str | None
+) -> Page:
+    """A page of the tenant's items under `prefix`, newest first, as `shown` shows them."""
     store = ControlStore()
     pk = keys.tenant_pk(tenant)
-    items, next_cursor = store.query(pk, keys.WEBHOOK_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
-    data = [_shown(item).model_dump(mode="json") for item in items]
-    return Page.of(data, per_page, next_cursor, store.count(pk, keys.WEBHOOK_PREFIX))
+    items, next_cursor = store.query(pk, prefix, limit=per_page, cursor=cursor, newest_first=True)
+    data = [shown(item).model_dump(mode="json") for item in items]
+    return Page.of(data, per_page, next_cursor, store.count(pk, prefix))
+
+
+def list_webhooks(tenant: str, per_page: int, cursor: str | None) -> Page:
+    return _page(tenant, keys.WEBHOOK_PREFIX, _shown, per_page, cursor)
 
 
 def update_webhook(tenant: str, webhook_id: str, request: WebhookUpdate) -> Webhook:
@@ -190,11 +198,7 @@ def send_test(tenant: str, webhook_id: str) -> Delivery:
 
 def list_deliveries(tenant: str, webhook_id: str, per_page: int, cursor: str | None) -> Page:
     _load(tenant, webhook_id)
-    store = ControlStore()
-    pk, prefix = keys.tenant_pk(tenant), keys.webhook_delivery_prefix(webhook_id)
-    items, next_cursor = store.query(pk, prefix, limit=per_page, cursor=cursor, newest_first=True)
-    data = [_shown_delivery(item).model_dump(mode="json") for item in items]
-    return Page.of(data, per_page, next_cursor, store.count(pk, prefix))
+    return _page(tenant, keys.webhook_delivery_prefix(webhook_id), _shown_delivery, per_page, cursor)
 
 
 def retry_delivery(tenant: str, webhook_id: str, delivery_id: str) -> Delivery:
@@ -266,7 +270,7 @@ def attempt(tenant: str, webhook_id: str, delivery_id: str) -> int | None:
         return None
     _note_failure(store, pk, webhook)
     delays = section(WebhookDelivery).retry_seconds
-    if attempts >= min(delivery.get("final_attempt", _max_attempts()), _max_attempts()):
+    if attempts >= delivery["final_attempt"] or attempts > len(delays):
         _settle(store, pk, sk, delivery, status="failed", code=status, error=error)
         return None
     delay = delays[attempts - 1]
