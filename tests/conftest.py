@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from devstack.stack import LocalStack
 from tests import least_privilege
 from tests.faults import Faults
 from tests.helpers import Api, free_port, new_tenant
+from tests.resolver import LocalNames, install
 
 # Small chunks and job pages, so that modest files and tables span many of them and the Maps really
 # run in parallel.
@@ -24,6 +26,19 @@ WEBHOOK_RETRY_SECONDS = "1,1,1,1,1,1,1"
 WEBHOOK_TIMEOUT_SECONDS = 2
 # The API Gateway cache of authorizer answers on the test stack (seconds).
 AUTHORIZER_CACHE_SECONDS = 2
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_names():
+    """No DNS query leaves the machine (a webhook's URL is resolved in-process): tests/resolver.py."""
+    yield from install()
+
+
+@pytest.fixture
+def names(local_names: LocalNames) -> Iterator[LocalNames]:
+    """Names resolving as a test says (`names.answer(host, [addresses], ...)`), for this test only."""
+    yield local_names
+    local_names.forget()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ receivers that never answer, URLs refused (SSRF), tenancy and roles."""
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -227,31 +226,6 @@ def test_a_delivery_that_succeeds_resets_the_failing_clock(stack, tenant):
 # ------------------------------------------------------------------ URLs refused (SSRF)
 
 
-@pytest.fixture
-def names(monkeypatch):
-    """A resolver the test controls: names it was given resolve as it says (each a list of answers,
-    one per lookup); every other name resolves as before. Traffic never leaves loopback: a name
-    resolving to a public address is only ever checked, never connected to."""
-    real = socket.getaddrinfo
-    table: dict[str, list[list[str]]] = {}
-    lookups: list[str] = []
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in table:
-            lookups.append(host)
-            answers = table[host]
-            addresses = answers.pop(0) if len(answers) > 1 else answers[0]
-            return [
-                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port or 443))
-                for a in addresses
-            ]
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    table["lookups"] = lookups  # type: ignore[assignment]
-    return table
-
-
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
@@ -269,18 +243,18 @@ def names(monkeypatch):
         ("ftp://hooks.example.com/", "only https"),
         ("https://user:pw@hooks.example.com/", "credentials"),
         ("https:///nohost", "no host"),
-        ("https://no-such-host.invalid/", "does not resolve"),
+        ("https://no-such-host.hooks.test/", "does not resolve"),
     ],
 )
-def test_urls_that_are_not_public_https_are_refused(tenant, url, reason):
+def test_urls_that_are_not_public_https_are_refused(tenant, names, url, reason):
     refused(tenant.admin.post("/webhooks", json={"url": url, "events": ["import.completed"]}), reason)
 
 
 def test_names_resolving_to_private_or_metadata_addresses_are_refused(tenant, names):
-    names["internal.hooks.test"] = [["10.20.30.40"]]
-    names["metadata.hooks.test"] = [["169.254.169.254"]]
-    names["v6.hooks.test"] = [["::1"]]
-    names["mixed.hooks.test"] = [["93.184.216.34", "192.168.1.10"]]  # one private address is enough
+    names.answer("internal.hooks.test", ["10.20.30.40"])
+    names.answer("metadata.hooks.test", ["169.254.169.254"])
+    names.answer("v6.hooks.test", ["::1"])
+    names.answer("mixed.hooks.test", ["93.184.216.34", "192.168.1.10"])  # one private address is enough
     for host, address in [
         ("internal", "10.20.30.40"),
         ("metadata", "169.254.169.254"),
@@ -293,7 +267,7 @@ def test_names_resolving_to_private_or_metadata_addresses_are_refused(tenant, na
         )
     assert tenant.admin.ok("GET", "/webhooks")["data"] == []
     # PATCH checks a new URL as creation does.
-    names["public.hooks.test"] = [["93.184.216.34"]]
+    names.answer("public.hooks.test", ["93.184.216.34"])
     made = create(tenant.admin, "https://public.hooks.test/h")
     refused(tenant.admin.patch(f"/webhooks/{made['id']}", json={"url": "https://internal.hooks.test/"}), "10.20")
 
@@ -301,14 +275,14 @@ def test_names_resolving_to_private_or_metadata_addresses_are_refused(tenant, na
 def test_a_name_that_resolves_elsewhere_at_delivery_is_refused_again(tenant, names):
     # DNS rebinding: public when the webhook is saved, loopback when a delivery resolves it (loopback
     # rather than 10.x, so that even a broken check sends nothing beyond this machine).
-    names["rebind.hooks.test"] = [["93.184.216.34"], ["127.0.0.2"]]
+    names.answer("rebind.hooks.test", ["93.184.216.34"], ["127.0.0.2"])
     made = create(tenant.admin, "https://rebind.hooks.test/h")
     tenant.admin.ok("POST", f"/webhooks/{made['id']}/test", 202)
     (delivery,) = settled(tenant.admin, made["id"], 1)
     assert delivery["status"] == "failed" and delivery["last_status_code"] is None
     assert delivery["last_error"].startswith("WEBHOOK_URL_NOT_ALLOWED: rebind.hooks.test resolves to 127.0.0.2")
     # Resolved once at creation and once per attempt: each attempt connects to what it checked.
-    assert names["lookups"].count("rebind.hooks.test") == 1 + ATTEMPTS
+    assert names.lookups.count("rebind.hooks.test") == 1 + ATTEMPTS
 
 
 # ------------------------------------------------------------------ tenancy, roles, limits
