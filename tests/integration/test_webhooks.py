@@ -12,7 +12,10 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.conftest import WEBHOOK_RETRY_SECONDS, WEBHOOK_TIMEOUT_SECONDS
+from tests.helpers import csv_bytes
+from tests.integration.test_revert import revert
 from tests.receivers import Receiver, Silent
+from tests.samples import HEADER, good_row, setup_contacts
 
 ATTEMPTS = 1 + len(WEBHOOK_RETRY_SECONDS.split(","))
 # batch-create announces its records (Record Created) when asked to start workflows.
@@ -77,6 +80,40 @@ def test_a_delivery_is_signed_and_verifies_with_the_library(tenant):
             "next_attempt_at": None,
             "created_at": None,
         }
+
+
+def test_imports_and_jobs_ending_are_delivered_each_to_the_webhooks_that_take_them(tenant):
+    with Receiver() as runs, Receiver() as jobs:
+        made = create(tenant.admin, runs.url, events=["import.completed", "import.failed", "import.reverted"])
+        job_hook = create(tenant.admin, jobs.url, events=["job.completed"])
+        recipe = setup_contacts(tenant.admin)
+        done = tenant.editor.wait(
+            tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), good_row(2)]))["id"]
+        )
+        assert done["status"] == "completed"
+        assert revert(tenant.editor, done["id"])["status"] == "reverted"
+        failed = tenant.editor.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER]))["id"])
+        assert failed["status"] == "failed"
+        again = tenant.editor.wait(
+            tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(3), good_row(4)]))["id"]
+        )
+        code = tenant.editor.start_job({"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 2})
+        assert tenant.editor.wait_job(code)["code"] == 200
+        received = runs.wait_for(4)
+        (job,) = jobs.wait_for(1)
+    by_type = {r.headers["webhook-id"]: Webhook(made["secret"]).verify(r.body, r.headers) for r in received}
+    assert sorted((p["type"], p["data"]["import_id"], p["data"]["status"]) for p in by_type.values()) == sorted(
+        [
+            ("import.completed", done["id"], "completed"),
+            ("import.reverted", done["id"], "reverted"),
+            ("import.failed", failed["id"], "failed"),
+            ("import.completed", again["id"], "completed"),
+        ]
+    )
+    assert all("tenant" not in p["data"] for p in by_type.values())
+    job_payload = Webhook(job_hook["secret"]).verify(job.body, job.headers)
+    assert job_payload["type"] == "job.completed" and job_payload["data"]["batch_code"] == code
+    assert job_payload["data"]["succeeded_amount"] == 2
 
 
 def test_the_test_delivery_and_events_not_subscribed(tenant):
