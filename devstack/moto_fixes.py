@@ -15,9 +15,10 @@ what they answer is unchanged.
   copy (a transaction does not touch them), so a rollback restores the same state.
 
 A new item's size is checked once: moto's item dict recomputes the size of every attribute it holds
-each time one is set, so building an item of n attributes costs n^2/2 attribute sizes. Here the new item's attributes are sized once and the total checked
-against the same limit; sizes only add up, so the last of moto's checks was the one that could
-fail. Later changes to a stored item still go through moto's own checks.
+each time one is set, so building an item of n attributes costs n^2/2 attribute sizes. Here the
+new item's attributes are sized once and the total checked against the same limit; sizes only add
+up, so the last of moto's checks was the one that could fail. Later changes to a stored item still
+go through moto's own checks.
 
 Two more are fixed costs of every request, the same answer recomputed each time:
 - which services moto has: moto lists its package directory and stats every entry (57 system calls)
@@ -46,8 +47,8 @@ value (no binary, which is base64-encoded) is its own JSON and is answered as st
 item, or a list of items, whose values are all plain (the same answer: tests/integration/test_moto_fixes.py).
 
 A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
-before slicing it; the range is read from the stored object (a closed range "bytes=a-b"; other ranges, and everything else moto answers, as
-before). For a 100 MB file of 500 chunks that was 50 GB of copies.
+before slicing it; the range is read from the stored object (a closed range "bytes=a-b"; other
+ranges, and everything else moto answers, as before). For a 100 MB file of 500 chunks that was 50 GB of copies.
 
 Every attribute name in a condition, update or projection expression was looked up in moto's list
 of DynamoDB's reserved words one by one, for every name of every expression; the same words are looked up in a set.
