@@ -160,3 +160,27 @@ def test_readme_tours_run_as_written_in_order_on_one_stack(tmp_path):
         assert re.search(r"import \S+ \(dev\) settled: completed_with_errors", told)
         assert re.search(r"S3 drop/dev/\S+/again\.csv: starts import", told)
         assert re.search(r"S3 uploads/dev/\S+/source: ignored, import \S+ is \w+, not waiting for its upload", told)
+
+
+DOCS = ["README.md", "docs/API.md", "docs/DESIGN.md", "bench/README.md"]
+LINK = re.compile(r"\]\((?!https?:|mailto:)(?P<path>[^)#\s]*)(?:#(?P<anchor>[^)\s]+))?\)")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", markdown, flags=re.S), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_readme_is_short_and_the_docs_links_resolve():
+    """The README stays an entry point (its facts live in docs/ and bench/), and every relative link of
+    the four documents names a file of this repository and, with #, one of its headings; none leaves
+    the repository (../shared and the like)."""
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
+    for doc in DOCS:
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        for link in LINK.finditer(text):
+            target = ((ROOT / doc).parent / link["path"]).resolve() if link["path"] else ROOT / doc
+            assert target.is_relative_to(ROOT) and target.exists(), (doc, link[0])
+            if link["anchor"]:
+                assert link["anchor"] in _anchors(target.read_text(encoding="utf-8")), (doc, link[0])
