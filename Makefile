@@ -79,7 +79,7 @@ lint: install
 	MYPY=$(BIN)/mypy tools/typecheck_functions.sh
 	PYTHONPATH=layers/core $(BIN)/lint-imports
 
-## Benchmarks (about 8 minutes): CPU path vs DictReader+pydantic, memory of the workers on a 100 MB
+## Benchmarks (minutes; figures in bench/README.md): CPU path vs DictReader+pydantic, memory of the workers on a 100 MB
 ## file, a 100k-row import vs a naive batch_writer loop, its AWS cost per million rows and a wall-time
 ## model. Figures printed and written to bench/results/latest.json.
 bench: install

@@ -125,7 +125,7 @@ class _CsvRows:
 @cache
 def _illegal_xml_characters() -> re.Pattern:
     """openpyxl is imported when an XLSX export is written, not with this module: every worker
-    that imports it (chunk workers too) would otherwise pay 4 MB of memory for it."""
+    that imports it (chunk workers too) would otherwise carry it in memory (bench/memory.py)."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     return ILLEGAL_CHARACTERS_RE
