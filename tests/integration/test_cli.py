@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import shutil
 import signal
 import subprocess
@@ -325,3 +327,63 @@ def test_recipes_suggest_shows_the_proposed_columns(cli, tmp_path):
         ("E-mail", "email"),
     ]
     assert suggestion["unmapped_sources"] == ["備註"]
+
+
+class _Importing(BaseHTTPRequestHandler):
+    """An API whose import is `importing` with progress 40 while no chunk is counted yet (a long first
+    chunk: `processed_count` moves only when a chunk is done), then `completed`."""
+
+    polls: ClassVar[int] = 0
+    RUNNING_POLLS = 6
+
+    def do_GET(self):
+        _Importing.polls += 1
+        base = {"id": "IMP1", "total_count": 1000, "success_count": 0, "fail_count": 0, "error": None}
+        if _Importing.polls <= self.RUNNING_POLLS:
+            item = {**base, "status": "importing", "progress": 40, "processed_count": 0}
+        else:
+            item = {**base, "status": "completed", "progress": 100, "processed_count": 1000, "success_count": 1000}
+        body = json.dumps({"data": item}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_the_import_bar_follows_the_apis_progress_not_the_counted_chunks(command):
+    """On a terminal the bar shows the import's `progress` (which moves inside a chunk), not
+    processed_count, which stays 0 until the first chunk is done."""
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Importing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    primary, secondary = pty.openpty()  # stderr is a terminal: rich draws the bar live
+    try:
+        _Importing.polls = 0
+        env = Cli(command, f"http://127.0.0.1:{server.server_port}/v1", "k").env
+        watching = subprocess.Popen(
+            [command, "imports", "watch", "IMP1"], env=env, stdout=subprocess.PIPE, stderr=secondary, text=True
+        )
+        os.close(secondary)
+        drawn = b""
+        while chunk := _read_terminal(primary):
+            drawn += chunk
+        out, _ = watching.communicate(timeout=60)
+    finally:
+        os.close(primary)
+        server.shutdown()
+    assert watching.returncode == 0, out
+    screen = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", drawn).decode(errors="replace")
+    assert " 40%" in screen, screen  # as the API said while no chunk was counted
+    assert "400/1,000 rows" in screen, screen  # the rows that progress stands for
+    assert "completed: 1,000 of 1,000 rows processed" in out
+
+
+def _read_terminal(fd: int) -> bytes:
+    """What the process drew since the last read; b"" once it closed the terminal."""
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the other end is closed
+        return b""
