@@ -98,7 +98,6 @@ const en = {
   updated: "Updated",
   unchanged: "Unchanged",
   failed: "Failed",
-  first_failures: "First failures",
   too_big_to_suggest: "This file is too large to suggest from in the browser; pick a recipe.",
   // import page
   import_title: "Import {id}",
@@ -122,6 +121,9 @@ const en = {
   col_message: "Message",
   col_value: "Value",
   failures_shown: "{shown} of {total} failures",
+  failures_total: "{total} failures",
+  failures_searching: "{shown} found in the first {read} of {total} failures…",
+  page_n: "Page {page}",
   no_failures: "No failures.",
   import_error: "The import failed as a whole",
   started: "Started",
@@ -264,7 +266,6 @@ const zhTW: Messages = {
   updated: "更新",
   unchanged: "未變更",
   failed: "失敗",
-  first_failures: "前幾筆失敗",
   too_big_to_suggest: "檔案太大，無法在瀏覽器中建議對應；請選擇匯入範本。",
   import_title: "匯入 {id}",
   cancel_import: "取消匯入",
@@ -287,6 +288,9 @@ const zhTW: Messages = {
   col_message: "訊息",
   col_value: "值",
   failures_shown: "顯示 {shown} 筆，共 {total} 筆失敗",
+  failures_total: "共 {total} 筆失敗",
+  failures_searching: "已讀取 {total} 筆中的前 {read} 筆，找到 {shown} 筆…",
+  page_n: "第 {page} 頁",
   no_failures: "沒有失敗。",
   import_error: "整個匯入失敗",
   started: "開始時間",
@@ -357,10 +361,28 @@ export function setLanguage(next: Language): void {
   language.value = next;
 }
 
-/** The message in the current language, `{name}` replaced by `params.name`. */
+/** The locale numbers and dates are written in: the console's language, not the browser's. */
+export function locale(): string {
+  return language.value === "zh-TW" ? "zh-TW" : "en-US";
+}
+
+/** A count as the language writes it (thousands separators: 12,345). */
+export function num(value: number): string {
+  return new Intl.NumberFormat(locale()).format(value);
+}
+
+/** A moment as the language writes it, in the browser's time zone. */
+export function dateTime(iso: string): string {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "medium" }).format(new Date(iso));
+}
+
+/** The message in the current language, `{name}` replaced by `params.name` (numbers by `num`). */
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
   const text = catalogs[language.value][key] ?? en[key];
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+  return text.replace(/\{(\w+)\}/g, (_, name) => {
+    const value = params[name];
+    return typeof value === "number" ? num(value) : String(value ?? "");
+  });
 }
 
 export function statusLabel(status: string): string {

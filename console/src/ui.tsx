@@ -87,15 +87,16 @@ export function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : "—";
 }
 
-export function Pager({ page, pages, onPage }: { page: number; pages: number; onPage: (page: number) => void }) {
-  if (pages <= 1) return null;
+/** Previous and next page; `pages` null: the count is not known yet, and there may be a next page. */
+export function Pager({ page, pages, onPage }: { page: number; pages: number | null; onPage: (page: number) => void }) {
+  if (pages !== null && pages <= 1) return null;
   return (
     <nav class="pager" aria-label="pagination">
       <button type="button" disabled={page <= 1} onClick={() => onPage(page - 1)}>
         {t("previous")}
       </button>
-      <span>{t("page_of", { page, pages })}</span>
-      <button type="button" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+      <span>{pages === null ? t("page_n", { page }) : t("page_of", { page, pages })}</span>
+      <button type="button" disabled={pages !== null && page >= pages} onClick={() => onPage(page + 1)}>
         {t("next")}
       </button>
     </nav>

@@ -214,7 +214,6 @@ export function NewImportPage() {
   const [making, setMaking] = useState(false);
   const [uploaded, setUploaded] = useState<number | null>(null);
   const [preview, setPreview] = useState<any>();
-  const [previewFailures, setPreviewFailures] = useState<any[]>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -223,7 +222,6 @@ export function NewImportPage() {
     setBusy(true);
     setError(undefined);
     setPreview(undefined);
-    setPreviewFailures(undefined);
     try {
       const created = await createAndUpload(recipeId, file, true, setUploaded);
       let item = created;
@@ -233,7 +231,6 @@ export function NewImportPage() {
         setPreview(item);
       }
       setPreview(item);
-      setPreviewFailures((await get(`/imports/${created.id}/failures?per_page=10`)).data);
     } catch (e) {
       setError(e);
     } finally {
@@ -264,8 +261,7 @@ export function NewImportPage() {
         onFile={(next) => {
           setFile(next);
           setPreview(undefined);
-          setPreviewFailures(undefined);
-        }}
+              }}
       />
       {file ? (
         <>
@@ -320,10 +316,10 @@ export function NewImportPage() {
                   <code>{preview.error.code}</code> {preview.error.message}
                 </div>
               ) : null}
-              {previewFailures ? (
+              {TERMINAL.has(preview.status) ? (
                 <>
-                  <h3>{t("first_failures")}</h3>
-                  <FailuresTable failures={previewFailures} />
+                  <h3>{t("failures")}</h3>
+                  <FailuresTable importId={preview.id} />
                 </>
               ) : null}
             </div>
