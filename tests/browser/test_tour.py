@@ -3,6 +3,7 @@ through all of them; the import form's file options; the chosen language's dates
 
 from __future__ import annotations
 
+import openpyxl
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, problems, sign_in
@@ -68,3 +69,103 @@ def test_the_preview_shows_all_its_failures(browser, stack, tenant):
     expect(preview.get_by_test_id("failures").locator("tbody tr")).to_have_count(12)
     expect(preview.get_by_test_id("failures-count")).to_have_text("12 failures")
     assert problems(errors) == []
+
+
+PEOPLE = {
+    "key": "people",
+    "fields": [{"key": "name", "type": "string", "required": True}, {"key": "address", "type": "string"}],
+}
+# Turkish in Windows-1254 also reads as Windows-1252 text: detection is unsure (ENCODING_UNCERTAIN).
+TURKISH = [
+    ("Mehmet Yılmaz", "Atatürk Caddesi No: 45, İstanbul"),  # noqa: RUF001
+    ("Ayşe Kaya", "Kızılay Mahallesi Gazi Mustafa Kemal Bulvarı 12, Ankara"),  # noqa: RUF001
+    ("Mustafa Demir", "Alsancak Kıbrıs Şehitleri Caddesi 8, İzmir"),  # noqa: RUF001
+    ("Fatma Şahin", "Çarşı Mahallesi Uzunçarşı Sokak 3, Trabzon"),  # noqa: RUF001
+]
+
+
+def drop_bytes(page, name: str, content: bytes) -> None:
+    """A file of any bytes dropped on the drop zone (drop_file's, for files that are not UTF-8 text)."""
+    transfer = page.evaluate_handle(
+        "([name, bytes]) => { const t = new DataTransfer(); t.items.add(new File([new Uint8Array(bytes)], name));"
+        " return t; }",
+        [name, list(content)],
+    )
+    page.dispatch_event("[data-testid=drop-zone]", "dragover", {"dataTransfer": transfer})
+    page.dispatch_event("[data-testid=drop-zone]", "drop", {"dataTransfer": transfer})
+
+
+def test_the_import_form_sets_encoding_delimiter_sheet_and_header(browser, stack, tenant, tmp_path):
+    tenant.admin.create_table(PEOPLE)
+    by_name = tenant.admin.create_recipe(
+        {"name": "by name", "table": "people", "columns": [{"source": s, "target": s} for s in ("name", "address")]}
+    )
+    page, errors = new_page(browser, stack)
+    sign_in(page, tenant.keys["admin"])
+    page.get_by_role("link", name="New import").click()
+
+    # The encoding the error message asks for, set on the import form.
+    text = "name,address\r\n" + "".join(f'{name},"{address}"\r\n' for name, address in TURKISH)
+    drop_bytes(page, "people.csv", text.encode("cp1254"))
+    page.locator("select[name=recipe]").select_option(by_name["id"])
+    options = page.get_by_test_id("file-options")
+    expect(options.locator("input[name=encoding]")).to_have_value("auto")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    preview = page.get_by_test_id("preview")
+    expect(preview).to_contain_text("ENCODING_UNCERTAIN", timeout=60_000)
+    expect(preview).to_contain_text("options.encoding")
+    options.locator("input[name=encoding]").fill("cp1254")
+    options.locator("select[name=delimiter]").select_option(",")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview.locator("[data-outcome=created]")).to_have_text("4", timeout=60_000)
+    saved = tenant.admin.ok("GET", f"/recipes/{by_name['id']}")["data"]["options"]
+    assert (saved["encoding"], saved["delimiter"]) == ("cp1254", ",")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator(".status")).to_have_text("Completed", timeout=60_000)
+    stored = tenant.admin.all_pages("/tables/people/records")
+    assert sorted((r["data"]["name"], r["data"]["address"]) for r in stored) == sorted(TURKISH)
+
+    # A workbook with a title sheet: only the sheet named on the form is read.
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Summary"
+    workbook.active.append(["People, December"])
+    workbook.active.append(["Total", 1])
+    sheet = workbook.create_sheet("People")
+    sheet.append(["name", "address"])
+    sheet.append(["Ali Veli", "Bursa"])
+    workbook.save(tmp_path / "people.xlsx")
+    page.get_by_role("link", name="New import").click()
+    drop_bytes(page, "people.xlsx", (tmp_path / "people.xlsx").read_bytes())
+    page.locator("select[name=recipe]").select_option(by_name["id"])
+    options.locator("input[name=encoding]").fill("")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview).to_contain_text("MISSING_COLUMN", timeout=60_000)
+    options.locator("input[name=sheet]").fill("People")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview.locator("[data-outcome=created]")).to_have_text("1", timeout=60_000)
+    saved = tenant.admin.ok("GET", f"/recipes/{by_name['id']}")["data"]["options"]
+    assert (saved["sheet"], saved["encoding"]) == ("People", "auto")
+
+    # An editor: the header is the import's to say; the rest is the recipe's (an admin's).
+    by_index = tenant.admin.create_recipe(
+        {
+            "name": "by index",
+            "table": "people",
+            "columns": [{"source": 0, "target": "name"}, {"source": 1, "target": "address"}],
+        }
+    )
+    page, errors_editor = new_page(browser, stack)
+    sign_in(page, tenant.keys["editor"])
+    page.get_by_role("link", name="New import").click()
+    drop_bytes(page, "no-header.csv", b"Ali,Bursa\nVeli,Konya\nCan,Izmir\n")
+    page.locator("select[name=recipe]").select_option(by_index["id"])
+    options = page.get_by_test_id("file-options")
+    expect(options.locator("input[name=encoding]")).to_be_disabled()
+    preview = page.get_by_test_id("preview")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview.locator("[data-outcome=created]")).to_have_text("2", timeout=60_000)  # Ali read as a header
+    options.get_by_label("The first row is the header").uncheck()
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview.locator("[data-outcome=created]")).to_have_text("3", timeout=60_000)
+    assert tenant.admin.ok("GET", f"/recipes/{by_index['id']}")["data"]["options"]["has_header"] is True
+    assert problems(errors) == [] and problems(errors_editor) == []

@@ -1,9 +1,10 @@
 // A new import: drop a file, pick a recipe (or make one from the file's suggested mapping), preview it
 // as a dry run, then import it with an upload bar and follow it on its page.
-import { useState } from "preact/hooks";
-import { TERMINAL, type UploadTicket, allPages, get, post, upload } from "../api";
+import { useEffect, useState } from "preact/hooks";
+import { TERMINAL, type UploadTicket, allPages, get, patch, post, upload } from "../api";
 import { t } from "../i18n";
-import { navigate } from "../state";
+import { type FileOptions, FileOptionsFields, fileOptionsOf, recipeOptions, sameReading } from "../file-options";
+import { may, navigate } from "../state";
 import { ErrorBox, Field, FieldOptions, ModeSelect, ProgressBar, useLoad, withChanged } from "../ui";
 import { FailuresTable, OutcomesView } from "./import";
 
@@ -74,6 +75,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
   const [name, setName] = useState(file.name.replace(/\.[^.]+$/, ""));
   const [mode, setMode] = useState("insert");
   const [unique, setUnique] = useState<string[]>([]);
+  const [options, setOptions] = useState<FileOptions>(fileOptionsOf(null));
   const [error, setError] = useState<unknown>();
   const fields: any[] = tables?.find((x: any) => x.key === table)?.fields?.filter((f: any) => f.type !== "subtable") ?? [];
 
@@ -87,6 +89,9 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
     try {
       const answer: Suggestion = (await post("/recipes/suggest", form)).data;
       setSuggestion(answer);
+      // The header, delimiter and sheet Suggest found; the encoding stays detected file by file (the
+      // sample is the file's head), unless the user names one.
+      setOptions(fileOptionsOf({ ...answer.options, encoding: "auto" }));
       const mapped = answer.columns.map((c) => ({ source: c.source, target: c.target, confidence: c.confidence }));
       const rest = answer.unmapped_sources.map((source) => ({ source, target: "", confidence: 0 }));
       setMapping([...mapped, ...rest]);
@@ -105,7 +110,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
           mode,
           columns: mapping.filter((m) => m.target).map((m) => ({ source: m.source, target: m.target })),
           unique_columns: mode === "insert" ? [] : unique,
-          options: { has_header: suggestion?.options.has_header ?? true },
+          options: recipeOptions(options),
         })
       ).data;
       onSaved(recipe);
@@ -169,6 +174,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
             </Field>
             <ModeSelect value={mode} onChange={setMode} />
           </div>
+          <FileOptionsFields value={options} onChange={setOptions} />
           {mode !== "insert" ? (
             <fieldset>
               <legend>{t("unique_columns")}</legend>
@@ -201,8 +207,15 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
 }
 
 /** Create the import (JSON), upload its file to the ticket with a bar: the created import. */
-async function createAndUpload(recipeId: string, file: File, dryRun: boolean, onProgress: (f: number) => void) {
-  const created = (await post("/imports", { recipe_id: recipeId, file_name: file.name, dry_run: dryRun })).data;
+async function createAndUpload(
+  recipeId: string,
+  file: File,
+  dryRun: boolean,
+  hasHeader: boolean,
+  onProgress: (f: number) => void,
+) {
+  const body = { recipe_id: recipeId, file_name: file.name, dry_run: dryRun, has_header: hasHeader };
+  const created = (await post("/imports", body)).data;
   await upload(created.upload as UploadTicket, file, onProgress);
   return created;
 }
@@ -211,11 +224,22 @@ export function NewImportPage() {
   const [file, setFile] = useState<File | null>(null);
   const [recipes, , reloadRecipes] = useLoad(() => allPages("/recipes"));
   const [recipeId, setRecipeId] = useState("");
+  const recipe = (recipes ?? []).find((r: any) => r.id === recipeId);
+  const [options, setOptions] = useState<FileOptions>(fileOptionsOf(null));
+  useEffect(() => setOptions(fileOptionsOf(recipe?.options)), [recipe]);
   const [making, setMaking] = useState(false);
   const [uploaded, setUploaded] = useState<number | null>(null);
   const [preview, setPreview] = useState<any>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+
+  /** An admin's changes to how the file is read are saved to the recipe first: the import runs with
+   * the recipe's options (an import itself takes only `has_header`). */
+  async function saveOptions() {
+    if (!recipe || !may("admin") || sameReading(options, fileOptionsOf(recipe.options))) return;
+    await patch(`/recipes/${recipe.id}`, { options: recipeOptions(options) });
+    reloadRecipes();
+  }
 
   async function runPreview() {
     if (!file) return;
@@ -223,7 +247,8 @@ export function NewImportPage() {
     setError(undefined);
     setPreview(undefined);
     try {
-      const created = await createAndUpload(recipeId, file, true, setUploaded);
+      await saveOptions();
+      const created = await createAndUpload(recipeId, file, true, options.has_header, setUploaded);
       let item = created;
       while (!TERMINAL.has(item.status)) {
         await new Promise((resolve) => setTimeout(resolve, 700));
@@ -244,7 +269,8 @@ export function NewImportPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const created = await createAndUpload(recipeId, file, false, setUploaded);
+      await saveOptions();
+      const created = await createAndUpload(recipeId, file, false, options.has_header, setUploaded);
       navigate(`/imports/${created.id}`);
     } catch (e) {
       setError(e);
@@ -281,6 +307,7 @@ export function NewImportPage() {
               {t("make_recipe")}
             </button>
           </div>
+          {recipe ? <FileOptionsFields value={options} onChange={setOptions} lockReading={!may("admin")} /> : null}
           {making ? (
             <MakeRecipe
               file={file}
