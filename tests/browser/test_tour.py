@@ -3,6 +3,8 @@ through all of them; the import form's file options; the chosen language's dates
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 from playwright.sync_api import expect
 
@@ -169,3 +171,27 @@ def test_the_import_form_sets_encoding_delimiter_sheet_and_header(browser, stack
     expect(preview.locator("[data-outcome=created]")).to_have_text("3", timeout=60_000)
     assert tenant.admin.ok("GET", f"/recipes/{by_index['id']}")["data"]["options"]["has_header"] is True
     assert problems(errors) == [] and problems(errors_editor) == []
+
+
+def test_dates_and_numbers_follow_the_chosen_language_and_the_console_has_an_icon(browser, stack, tenant):
+    tenant.admin.create_table(TABLE)
+    recipe = tenant.admin.create_recipe(RECIPE)
+    rows = "".join(f"M{n:05d},王{n},w{n}@example.com,A\n" for n in range(1, 1201))
+    done = tenant.admin.wait(tenant.admin.import_file(recipe["id"], (HEADER + rows).encode())["id"], 300)
+    page, errors = new_page(browser, stack)  # an en-US browser
+    sign_in(page, tenant.keys["viewer"])
+    page.goto(f"{stack.console_url}#/imports/{done['id']}")
+    expect(page.get_by_test_id("total")).to_have_text("1,200")
+    expect(page.get_by_test_id("outcomes").locator("[data-outcome=created]")).to_have_text("1,200")
+    started = page.get_by_test_id("started")
+    expect(started).to_contain_text(re.compile(r"[A-Z][a-z]{2} \d{1,2}, 20\d\d"))  # Dec 8, 2026
+    page.get_by_label("Language").select_option("zh-TW")
+    expect(started).to_contain_text(re.compile(r"20\d\d年\d{1,2}月\d{1,2}日"))  # the language chosen, not the browser's
+    page.get_by_role("link", name="匯入紀錄", exact=True).click()
+    expect(page.get_by_test_id("imports").locator("tbody tr").first).to_contain_text("1,200")
+
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    answer = page.request.get(page.evaluate("href => new URL(href, document.baseURI).href", icon))
+    assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in answer.body()
+    assert problems(errors) == []

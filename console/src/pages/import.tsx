@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, type Page, RUNNING, TERMINAL, download, failuresCsvUrl, get, post } from "../api";
 import { t } from "../i18n";
 import { may } from "../state";
-import { ErrorBox, Field, Pager, ProgressBar, Status, useInterval, when } from "../ui";
+import { ErrorBox, Field, Pager, ProgressBar, Status, amount, useInterval, when } from "../ui";
 
 export interface Outcomes {
   created: number | null;
@@ -32,7 +32,7 @@ export function OutcomesView({ item }: { item: any }) {
       {item.outcomes ? null : (
         <div>
           <dt>{t("succeeded")}</dt>
-          <dd data-outcome="succeeded">{item.success_count ?? 0}</dd>
+          <dd data-outcome="succeeded">{amount(item.success_count ?? 0)}</dd>
         </div>
       )}
       {cells
@@ -40,7 +40,7 @@ export function OutcomesView({ item }: { item: any }) {
         .map(([key, value]) => (
           <div key={key} class={`outcome-${key}`}>
             <dt>{t(key)}</dt>
-            <dd data-outcome={key}>{value}</dd>
+            <dd data-outcome={key}>{amount(value)}</dd>
           </div>
         ))}
     </dl>
@@ -242,15 +242,15 @@ export function ImportPage({ id }: { id: string }) {
           </div>
           <div>
             <dt>{t("rows")}</dt>
-            <dd data-testid="total">{item.total_count ?? "—"}</dd>
+            <dd data-testid="total">{amount(item.total_count)}</dd>
           </div>
           <div>
             <dt>{t("started")}</dt>
-            <dd>{when(item.executed_start_at)}</dd>
+            <dd data-testid="started">{when(item.executed_start_at)}</dd>
           </div>
           <div>
             <dt>{t("ended")}</dt>
-            <dd>{when(item.executed_end_at)}</dd>
+            <dd data-testid="ended">{when(item.executed_end_at)}</dd>
           </div>
         </dl>
         <h2>{t("outcomes")}</h2>

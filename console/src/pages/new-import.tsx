@@ -2,7 +2,7 @@
 // as a dry run, then import it with an upload bar and follow it on its page.
 import { useEffect, useState } from "preact/hooks";
 import { TERMINAL, type UploadTicket, allPages, get, patch, post, upload } from "../api";
-import { t } from "../i18n";
+import { locale, t } from "../i18n";
 import { type FileOptions, FileOptionsFields, fileOptionsOf, recipeOptions, sameReading } from "../file-options";
 import { may, navigate } from "../state";
 import { ErrorBox, Field, FieldOptions, ModeSelect, ProgressBar, useLoad, withChanged } from "../ui";
@@ -21,6 +21,9 @@ async function suggestionSample(file: File): Promise<Blob | null> {
   const lastNewline = bytes.lastIndexOf(0x0a);
   return new Blob([bytes.slice(0, lastNewline > 0 ? lastNewline + 1 : bytes.length)]);
 }
+
+const kilobytes = (bytes: number) =>
+  new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(bytes / 1024);
 
 function DropZone({ file, onFile }: { file: File | null; onFile: (file: File) => void }) {
   const [over, setOver] = useState(false);
@@ -53,7 +56,7 @@ function DropZone({ file, onFile }: { file: File | null; onFile: (file: File) =>
       </label>
       {file ? (
         <p class="chosen" data-testid="chosen-file">
-          {file.name} · {(file.size / 1024).toFixed(1)} KB
+          {file.name} · {kilobytes(file.size)} KB
         </p>
       ) : null}
     </div>
