@@ -6,9 +6,10 @@ Results go to stdout; progress bars, notes and errors to stderr, so `--json` out
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -77,9 +78,8 @@ class Output:
     def __init__(self, as_json: bool = False, language: str = "en"):
         self.as_json = as_json
         self.language = language
-        # Piped or captured: wide enough that tables keep ids and codes on one line.
-        self.out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
+        self.out = Console(highlight=False, **_size(sys.stdout, UNBOUNDED))
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, **_size(sys.stderr, 120))
 
     def text(self, key: str, **params: Any) -> str:
         templates = MESSAGES[key]
@@ -113,6 +113,27 @@ class Output:
         for name, value in item.items():
             table.add_row(Text(name), _cell(value))
         self.out.print(table)
+
+
+# Piped or captured, or a terminal that does not say its size: tables are never cut (a table is only
+# as wide as its cells; nothing is padded to this width).
+UNBOUNDED = 100_000
+
+
+def _size(stream: TextIO, otherwise: int) -> dict[str, int]:
+    """Width: COLUMNS when set, else the terminal's, else `otherwise`; height: the terminal's, else 25.
+    Both are given to rich: without a height it would answer 80 columns for TERM=dumb (an editor's or
+    CI's terminal), as it does for a terminal of unknown size, cutting every table."""
+    width, height = otherwise, 25
+    try:
+        if stream.isatty() and (size := os.get_terminal_size(stream.fileno())).columns > 0:
+            width, height = size.columns, size.lines or height
+    except (OSError, ValueError):  # no file descriptor (a captured stream), or not a terminal
+        pass
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    return {"width": width, "height": height}
 
 
 def _cell(value: Any) -> Text:

@@ -4,14 +4,17 @@ user types, what they see, and the exit codes the contract promises (0 done, 1 r
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -387,3 +390,38 @@ def _read_terminal(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the other end is closed
         return b""
+
+
+def _terminal_run(command: str, args: list[str], env: dict, columns: int) -> str:
+    """The command's stdout on a terminal `columns` wide (escape sequences removed)."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    try:
+        running = subprocess.Popen([command, *args], env=env, stdout=secondary, stderr=subprocess.DEVNULL)
+        os.close(secondary)
+        drawn = b""
+        while chunk := _read_terminal(primary):
+            drawn += chunk
+        running.wait(timeout=60)
+    finally:
+        os.close(primary)
+    return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", drawn).decode()
+
+
+def test_tables_use_the_terminals_width_and_are_not_cut_when_piped(cli, tmp_path):
+    name = "客戶資料 " + "long name " * 19  # 200 characters: with the other columns, wider than 200
+    (tmp_path / "table.yaml").write_text(yaml.safe_dump({**CONTACTS, "name": name}, allow_unicode=True), "utf-8")
+    assert cli("tables", "create", str(tmp_path / "table.yaml")).returncode == 0
+    env = {k: v for k, v in cli.env.items() if k != "COLUMNS"}
+
+    # Piped: every row on one line, however wide.
+    piped = subprocess.run([cli.command, "tables", "list"], env=env, capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    (row,) = [line for line in piped.stdout.splitlines() if "contacts" in line]
+    assert name.strip() in row
+
+    # On a terminal: its width, also where rich would fall back to 80 columns (TERM=dumb).
+    for term in ("xterm-256color", "dumb"):
+        screen = _terminal_run(cli.command, ["tables", "list"], {**env, "TERM": term}, 150)
+        widths = [len(line) for line in screen.splitlines() if line.strip()]
+        assert max(widths) == 150, (term, screen)
