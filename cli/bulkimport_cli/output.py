@@ -100,9 +100,9 @@ class Output:
     def table(self, rows: Iterable[dict], columns: Sequence[str], title: str | None = None) -> None:
         table = Table(title=title, show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", justify="right" if _is_count(column) else "left")
         for row in rows:
-            table.add_row(*(_cell(row.get(column)) for column in columns))
+            table.add_row(*(_cell(row.get(column), _is_count(column)) for column in columns))
         self.out.print(table)
 
     def fields(self, item: dict, title: str | None = None) -> None:
@@ -111,7 +111,7 @@ class Output:
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for name, value in item.items():
-            table.add_row(Text(name), _cell(value))
+            table.add_row(Text(name), _cell(value, _is_count(name)))
         self.out.print(table)
 
 
@@ -136,10 +136,18 @@ def _size(stream: TextIO, otherwise: int) -> dict[str, int]:
     return {"width": width, "height": height}
 
 
-def _cell(value: Any) -> Text:
+def _is_count(column: str) -> bool:
+    """Counts (`total_count`, `record_count`, `processed_amount`...) get thousands separators; row and
+    line numbers do not, as a spreadsheet shows them."""
+    return column.endswith(("_count", "_amount"))
+
+
+def _cell(value: Any, count: bool = False) -> Text:
     # Text, not str: a value like "[red]" is data, not rich markup.
     if value is None:
         return Text("")
+    if count and isinstance(value, int) and not isinstance(value, bool):
+        return Text(f"{value:,}")
     if isinstance(value, dict | list):
         return Text(json.dumps(value, ensure_ascii=False))
     return Text(str(value))

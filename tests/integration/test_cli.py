@@ -277,7 +277,22 @@ def test_ctrl_c_while_waiting_asks_whether_to_cancel(cli, tenant, faults, tmp_pa
     assert tenant.viewer.ok("GET", "/imports")["data"][0]["status"] == "cancelled"
 
 
-class _Throttled(BaseHTTPRequestHandler):
+class _JsonApi(BaseHTTPRequestHandler):
+    """A stand-in for the API, answering JSON; quiet."""
+
+    def answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+class _Throttled(_JsonApi):
     """An API that answers 429 with Retry-After: 1 to the first request, then a page of tables."""
 
     seen: ClassVar[list[float]] = []
@@ -292,15 +307,7 @@ class _Throttled(BaseHTTPRequestHandler):
             )
         else:
             body, status, headers = b'{"data": [], "meta": {"per_page": 15, "next_cursor": null}}', 200, {}
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args):
-        pass
+        self.answer(status, body, headers)
 
 
 def test_a_429_is_retried_after_retry_after(command):
@@ -332,7 +339,7 @@ def test_recipes_suggest_shows_the_proposed_columns(cli, tmp_path):
     assert suggestion["unmapped_sources"] == ["備註"]
 
 
-class _Importing(BaseHTTPRequestHandler):
+class _Importing(_JsonApi):
     """An API whose import is `importing` with progress 40 while no chunk is counted yet (a long first
     chunk: `processed_count` moves only when a chunk is done), then `completed`."""
 
@@ -346,15 +353,7 @@ class _Importing(BaseHTTPRequestHandler):
             item = {**base, "status": "importing", "progress": 40, "processed_count": 0}
         else:
             item = {**base, "status": "completed", "progress": 100, "processed_count": 1000, "success_count": 1000}
-        body = json.dumps({"data": item}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args):
-        pass
+        self.answer(200, json.dumps({"data": item}).encode())
 
 
 def test_the_import_bar_follows_the_apis_progress_not_the_counted_chunks(command):
@@ -425,3 +424,15 @@ def test_tables_use_the_terminals_width_and_are_not_cut_when_piped(cli, tmp_path
         screen = _terminal_run(cli.command, ["tables", "list"], {**env, "TERM": term}, 150)
         widths = [len(line) for line in screen.splitlines() if line.strip()]
         assert max(widths) == 150, (term, screen)
+
+
+def test_counts_in_tables_have_thousands_separators(cli, tenant, tmp_path):
+    recipe_id = _setup(cli, tmp_path)
+    tenant.admin.wait(tenant.admin.import_file(recipe_id, csv_bytes([HEADER, *_rows(1200)]))["id"], 300)
+    listed = cli("imports", "list")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [line for line in listed.stdout.splitlines() if "completed" in line]
+    assert row.count("1,200") == 2, row  # total_count and success_count
+    shown = cli("tables", "list")
+    assert "1,200" in shown.stdout  # record_count
+    assert cli.json("imports", "list")["data"][0]["total_count"] == 1200  # JSON keeps numbers
