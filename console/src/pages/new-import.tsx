@@ -92,9 +92,9 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
     try {
       const answer: Suggestion = (await post("/recipes/suggest", form)).data;
       setSuggestion(answer);
-      // The header, delimiter and sheet Suggest found; the encoding stays detected file by file (the
-      // sample is the file's head), unless the user names one.
-      setOptions(fileOptionsOf({ ...answer.options, encoding: "auto" }));
+      // Whether Suggest found a header; delimiter and encoding stay detected file by file (Suggest read
+      // a sample, the file's head) and every visible sheet is read, unless the user says otherwise.
+      setOptions(fileOptionsOf({ has_header: answer.options.has_header }));
       const mapped = answer.columns.map((c) => ({ source: c.source, target: c.target, confidence: c.confidence }));
       const rest = answer.unmapped_sources.map((source) => ({ source, target: "", confidence: 0 }));
       setMapping([...mapped, ...rest]);
