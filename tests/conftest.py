@@ -36,6 +36,7 @@ STACK_PARAMETERS = {
     "WebhookTimeoutSeconds": str(WEBHOOK_TIMEOUT_SECONDS),
 }
 
+
 @pytest.fixture(scope="session", autouse=True)
 def local_names():
     """No DNS query leaves the machine (a webhook's URL is resolved in-process): tests/resolver.py."""
