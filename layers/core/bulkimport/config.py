@@ -110,7 +110,7 @@ class WebhookDelivery(Section):
         default="5,300,1800,7200,18000,36000,36000", alias="WEBHOOK_RETRY_SECONDS", pattern=r"^\d+(,\d+)*$"
     )
     # A receiver that has not answered 2xx within this many seconds has not taken the delivery.
-    webhook_timeout_seconds: int = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", ge=1, le=30)
+    webhook_timeout_seconds: int = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", ge=1, le=15)
     # The local stack's receivers run on loopback: "true" lets http://127.0.0.1:<port> through the
     # address rules (never on AWS, where 127.0.0.1 is the Lambda runtime's own API).
     webhook_local_receivers: str = Field(default="false", alias="WEBHOOK_LOCAL_RECEIVERS", pattern="^(true|false)$")
