@@ -79,3 +79,45 @@ class Silent:
 
     def __exit__(self, *_exc: object) -> None:
         self.socket.close()
+
+
+class Trickle:
+    """Answers 200, one byte of its status line and headers at a time, every `pause` seconds: each
+    read gets a byte well within a per-read timeout, the whole answer takes longer than the attempt."""
+
+    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Slow: yes\r\n\r\n"
+
+    def __init__(self, pause: float = 0.25):
+        self.pause = pause
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/slow"
+        self.requests = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                connection.recv(65536)
+                self.requests += 1
+                for byte in self.ANSWER:
+                    time.sleep(self.pause)
+                    connection.sendall(bytes([byte]))
+            except OSError:
+                pass  # the client gave up, as it should
+
+    def __enter__(self) -> Trickle:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.socket.close()

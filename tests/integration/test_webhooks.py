@@ -12,9 +12,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.conftest import WEBHOOK_RETRY_SECONDS, WEBHOOK_TIMEOUT_SECONDS
-from tests.helpers import csv_bytes
+from tests.helpers import csv_bytes, free_port
 from tests.integration.test_revert import revert
-from tests.receivers import Receiver, Silent
+from tests.receivers import Receiver, Silent, Trickle
 from tests.samples import HEADER, good_row, setup_contacts
 
 ATTEMPTS = 1 + len(WEBHOOK_RETRY_SECONDS.split(","))
@@ -169,6 +169,33 @@ def test_a_receiver_that_never_answers_fails_the_delivery_and_others_still_arriv
         (failed,) = settled(tenant.admin, stuck["id"], 1, timeout=120)
     assert failed["status"] == "failed" and failed["attempts"] == ATTEMPTS
     assert "no answer" in failed["last_error"]
+
+
+def test_an_answer_that_trickles_in_past_the_timeout_is_no_answer(tenant):
+    # Each byte comes well within any per-read timeout; the whole answer takes about 12 s.
+    with Trickle(pause=0.25) as trickle:
+        made = create(tenant.admin, trickle.url)
+        tenant.admin.ok("POST", f"/webhooks/{made['id']}/test", 202)
+        deadline = time.monotonic() + 30
+        while not (found := deliveries(tenant.admin, made["id"]))[0]["attempts"]:
+            assert time.monotonic() < deadline, found
+            time.sleep(0.2)
+        first = found[0]
+        assert first["last_status_code"] is None, first
+        assert first["last_error"] == f"no answer within {WEBHOOK_TIMEOUT_SECONDS} s"
+        tenant.admin.ok("DELETE", f"/webhooks/{made['id']}", 204)
+
+
+def test_a_refused_connection_is_told_as_such(tenant):
+    made = create(tenant.admin, f"http://127.0.0.1:{free_port()}/closed")  # nothing listens there
+    tenant.admin.ok("POST", f"/webhooks/{made['id']}/test", 202)
+    deadline = time.monotonic() + 30
+    while not (found := deliveries(tenant.admin, made["id"]))[0]["attempts"]:
+        assert time.monotonic() < deadline, found
+        time.sleep(0.2)
+    assert found[0]["last_error"].startswith("could not connect: "), found[0]
+    assert "Connection refused" in found[0]["last_error"]
+    tenant.admin.ok("DELETE", f"/webhooks/{made['id']}", 204)
 
 
 def test_deliveries_arrive_in_any_order_each_once_delivered(tenant):

@@ -6,10 +6,14 @@ is verified against, the URL's host. Redirects are not followed (a 3xx is the re
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import socket
+import threading
 from dataclasses import dataclass
 
 import urllib3
+import urllib3.connection
 
 _READ_AT_MOST = 1024  # of a receiver's answer: only its status matters (and a short error text)
 
@@ -32,42 +36,48 @@ class Answer:
 def post(
     scheme: str, host: str, port: int, address: str, path: str, body: bytes, headers: dict, timeout: float
 ) -> Answer:
-    limit = urllib3.Timeout(total=timeout)
-    pool: urllib3.HTTPConnectionPool
+    """One POST, over within `timeout` seconds whatever the receiver does: a per-read timeout alone
+    would let an answer that trickles in a byte at a time take as long as it likes, so a timer cuts
+    the connection at the deadline."""
+    connection: urllib3.connection.HTTPConnection
     if scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            port,
-            maxsize=1,
-            retries=False,
-            timeout=limit,
-            server_hostname=host,
-            assert_hostname=host,
-            cert_reqs="CERT_REQUIRED",
+        connection = urllib3.connection.HTTPSConnection(
+            address, port, timeout=timeout, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED"
         )
     else:
-        pool = urllib3.HTTPConnectionPool(address, port, maxsize=1, retries=False, timeout=limit)
+        connection = urllib3.connection.HTTPConnection(address, port, timeout=timeout)
     host_header = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+    late = threading.Event()  # set by the timer before it cuts: whatever fails after is the deadline's
+    cut = threading.Timer(timeout, _cut, [connection, late])
+    cut.start()
     try:
-        response = pool.urlopen(
-            "POST",
-            path,
-            body=body,
-            headers={**headers, "Host": host_header},
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
-        try:
-            text = response.read(_READ_AT_MOST, decode_content=False)
-        finally:
-            response.release_conn()
+        connection.request("POST", path, body=body, headers={**headers, "Host": host_header})
+        response = connection.getresponse()  # never follows a redirect: a 3xx is the answer
+        text = response.read(_READ_AT_MOST, decode_content=False)
+        if late.is_set():
+            raise TimeoutError
         ok = 200 <= response.status < 300
         return Answer(response.status, None if ok else text.decode("utf-8", "replace")[:200] or None)
-    except urllib3.exceptions.TimeoutError:
+    except urllib3.exceptions.NewConnectionError as error:  # a TimeoutError to urllib3, but refused
+        return Answer(None, f"could not connect: {str(error).split(': ', 1)[-1]}"[:300])
+    except (TimeoutError, urllib3.exceptions.TimeoutError):
         return Answer(None, f"no answer within {timeout:g} s")
-    except urllib3.exceptions.HTTPError as error:
+    except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as error:
+        # HTTPException: an answer that is not HTTP, or one cut short (at the deadline, too).
+        if late.is_set():
+            return Answer(None, f"no answer within {timeout:g} s")
         return Answer(None, f"{type(error).__name__}: {error}"[:300])
     finally:
-        pool.close()
+        cut.cancel()
+        connection.close()
+
+
+def _cut(connection: urllib3.connection.HTTPConnection, late: threading.Event) -> None:
+    """Make the connection's reads end now: a read waiting for nothing wakes at the shutdown, and one
+    fed a byte at a time (data still comes in after a shutdown) times out at its next wait."""
+    late.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(0.001)
+            sock.shutdown(socket.SHUT_RDWR)
