@@ -71,6 +71,10 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
         for spec in patch.fields:
             if spec.unique and spec.key not in was_unique:
                 raise Conflict("UNIQUE_NEEDS_EMPTY_TABLE", field=spec.key, table=table_key)
+        # Records are stored under their key field's value (records.uniqueness.key_field).
+        keyed = next((f.key for f in table.fields if f.unique), None)
+        if keyed != next((f.key for f in patch.fields if f.unique), None):
+            raise Conflict("KEY_FIELD_NEEDS_EMPTY_TABLE", field=keyed, table=table_key)
     changes["updated_at"] = now_iso()
     updated = _store().update(
         keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition=item_exists()
