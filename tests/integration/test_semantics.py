@@ -127,7 +127,9 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
     records = by_number(tenant.viewer)
     # A record's origin (meta.origin, not shown by the API) is its import and source row: each key is
     # held by its first valid row.
-    origins = {i["data"]["M"]["membership_no"]["S"]: i["meta"]["M"]["origin"]["S"] for i in stored_records(stack, tenant.id)}
+    origins = {
+        i["data"]["M"]["membership_no"]["S"]: i["meta"]["M"]["origin"]["S"] for i in stored_records(stack, tenant.id)
+    }
     assert origins["M000050"] == f"{done['id']}00000050"
     assert origins["M000160"] == f"{done['id']}00000100"
     assert origins["M000008"] == f"{done['id']}00000009"
