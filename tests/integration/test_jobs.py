@@ -136,12 +136,18 @@ def test_batch_update_moves_unique_keys_but_not_the_key_field(tenant):
     assert clash["code"] == 400 and clash["data"]["error"]["code"] == "ALL_RECORDS_FAILED"
     assert tenant.viewer.ok("GET", f"/tables/people/records/{ids['P2']}")["data"]["data"]["email"] == "b@x.io"
 
-    # The key field's value is the record's key: changing it is refused (UNIQUE_KEY_FIXED), nothing moves.
-    fixed = run_job(
-        tenant.editor,
-        {"job_name": "batch_update", "table": "people", "ids": [ids["P2"]], "changes": {"code": "P9", "name": "x"}},
+    # The key field's value is the record's key: a job changing it is refused (UNIQUE_KEY_FIXED), nothing moves.
+    fixed = tenant.editor.post(
+        "/jobs",
+        json={
+            "job_name": "batch_update",
+            "table": "people",
+            "ids": [ids["P2"]],
+            "changes": {"code": "P9", "name": "x"},
+        },
     )
-    assert fixed["code"] == 400 and (fixed["data"]["succeeded_amount"], fixed["data"]["failed_amount"]) == (0, 1)
+    assert fixed.status_code == 422 and fixed.json()["error"]["code"] == "INVALID_CHANGES"
+    assert fixed.json()["error"]["details"] == [{"field": "code", "code": "UNIQUE_KEY_FIXED"}]
     assert tenant.viewer.ok("GET", f"/tables/people/records/{ids['P2']}")["data"]["data"] == {
         "code": "P2",
         "email": "b@x.io",

@@ -63,7 +63,7 @@ def index_pk(tenant: str, table_key: str, constraint: Constraint, values: dict[s
 def key_field(table: Table) -> Constraint | None:
     """The constraint records are keyed by: the table's first unique field (None: no unique field).
     Fixed while the table has records (schema.tables.patch_table)."""
-    field = next((f.key for f in table.fields if f.unique), None)
+    field = table.key_field()
     return table_constraint(table, field) if field else None
 
 
