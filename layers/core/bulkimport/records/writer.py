@@ -234,7 +234,8 @@ class RecordWriter:
             if holder is None and mode == "update":
                 plan.failure = self.record_missing()
             else:
-                plan.existing_id = holder  # a record this row's own earlier attempt inserted: _update_existing
+                # (A keyed row's own earlier insert holds it too: _update_existing tells it by its origin.)
+                plan.existing_id = holder
                 live.append(plan)
         return live
 
@@ -271,8 +272,9 @@ class RecordWriter:
                 free = self._claim(pk, plan.record_id, plan.origin)
             if not free:
                 held = None if self.ctx.dry_run or plan.origin is None else self.index.holder(pk)
-                same_record = held is not None and held["record_id"] == plan.record_id and self.keyed is not None
-                plan.failure = self._taken(self.keyed if same_record else constraint, plan.data)  # type: ignore[arg-type]
+                # Held for this very record id by another row: that row has this key field value.
+                same_record = held is not None and held["record_id"] == plan.record_id
+                plan.failure = self._taken(self.keyed if same_record and self.keyed else constraint, plan.data)
                 break
             claimed.append(pk)
         if plan.failure and not self.ctx.dry_run:
