@@ -116,6 +116,7 @@ def test_duplicates_in_one_file_keep_the_first_whatever_order_chunks_run(tenant,
         after=0,
         times=1,
         when=lambda event: event["chunk"]["index"] == 0,
+        pool=True,  # the records' puts run on the writer's pool
     )
     done = import_rows(tenant.editor, recipe["id"], rows)
     assert (done["success_count"], done["fail_count"]) == (2 * TEST_CHUNK_ROWS - 3, 3)
