@@ -3,32 +3,31 @@
 Over a test session or a benchmark the control table holds tens of thousands of items (every
 tenant's imports, chunk markers, unique keys) and the records table more, so a call whose cost
 grows with a table's size grows slower as the session goes, and with it the whole suite: its
-second half ran several times slower than the same tests alone. Two such calls are narrowed here;
+second half would run slower than the same tests alone. Two such calls are narrowed here;
 what they answer is unchanged.
 
 - Query on a table's own key: moto lists and sorts every item of the table, then keeps the queried
   partition's. Given only the partition's items, moto's own code does the rest as before (sorting
   by the sort key, key conditions, filters, paging).
 - TransactWriteItems: to roll back a cancelled transaction, moto deep-copies every table the
-  transaction names, whole (about 1 s per 20,000 items), before it starts. Here it copies only what
+  transaction names, whole (a cost that grows with the table), before it starts. Here it copies only what
   the transaction can change: the items it names are deep-copied, the others are shared with the
   copy (a transaction does not touch them), so a rollback restores the same state.
 
 A new item's size is checked once: moto's item dict recomputes the size of every attribute it holds
-each time one is set, so building an item of n attributes costs n^2/2 attribute sizes (a fifth of a
-BatchWriteItem's time in moto). Here the new item's attributes are sized once and the total checked
-against the same limit; sizes only add up, so the last of moto's checks was the one that could
-fail. Later changes to a stored item still go through moto's own checks.
+each time one is set, so building an item of n attributes costs n^2/2 attribute sizes. Here the
+new item's attributes are sized once and the total checked against the same limit; sizes only add
+up, so the last of moto's checks was the one that could fail. Later changes to a stored item still
+go through moto's own checks.
 
-Two more are fixed costs of every request, the same answer recomputed each time (together about a
-seventh of a conditional PutItem served in-process):
+Two more are fixed costs of every request, the same answer recomputed each time:
 - which services moto has: moto lists its package directory and stats every entry (57 system calls)
   for each request it routes; the directory does not change while it runs, so it is listed once.
 - the action methods of a response class: moto walks the class with inspect.getmembers for each
   request it dispatches; a class's methods do not change, so they are found once per class.
 
-A conditional write, one per unique key a row claims, paid for more than the write (measured in-process,
-CPU of 2,500 conditional PutItems, median of 5: 1.41 ms each before these, 1.07 ms after):
+A conditional write, one per unique key a row claims, paid for more than the write (bench/end_to_end.py's
+unique-field run claims one a row):
 - its condition was lexed character by character at every parse, and parsed twice (moto's request
   handler checks the names it uses, then the table evaluates it). Tokens are remembered per
   expression text, and a tree per text, names and kinds of values, parsed with placeholders where
@@ -39,30 +38,26 @@ CPU of 2,500 conditional PutItems, median of 5: 1.41 ms each before these, 1.07 
 
 An UpdateItem deep-copied the item twice and turned it into JSON twice, for the attributes it may
 return and the table's stream; an import's item (its recipe, table and counters) is large and is
-updated for every chunk counted and every progress note (8.6 ms of CPU each, 3.8 ms after). An
+updated for every chunk counted and every progress note. An
 update that returns nothing, of a table without a stream, skips them; its update is moto's own.
 
 Every item moto answers (GetItem, BatchGetItem, Query, an update's ReturnValues) went through its
 response serializer attribute by attribute, member by member of the service model; a plain attribute
 value (no binary, which is base64-encoded) is its own JSON and is answered as stored, and so is an
-item, or a list of items, whose values are all plain: reading an
-import's item took 13.8 ms of CPU, 3.5 ms after (median of 5 x 50, same answer).
+item, or a list of items, whose values are all plain (the same answer: tests/integration/test_moto_fixes.py).
 
 A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
-before slicing it: 24.5 ms of CPU for 200 KB of a 50 MB object, 1.4 ms when the range is read from
-the stored object (a closed range "bytes=a-b"; other ranges, and everything else moto answers, as
-before). For a 100 MB file of 500 chunks that was 50 GB of copies.
+before slicing it; the range is read from the stored object (a closed range "bytes=a-b"; other
+ranges, and everything else moto answers, as before). For a 100 MB file of 500 chunks that was 50 GB of copies.
 
 Every attribute name in a condition, update or projection expression was looked up in moto's list
-of DynamoDB's 573 reserved words one by one (most of a conditional write's condition parsing); the
-same words are looked up in a set.
+of DynamoDB's reserved words one by one, for every name of every expression; the same words are looked up in a set.
 
 A DynamoDB item request (PutItem, BatchWriteItem, UpdateItem, GetItem, Query...) was parsed member by
 member through the service model; without binary attributes (base64 in JSON, bytes once parsed) the
 result is the JSON as decoded, so such requests are decoded with json.loads.
 
-A key claim then still paid, on moto's side, for work that changes nothing it answers (in-process,
-3,000 claims, median of 5: 0.44 ms each before these, 0.23 ms after):
+A key claim then still paid, on moto's side, for work that changes nothing it answers:
 - a condition's bound copy copied the whole tree; only the nodes on the way to a value are copied
   (moto's nodes set their attributes in their constructors only, so the rest is shared);
 - each response's request id was drawn one character at a time (52 calls); now in one call;

@@ -2,8 +2,8 @@
 stack's AWS endpoint (the WSGI app the HTTP server runs) instead of sending it over a socket.
 
 Over loopback HTTP a call pays for a connection from botocore's pool, its bytes through the kernel
-twice, werkzeug's request parsing and a server thread for each request; most of a small call's time
-went there (a conditional PutItem: 3.7 ms over HTTP). In-process it is one WSGI call in the caller's
+twice, werkzeug's request parsing and a server thread for each request, more than a small call's
+own work (bench/end_to_end.py times imports through the stack). In-process it is one WSGI call in the caller's
 thread. The endpoint is the same app: the same moto, its lock, the Lambda Invoke API, and whatever
 middleware is wrapped around moto (bench/meter.py) all see the request as before; botocore's own
 events (before-call, so the runtime's AWS call hooks; signing; retries; parsing) are unchanged.
@@ -139,7 +139,7 @@ def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None]
 
 def cache_user_agent_sanitizing() -> None:
     """botocore rebuilds every request's User-Agent header, cleaning each of its ~30 parts character
-    by character (about a tenth of a small call's client-side CPU). The cleaning is a pure function
+    by character, on every call's client side. The cleaning is a pure function
     of a part's text and the parts repeat, so it is remembered: the header is the same."""
     from functools import lru_cache
 
@@ -153,8 +153,8 @@ def cache_user_agent_sanitizing() -> None:
 
 def sign_without_signatures(endpoint: str) -> None:
     """botocore signs every request with SigV4 before it is sent: a canonical request, the SHA-256 of
-    the body and five HMACs, about a quarter of a small DynamoDB call's client-side CPU (a unique
-    key's claim: 0.37 ms of client CPU, 0.28 ms without). moto checks no request's signature, so a
+    the body and five HMACs, a large part of a small DynamoDB call's client-side CPU (the unique-field
+    runs of bench/end_to_end.py pay it once per key claimed). moto checks no request's signature, so a
     request to the stack's `endpoint` signed by botocore's plain SigV4 signer gets everything but
     the signature: its date and session-token headers, and an Authorization header with the same
     credential scope (moto reads the caller's account from its access key, and the region). The

@@ -1,12 +1,13 @@
 """Lambda handlers run in worker processes, so that the stack uses more than one core.
 
 In one process everything shares one interpreter lock: moto answering a call, and the handlers
-parsing, validating and building that call (botocore's serializing, signing and parsing cost about
-as much CPU as moto's answer). On AWS each invocation has a process of its own. Here a worker process
-runs the template's handlers (many invocations at once, on threads, as the in-process runtime does)
-and sends each AWS call they make to the stack's process, which answers it with the same endpoint
-as an in-process call (devstack.transport): moto, its lock, the Invoke API, whatever middleware wraps
-moto. While moto answers one call, the worker builds the next.
+parsing, validating and building that call (botocore's serializing, signing and parsing are CPU
+work of the same order as moto's answer; bench/end_to_end.py measures the whole). On AWS each
+invocation has a process of its own. Here a worker process runs the template's handlers (many
+invocations at once, on threads, as the in-process runtime does) and sends each AWS call they make
+to the stack's process, which answers it with the same endpoint as an in-process call
+(devstack.transport): moto, its lock, the Invoke API, whatever middleware wraps moto. While moto
+answers one call, the worker builds the next.
 
 What a handler sees is what it sees in-process: the function's environment, its IAM role (each
 worker runs a `LambdaRuntime` with its own `Enforcer` over the same template), the endpoint. A

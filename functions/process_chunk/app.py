@@ -17,9 +17,9 @@ class Settings(config.Tables, config.Storage):
 settings = config.load(Settings)  # cold start: a missing setting fails here, naming it
 
 # No Powertools Tracer here: the X-Ray SDK it loads builds a botocore client of its own at import,
-# 22 MB, a third of a chunk worker's memory budget (bench/memory.py). The function keeps Lambda's
-# active tracing (template.yaml), so each chunk's invocation still shows in the import's trace;
-# only subsegments of its DynamoDB and S3 calls are not recorded.
+# a large part of a chunk worker's memory budget (bench/memory.py measures the worker's peak). The
+# function keeps Lambda's active tracing (template.yaml), so each chunk's invocation still shows in
+# the import's trace; only subsegments of its DynamoDB and S3 calls are not recorded.
 logger = Logger()
 metrics = Metrics()
 

@@ -308,7 +308,7 @@ def test_xlsx_export_by_ids_neutralises_formulas(tenant):
 
 # On the local stack every record read costs milliseconds of moto's response serialisation, so the
 # suite exports 5,000 records (50 pages of the import's and the export's reads); EXPORT_TEST_ROWS=50000
-# runs the same test at 50,000 records (README: measured times).
+# runs the same test at 50,000 records (bench/README.md has its measured times).
 EXPORT_ROWS = int(os.environ.get("EXPORT_TEST_ROWS", "5000"))
 
 

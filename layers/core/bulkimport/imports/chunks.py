@@ -86,7 +86,7 @@ class _Undo:
 
 def record_ids(import_id: str, rows: Iterable[int]) -> list[str]:
     """The id a new record gets for each source row, fixed by (import, row). As f"{import_id}{row:08d}"
-    in half the time, in one comprehension: it runs for every row."""
+    without its format parsing, in one comprehension: it runs for every row (bench/cpu_path.py)."""
     return [import_id + str(row).zfill(8) for row in rows]
 
 
