@@ -108,6 +108,22 @@ def test_an_insert_writes_each_record_with_one_conditional_put_and_no_index_item
     assert "Item" not in item
     stored = stored_records(stack, tenant.id)
     assert len(stored) == rows and all("origin" in i["meta"]["M"] for i in stored)
+    # An upsert by the key field finds its records by key: one BatchGetItem of records per 100 rows
+    # (which is also what the update and its before-images need), no index read.
+    upsert = tenant.admin.create_recipe(
+        {**{k: recipe[k] for k in ("table", "columns")}, "name": "upsert", "unique_columns": ["membership_no"]}
+        | {"mode": "upsert"}
+    )
+    changed = [[*good_row(n)[:1], f"renamed {n}", *good_row(n)[2:]] for n in range(1, rows + 1)]
+    chunk_calls.operations, chunk_calls.armed = [], True
+    try:
+        updated = tenant.editor.wait(tenant.editor.import_file(upsert["id"], csv_bytes([HEADER, *changed]))["id"])
+    finally:
+        chunk_calls.armed = False
+    assert updated["outcomes"] == {"created": 0, "updated": rows, "unchanged": 0, "failed": 0}
+    ops = chunk_calls.operations
+    assert ops.count("dynamodb.BatchGetItem") == rows // 100, ops
+    assert "dynamodb.BatchWriteItem" not in ops, ops  # updates, not puts
     # Ids are opaque and stable: the record read by its id is the one the filter by its key finds.
     first = tenant.viewer.ok("GET", "/tables/contacts/records?filter.membership_no=M000001")["data"][0]
     assert (
