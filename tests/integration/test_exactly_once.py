@@ -12,7 +12,7 @@ from bulkimport.imports import store
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 
-ROWS = 500  # 5 chunks of 100 rows; each chunk writes 4 batches of 25
+ROWS = 500  # 5 chunks of 100 rows; each row is one conditional put of its record (keyed by membership_no)
 
 
 def crashes(stack, since: int) -> int:
@@ -65,6 +65,8 @@ def assert_exact(tenant, stack, done, rows=ROWS):
         rows,
         0,
     )
+    # Each record once, counted as created: a rerun knows its own earlier put (meta.origin).
+    assert done["outcomes"] == {"created": rows, "updated": 0, "unchanged": 0, "failed": 0}
     items = stored_records(stack, tenant.id)
     assert len(items) == rows
     numbers = sorted(i["data"]["M"]["membership_no"]["S"] for i in items)
@@ -76,8 +78,8 @@ def assert_exact(tenant, stack, done, rows=ROWS):
 @pytest.mark.parametrize(
     ("operation", "after", "times"),
     [
-        # Two chunk workers die after writing 2 of their 4 batches; the Retry runs those chunks again.
-        ("dynamodb.BatchWriteItem", 2, 2),
+        # Two chunk workers die after writing half their records; the Retry runs those chunks again.
+        ("dynamodb.PutItem", 50, 2),
         # All rows of the chunk are written, then the worker dies before it counts them.
         ("dynamodb.UpdateItem", 0, 1),
     ],
@@ -86,7 +88,7 @@ def assert_exact(tenant, stack, done, rows=ROWS):
 def test_a_killed_worker_is_retried_without_duplicates(tenant, stack, faults, operation, after, times):
     recipe = setup_contacts(tenant.admin)
     since = len(stack.runtime.invocations)
-    faults.crash("ProcessChunkFunction", operation, after=after, times=times)
+    faults.crash("ProcessChunkFunction", operation, after=after, times=times, pool=True)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
     assert crashes(stack, since) == times
@@ -104,7 +106,7 @@ def test_a_retried_chunk_is_told_its_attempt(tenant, stack, faults):
         return False
 
     faults.delay("ProcessChunkFunction", 0.001, when=record)
-    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=1)
+    faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=1, pool=True)
     try:
         content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
         done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
@@ -188,12 +190,12 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
 
 def test_a_worker_that_keeps_dying_fails_the_import_clearly(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
-    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=50)
+    faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=50, pool=True)
     try:
         content = csv_bytes([HEADER, *[good_row(n) for n in range(1, 101)]])
         done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"], timeout=180)
     finally:
-        faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
+        faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=0)
     assert done["status"] == "failed"
     # On AWS the Map fails (States.ExceedToleratedFailureThreshold) and its Catch reaches Finalize; either
     # way Finalize sees chunks that never finished and fails the import rather than completing it.

@@ -1,8 +1,9 @@
 """One chunk of an import, and the row reading it shares with Prepare.
 
-Exactly once: a record's id is derived from (import, source row), so writing a chunk again rewrites
-the same items; the counters move only in the update that adds the chunk to the pass's counted set
-(runs.counting), so a chunk is counted once however often it runs.
+Exactly once: a record's id is derived from (import, source row), or from its key field's value with
+(import, source row) as its origin (records.writer), so writing a chunk again rewrites the same items;
+the counters move only in the update that adds the chunk to the pass's counted set (runs.counting),
+so a chunk is counted once however often it runs.
 """
 
 from __future__ import annotations

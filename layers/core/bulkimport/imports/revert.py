@@ -26,7 +26,7 @@ from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, f
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
-from bulkimport.records.uniqueness import Constraint, constraints, index_pk
+from bulkimport.records.uniqueness import Constraint, constraints, index_pk, indexed, key_field
 from bulkimport.records.writer import WRITER, in_parallel
 from bulkimport.runs.counting import count_once
 from bulkimport.schema.tables import add_to_record_count
@@ -67,7 +67,8 @@ def revert_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
         return {"index": index, "skipped": item["status"]}
     blobs = BlobStore()
     table, _ = store.tables_of(item)
-    unique = constraints(table, store.recipe_of(item))
+    # The key field's value is the record's id: deleting the record frees it, and an update never moved it.
+    unique = indexed(constraints(table, store.recipe_of(item)), key_field(table))
     plan_key = keys.revert_plan_key(tenant, import_id, index)
     plan = _plan(tenant, import_id, table.key, unique, index, blobs)
     if not blobs.put_json_once(plan_key, plan):

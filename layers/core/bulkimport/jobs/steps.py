@@ -17,7 +17,7 @@ from bulkimport.ids import now_iso
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
 from bulkimport.records.queries import typed_filters
-from bulkimport.records.uniqueness import constraints, index_pk
+from bulkimport.records.uniqueness import constraints, index_pk, indexed, key_field
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext, in_parallel
 from bulkimport.runs.counting import count_once
 from bulkimport.schema.models import Table
@@ -189,7 +189,7 @@ def _delete_records(tenant: str, table: Table, ids: list[str]) -> int:
     missing one was deleted by an earlier run of this page: it counts as deleted (the page is
     counted once)."""
     records, index = RecordStore(), UniqueIndex()
-    unique = constraints(table, None)
+    unique = indexed(constraints(table, None), key_field(table))  # the key field's claim is the record
     for start in range(0, len(ids), SLICE):
         part = ids[start : start + SLICE]
         current = records.get_many(tenant, table.key, part)
