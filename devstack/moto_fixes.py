@@ -78,10 +78,12 @@ length of a call is seen by no other request.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import string
 from collections import defaultdict
 from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -89,13 +91,50 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from werkzeug.http import HTTP_STATUS_CODES
 
+# The switch: DEVSTACK_MOTO_FIXES=0 (or `python -m devstack --stock-moto`) runs the stack on moto and
+# botocore as released, so that a wrong answer can be told a moto bug or a fix's.
+SWITCH = "DEVSTACK_MOTO_FIXES"
+# The releases these fixes were written against and tested with (requirements-dev.txt,
+# layers/core/requirements.txt): each one replaces a private method of theirs, whose signature and
+# behaviour another release may change without a word.
+WRITTEN_FOR = {"moto": "5.2.5", "botocore": "1.43.11"}
+
 _installed = False
 
 
+def wanted() -> bool:
+    """Whether the fixes are on: unless DEVSTACK_MOTO_FIXES is 0 (or off, false, no)."""
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+class VersionMismatch(RuntimeError):
+    """A moto or botocore release the fixes were not written for."""
+
+
+def check_versions() -> None:
+    """Refuse to patch a moto or botocore other than the one the fixes were written for."""
+    found = {package: version(package) for package in WRITTEN_FOR}
+    wrong = [
+        f"{package} {found[package]} (written for {WRITTEN_FOR[package]})"
+        for package in WRITTEN_FOR
+        if found[package] != WRITTEN_FOR[package]
+    ]
+    if wrong:
+        pins = " ".join(f"{package}=={wanted_version}" for package, wanted_version in WRITTEN_FOR.items())
+        raise VersionMismatch(
+            f"devstack's moto fixes (devstack/moto_fixes.py) were not written for {', '.join(wrong)}. "
+            f"Run the stack on moto as released with {SWITCH}=0 (make run DEVSTACK_FLAGS=--stock-moto, "
+            f"or python -m devstack --stock-moto), or install the versions they were written for: "
+            f"pip install {pins} (make install)."
+        )
+
+
 def install() -> None:
+    """Install every fix (once per process), after checking the versions they were written for."""
     global _installed
     if _installed:
         return
+    check_versions()
     _installed = True
     _narrow_key_queries()
     _narrow_transaction_rollback_copies()
@@ -544,7 +583,9 @@ def _find_action_methods_once() -> None:
 
     from moto.core import responses
 
-    responses.method_names_from_class = cache(responses.method_names_from_class)  # type: ignore[assignment]
+    cached = cache(responses.method_names_from_class)
+    cached.__module__ = __name__  # whose it is, for whoever lists what devstack replaced
+    responses.method_names_from_class = cached  # type: ignore[assignment]
 
 
 def _narrow_key_queries() -> None:
@@ -612,3 +653,33 @@ def _rollback_copy(table: Table, keys: list[tuple[DynamoType, DynamoType | None]
         elif range_key in table.items.get(hash_key, {}):
             snapshot.items[hash_key][range_key] = copy.deepcopy(table.items[hash_key][range_key])
     return snapshot
+
+
+# Whose functions devstack may replace: moto's, botocore's, werkzeug's, Powertools', the standard
+# library's thread pools.
+_LIBRARIES = ("moto", "botocore", "boto3", "werkzeug", "flask", "aws_lambda_powertools", "concurrent")
+
+
+def replaced() -> list[str]:
+    """What of those libraries, as loaded in this process, is devstack's now ("module.Class.name"):
+    module attributes and class attributes whose function (or value) devstack defined."""
+    import sys
+
+    def ours(value: Any) -> bool:
+        if isinstance(value, property):
+            value = value.fget
+        owner = getattr(value, "__module__", None) if callable(value) else type(value).__module__
+        return isinstance(owner, str) and owner.split(".")[0] == "devstack"
+
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in _LIBRARIES:
+            continue
+        for attribute, value in list(vars(module).items()):
+            if ours(value):
+                found.add(f"{name}.{attribute}")
+            if isinstance(value, type) and value.__module__ == name:
+                found.update(
+                    f"{name}.{value.__qualname__}.{member}" for member, inner in vars(value).items() if ours(inner)
+                )
+    return sorted(found)

@@ -125,15 +125,20 @@ def request_body(request: AWSPreparedRequest) -> bytes:
     return data
 
 
-def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None]) -> None:
+def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None], fixes: bool) -> None:
     """The layer's clients (bulkimport.adapters.aws) hand their requests to `before_send` (the stack's
-    in-process transport, or a worker's pipe), which answers those for `endpoint`; and what the
-    client side of such a request spends for nothing is spared (its User-Agent cleaned once, no
-    signature computed)."""
+    in-process transport, or a worker's pipe), which answers those for `endpoint` (botocore's own
+    event, no patch). With `fixes` (devstack.moto_fixes.wanted()), what the client side of such a
+    request spends for nothing is spared too (its User-Agent cleaned once, no signature computed):
+    those two replace botocore functions, so they are off with the moto fixes."""
     from bulkimport.adapters.aws import session
 
-    cache_user_agent_sanitizing()
-    sign_without_signatures(endpoint)
+    if fixes:
+        from devstack.moto_fixes import check_versions
+
+        check_versions()  # botocore's, which these two patch
+        cache_user_agent_sanitizing()
+        sign_without_signatures(endpoint)
     session().events.register_first("before-send", before_send)
 
 
@@ -146,9 +151,9 @@ def cache_user_agent_sanitizing() -> None:
     from botocore import useragent
 
     if not hasattr(useragent.sanitize_user_agent_string_component, "cache_info"):
-        useragent.sanitize_user_agent_string_component = lru_cache(maxsize=4096)(  # type: ignore[assignment]
-            useragent.sanitize_user_agent_string_component
-        )
+        cached = lru_cache(maxsize=4096)(useragent.sanitize_user_agent_string_component)
+        cached.__module__ = __name__  # whose it is, for whoever lists what devstack replaced
+        useragent.sanitize_user_agent_string_component = cached  # type: ignore[assignment]
 
 
 def sign_without_signatures(endpoint: str) -> None:
