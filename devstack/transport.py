@@ -133,10 +133,7 @@ def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None]
     those two replace botocore functions, so they are off with the moto fixes."""
     from bulkimport.adapters.aws import session
 
-    if fixes:
-        from devstack.moto_fixes import check_versions
-
-        check_versions()  # botocore's, which these two patch
+    if fixes:  # the stack checked botocore's version (devstack.moto_fixes.check_versions)
         cache_user_agent_sanitizing()
         sign_without_signatures(endpoint)
     session().events.register_first("before-send", before_send)
