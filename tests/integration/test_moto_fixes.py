@@ -4,8 +4,6 @@ runs the same calls on the session's stack (fixes on) and on a stack started wit
 running stacks (the fixed one's moto is this process's): moto's mock_aws here would take over the
 stack's own calls."""
 
-import io
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -137,8 +135,6 @@ def test_the_fixes_installed_are_the_ones_listed(stack):
             "botocore.useragent.sanitize_user_agent_string_component",
             "concurrent.futures.thread.ThreadPoolExecutor.submit",
             "moto.backends.list_of_moto_modules",
-            "moto.core.responses.method_names_from_class",
-            "moto.core.serialize.BaseJSONSerializer._serialize_result",
             "moto.core.serialize.BaseJSONSerializer._serialize_type_list",
             "moto.core.serialize.BaseJSONSerializer._serialize_type_map",
             "moto.core.serialize.BaseJSONSerializer._serialize_type_structure",
@@ -147,10 +143,7 @@ def test_the_fixes_installed_are_the_ones_listed(stack):
             "moto.dynamodb.models.DynamoDBBackend.transact_write_items",
             "moto.dynamodb.models.dynamo_type.Item.__init__",
             "moto.dynamodb.models.table.Table.query",
-            "moto.dynamodb.parsing.reserved_keywords.ReservedKeywords.KEYWORDS",
-            "moto.dynamodb.responses.DynamoHandler.parse_parameters",
             "moto.dynamodb.responses.DynamoHandler.update_item",
-            "moto.moto_api._internal.moto_random.MotoRandom.get_random_string",
             "moto.s3.responses.S3Response.get_object",
         ]
     )
@@ -277,8 +270,8 @@ def test_dynamodb_answers_directly_with_its_own_errors_and_headers(sides):
 
 
 def test_a_write_that_returns_nothing_answers_an_empty_object_with_its_own_request_id(sides):
-    # An empty result skips moto's walk of the output shape, and request ids are drawn at once
-    # (devstack.moto_fixes): the same answers, each with an id of its own.
+    # A write's answer through DynamoDirect (devstack.moto_fixes): the same answers, each with an id
+    # of its own.
     item = {"pk": {"S": "h9"}, "count": {"N": "3"}}
 
     def empty(side: Side):
@@ -454,76 +447,10 @@ def test_items_of_every_attribute_type_read_back_as_written(sides):
     assert got[4][1]["Items"] == [plain] and got[4][1]["Count"] == 1
 
 
-def test_item_requests_read_as_json_are_what_moto_parses(stack, tenant):
-    """The DynamoDB requests of an import (claims, batches, updates, reads), recorded as the stack
-    serves them: each one read as plain JSON is what moto's own parser makes of it; a request with a
-    binary attribute is left to moto's parser (it base64-decodes them)."""
-    from moto.core.parse import JSONParser
-    from moto.core.responses import get_service_model
-
-    from devstack.moto_fixes import plain_json_request
-
-    seen: list[tuple[str, bytes]] = []
-    recording = [True]  # the middleware stays for the session: it records during this test only
-
-    def record(app):
-        def middleware(environ, start_response):
-            target = environ.get("HTTP_X_AMZ_TARGET", "")
-            if recording[0] and target.startswith("DynamoDB_20120810."):
-                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-                environ["wsgi.input"] = io.BytesIO(body)
-                seen.append((target.split(".", 1)[1], body))
-            return app(environ, start_response)
-
-        return middleware
-
-    stack.aws.wrap_moto(record)
-    try:
-        _make_item_requests(stack, tenant)
-    finally:
-        recording[0] = False
-    service = get_service_model("dynamodb")
-    plain = [(action, body) for action, body in seen if plain_json_request(action, body)]
-    assert {"PutItem", "BatchWriteItem", "UpdateItem", "GetItem", "BatchGetItem", "Query"} <= {a for a, _ in plain}
-    for action, body in plain:
-        parsed = JSONParser(service.operation_model(action), map_type=dict).parse(
-            {"method": "POST", "values": {}, "headers": {}, "body": body, "url_path": "/", "url_params": {}}
-        )
-        assert json.loads(body) == parsed, action
-    assert any(b'{"S": "B"}' in body for _, body in plain)  # a string "B" is no binary attribute
-    for binary in ({"b": {"B": "AAE="}}, {"b": {"BS": ["AAE="]}}, {"m": {"M": {"x": {"B": "AAE="}}}}):
-        assert not plain_json_request("PutItem", json.dumps({"TableName": "t", "Item": binary}).encode())
-
-
-def _make_item_requests(stack, tenant) -> None:
-    """An import into a table with a unique field (claims, conditional puts, updates, reads), a
-    filtered read, and the batch calls other imports and jobs make."""
-    from tests.helpers import csv_bytes
-    from tests.samples import HEADER, good_row, setup_contacts
-
-    recipe = setup_contacts(tenant.admin)
-    content = csv_bytes([HEADER, *[good_row(n) for n in range(1, 201)], good_row(3)])
-    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
-    tenant.viewer.ok("GET", "/tables/contacts/records", params={"filter.membership_no": "M000007"})
-    assert done["success_count"] == 200
-    client = boto3.client("dynamodb")
-    table = stack.resource_name("RecordsTable")
-    item = {
-        "pk": {"S": f"x-{uuid.uuid4()}"},
-        "sk": {"S": "x"},
-        "n": {"N": "1"},
-        "m": {"M": {"l": {"L": [{"NULL": True}]}}},
-    }
-    client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}}]})
-    client.batch_get_item(
-        RequestItems={table: {"Keys": [{"pk": item["pk"], "sk": item["sk"]}], "ConsistentRead": True}}
-    )
-
-
 @pytest.mark.parametrize("word", ["name", "Size", "STATUS"])
 def test_a_reserved_word_in_an_expression_is_still_refused(sides, word):
-    """Reserved words are looked up in a set now: any case of one is refused as AWS refuses it, and
-    the same name behind an expression attribute name is accepted."""
+    """A reserved word in a condition (parsed once per text: devstack.moto_fixes) is refused, in any
+    case, as AWS refuses it; the same name behind an expression attribute name is accepted."""
     item = {"pk": {"S": "h-reserved"}, "count": {"N": "1"}}
 
     def refused(side: Side):
