@@ -9,6 +9,7 @@ unique field on a local stack with every fix, and on one without (--stock-moto),
 
     .venv/bin/python -m bench.moto_fixes_ab            # every fix, then the import
     .venv/bin/python -m bench.moto_fixes_ab FIX ...     # those fixes only, no import
+    .venv/bin/python -m bench.moto_fixes_ab import      # the import only
 """
 
 from __future__ import annotations
@@ -292,13 +293,19 @@ def main() -> None:
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(one(sys.argv[2])))
         return
+    if sys.argv[1:] == ["import"]:
+        _import_ab()
+        return
     names = sys.argv[1:] or list(workloads())
     print(f"{'fix':42} {'without s':>10} {'with s':>10} {'ratio':>7}")
     for name in names:
         result = _in_child(sys.executable, "-m", "bench.moto_fixes_ab", "--one", name)
         print(f"{name:42} {result['without_s']:>10} {result['with_s']:>10} {result['ratio']:>7}", flush=True)
-    if sys.argv[1:]:
-        return
+    if not sys.argv[1:]:
+        _import_ab()
+
+
+def _import_ab() -> None:
     on = _in_child(sys.executable, "-c", IMPORT, "on")["seconds"]
     off = _in_child(sys.executable, "-c", IMPORT, "off")["seconds"]
     print(f"2,000-row import, unique field: fixes on {on} s, off {off} s, on/off {on / off:.3f}")
