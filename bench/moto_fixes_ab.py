@@ -147,7 +147,7 @@ def workloads() -> dict[str, tuple]:
                 RequestItems={table: [{"PutRequest": {"Item": _big_item(uuid.uuid4().hex)}} for _ in range(25)]}
             )
 
-    def update_setup():
+    def import_item_setup():  # an import's item: large, read and updated for every chunk
         ddb = _client("dynamodb")
         table = _table(ddb)
         ddb.put_item(TableName=table, Item=_big_item("import"))
@@ -163,12 +163,6 @@ def workloads() -> dict[str, tuple]:
                 ExpressionAttributeNames={"#c": "count"},
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
-
-    def read_setup():
-        ddb = _client("dynamodb")
-        table = _table(ddb)
-        ddb.put_item(TableName=table, Item=_big_item("import"))
-        return ddb, table
 
     def read_run(state):
         ddb, table = state
@@ -211,9 +205,9 @@ def workloads() -> dict[str, tuple]:
         "list_moto_modules_once": small,
         "size_new_items_once": (batch_setup, batch_run),
         "lex_condition_expressions_once": claims,
-        "update_items_without_copies": (update_setup, update_run),
+        "update_items_without_copies": (import_item_setup, update_run),
         "read_ranges_from_the_object": (range_setup, range_run),
-        "answer_plain_attribute_values_as_stored": (read_setup, read_run),
+        "answer_plain_attribute_values_as_stored": (import_item_setup, read_run),
         "DynamoDirect": claims,
         "sign_without_signatures": claims,
         "cache_user_agent_sanitizing": claims,
