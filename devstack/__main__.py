@@ -134,8 +134,16 @@ def _stop(stack: LocalStack) -> None:
     process's memory only, so nothing is saved; the interpreter's own teardown (freeing every stored
     object, one by one) is skipped, which for a large store took longer than everything else."""
     print("\nStopping: the API and AWS endpoints close, the worker processes end; the data in memory goes.", flush=True)
-    # A second Ctrl-C while stopping ends it there.
+    # A second Ctrl-C while stopping ends it there, and so does a stop that hangs.
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+
+    def too_long() -> None:
+        print("Stopping took too long: exiting.", flush=True)
+        os._exit(1)
+
+    watchdog = threading.Timer(10, too_long)
+    watchdog.daemon = True
+    watchdog.start()
     stack.stop()
     print("Stopped.", flush=True)
     sys.stderr.flush()
