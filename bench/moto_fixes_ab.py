@@ -210,7 +210,6 @@ def workloads() -> dict[str, tuple]:
         "answer_plain_attribute_values_as_stored": (import_item_setup, read_run),
         "DynamoDirect": claims,
         "sign_without_signatures": claims,
-        "cache_user_agent_sanitizing": claims,
     }
 
 
@@ -232,7 +231,6 @@ def one(fix: str) -> dict:
     every = moto_fixes.fixes()
     client_side = {
         "sign_without_signatures": lambda: transport.sign_without_signatures("http://127.0.0.1:5999"),
-        "cache_user_agent_sanitizing": transport.cache_user_agent_sanitizing,
     }
     for name, install in {**every, **client_side}.items():
         if name != fix:

@@ -129,28 +129,13 @@ def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None]
     """The layer's clients (bulkimport.adapters.aws) hand their requests to `before_send` (the stack's
     in-process transport, or a worker's pipe), which answers those for `endpoint` (botocore's own
     event, no patch). With `fixes` (devstack.moto_fixes.wanted()), what the client side of such a
-    request spends for nothing is spared too (its User-Agent cleaned once, no signature computed):
-    those two replace botocore functions, so they are off with the moto fixes."""
+    request spends for nothing is spared too (no signature computed): that replaces a botocore
+    function, so it is off with the moto fixes."""
     from bulkimport.adapters.aws import session
 
     if fixes:  # the stack checked botocore's version (devstack.moto_fixes.check_versions)
-        cache_user_agent_sanitizing()
         sign_without_signatures(endpoint)
     session().events.register_first("before-send", before_send)
-
-
-def cache_user_agent_sanitizing() -> None:
-    """botocore rebuilds every request's User-Agent header, cleaning each of its ~30 parts character
-    by character, for every call. The cleaning is a pure function
-    of a part's text and the parts repeat, so it is remembered: the header is the same."""
-    from functools import lru_cache
-
-    from botocore import useragent
-
-    if not hasattr(useragent.sanitize_user_agent_string_component, "cache_info"):
-        cached = lru_cache(maxsize=4096)(useragent.sanitize_user_agent_string_component)
-        cached.__module__ = __name__  # whose it is, for whoever lists what devstack replaced
-        useragent.sanitize_user_agent_string_component = cached  # type: ignore[assignment]
 
 
 def sign_without_signatures(endpoint: str) -> None:

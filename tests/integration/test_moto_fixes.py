@@ -133,7 +133,6 @@ def test_the_fixes_installed_are_the_ones_listed(stack):
             "aws_lambda_powertools.event_handler.api_gateway.ApiGatewayResolver.processed_stack_frames",
             "aws_lambda_powertools.event_handler.api_gateway.ApiGatewayResolver.resolve",
             "botocore.auth.SigV4Auth.add_auth",
-            "botocore.useragent.sanitize_user_agent_string_component",
             "concurrent.futures.thread.ThreadPoolExecutor.submit",
             "moto.backends.list_of_moto_modules",
             "moto.core.serialize.BaseJSONSerializer._serialize_type_list",
