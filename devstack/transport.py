@@ -3,10 +3,11 @@ stack's AWS endpoint (the WSGI app the HTTP server runs) instead of sending it o
 
 Over loopback HTTP a call pays for a connection from botocore's pool, its bytes through the kernel
 twice, werkzeug's request parsing and a server thread for each request; most of a small call's time
-went there (bench/moto_fixes_ab.py measures the in-process path against it). In-process it is one WSGI call in the caller's
-thread. The endpoint is the same app: the same moto, its lock, the Lambda Invoke API, and whatever
-middleware is wrapped around moto (bench/meter.py) all see the request as before; botocore's own
-events (before-call, so the runtime's AWS call hooks; signing; retries; parsing) are unchanged.
+went there (bench/moto_fixes_ab.py measures the in-process path against it). In-process it is one
+WSGI call in the caller's thread. The endpoint is the same app: the same moto, its lock, the Lambda
+Invoke API, and whatever middleware is wrapped around moto (bench/meter.py) all see the request as
+before; botocore's own events (before-call, so the runtime's AWS call hooks; signing; retries;
+parsing) are unchanged.
 """
 
 from __future__ import annotations
