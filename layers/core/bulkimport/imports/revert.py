@@ -1,6 +1,6 @@
 """Undoing an import: the revert pass over its chunks, and the revert's end.
 
-A revert is a run of its own kind (imports.kind.REVERT_RUN) on the import's item, executed by the
+A revert is a run of its own kind (RevertRun, below) on the import's item, executed by the
 import state machine: it waits for its table, Prepare lists the import's chunks that wrote something,
 and the Map runs one revert of a chunk per item (`pass` "revert"); Finalize settles it.
 
@@ -26,6 +26,7 @@ from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, f
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
+from bulkimport.imports.steps import ImportRun
 from bulkimport.records.uniqueness import Constraint, constraints, index_pk
 from bulkimport.records.writer import WRITER, in_parallel
 from bulkimport.runs.counting import count_once
@@ -174,45 +175,63 @@ def _apply(tenant: str, import_id: str, table_key: str, plan: dict[str, list]) -
     in_parallel(restore, plan["restored"])
 
 
-def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -> dict:
-    """The revert's end (Finalize, as REVERT_RUN's settle): `reverted` once every chunk is counted,
-    else `revert_failed`; a cancelled revert stays `revert_cancelled`. The table's record_count loses
-    the records deleted, the skipped records are listed on the import, and `Import Reverted` is sent."""
-    # The count and the skipped list first, so a client that sees the revert's end sees them too.
-    # The Map has ended: the counters are final (a revert's chunks are all counted, or never will be).
-    item = store.load(tenant, import_id)
-    add_to_record_count(
-        tenant, item["table"], keys.import_sk(import_id), store.records_added(item), item.get("record_count_added", 0)
-    )
-    skipped = [s for m in store.chunk_markers(tenant, import_id, REVERT_PASS) for s in m.get("skipped", ())]
-    stamp = now_iso()
-    values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
-    if item["status"] == "reverting":
-        counted, planned = len(item.get(COUNTED, ())), item.get("revert_chunk_count")
-        if error or counted != planned:
-            reason = (error or {}).get("Error") or f"{counted} of {planned} chunks reverted"
-            values |= {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
-        else:
-            values |= {"status": "reverted"}
-        ended = store.update(tenant, import_id, {**values, "revert_ended_at": stamp}, when_status=("reverting",))
-        item = ended or store.load(tenant, import_id)
-    else:  # cancelled (or settled before): its end is when its execution ended
-        updated = store.update(tenant, import_id, {**values, "revert_ended_at": item.get("revert_ended_at") or stamp})
-        assert updated is not None  # unconditional
-        item = updated
-    if item["status"] == "reverted":
-        events.publish(
-            "Import Reverted",
-            [
-                {
-                    "tenant": tenant,
-                    "import_id": import_id,
-                    "table": item["table"],
-                    "status": "reverted",
-                    "deleted": item.get("revert_deleted", 0),
-                    "restored": item.get("revert_restored", 0),
-                    "skipped": item.get("revert_skipped", 0),
-                }
-            ],
+class RevertRun(ImportRun):
+    """Reverts as a kind of run: on the import's own item, in the import state machine (Prepare and
+    the Map's pass "revert" do the revert's steps)."""
+
+    name = "revert"
+    queued_from = ()  # `reverting` from the request on, waiting for its table included
+    failure_code = "REVERT_FAILED"
+    interrupted_code = "REVERT_INTERRUPTED"
+
+    def is_settled(self, item: dict) -> bool:
+        return item["status"] != "reverting"
+
+    def started_at(self, item: dict) -> str | None:
+        return item.get("revert_started_at")
+
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> dict:
+        """The revert's end (Finalize): `reverted` once every chunk is counted,
+        else `revert_failed`; a cancelled revert stays `revert_cancelled`. The table's record_count loses
+        the records deleted, the skipped records are listed on the import, and `Import Reverted` is sent."""
+        # The count and the skipped list first, so a client that sees the revert's end sees them too.
+        # The Map has ended: the counters are final (a revert's chunks are all counted, or never will be).
+        item = store.load(tenant, run_id)
+        add_to_record_count(
+            tenant, item["table"], keys.import_sk(run_id), store.records_added(item), item.get("record_count_added", 0)
         )
-    return item
+        skipped = [s for m in store.chunk_markers(tenant, run_id, REVERT_PASS) for s in m.get("skipped", ())]
+        stamp = now_iso()
+        values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
+        if item["status"] == "reverting":
+            counted, planned = len(item.get(COUNTED, ())), item.get("revert_chunk_count")
+            if error or counted != planned:
+                reason = (error or {}).get("Error") or f"{counted} of {planned} chunks reverted"
+                values |= {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
+            else:
+                values |= {"status": "reverted"}
+            ended = store.update(tenant, run_id, {**values, "revert_ended_at": stamp}, when_status=("reverting",))
+            item = ended or store.load(tenant, run_id)
+        else:  # cancelled (or settled before): its end is when its execution ended
+            updated = store.update(tenant, run_id, {**values, "revert_ended_at": item.get("revert_ended_at") or stamp})
+            assert updated is not None  # unconditional
+            item = updated
+        if item["status"] == "reverted":
+            events.publish(
+                "Import Reverted",
+                [
+                    {
+                        "tenant": tenant,
+                        "import_id": run_id,
+                        "table": item["table"],
+                        "status": "reverted",
+                        "deleted": item.get("revert_deleted", 0),
+                        "restored": item.get("revert_restored", 0),
+                        "skipped": item.get("revert_skipped", 0),
+                    }
+                ],
+            )
+        return item
+
+
+REVERT_RUN = RevertRun()

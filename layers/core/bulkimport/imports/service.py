@@ -17,7 +17,6 @@ from bulkimport.errors import Conflict, FileError, InvalidInput, NotFound, Unsup
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
 from bulkimport.imports import revert, store
-from bulkimport.imports.kind import IMPORT_RUN, REVERT_RUN
 from bulkimport.imports.models import (
     ACTIVE_STATUSES,
     REVERT_STATUSES,
@@ -27,6 +26,8 @@ from bulkimport.imports.models import (
     ImportCreated,
     UploadTicket,
 )
+from bulkimport.imports.revert import REVERT_RUN
+from bulkimport.imports.steps import IMPORT_RUN
 from bulkimport.ingest.formats import check_upload
 from bulkimport.paging import Page, offset_page
 from bulkimport.recipes.models import Recipe

@@ -4,11 +4,11 @@ Waiting for the table and Finalize itself are shared with every kind of run (run
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from bulkimport.adapters import events, keys
 from bulkimport.adapters.s3 import BlobStore
-from bulkimport.config import Chunking, Uploads, section
+from bulkimport.config import Chunking, ImportMachine, Uploads, section
 from bulkimport.errors import FileError
 from bulkimport.i18n.messages import render
 from bulkimport.ids import now_iso
@@ -19,6 +19,7 @@ from bulkimport.ingest.formats import Limits
 from bulkimport.ingest.parsing import FilePlan, plan_upload
 from bulkimport.recipes.models import Recipe
 from bulkimport.records.uniqueness import Constraint
+from bulkimport.runs.kinds import RunKind
 from bulkimport.schema.tables import add_to_record_count
 
 
@@ -155,36 +156,62 @@ def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:
     return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
 
-def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -> dict:
-    """The import's end (Finalize, as the import kind's settle): its final status, the records it
-    created added to its table's count, and its event. A cancelled import is settled here too (its
-    chunks stopped starting, those under way finished), so the records it wrote are counted in its
-    table before the table goes to the next run. Returns the item."""
-    item = store.load(tenant, import_id)
-    if error and item["status"] not in TERMINAL_STATUSES:
-        item = store.fail(tenant, import_id, failure_code, {"reason": error.get("Error") or "unknown"})
-    elif item["status"] == "importing":
-        counted = len(item.get(store.counted_attribute(item.get("pass", "write")), ()))
-        if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
-            item = store.fail(
-                tenant,
-                import_id,
-                "INTERNAL_ERROR",
-                {"reason": f"{counted} of {item.get('chunk_count')} chunks counted"},
-            )
-        else:
-            status = "completed" if item["fail_count"] == 0 else "completed_with_errors"
-            stamp = now_iso()
-            item = store.update(
-                tenant,
-                import_id,
-                {"status": status, "executed_end_at": stamp, "updated_at": stamp},
-                when_status=("importing",),
-            ) or store.load(tenant, import_id)
-    _add_to_record_count(item)
-    if item["status"] in TERMINAL_STATUSES - REVERT_STATUSES:  # a revert may have begun: it sends its own
-        publish_import_event(item)
-    return item
+class ImportRun(RunKind):
+    """Imports as a kind of run."""
+
+    name = "import"
+    queued_from: ClassVar[tuple[str, ...]] = ("waiting_upload", "scheduled", "queued")
+    failure_code = "INTERNAL_ERROR"
+    interrupted_code = "INTERRUPTED"
+
+    def item_sk(self, run_id: str) -> str:
+        return keys.import_sk(run_id)
+
+    def load(self, tenant: str, run_id: str) -> dict:
+        return store.load(tenant, run_id)
+
+    def state_machine_arn(self) -> str:
+        return section(ImportMachine).state_machine_arn
+
+    def is_settled(self, item: dict) -> bool:
+        return item["status"] in TERMINAL_STATUSES
+
+    def started_at(self, item: dict) -> str | None:
+        return item.get("executed_start_at")
+
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> dict:
+        """The import's end (Finalize): its final status, the records it
+        created added to its table's count, and its event. A cancelled import is settled here too (its
+        chunks stopped starting, those under way finished), so the records it wrote are counted in its
+        table before the table goes to the next run. Returns the item."""
+        item = store.load(tenant, run_id)
+        if error and item["status"] not in TERMINAL_STATUSES:
+            item = store.fail(tenant, run_id, failure_code, {"reason": error.get("Error") or "unknown"})
+        elif item["status"] == "importing":
+            counted = len(item.get(store.counted_attribute(item.get("pass", "write")), ()))
+            if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
+                item = store.fail(
+                    tenant,
+                    run_id,
+                    "INTERNAL_ERROR",
+                    {"reason": f"{counted} of {item.get('chunk_count')} chunks counted"},
+                )
+            else:
+                status = "completed" if item["fail_count"] == 0 else "completed_with_errors"
+                stamp = now_iso()
+                item = store.update(
+                    tenant,
+                    run_id,
+                    {"status": status, "executed_end_at": stamp, "updated_at": stamp},
+                    when_status=("importing",),
+                ) or store.load(tenant, run_id)
+        _add_to_record_count(item)
+        if item["status"] in TERMINAL_STATUSES - REVERT_STATUSES:  # a revert may have begun: it sends its own
+            publish_import_event(item)
+        return item
+
+
+IMPORT_RUN = ImportRun()
 
 
 def after_check(tenant: str, import_id: str) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
-from bulkimport.jobs.kind import JOB_RUN
 from bulkimport.jobs.models import JobCreate, JobError, JobFinished, JobResult, JobRunning
+from bulkimport.jobs.steps import JOB_RUN
 from bulkimport.records.queries import typed_filters
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table

@@ -11,7 +11,7 @@ from typing import Any
 from bulkimport.adapters import events, keys
 from bulkimport.adapters.dynamo import RecordStore, UniqueIndex
 from bulkimport.adapters.s3 import BlobStore
-from bulkimport.config import JobLimits, section
+from bulkimport.config import JobLimits, JobsMachine, section
 from bulkimport.errors import DomainError
 from bulkimport.ids import now_iso
 from bulkimport.jobs import store
@@ -20,6 +20,7 @@ from bulkimport.records.queries import typed_filters
 from bulkimport.records.uniqueness import constraints, index_pk
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext, in_parallel
 from bulkimport.runs.counting import count_once
+from bulkimport.runs.kinds import RunKind
 from bulkimport.schema.models import Table
 from bulkimport.schema.tables import add_to_record_count, get_table
 
@@ -231,23 +232,49 @@ def end(
     return store.update(tenant, job_id, values, when_status=("queued", "running")) or store.load(tenant, job_id)
 
 
-def settle(tenant: str, job_id: str, error: dict | None, failure_code: str) -> dict:
-    """The job's end (Finalize, as the job kind's settle): its code from what its workers counted
-    (500 when a step failed), the records a batch_delete removed taken off its table's count, and its
-    event, once. Returns the item."""
-    item = store.load(tenant, job_id)
-    if error and item["status"] != "done":
-        item = end(tenant, job_id, 500, failure_code, {"reason": error.get("Error") or "unknown"})
-    elif item["status"] == "running":
-        item = end(tenant, job_id, *_outcome(item))
-    if item["job_name"] == "batch_delete":
-        add_to_record_count(
-            tenant, item["table"], keys.job_sk(job_id), -item["succeeded_amount"], item.get("record_count_added", 0)
-        )
-    if item["status"] == "done" and not item.get("announced"):
-        publish_job_event(item)
-        item = store.update(tenant, job_id, {"announced": True}) or item
-    return item
+class JobRun(RunKind):
+    """Batch jobs as a kind of run."""
+
+    name = "job"
+    queued_from = ()  # a job is `queued` from its creation until it takes its table
+    failure_code = "JOB_INTERNAL_ERROR"
+    interrupted_code = "JOB_INTERRUPTED"
+
+    def item_sk(self, run_id: str) -> str:
+        return keys.job_sk(run_id)
+
+    def load(self, tenant: str, run_id: str) -> dict:
+        return store.load(tenant, run_id)
+
+    def state_machine_arn(self) -> str:
+        return section(JobsMachine).jobs_state_machine_arn
+
+    def is_settled(self, item: dict) -> bool:
+        return item["status"] == "done"
+
+    def started_at(self, item: dict) -> str | None:
+        return item.get("started_at")
+
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> dict:
+        """The job's end (Finalize): its code from what its workers counted
+        (500 when a step failed), the records a batch_delete removed taken off its table's count, and its
+        event, once. Returns the item."""
+        item = store.load(tenant, run_id)
+        if error and item["status"] != "done":
+            item = end(tenant, run_id, 500, failure_code, {"reason": error.get("Error") or "unknown"})
+        elif item["status"] == "running":
+            item = end(tenant, run_id, *_outcome(item))
+        if item["job_name"] == "batch_delete":
+            add_to_record_count(
+                tenant, item["table"], keys.job_sk(run_id), -item["succeeded_amount"], item.get("record_count_added", 0)
+            )
+        if item["status"] == "done" and not item.get("announced"):
+            publish_job_event(item)
+            item = store.update(tenant, run_id, {"announced": True}) or item
+        return item
+
+
+JOB_RUN = JobRun()
 
 
 def _outcome(item: dict) -> tuple:

@@ -94,7 +94,7 @@ def finalize(
     table_queue.release(tenant, item["table"], ticket)
     if execution_arn:
         registry.unregister(tenant, kind.name, run_id, execution_arn)
-    return {"status": item["status"], "seconds": seconds_since(item.get(kind.started_at_field))}
+    return {"status": item["status"], "seconds": seconds_since(kind.started_at(item))}
 
 
 def settle_interrupted(kind: RunKind, entry: dict) -> None:
