@@ -114,7 +114,7 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
     writer = RecordWriter(context)
     items = 0
     for chunk in plan.chunks:
-        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk.to_dict(), {}, import_id)
+        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk, {}, import_id)
         if writer.constraints:
             raise ValueError("claiming unique keys needs the network: measure tables without them here")
         writer.apply(checked.plans, write_records=False)

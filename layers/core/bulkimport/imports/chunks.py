@@ -20,7 +20,7 @@ from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
-from bulkimport.ingest.parsing import read_chunk
+from bulkimport.ingest.parsing import ChunkPlan, read_chunk
 from bulkimport.recipes.headers import column_index, header_key
 from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
@@ -40,9 +40,9 @@ class _LiveRows:
     """A chunk's rows seen so far, noted on the import (runs.counting.note_live) at most every
     LIVE_NOTE_SECONDS."""
 
-    def __init__(self, tenant: str, import_id: str, counted_set: str, chunk: dict):
+    def __init__(self, tenant: str, import_id: str, counted_set: str, chunk: ChunkPlan):
         self.tenant, self.import_sk, self.counted_set = tenant, keys.import_sk(import_id), counted_set
-        self.index, self.first_row, self.rows = chunk["index"], chunk["first_row"], chunk["rows"]
+        self.index, self.first_row, self.rows = chunk.index, chunk.first_row, chunk.rows
         self.noted_at = time.monotonic()
 
     def seen(self, next_row: int) -> None:
@@ -192,7 +192,7 @@ def _auto_columns(recipe, table: Table, header: list[str] | None) -> list[list]:
     return resolved
 
 
-def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write") -> dict[str, Any]:
+def process_chunk(tenant: str, import_id: str, chunk: ChunkPlan, pass_: str = "write") -> dict[str, Any]:
     """Validate and apply one chunk. In the check pass of an atomic import nothing is written.
 
     The steps, each below: a chunk counted already answers what its marker says, and one of an import
@@ -217,7 +217,7 @@ class _ChunkRun:
 
     tenant: str
     import_id: str
-    chunk: dict
+    chunk: ChunkPlan
     pass_: str
     item: dict
     table: Table
@@ -233,7 +233,7 @@ class _ChunkRun:
 
     @property
     def index(self) -> int:
-        return self.chunk["index"]
+        return self.chunk.index
 
     @property
     def counted_set(self) -> str:
@@ -257,27 +257,25 @@ class _Tally:
         return sum(self.outcomes.values())
 
 
-def _done_before(tenant: str, import_id: str, item: dict, chunk: dict, pass_: str) -> dict[str, Any] | None:
+def _done_before(tenant: str, import_id: str, item: dict, chunk: ChunkPlan, pass_: str) -> dict[str, Any] | None:
     """The answer of a chunk that runs no more: counted already (a retry: its marker's summary), or
     of an import that is over."""
-    if chunk["index"] in item.get(store.counted_attribute(pass_), ()):
-        marker = ControlStore().get(keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_))
+    if chunk.index in item.get(store.counted_attribute(pass_), ()):
+        marker = ControlStore().get(keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk.index, pass_))
         assert marker is not None  # written before the chunk is counted
         return _chunk_summary(marker)
     if item["status"] in TERMINAL_STATUSES:
-        return {"index": chunk["index"], "skipped": item["status"]}
+        return {"index": chunk.index, "skipped": item["status"]}
     return None
 
 
-def _load(tenant: str, import_id: str, item: dict, chunk: dict, pass_: str) -> _ChunkRun:
+def _load(tenant: str, import_id: str, item: dict, chunk: ChunkPlan, pass_: str) -> _ChunkRun:
     """The chunk's bytes, its in-file duplicates, and what the import runs with."""
     table, parent = store.tables_of(item)
     reader = item["reader"]
     blobs = BlobStore()
-    duplicates = (
-        blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
-    )
-    data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
+    duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index)) if chunk.duplicates else {}
+    data = blobs.read_range(reader["key"], chunk.start, chunk.end)
     run = _ChunkRun(
         tenant=tenant,
         import_id=import_id,
@@ -288,7 +286,7 @@ def _load(tenant: str, import_id: str, item: dict, chunk: dict, pass_: str) -> _
         parent=parent,
         recipe=store.recipe_of(item),
         reader=reader,
-        sheet=next(s for s in reader["sheets"] if s["index"] == chunk["sheet"]),
+        sheet=next(s for s in reader["sheets"] if s["index"] == chunk.sheet),
         blobs=blobs,
         data=data,
         duplicates=duplicates,
@@ -305,9 +303,9 @@ def _check(run: _ChunkRun) -> CheckedRows:
     validator = row_validator(run.table, run.parent, sheet["columns"], sheet.get("width"), worksheet)
     checked = check_rows(run.data, run.reader, validator, run.chunk, run.duplicates, run.import_id)
     run.data = b""  # the bytes are parsed: free them before the writes
-    if checked.rows != run.chunk["rows"]:
+    if checked.rows != run.chunk.rows:
         # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
-        raise RuntimeError(f"chunk {run.index} has {checked.rows} rows, its plan says {run.chunk['rows']}")
+        raise RuntimeError(f"chunk {run.index} has {checked.rows} rows, its plan says {run.chunk.rows}")
     return checked
 
 
@@ -425,13 +423,13 @@ class CheckedRows:
 
 
 def check_rows(
-    data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str
+    data: bytes, reader: dict, validator: RowValidator, chunk: ChunkPlan, duplicates: dict, import_id: str
 ) -> CheckedRows:
     """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
     The chunk's rows are validated together, a column at a time (RowValidator.validate_rows)."""
-    cells, lines = read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"])
+    cells, lines = read_chunk(data, reader["delimiter"], chunk.first_line, reader["line_column"])
     data_of_rows, failed = validator.validate_rows(cells)
-    first_row = chunk["first_row"]
+    first_row = chunk.first_row
     failures: dict[int, list[dict]] = {}
     for position, row_failures in failed.items():
         failures[first_row + position] = [_failure_entry(f) for f in row_failures]

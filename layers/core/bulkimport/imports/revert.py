@@ -26,6 +26,7 @@ from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, f
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
+from bulkimport.imports.models import RevertChunk
 from bulkimport.imports.steps import ImportRun
 from bulkimport.records.uniqueness import Constraint, constraints, index_pk
 from bulkimport.records.writer import WRITER, in_parallel
@@ -50,7 +51,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     wrote = [int(m["index"]) for m in store.chunk_markers(tenant, import_id) if m.get("written")]
     store.update(tenant, import_id, {"revert_chunk_count": len(wrote)}, when_status=("reverting",))
     counted = item.get(COUNTED, set())
-    remaining = [{"index": index} for index in wrote if index not in counted]
+    remaining = [RevertChunk(index=index).model_dump() for index in wrote if index not in counted]
     if not remaining:
         return {"status": "nothing", "manifest_key": None, "pass": None}
     manifest_key = keys.revert_manifest_key(tenant, import_id, item["job_turns"])
@@ -58,9 +59,8 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     return {"status": "ready", "manifest_key": manifest_key, "pass": REVERT_PASS}
 
 
-def revert_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
-    """Undo what one chunk of the import wrote; counted once however often it runs."""
-    index = int(chunk["index"])
+def revert_chunk(tenant: str, import_id: str, index: int) -> dict[str, Any]:
+    """Undo what chunk `index` of the import wrote; counted once however often it runs."""
     item = store.load(tenant, import_id)
     if index in item.get(COUNTED, ()):
         return {"index": index, "counted": True}

@@ -94,15 +94,14 @@ def _plan(item: dict, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
 def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dict[int, tuple[Constraint, int]]) -> str:
     """The chunk manifest the Map reads, and each chunk's in-file duplicates beside it; returns its key."""
     blobs = BlobStore()
-    manifest = [chunk.to_dict() for chunk in plan.chunks]
     sheet_names = {sheet.index: sheet.name for sheet in plan.sheets}
 
     def sheet_of(row: int) -> str | None:
-        chunk = next(c for c in manifest if c["first_row"] <= row < c["first_row"] + c["rows"])
-        return sheet_names.get(chunk["sheet"])
+        chunk = next(c for c in plan.chunks if c.first_row <= row < c.first_row + c.rows)
+        return sheet_names.get(chunk.sheet)
 
-    for chunk in manifest:
-        last = chunk["first_row"] + chunk["rows"]
+    for chunk in plan.chunks:
+        last = chunk.first_row + chunk.rows
         mine = {
             row: {
                 "label": constraint.label,
@@ -111,13 +110,13 @@ def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dic
                 "first_sheet": sheet_of(first_row),
             }
             for row, (constraint, first_row) in duplicates.items()
-            if chunk["first_row"] <= row < last
+            if chunk.first_row <= row < last
         }
         if mine:
-            blobs.put_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"]), mine)
-            chunk["duplicates"] = True
+            blobs.put_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index), mine)
+            chunk.duplicates = True
     manifest_key = keys.manifest_key(tenant, import_id)
-    blobs.put_json(manifest_key, manifest)
+    blobs.put_json(manifest_key, [chunk.to_dict() for chunk in plan.chunks])
     return manifest_key
 
 

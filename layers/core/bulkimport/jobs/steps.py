@@ -16,6 +16,7 @@ from bulkimport.errors import DomainError
 from bulkimport.ids import now_iso
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
+from bulkimport.jobs.models import Page
 from bulkimport.records.queries import typed_filters
 from bulkimport.records.uniqueness import constraints, index_pk
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext, in_parallel
@@ -101,7 +102,7 @@ class _Pages:
         self.tenant, self.job_id, self.size = tenant, job_id, size
         self.blobs = BlobStore()
         self.current: list[str] = []
-        self.manifest: list[dict] = []
+        self.manifest: list[Page] = []
         self.count = 0
 
     def add(self, record_id: str) -> None:
@@ -114,7 +115,7 @@ class _Pages:
         index = len(self.manifest)
         key = keys.job_page_key(self.tenant, self.job_id, index)
         self.blobs.put_json(key, self.current)
-        self.manifest.append({"index": index, "key": key, "count": len(self.current)})
+        self.manifest.append(Page(index=index, key=key, count=len(self.current)))
         self.current = []
 
     def finish(self) -> str:
@@ -122,17 +123,17 @@ class _Pages:
         if self.current:
             self._flush()
         key = keys.job_manifest_key(self.tenant, self.job_id)
-        self.blobs.put_json(key, self.manifest)
+        self.blobs.put_json(key, [page.model_dump() for page in self.manifest])
         return key
 
 
-def process_page(tenant: str, job_id: str, page: dict) -> dict[str, Any]:
+def process_page(tenant: str, job_id: str, page: Page) -> dict[str, Any]:
     """Update or delete the records of one page; count them once."""
     item = store.load(tenant, job_id)
-    if page["index"] in item.get("counted_pages", ()) or item["status"] != "running":
-        return {"index": page["index"], "skipped": True}
+    if page.index in item.get("counted_pages", ()) or item["status"] != "running":
+        return {"index": page.index, "skipped": True}
     table = Table.model_validate(item["table_snapshot"])
-    ids = BlobStore().get_json(page["key"])
+    ids = BlobStore().get_json(page.key)
     if item["job_name"] == "batch_update":
         succeeded, failed = _update_records(tenant, item, table, ids)
     else:
@@ -141,11 +142,11 @@ def process_page(tenant: str, job_id: str, page: dict) -> dict[str, Any]:
         tenant,
         keys.job_sk(job_id),
         "counted_pages",
-        page["index"],
+        page.index,
         {"processed_amount": len(ids), "succeeded_amount": succeeded, "failed_amount": failed},
         set_values={"updated_at": now_iso()},
     )
-    return {"index": page["index"], "succeeded": succeeded, "failed": failed}
+    return {"index": page.index, "succeeded": succeeded, "failed": failed}
 
 
 def _update_records(tenant: str, item: dict, table: Table, ids: list[str]) -> tuple[int, int]:
