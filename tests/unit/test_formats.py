@@ -60,9 +60,8 @@ def test_direct_upload_checks():
 
 def test_current_sheet_index_is_the_sheet_of_the_first_chunk_not_done():
     sheets = [{"index": 0, "first_chunk": 0}, {"index": 2, "first_chunk": 3}, {"index": 3, "first_chunk": 5}]
-    item = {"reader": {"sheets": sheets}, "pass": "write"}
-    assert current_sheet_index(item) == 0
-    assert current_sheet_index({**item, "counted_write_chunks": {0, 1, 2, 4}}) == 2
-    assert current_sheet_index({**item, "counted_write_chunks": {0, 1, 2, 3, 4}}) == 3
-    assert current_sheet_index({**item, "counted_write_chunks": set(range(6))}) == 3
-    assert current_sheet_index({"status": "parsing"}) == 0
+    assert current_sheet_index(sheets, []) == 0
+    assert current_sheet_index(sheets, [0, 1, 2, 4]) == 2
+    assert current_sheet_index(sheets, [0, 1, 2, 3, 4]) == 3
+    assert current_sheet_index(sheets, list(range(6))) == 3
+    assert current_sheet_index(None, []) == 0  # not planned yet

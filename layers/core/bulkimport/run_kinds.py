@@ -4,9 +4,11 @@ beside its own steps, and one more entry here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bulkimport.imports.revert import REVERT_RUN
 from bulkimport.imports.steps import IMPORT_RUN
 from bulkimport.jobs.steps import JOB_RUN
 from bulkimport.runs.kinds import RunKind
 
-KINDS: dict[str, RunKind] = {kind.name: kind for kind in (IMPORT_RUN, REVERT_RUN, JOB_RUN)}
+KINDS: dict[str, RunKind[Any]] = {kind.name: kind for kind in (IMPORT_RUN, REVERT_RUN, JOB_RUN)}

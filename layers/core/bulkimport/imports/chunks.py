@@ -20,6 +20,7 @@ from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
+from bulkimport.imports.store import ImportRecord
 from bulkimport.ingest.parsing import ChunkPlan, read_chunk
 from bulkimport.recipes.headers import column_index, header_key
 from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
@@ -219,7 +220,7 @@ class _ChunkRun:
     import_id: str
     chunk: ChunkPlan
     pass_: str
-    item: dict
+    item: ImportRecord
     table: Table
     parent: Table | None
     recipe: Recipe
@@ -241,7 +242,7 @@ class _ChunkRun:
 
     @property
     def dry_run(self) -> bool:
-        return bool(self.item.get("dry_run")) or self.pass_ == "check"
+        return bool(self.item.dry_run) or self.pass_ == "check"
 
 
 @dataclass
@@ -257,22 +258,25 @@ class _Tally:
         return sum(self.outcomes.values())
 
 
-def _done_before(tenant: str, import_id: str, item: dict, chunk: ChunkPlan, pass_: str) -> dict[str, Any] | None:
+def _done_before(
+    tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pass_: str
+) -> dict[str, Any] | None:
     """The answer of a chunk that runs no more: counted already (a retry: its marker's summary), or
     of an import that is over."""
-    if chunk.index in item.get(store.counted_attribute(pass_), ()):
+    if chunk.index in item.counted(pass_):
         marker = ControlStore().get(keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk.index, pass_))
         assert marker is not None  # written before the chunk is counted
         return _chunk_summary(marker)
-    if item["status"] in TERMINAL_STATUSES:
-        return {"index": chunk.index, "skipped": item["status"]}
+    if item.status in TERMINAL_STATUSES:
+        return {"index": chunk.index, "skipped": item.status}
     return None
 
 
-def _load(tenant: str, import_id: str, item: dict, chunk: ChunkPlan, pass_: str) -> _ChunkRun:
+def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pass_: str) -> _ChunkRun:
     """The chunk's bytes, its in-file duplicates, and what the import runs with."""
     table, parent = store.tables_of(item)
-    reader = item["reader"]
+    reader = item.reader
+    assert reader is not None  # Prepare planned the file before any chunk runs
     blobs = BlobStore()
     duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index)) if chunk.duplicates else {}
     data = blobs.read_range(reader["key"], chunk.start, chunk.end)
@@ -314,7 +318,7 @@ def _apply(run: _ChunkRun, plans: list[RowPlan]) -> None:
     far the chunk got as it goes."""
     meta = {
         "import_id": run.import_id,
-        "created_by": run.item["created_by"],
+        "created_by": run.item.created_by,
         "created_at": run.stamp,
         "updated_at": run.stamp,
     }

@@ -17,6 +17,7 @@ from bulkimport.i18n.messages import render
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES, Failure
 from bulkimport.imports.service import to_import
+from bulkimport.imports.store import ImportRecord
 from bulkimport.ingest.formulas import neutralise, neutralise_source_cell
 from bulkimport.paging import ListMeta, Page
 
@@ -24,7 +25,7 @@ from bulkimport.paging import ListMeta, Page
 def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None, language: str) -> Page:
     """Failure entries in row order: chunk by chunk, each chunk's file in row order."""
     item = store.load(tenant, import_id)
-    pass_ = item.get("pass", "write")
+    pass_ = item.pass_
     position = decode_position(cursor, ("chunk", "skip")) or {"chunk": 0, "skip": 0}
     markers = [m for m in store.chunk_markers(tenant, import_id, pass_) if m.get("failure_entries")]
     total = sum(m["failure_entries"] for m in markers)
@@ -64,13 +65,13 @@ def render_failure(entry: dict, language: str) -> Failure:
     )
 
 
-def iter_failures(tenant: str, item: dict):
+def iter_failures(tenant: str, item: ImportRecord):
     """Every failure entry of an import, in row order."""
-    pass_ = item.get("pass", "write")
+    pass_ = item.pass_
     blobs = BlobStore()
-    for marker in store.chunk_markers(tenant, item["id"], pass_):
+    for marker in store.chunk_markers(tenant, item.id, pass_):
         if marker.get("failure_entries"):
-            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item["id"], marker["index"], pass_)):
+            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item.id, marker["index"], pass_)):
                 yield json.loads(line)
 
 
@@ -122,9 +123,9 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     """A presigned URL of the failing rows as CSV (original columns + error_code, error_message),
     made once per language when first asked for: a finished import's failures never change."""
     item = store.load(tenant, import_id)
-    if item["status"] not in TERMINAL_STATUSES:
-        raise Conflict("IMPORT_NOT_FINISHED", import_id=import_id, state=item["status"])
-    reader = item.get("reader")
+    if item.status not in TERMINAL_STATUSES:
+        raise Conflict("IMPORT_NOT_FINISHED", import_id=import_id, state=item.status)
+    reader = item.reader
     if not reader:
         raise Conflict("NO_ROW_FAILURES", import_id=import_id)
     blobs = BlobStore()

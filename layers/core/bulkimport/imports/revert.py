@@ -28,6 +28,7 @@ from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import RevertChunk
 from bulkimport.imports.steps import ImportRun
+from bulkimport.imports.store import ImportRecord
 from bulkimport.records.uniqueness import Constraint, constraints, index_pk
 from bulkimport.records.writer import WRITER, in_parallel
 from bulkimport.runs.counting import count_once
@@ -46,15 +47,15 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     """The manifest of the chunks to revert: those that created or updated records and were not
     reverted yet (a restarted revert goes on where it stopped)."""
     item = store.load(tenant, import_id)
-    if item["status"] != "reverting":
+    if item.status != "reverting":
         return {"status": "stopped", "manifest_key": None, "pass": None}
     wrote = [int(m["index"]) for m in store.chunk_markers(tenant, import_id) if m.get("written")]
     store.update(tenant, import_id, {"revert_chunk_count": len(wrote)}, when_status=("reverting",))
-    counted = item.get(COUNTED, set())
+    counted = item.counted(REVERT_PASS)
     remaining = [RevertChunk(index=index).model_dump() for index in wrote if index not in counted]
     if not remaining:
         return {"status": "nothing", "manifest_key": None, "pass": None}
-    manifest_key = keys.revert_manifest_key(tenant, import_id, item["job_turns"])
+    manifest_key = keys.revert_manifest_key(tenant, import_id, item.job_turns)
     BlobStore().put_json(manifest_key, remaining)
     return {"status": "ready", "manifest_key": manifest_key, "pass": REVERT_PASS}
 
@@ -62,10 +63,10 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
 def revert_chunk(tenant: str, import_id: str, index: int) -> dict[str, Any]:
     """Undo what chunk `index` of the import wrote; counted once however often it runs."""
     item = store.load(tenant, import_id)
-    if index in item.get(COUNTED, ()):
+    if index in item.counted(REVERT_PASS):
         return {"index": index, "counted": True}
-    if item["status"] != "reverting":
-        return {"index": index, "skipped": item["status"]}
+    if item.status != "reverting":
+        return {"index": index, "skipped": item.status}
     blobs = BlobStore()
     table, _ = store.tables_of(item)
     unique = constraints(table, store.recipe_of(item))
@@ -184,13 +185,13 @@ class RevertRun(ImportRun):
     failure_code = "REVERT_FAILED"
     interrupted_code = "REVERT_INTERRUPTED"
 
-    def is_settled(self, item: dict) -> bool:
-        return item["status"] != "reverting"
+    def is_settled(self, item: ImportRecord) -> bool:
+        return item.status != "reverting"
 
-    def started_at(self, item: dict) -> str | None:
-        return item.get("revert_started_at")
+    def started_at(self, item: ImportRecord) -> str | None:
+        return item.revert_started_at
 
-    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> dict:
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> ImportRecord:
         """The revert's end (Finalize): `reverted` once every chunk is counted,
         else `revert_failed`; a cancelled revert stays `revert_cancelled`. The table's record_count loses
         the records deleted, the skipped records are listed on the import, and `Import Reverted` is sent."""
@@ -198,13 +199,13 @@ class RevertRun(ImportRun):
         # The Map has ended: the counters are final (a revert's chunks are all counted, or never will be).
         item = store.load(tenant, run_id)
         add_to_record_count(
-            tenant, item["table"], keys.import_sk(run_id), store.records_added(item), item.get("record_count_added", 0)
+            tenant, item.table, keys.import_sk(run_id), store.records_added(item), item.record_count_added
         )
         skipped = [s for m in store.chunk_markers(tenant, run_id, REVERT_PASS) for s in m.get("skipped", ())]
         stamp = now_iso()
         values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
-        if item["status"] == "reverting":
-            counted, planned = len(item.get(COUNTED, ())), item.get("revert_chunk_count")
+        if item.status == "reverting":
+            counted, planned = len(item.counted(REVERT_PASS)), item.revert_chunk_count
             if error or counted != planned:
                 reason = (error or {}).get("Error") or f"{counted} of {planned} chunks reverted"
                 values |= {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
@@ -213,21 +214,21 @@ class RevertRun(ImportRun):
             ended = store.update(tenant, run_id, {**values, "revert_ended_at": stamp}, when_status=("reverting",))
             item = ended or store.load(tenant, run_id)
         else:  # cancelled (or settled before): its end is when its execution ended
-            updated = store.update(tenant, run_id, {**values, "revert_ended_at": item.get("revert_ended_at") or stamp})
+            updated = store.update(tenant, run_id, {**values, "revert_ended_at": item.revert_ended_at or stamp})
             assert updated is not None  # unconditional
             item = updated
-        if item["status"] == "reverted":
+        if item.status == "reverted":
             events.publish(
                 "Import Reverted",
                 [
                     {
                         "tenant": tenant,
                         "import_id": run_id,
-                        "table": item["table"],
+                        "table": item.table,
                         "status": "reverted",
-                        "deleted": item.get("revert_deleted", 0),
-                        "restored": item.get("revert_restored", 0),
-                        "skipped": item.get("revert_skipped", 0),
+                        "deleted": item.revert_deleted,
+                        "restored": item.revert_restored,
+                        "skipped": item.revert_skipped,
                     }
                 ],
             )

@@ -17,6 +17,7 @@ from bulkimport.ids import now_iso
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
 from bulkimport.jobs.models import Page
+from bulkimport.jobs.store import JobRecord
 from bulkimport.records.queries import typed_filters
 from bulkimport.records.uniqueness import constraints, index_pk
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext, in_parallel
@@ -35,46 +36,46 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
     started = store.update(
         tenant,
         job_id,
-        {"status": "running", "started_at": item.get("started_at") or now_iso(), "updated_at": now_iso()},
+        {"status": "running", "started_at": item.started_at or now_iso(), "updated_at": now_iso()},
         when_status=("queued", "running"),
     )
     if started is None:
         return _prepared("settled", item)
-    if started.get("total_count") is not None:  # a retried Prepare that had finished
+    if started.total_count is not None:  # a retried Prepare that had finished
         return _prepared("ready", started)
     try:
-        table = get_table(tenant, item["table"])
-        filters = typed_filters(table, item["search_options"])
-        if item.get("changes"):
-            validate_changes(table, json.loads(item["changes"]))
+        table = get_table(tenant, item.table)
+        filters = typed_filters(table, item.search_options)
+        if item.changes:
+            validate_changes(table, json.loads(item.changes))
     except DomainError as error:
         return _prepared("settled", end(tenant, job_id, 400, error.code, error.params))
 
     records = RecordStore()
     pages = _Pages(tenant, job_id, section(JobLimits).job_page_records)
     missing = 0
-    if item["ids"] == "all" and item["job_name"] == "export":
+    if item.ids == "all" and item.job_name == "export":
         matched = records.count_matching(tenant, table.key, filters)  # the export reads them as it writes
-    elif item["ids"] == "all":
+    elif item.ids == "all":
         for record in records.all_matching(tenant, table.key, filters, attributes=("sk",)):
             pages.add(record["sk"])
         matched = pages.count
     else:
-        wanted = list(dict.fromkeys(item["ids"]))
+        wanted = list(dict.fromkeys(item.ids))
         found = records.get_many(tenant, table.key, wanted)
         missing = len(wanted) - len(found)  # ids that name no record fail
         matched = len(found)
-        if item["job_name"] != "export":
+        if item.job_name != "export":
             for record_id in wanted:
                 if record_id in found:
                     pages.add(record_id)
-    if item["ids"] == "all" and matched != item["total"]:
+    if item.ids == "all" and matched != item.total:
         return _prepared(
-            "settled", end(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": matched, "total": item["total"]})
+            "settled", end(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": matched, "total": item.total})
         )
     if matched == 0:
         return _prepared("settled", end(tenant, job_id, 204, failed=missing))
-    manifest_key = pages.finish() if item["job_name"] != "export" else None
+    manifest_key = pages.finish() if item.job_name != "export" else None
     ready = store.update(
         tenant,
         job_id,
@@ -91,8 +92,8 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
     return _prepared("ready" if ready else "settled", ready or item)
 
 
-def _prepared(status: str, item: dict) -> dict[str, Any]:
-    return {"status": status, "job_name": item["job_name"], "manifest_key": item.get("manifest_key")}
+def _prepared(status: str, item: JobRecord) -> dict[str, Any]:
+    return {"status": status, "job_name": item.job_name, "manifest_key": item.manifest_key}
 
 
 class _Pages:
@@ -130,11 +131,11 @@ class _Pages:
 def process_page(tenant: str, job_id: str, page: Page) -> dict[str, Any]:
     """Update or delete the records of one page; count them once."""
     item = store.load(tenant, job_id)
-    if page.index in item.get("counted_pages", ()) or item["status"] != "running":
+    if page.index in item.counted_pages or item.status != "running":
         return {"index": page.index, "skipped": True}
-    table = Table.model_validate(item["table_snapshot"])
+    table = Table.model_validate(item.table_snapshot)
     ids = BlobStore().get_json(page.key)
-    if item["job_name"] == "batch_update":
+    if item.job_name == "batch_update":
         succeeded, failed = _update_records(tenant, item, table, ids)
     else:
         succeeded, failed = _delete_records(tenant, table, ids), 0
@@ -149,18 +150,19 @@ def process_page(tenant: str, job_id: str, page: Page) -> dict[str, Any]:
     return {"index": page.index, "succeeded": succeeded, "failed": failed}
 
 
-def _update_records(tenant: str, item: dict, table: Table, ids: list[str]) -> tuple[int, int]:
+def _update_records(tenant: str, item: JobRecord, table: Table, ids: list[str]) -> tuple[int, int]:
     """Set the changes on each record, moving unique keys the way imports do (a value another record
     holds fails that record). Setting the same values again is harmless, so a retried page may."""
-    changes = validate_changes(table, json.loads(item["changes"]))
+    assert item.changes is not None  # a batch_update has changes (JobCreate)
+    changes = validate_changes(table, json.loads(item.changes))
     context = WriteContext(
         tenant=tenant,
         table=table,
         recipe=None,
         parent_table=None,
         dry_run=False,
-        owner=f"job:{item['id']}",
-        meta={"created_by": item["created_by"], "updated_at": now_iso(), "job_id": item["id"]},
+        owner=f"job:{item.id}",
+        meta={"created_by": item.created_by, "updated_at": now_iso(), "job_id": item.id},
     )
     writer = RecordWriter(context)
     records = RecordStore()
@@ -218,7 +220,7 @@ def end(
     error_code: str | None = None,
     params: dict | None = None,
     failed: int | None = None,
-) -> dict:
+) -> JobRecord:
     """End the job with a code (once: a settled job stays as it is). Returns the job as it is now."""
     stamp = now_iso()
     values: dict[str, Any] = {
@@ -233,7 +235,7 @@ def end(
     return store.update(tenant, job_id, values, when_status=("queued", "running")) or store.load(tenant, job_id)
 
 
-class JobRun(RunKind):
+class JobRun(RunKind[JobRecord]):
     """Batch jobs as a kind of run."""
 
     name = "job"
@@ -244,32 +246,32 @@ class JobRun(RunKind):
     def item_sk(self, run_id: str) -> str:
         return keys.job_sk(run_id)
 
-    def load(self, tenant: str, run_id: str) -> dict:
+    def load(self, tenant: str, run_id: str) -> JobRecord:
         return store.load(tenant, run_id)
 
     def state_machine_arn(self) -> str:
         return section(JobsMachine).jobs_state_machine_arn
 
-    def is_settled(self, item: dict) -> bool:
-        return item["status"] == "done"
+    def is_settled(self, item: JobRecord) -> bool:
+        return item.status == "done"
 
-    def started_at(self, item: dict) -> str | None:
-        return item.get("started_at")
+    def started_at(self, item: JobRecord) -> str | None:
+        return item.started_at
 
-    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> dict:
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> JobRecord:
         """The job's end (Finalize): its code from what its workers counted
         (500 when a step failed), the records a batch_delete removed taken off its table's count, and its
         event, once. Returns the item."""
         item = store.load(tenant, run_id)
-        if error and item["status"] != "done":
+        if error and item.status != "done":
             item = end(tenant, run_id, 500, failure_code, {"reason": error.get("Error") or "unknown"})
-        elif item["status"] == "running":
+        elif item.status == "running":
             item = end(tenant, run_id, *_outcome(item))
-        if item["job_name"] == "batch_delete":
+        if item.job_name == "batch_delete":
             add_to_record_count(
-                tenant, item["table"], keys.job_sk(run_id), -item["succeeded_amount"], item.get("record_count_added", 0)
+                tenant, item.table, keys.job_sk(run_id), -item.succeeded_amount, item.record_count_added
             )
-        if item["status"] == "done" and not item.get("announced"):
+        if item.status == "done" and not item.announced:
             publish_job_event(item)
             item = store.update(tenant, run_id, {"announced": True}) or item
         return item
@@ -278,30 +280,28 @@ class JobRun(RunKind):
 JOB_RUN = JobRun()
 
 
-def _outcome(item: dict) -> tuple:
+def _outcome(item: JobRecord) -> tuple:
     """(code, error code, params) of a job whose workers have all returned."""
-    if item["job_name"] == "export":
-        done = item.get("export_key") is not None
-    else:
-        done = len(item.get("counted_pages", ())) == item.get("page_count")
+    exported = item.job_name == "export"
+    done = item.export_key is not None if exported else len(item.counted_pages) == item.page_count
     if not done:
         return 500, "JOB_INTERNAL_ERROR", {"reason": "not every record was reached"}
-    if item["succeeded_amount"] == 0 and item["failed_amount"]:
-        return 400, "ALL_RECORDS_FAILED", {"count": item["failed_amount"]}
+    if item.succeeded_amount == 0 and item.failed_amount:
+        return 400, "ALL_RECORDS_FAILED", {"count": item.failed_amount}
     return (200,)
 
 
-def publish_job_event(item: dict) -> None:
-    error = item.get("error")
+def publish_job_event(item: JobRecord) -> None:
+    error = item.error
     detail = {
-        "tenant": item["tenant"],
-        "batch_code": item["id"],
-        "job_name": item["job_name"],
-        "table": item["table"],
-        "code": item["code"],
-        "total": item.get("total_count"),
-        "succeeded_amount": item["succeeded_amount"],
-        "failed_amount": item["failed_amount"],
+        "tenant": item.tenant,
+        "batch_code": item.id,
+        "job_name": item.job_name,
+        "table": item.table,
+        "code": item.code,
+        "total": item.total_count,
+        "succeeded_amount": item.succeeded_amount,
+        "failed_amount": item.failed_amount,
         "error": error["code"] if error else None,
     }
     events.publish("Job Completed", [detail])
