@@ -97,23 +97,23 @@ def finalize(
     return {"status": item.status, "seconds": seconds_since(kind.started_at(item))}
 
 
-def settle_interrupted(kind: RunKind, entry: dict) -> None:
+def settle_interrupted(kind: RunKind, entry: registry.ActiveRun) -> None:
     """Settle a registered run whose execution died, unless a newer execution took it over or it is
     settled already."""
-    item = kind.load(entry["tenant"], entry["run_id"])
-    if item.execution_arn != entry["execution_arn"] or kind.is_settled(item):
+    item = kind.load(entry.tenant, entry.run_id)
+    if item.execution_arn != entry.execution_arn or kind.is_settled(item):
         return
-    status = sfn.execution_status(entry["execution_arn"])
-    finalize(kind, entry["tenant"], entry["run_id"], error={"Error": status}, failure_code=kind.interrupted_code)
+    status = sfn.execution_status(entry.execution_arn)
+    finalize(kind, entry.tenant, entry.run_id, error={"Error": status}, failure_code=kind.interrupted_code)
 
 
 def sweep(kinds: dict[str, RunKind]) -> list[str]:
     """Settle every registered run whose execution is no longer running; returns "kind:id" of those settled."""
     settled = []
     for entry in registry.dead_runs():
-        kind = kinds.get(entry["kind"])
+        kind = kinds.get(entry.kind)
         if kind:
             settle_interrupted(kind, entry)
-            registry.unregister(entry["tenant"], entry["kind"], entry["run_id"], entry["execution_arn"])
-            settled.append(f"{entry['kind']}:{entry['run_id']}")
+            registry.unregister(entry.tenant, entry.kind, entry.run_id, entry.execution_arn)
+            settled.append(f"{entry.kind}:{entry.run_id}")
     return settled
