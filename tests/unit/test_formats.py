@@ -4,7 +4,7 @@ import pytest
 
 from bulkimport.errors import FileError
 from bulkimport.imports.models import ImportCreate, safe_file_name
-from bulkimport.imports.store import current_sheet_index
+from bulkimport.imports.store import SheetReader, current_sheet_index
 from bulkimport.ingest.formats import check_upload, detect_encoding
 from tests.files import xlsx_bytes
 
@@ -59,7 +59,7 @@ def test_direct_upload_checks():
 
 
 def test_current_sheet_index_is_the_sheet_of_the_first_chunk_not_done():
-    sheets = [{"index": 0, "first_chunk": 0}, {"index": 2, "first_chunk": 3}, {"index": 3, "first_chunk": 5}]
+    sheets = [SheetReader(index=i, first_chunk=first, columns=[]) for i, first in ((0, 0), (2, 3), (3, 5))]
     assert current_sheet_index(sheets, []) == 0
     assert current_sheet_index(sheets, [0, 1, 2, 4]) == 2
     assert current_sheet_index(sheets, [0, 1, 2, 3, 4]) == 3

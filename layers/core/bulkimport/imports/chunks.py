@@ -20,7 +20,7 @@ from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
-from bulkimport.imports.store import ImportRecord
+from bulkimport.imports.store import ImportRecord, Reader, SheetReader
 from bulkimport.ingest.parsing import ChunkPlan, read_chunk
 from bulkimport.recipes.headers import column_index, header_key
 from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
@@ -224,8 +224,8 @@ class _ChunkRun:
     table: Table
     parent: Table | None
     recipe: Recipe
-    reader: dict
-    sheet: dict
+    reader: Reader
+    sheet: SheetReader
     blobs: BlobStore
     data: bytes  # the chunk's bytes, dropped once checked
     duplicates: dict  # row -> the in-file duplicate it is (Prepare found them)
@@ -279,7 +279,7 @@ def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pas
     assert reader is not None  # Prepare planned the file before any chunk runs
     blobs = BlobStore()
     duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index)) if chunk.duplicates else {}
-    data = blobs.read_range(reader["key"], chunk.start, chunk.end)
+    data = blobs.read_range(reader.key, chunk.start, chunk.end)
     run = _ChunkRun(
         tenant=tenant,
         import_id=import_id,
@@ -290,7 +290,7 @@ def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pas
         parent=parent,
         recipe=store.recipe_of(item),
         reader=reader,
-        sheet=next(s for s in reader["sheets"] if s["index"] == chunk.sheet),
+        sheet=next(s for s in reader.sheets if s.index == chunk.sheet),
         blobs=blobs,
         data=data,
         duplicates=duplicates,
@@ -303,8 +303,8 @@ def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pas
 
 def _check(run: _ChunkRun) -> CheckedRows:
     """Parse and validate the chunk's rows; the valid ones are planned, the others failed."""
-    sheet, worksheet = run.sheet, run.reader["format"] == "xlsx"
-    validator = row_validator(run.table, run.parent, sheet["columns"], sheet.get("width"), worksheet)
+    sheet, worksheet = run.sheet, run.reader.format == "xlsx"
+    validator = row_validator(run.table, run.parent, sheet.columns, sheet.width, worksheet)
     checked = check_rows(run.data, run.reader, validator, run.chunk, run.duplicates, run.import_id)
     run.data = b""  # the bytes are parsed: free them before the writes
     if checked.rows != run.chunk.rows:
@@ -359,7 +359,7 @@ def _report(run: _ChunkRun, checked: CheckedRows, tally: _Tally) -> dict[str, An
     """Keep what a revert and the failures listing read (the records written, the failure entries,
     the chunk's done-marker); returns the chunk's summary."""
     written = run.undo.written(checked.plans) if run.undo else None
-    entries = _failure_entries(tally.failures, checked, run.sheet.get("name"))
+    entries = _failure_entries(tally.failures, checked, run.sheet.name)
     if entries:
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
         key = keys.chunk_failures_key(run.tenant, run.import_id, run.index, run.pass_)
@@ -427,11 +427,11 @@ class CheckedRows:
 
 
 def check_rows(
-    data: bytes, reader: dict, validator: RowValidator, chunk: ChunkPlan, duplicates: dict, import_id: str
+    data: bytes, reader: Reader, validator: RowValidator, chunk: ChunkPlan, duplicates: dict, import_id: str
 ) -> CheckedRows:
     """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
     The chunk's rows are validated together, a column at a time (RowValidator.validate_rows)."""
-    cells, lines = read_chunk(data, reader["delimiter"], chunk.first_line, reader["line_column"])
+    cells, lines = read_chunk(data, reader.delimiter, chunk.first_line, reader.line_column)
     data_of_rows, failed = validator.validate_rows(cells)
     first_row = chunk.first_row
     failures: dict[int, list[dict]] = {}

@@ -17,7 +17,7 @@ from bulkimport.i18n.messages import render
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES, Failure
 from bulkimport.imports.service import to_import
-from bulkimport.imports.store import ImportRecord
+from bulkimport.imports.store import ImportRecord, SheetReader
 from bulkimport.ingest.formulas import neutralise, neutralise_source_cell
 from bulkimport.paging import ListMeta, Page
 
@@ -133,8 +133,8 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     if blobs.size(key) is None:
         with tempfile.TemporaryFile("w+b") as spool:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-            writer = csv.writer(text, delimiter=reader["delimiter"])
-            layout = _FailedRowLayout(reader["sheets"])
+            writer = csv.writer(text, delimiter=reader.delimiter)
+            layout = _FailedRowLayout(reader.sheets)
             if layout.header is not None:
                 writer.writerow([*map(neutralise_source_cell, layout.header), "error_code", "error_message"])
             row: dict | None = None
@@ -173,15 +173,15 @@ class _FailedRowLayout:
     column and then the union of their headers (matched by name), so that the file can be fixed
     and imported again with the same recipe."""
 
-    def __init__(self, sheets: list[dict]):
-        # Stored maps leave out empty values: a text file's sheet has no name, a headerless one no header.
-        self.sheets = {s.get("name"): s for s in sheets}
+    def __init__(self, sheets: list[SheetReader]):
+        # A text file's sheet has no name, a headerless one no header.
+        self.sheets = {s.name: s for s in sheets}
         self.several = len(sheets) > 1
-        self.header = sheets[0].get("header") if sheets else None
+        self.header = sheets[0].header if sheets else None
         self.columns: list[tuple[str, int]] = []
-        if self.several and all(s.get("header") is not None for s in sheets):
+        if self.several and all(s.header is not None for s in sheets):
             for sheet in sheets:
-                for column in _numbered(sheet["header"]):
+                for column in _numbered(sheet.header or []):
                     if column not in self.columns:
                         self.columns.append(column)
             self.header = ["sheet", *(name for name, _ in self.columns)]
@@ -194,7 +194,7 @@ class _FailedRowLayout:
         if not self.columns:
             return [sheet, *cells]
         placed = [""] * len(self.columns)
-        for column, cell in zip(_numbered(self.sheets[sheet]["header"]), cells):
+        for column, cell in zip(_numbered(self.sheets[sheet].header or []), cells):
             placed[self.columns.index(column)] = cell
         return [sheet, *placed]
 

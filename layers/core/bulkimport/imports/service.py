@@ -69,7 +69,7 @@ def to_import(item: ImportRecord, language: str = "en", with_recipe: bool = Fals
         "unchanged": item.unchanged_count,
         "failed": item.fail_count,
     }
-    sheets = item.reader.get("sheets") if item.reader else None
+    sheets = item.reader.sheets if item.reader else None
     data.update(
         progress=progress,
         error=error,
@@ -410,16 +410,16 @@ def sweep_awaited_uploads(now: datetime | None = None) -> dict[str, list[str]]:
     started: list[str] = []
     expired: list[str] = []
     for entry in store.awaited_uploads():
-        tenant, import_id = entry["tenant"], entry["import_id"]
+        tenant, import_id = entry.tenant, entry.import_id
         item = store.get(tenant, import_id)
         if item and item.status == "waiting_upload":
             size = BlobStore().size(item.upload_key)
             if size is not None:
                 if on_upload_landed(item.upload_key, size).started:
                     started.append(import_id)
-            elif now < datetime.fromisoformat(entry["deadline"].replace("Z", "+00:00")) + UPLOAD_GRACE:
+            elif now < datetime.fromisoformat(entry.deadline.replace("Z", "+00:00")) + UPLOAD_GRACE:
                 continue  # the upload may still come
-            elif _expire_upload(tenant, import_id, entry["deadline"]):
+            elif _expire_upload(tenant, import_id, entry.deadline):
                 expired.append(import_id)
         store.stop_awaiting_upload(tenant, import_id)
     return {"started": started, "expired": expired}

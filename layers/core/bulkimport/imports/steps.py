@@ -15,7 +15,7 @@ from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.chunks import RowScan
 from bulkimport.imports.models import REVERT_STATUSES, TERMINAL_STATUSES
-from bulkimport.imports.store import ImportRecord
+from bulkimport.imports.store import ImportRecord, Reader, SheetReader
 from bulkimport.ingest.formats import Limits
 from bulkimport.ingest.parsing import FilePlan, plan_upload
 from bulkimport.recipes.models import Recipe
@@ -59,7 +59,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "chunk_count": len(plan.chunks),
             "pass": pass_,
             "file": item.file_with(size=plan.size, sha256=plan.sha256),
-            "reader": _reader(plan, scan, work_key if plan.transcoded else item.upload_key),
+            "reader": _reader(plan, scan, work_key if plan.transcoded else item.upload_key).model_dump(),
             "updated_at": now_iso(),
         },
         when_status=("parsing",),
@@ -121,27 +121,27 @@ def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dic
     return manifest_key
 
 
-def _reader(plan: FilePlan, scan: RowScan, key: str) -> dict[str, Any]:
+def _reader(plan: FilePlan, scan: RowScan, key: str) -> Reader:
     """What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns."""
-    return {
-        "key": key,
-        "format": plan.format,
-        "compression": plan.compression,
-        "encoding": plan.encoding,
-        "delimiter": plan.delimiter,
-        "line_column": plan.line_column,
-        "sheets": [
-            {
-                "index": sheet.index,
-                "name": sheet.name,
-                "header": sheet.header,
-                "width": len(sheet.header) if sheet.header is not None else None,
-                "columns": scan.columns[sheet.index],
-                "first_chunk": sheet.first_chunk,
-            }
+    return Reader(
+        key=key,
+        format=plan.format,
+        compression=plan.compression,
+        encoding=plan.encoding,
+        delimiter=plan.delimiter,
+        line_column=plan.line_column,
+        sheets=[
+            SheetReader(
+                index=sheet.index,
+                name=sheet.name,
+                header=sheet.header,
+                width=len(sheet.header) if sheet.header is not None else None,
+                columns=scan.columns[sheet.index],
+                first_chunk=sheet.first_chunk,
+            )
             for sheet in plan.sheets
         ],
-    }
+    )
 
 
 def _resume(tenant: str, import_id: str, item: ImportRecord) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore
@@ -24,6 +24,38 @@ from bulkimport.imports.models import FileInfo, ImportCreate
 from bulkimport.recipes.models import Recipe
 from bulkimport.runs.kinds import RunRecord
 from bulkimport.schema.models import Table
+
+
+class SheetReader(BaseModel):
+    """How a chunk worker reads the rows of one sheet (a text file is one sheet without a name)."""
+
+    index: int
+    name: str | None = None
+    header: list[str] | None = None
+    width: int | None = None  # of its header (None: headerless)
+    columns: list[list[Any]]  # [column index, target] of each mapped column (chunks.resolve_columns)
+    first_chunk: int
+
+
+class Reader(BaseModel):
+    """How the import's chunks read its file: the object (the upload, or Prepare's UTF-8 CSV copy of
+    it), how to parse it, each sheet's columns."""
+
+    key: str
+    format: str  # of the upload: csv or xlsx
+    compression: str | None = None
+    encoding: str | None = None
+    delimiter: str
+    line_column: bool  # every record is led by its source line (ingest.parsing.FilePlan)
+    sheets: list[SheetReader]
+
+
+class AwaitedUpload(BaseModel):
+    """An import waiting for its upload, in the index the sweeper reads."""
+
+    tenant: str
+    import_id: str
+    deadline: str  # when its upload URL expires
 
 
 class ImportRecord(RunRecord):
@@ -50,7 +82,7 @@ class ImportRecord(RunRecord):
     total_count: int | None = None
     chunk_count: int | None = None
     pass_: str = Field(default="write", alias="pass")  # the pass its chunks run in: check, write
-    reader: dict[str, Any] | None = None  # how its chunks read the file (steps._reader)
+    reader: Reader | None = None  # once Prepare planned the file
     current_sheet_index: int = 0
     # Its counters, moved once per chunk (runs.counting), and the chunks counted in each pass
     processed_count: int = 0
@@ -201,20 +233,16 @@ def fail(tenant: str, import_id: str, code: str, params: dict | None = None) -> 
 def await_upload(tenant: str, import_id: str, deadline: str) -> None:
     """Index the import as waiting for its upload until `deadline` (when its upload URL expires), for
     the sweeper (service.sweep_awaited_uploads)."""
+    entry = AwaitedUpload(tenant=tenant, import_id=import_id, deadline=deadline)
     ControlStore().put(
-        {
-            "pk": keys.AWAITED_UPLOADS_PK,
-            "sk": keys.awaited_upload_sk(tenant, import_id),
-            "tenant": tenant,
-            "import_id": import_id,
-            "deadline": deadline,
-        }
+        {"pk": keys.AWAITED_UPLOADS_PK, "sk": keys.awaited_upload_sk(tenant, import_id), **entry.model_dump()}
     )
 
 
-def awaited_uploads() -> Iterable[dict]:
-    """Every indexed import waiting for its upload: {"tenant", "import_id", "deadline"}."""
-    return ControlStore().query_all(keys.AWAITED_UPLOADS_PK, keys.AWAITED_UPLOAD_PREFIX)
+def awaited_uploads() -> Iterable[AwaitedUpload]:
+    """Every indexed import waiting for its upload."""
+    for item in ControlStore().query_all(keys.AWAITED_UPLOADS_PK, keys.AWAITED_UPLOAD_PREFIX):
+        yield AwaitedUpload.model_validate(item)
 
 
 def stop_awaiting_upload(tenant: str, import_id: str) -> None:
@@ -235,7 +263,7 @@ def counted_attribute(pass_: str) -> str:
     return f"counted_{pass_}_chunks"
 
 
-def current_sheet_index(sheets: list[dict] | None, counted: Collection[int]) -> int:
+def current_sheet_index(sheets: list[SheetReader] | None, counted: Collection[int]) -> int:
     """The workbook sheet being imported: the sheet of the first chunk not yet done (`counted`: the
     chunks counted in the pass). A sheet's chunks are consecutive and each is counted once, so this
     only moves forward within a pass."""
@@ -245,9 +273,9 @@ def current_sheet_index(sheets: list[dict] | None, counted: Collection[int]) -> 
     next_chunk = next(i for i in itertools.count() if i not in counted)
     current = sheets[0]
     for sheet in sheets:
-        if sheet["first_chunk"] <= next_chunk:
+        if sheet.first_chunk <= next_chunk:
             current = sheet
-    return int(current["index"])
+    return current.index
 
 
 def recipe_of(item: ImportRecord) -> Recipe:
