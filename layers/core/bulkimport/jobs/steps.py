@@ -44,31 +44,11 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
     if started.total_count is not None:  # a retried Prepare that had finished
         return _prepared("ready", started)
     try:
-        table = get_table(tenant, item.table)
-        filters = typed_filters(table, item.search_options)
-        if item.changes:
-            validate_changes(table, json.loads(item.changes))
+        table, filters = _request_against(tenant, item)
     except DomainError as error:
         return _prepared("settled", end(tenant, job_id, 400, error.code, error.params))
-
-    records = RecordStore()
     pages = _Pages(tenant, job_id, section(JobLimits).job_page_records)
-    missing = 0
-    if item.ids == "all" and item.job_name == "export":
-        matched = records.count_matching(tenant, table.key, filters)  # the export reads them as it writes
-    elif item.ids == "all":
-        for record in records.all_matching(tenant, table.key, filters, attributes=("sk",)):
-            pages.add(record["sk"])
-        matched = pages.count
-    else:
-        wanted = list(dict.fromkeys(item.ids))
-        found = records.get_many(tenant, table.key, wanted)
-        missing = len(wanted) - len(found)  # ids that name no record fail
-        matched = len(found)
-        if item.job_name != "export":
-            for record_id in wanted:
-                if record_id in found:
-                    pages.add(record_id)
+    matched, missing = _match(tenant, item, table, filters, pages)
     if item.ids == "all" and matched != item.total:
         return _prepared(
             "settled", end(tenant, job_id, 400, "TOTAL_MISMATCH", {"matched": matched, "total": item.total})
@@ -90,6 +70,35 @@ def prepare(tenant: str, job_id: str) -> dict[str, Any]:
         when_status=("running",),
     )
     return _prepared("ready" if ready else "settled", ready or item)
+
+
+def _request_against(tenant: str, item: JobRecord) -> tuple[Table, dict[str, Any]]:
+    """The job's table as it is now, and the request's filters typed by it; DomainError when the
+    request no longer fits the table (a field gone, a change that no longer validates)."""
+    table = get_table(tenant, item.table)
+    filters = typed_filters(table, item.search_options)
+    if item.changes:
+        validate_changes(table, json.loads(item.changes))
+    return table, filters
+
+
+def _match(tenant: str, item: JobRecord, table: Table, filters: dict[str, Any], pages: _Pages) -> tuple[int, int]:
+    """(records matched, ids that name no record: they fail). An update's or delete's records are
+    added to `pages`; an export's are only counted (it reads them as it writes)."""
+    records = RecordStore()
+    if item.ids == "all" and item.job_name == "export":
+        return records.count_matching(tenant, table.key, filters), 0
+    if item.ids == "all":
+        for record in records.all_matching(tenant, table.key, filters, attributes=("sk",)):
+            pages.add(record["sk"])
+        return pages.count, 0
+    wanted = list(dict.fromkeys(item.ids))
+    found = records.get_many(tenant, table.key, wanted)
+    if item.job_name != "export":
+        for record_id in wanted:
+            if record_id in found:
+                pages.add(record_id)
+    return len(found), len(wanted) - len(found)
 
 
 def _prepared(status: str, item: JobRecord) -> dict[str, Any]:
