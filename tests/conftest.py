@@ -40,7 +40,8 @@ def stack():
     _session_stacks.append(local)
     yield local
     local.stop()
-    # What each role was really used for, for least privilege (tests/integration/test_iam.py).
+    # What each role was really used for, for least privilege (tests/least_privilege.py, judged in
+    # pytest_sessionfinish below).
     IAM_USAGE.write_text(json.dumps(usage_report(local.iam), indent=1))
 
 
