@@ -57,11 +57,11 @@ def to_import(item: ImportRecord, language: str = "en", with_recipe: bool = Fals
         progress = min(99, seen * 100 // total)
     else:
         progress = 0
-    stored_error = item.error
-    error = None
-    if stored_error:
-        code = stored_error["code"]
-        error = {"code": code, "message": render(code, stored_error.get("params"), language)}
+    error = (
+        {"code": item.error.code, "message": render(item.error.code, item.error.params, language)}
+        if item.error
+        else None
+    )
     data = item.model_dump(include=set(Import.model_fields))
     outcomes = {
         "created": item.created_count,
@@ -325,7 +325,7 @@ def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
             "reverted_from": item.reverted_from or status,
             "revert_started_at": item.revert_started_at or stamp,
             "revert_ended_at": None,
-            "error": item.error if status in ("failed", "cancelled") else None,
+            "error": item.error.model_dump() if item.error and status in ("failed", "cancelled") else None,
             "updated_at": stamp,
         },
         when_status=(status,),

@@ -251,10 +251,10 @@ def publish_import_event(item: ImportRecord) -> None:
         "total_count": item.total_count,
         "success_count": item.success_count,
         "fail_count": item.fail_count,
-        "error": (item.error or {}).get("code"),
+        "error": item.error.code if item.error else None,
     }
     if item.error:
-        detail["message"] = render(item.error["code"], item.error.get("params"))
+        detail["message"] = render(item.error.code, item.error.params)
     events.publish("Import Completed" if status.startswith("completed") else "Import Failed", [detail])
 
 

@@ -78,7 +78,6 @@ class ImportRecord(RunRecord):
     executed_start_at: str | None = None
     executed_end_at: str | None = None
     restart_at: str | None = None
-    error: dict[str, Any] | None = None  # {"code", "params"}
     total_count: int | None = None
     chunk_count: int | None = None
     pass_: str = Field(default="write", alias="pass")  # the pass its chunks run in: check, write

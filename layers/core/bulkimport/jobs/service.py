@@ -56,9 +56,10 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
         total = item.total_count
         process = min(99, item.processed_amount * 100 // total) if total else 0
         return JobRunning(batch_code=job_id, status=item.status, process=process)
-    error = item.error
     job_error = (
-        JobError(code=error["code"], message=render(error["code"], error.get("params"), language)) if error else None
+        JobError(code=item.error.code, message=render(item.error.code, item.error.params, language))
+        if item.error
+        else None
     )
     result = JobResult(
         batch_code=job_id,

@@ -311,6 +311,6 @@ def publish_job_event(item: JobRecord) -> None:
         "total": item.total_count,
         "succeeded_amount": item.succeeded_amount,
         "failed_amount": item.failed_amount,
-        "error": error["code"] if error else None,
+        "error": error.code if error else None,
     }
     events.publish("Job Completed", [detail])

@@ -45,7 +45,6 @@ class JobRecord(RunRecord):
     # Once done
     code: JobCode | None = None
     finished_at: str | None = None
-    error: dict[str, Any] | None = None  # {"code", "params"}
     announced: bool = False  # its Job Completed event was sent
 
 

@@ -7,9 +7,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 KEY_ATTRIBUTES = ("pk", "sk")
+
+
+class RunError(BaseModel):
+    """Why a run failed, as stored: a code of i18n.messages and its message's parameters."""
+
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunRecord(BaseModel):
@@ -27,6 +34,7 @@ class RunRecord(BaseModel):
     execution_arn: str | None = None  # of its latest execution (runs.lifecycle.start)
     job_turns: int = 0  # executions started
     record_count_added: int = 0  # of what it added to its table's record_count (schema.tables)
+    error: RunError | None = None
     created_by: str | None = None
     created_at: str
     updated_at: str
