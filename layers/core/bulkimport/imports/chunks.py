@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo import ControlStore, to_item
+from bulkimport.adapters.dynamo import to_item
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
-from bulkimport.imports.store import ImportRecord, Reader, SheetReader
+from bulkimport.imports.store import ChunkMarker, ImportRecord, Reader, SheetReader
 from bulkimport.ingest.parsing import ChunkPlan, read_chunk
 from bulkimport.recipes.headers import column_index, header_key
 from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
@@ -264,9 +264,9 @@ def _done_before(
     """The answer of a chunk that runs no more: counted already (a retry: its marker's summary), or
     of an import that is over."""
     if chunk.index in item.counted(pass_):
-        marker = ControlStore().get(keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk.index, pass_))
+        marker = store.chunk_marker(tenant, import_id, chunk.index, pass_)
         assert marker is not None  # written before the chunk is counted
-        return _chunk_summary(marker)
+        return marker.summary()
     if item.status in TERMINAL_STATUSES:
         return {"index": chunk.index, "skipped": item.status}
     return None
@@ -364,19 +364,19 @@ def _report(run: _ChunkRun, checked: CheckedRows, tally: _Tally) -> dict[str, An
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
         key = keys.chunk_failures_key(run.tenant, run.import_id, run.index, run.pass_)
         run.blobs.put_bytes(key, body, "application/x-ndjson")
-    summary = {
-        "index": run.index,
-        "rows": tally.rows,
-        "success": tally.succeeded,
-        "fail": len(tally.failures),
-        "failure_entries": len(entries),
-    }
-    marker = {**summary, "written": written} if written else summary
+    marker = ChunkMarker(
+        index=run.index,
+        rows=tally.rows,
+        success=tally.succeeded,
+        fail=len(tally.failures),
+        failure_entries=len(entries),
+        written=written,
+        done_at=run.stamp,
+    )
     # The marker (what the failures listing reads) may be written twice with the same content; the
     # counters move once, in _count.
-    pk, sk = keys.chunk_pk(run.tenant, run.import_id), keys.chunk_sk(run.index, run.pass_)
-    ControlStore().put({"pk": pk, "sk": sk, **marker, "done_at": run.stamp})
-    return summary
+    store.put_chunk_marker(run.tenant, run.import_id, run.pass_, marker)
+    return marker.summary()
 
 
 def _count(run: _ChunkRun, tally: _Tally) -> None:
@@ -464,7 +464,3 @@ def check_rows(
 
 def _failure_entry(failure) -> dict:
     return {"field": failure.field, "code": failure.code, "params": failure.params, "value": failure.value}
-
-
-def _chunk_summary(marker: dict) -> dict[str, Any]:
-    return {k: marker[k] for k in ("index", "rows", "success", "fail", "failure_entries")}

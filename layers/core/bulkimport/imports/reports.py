@@ -27,13 +27,13 @@ def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None
     item = store.load(tenant, import_id)
     pass_ = item.pass_
     position = decode_position(cursor, ("chunk", "skip")) or {"chunk": 0, "skip": 0}
-    markers = [m for m in store.chunk_markers(tenant, import_id, pass_) if m.get("failure_entries")]
-    total = sum(m["failure_entries"] for m in markers)
+    markers = [m for m in store.chunk_markers(tenant, import_id, pass_) if m.failure_entries]
+    total = sum(m.failure_entries for m in markers)
     blobs = BlobStore()
     data: list[dict] = []
     next_position = None
     for marker in markers:
-        index = marker["index"]
+        index = marker.index
         if index < position["chunk"]:
             continue
         skip = position["skip"] if index == position["chunk"] else 0
@@ -70,8 +70,8 @@ def iter_failures(tenant: str, item: ImportRecord):
     pass_ = item.pass_
     blobs = BlobStore()
     for marker in store.chunk_markers(tenant, item.id, pass_):
-        if marker.get("failure_entries"):
-            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item.id, marker["index"], pass_)):
+        if marker.failure_entries:
+            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item.id, marker.index, pass_)):
                 yield json.loads(line)
 
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 from bulkimport.adapters import events, keys
-from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, from_item
+from bulkimport.adapters.dynamo import RecordStore, UniqueIndex, from_item
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import RevertChunk
 from bulkimport.imports.steps import ImportRun
-from bulkimport.imports.store import ImportRecord
+from bulkimport.imports.store import ChunkMarker, ImportRecord
 from bulkimport.records.uniqueness import Constraint, constraints, index_pk
 from bulkimport.records.writer import WRITER, in_parallel
 from bulkimport.runs.counting import count_once
@@ -49,7 +49,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     item = store.load(tenant, import_id)
     if item.status != "reverting":
         return {"status": "stopped", "manifest_key": None, "pass": None}
-    wrote = [int(m["index"]) for m in store.chunk_markers(tenant, import_id) if m.get("written")]
+    wrote = [m.index for m in store.chunk_markers(tenant, import_id) if m.written]
     store.update(tenant, import_id, {"revert_chunk_count": len(wrote)}, when_status=("reverting",))
     counted = item.counted(REVERT_PASS)
     remaining = [RevertChunk(index=index).model_dump() for index in wrote if index not in counted]
@@ -76,16 +76,8 @@ def revert_chunk(tenant: str, import_id: str, index: int) -> dict[str, Any]:
         plan = blobs.get_json(plan_key)  # an earlier attempt fixed it, before it changed anything
     _apply(tenant, import_id, table.key, plan)
     stamp = now_iso()
-    control = ControlStore()
-    control.put(
-        {
-            "pk": keys.chunk_pk(tenant, import_id),
-            "sk": keys.chunk_sk(index, REVERT_PASS),
-            "index": index,
-            "skipped": plan["skipped"][:SKIPPED_SHOWN],
-            "done_at": stamp,
-        }
-    )
+    marker = ChunkMarker(index=index, skipped=plan["skipped"][:SKIPPED_SHOWN], done_at=stamp)
+    store.put_chunk_marker(tenant, import_id, REVERT_PASS, marker)
     amounts = {
         "revert_deleted": len(plan["deleted"]),
         "revert_restored": len(plan["restored"]),
@@ -201,7 +193,7 @@ class RevertRun(ImportRun):
         add_to_record_count(
             tenant, item.table, keys.import_sk(run_id), store.records_added(item), item.record_count_added
         )
-        skipped = [s for m in store.chunk_markers(tenant, run_id, REVERT_PASS) for s in m.get("skipped", ())]
+        skipped = [s for m in store.chunk_markers(tenant, run_id, REVERT_PASS) for s in m.skipped]
         stamp = now_iso()
         values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
         if item.status == "reverting":

@@ -287,5 +287,36 @@ def tables_of(item: ImportRecord) -> tuple[Table, Table | None]:
     return table, (Table.model_validate(parent) if parent else None)
 
 
-def chunk_markers(tenant: str, import_id: str, pass_: str = "write") -> list[dict]:
-    return list(ControlStore().query_all(keys.chunk_pk(tenant, import_id), keys.chunk_prefix(pass_)))
+class ChunkMarker(BaseModel):
+    """A chunk's done-marker in a pass, under the import's own partition: written before the chunk
+    is counted, again the same by a retry; what a retry answers, the failures listing and a revert
+    read. A revert's marker has the index, what it skipped and when it was done."""
+
+    index: int
+    rows: int = 0
+    success: int = 0
+    fail: int = 0
+    failure_entries: int = 0  # entries in the chunk's failures file of the pass
+    written: dict[str, int] | None = None  # {"created", "updated"}: the chunk wrote records to revert
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # a revert's: records left as they are
+    done_at: str
+
+    def summary(self) -> dict[str, Any]:
+        """What the chunk's worker answered."""
+        return self.model_dump(include={"index", "rows", "success", "fail", "failure_entries"})
+
+
+def put_chunk_marker(tenant: str, import_id: str, pass_: str, marker: ChunkMarker) -> None:
+    """Write the marker (a retry writes the same again)."""
+    item = marker.model_dump(exclude_unset=True, exclude_none=True)
+    ControlStore().put({"pk": keys.chunk_pk(tenant, import_id), "sk": keys.chunk_sk(marker.index, pass_), **item})
+
+
+def chunk_marker(tenant: str, import_id: str, index: int, pass_: str) -> ChunkMarker | None:
+    item = ControlStore().get(keys.chunk_pk(tenant, import_id), keys.chunk_sk(index, pass_))
+    return ChunkMarker.model_validate(item) if item else None
+
+
+def chunk_markers(tenant: str, import_id: str, pass_: str = "write") -> list[ChunkMarker]:
+    items = ControlStore().query_all(keys.chunk_pk(tenant, import_id), keys.chunk_prefix(pass_))
+    return [ChunkMarker.model_validate(item) for item in items]
