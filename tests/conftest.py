@@ -44,8 +44,8 @@ def stack():
     _session_stacks.append(local)
     yield local
     local.stop()
-    # What each role was really used for, for people to read (the least-privilege check,
-    # pytest_sessionfinish below with tests/least_privilege.py, reads the enforcer itself).
+    # What each role was really used for, for people to read (the least-privilege judge,
+    # pytest_sessionfinish below, reads what each process wrote to IAM_DUMPS).
     IAM_USAGE.write_text(json.dumps(usage_report(local.iam), indent=1))
 
 

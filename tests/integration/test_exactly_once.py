@@ -160,7 +160,6 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
     the second count out."""
     recipe = setup_contacts(tenant.admin)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
-    counted = store.counted_attribute("write")
     # The chunk's first run stops just before its one UpdateItem: the count (records, failures and
     # the done-marker are written by then).
     with faults.hold(
@@ -170,7 +169,7 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
     ) as gate:
         import_id = tenant.editor.import_file(recipe["id"], content)["id"]
         event = gate.wait()
-        assert 2 not in store.load(tenant.id, import_id).get(counted, ())
+        assert 2 not in store.load(tenant.id, import_id).counted("write")
 
         # The same invocation again, while the first waits: it too finds the chunk uncounted, and counts it.
         assert invoke_again(stack, "ProcessChunkFunction", event) == {
@@ -180,12 +179,12 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
             "fail": 0,
             "failure_entries": 0,
         }
-        assert 2 in store.load(tenant.id, import_id)[counted]
+        assert 2 in store.load(tenant.id, import_id).counted("write")
 
         gate.release()  # the first run goes on to count the chunk a second time: refused
         done = tenant.viewer.wait(import_id)
     assert_exact(tenant, stack, done)  # processed and success counts, records, the table's record_count
-    assert store.load(tenant.id, import_id)["inserted_count"] == ROWS
+    assert store.load(tenant.id, import_id).inserted_count == ROWS
 
 
 def test_a_worker_that_keeps_dying_fails_the_import_clearly(tenant, stack, faults):

@@ -410,17 +410,17 @@ def test_a_page_run_twice_at_the_same_time_is_counted_once(tenant, stack, faults
             {"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 300}
         )
         event = gate.wait()
-        assert 1 not in jobs_store.load(tenant.id, batch_code).get("counted_pages", ())
+        assert 1 not in jobs_store.load(tenant.id, batch_code).counted_pages
 
         # The same invocation again, while the first waits: it finds the page uncounted, its records
         # gone (deleted by the first run: counted as deleted), and counts the page.
         assert invoke_again(stack, "ProcessPageFunction", event) == {"index": 1, "succeeded": 100, "failed": 0}
-        assert 1 in jobs_store.load(tenant.id, batch_code)["counted_pages"]
+        assert 1 in jobs_store.load(tenant.id, batch_code).counted_pages
 
         gate.release()  # the first run goes on to count the page a second time: refused
         result = tenant.editor.wait_job(batch_code)
     assert (result["code"], result["data"]["succeeded_amount"], result["data"]["failed_amount"]) == (200, 300, 0)
-    assert jobs_store.load(tenant.id, batch_code)["processed_amount"] == 300
+    assert jobs_store.load(tenant.id, batch_code).processed_amount == 300
     assert stored_records(stack, tenant.id) == [] and record_count(tenant) == 0
 
 

@@ -30,7 +30,7 @@ from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
 from bulkimport.records.uniqueness import key_field, record_id_of
 from bulkimport.records.writer import ORIGIN, RecordWriter, RowPlan, WriteContext
-from bulkimport.schema.models import MAX_FIELDS, MAX_ID, MAX_NAME, check_json_value
+from bulkimport.schema.models import MAX_FIELDS, MAX_ID, MAX_NAME, Table, check_json_value
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import RecordValidator
 
@@ -74,19 +74,13 @@ class BatchCreated(BaseModel):
 
 
 def batch_create(principal: Principal, table_key: str, request: BatchCreate, language: str) -> dict[str, Any]:
+    """Validate the records, hold them under the request's transaction (a resend finds the same
+    ids), write the new ones and announce them once; returns what BatchCreated shows."""
     tenant = principal.tenant
     rate_limit.take(tenant, "batch-create", section(RateLimits).batch_create_per_second)
     table = get_table(tenant, table_key)
     parent = get_table(tenant, table.parent) if table.parent else None
-    validator = RecordValidator(table.fields)
-    failures: list[dict] = []
-    valid: list[tuple[int, dict[str, Any]]] = []
-    for index, record in enumerate(request.records):
-        values, problems = validator.validate(record)
-        if problems:
-            failures += [_failure(index, p.field, p.code, p.params, language) for p in problems]
-        else:
-            valid.append((index, values))
+    valid, failures = _validated(table, request, language)
     keyed = key_field(table)
     keyed_ids = {
         index: record_id
@@ -95,35 +89,16 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
     }
     transaction = _transaction(tenant, table_key, request, [index for index, _ in valid], keyed_ids)
     base_id = transaction["base_id"]
-    stamp = now_iso()
-    plans: list[RowPlan] = []
-    for index, values in valid:
-        plan = RowPlan(row=index, values=values, record_id=f"{base_id}{index:08d}")
-        plan.parent_id = request.records[index].get("parent_id") if parent else None
-        plans.append(plan)
-
-    context = WriteContext(
-        tenant=tenant,
-        table=table,
-        recipe=None,
-        parent_table=parent,
-        dry_run=False,
-        owner=f"batch:{transaction['sk']}",
-        meta={
-            "created_by": request.data_creator or principal.actor,
-            "created_at": stamp,
-            "updated_at": stamp,
-            "transaction_id": request.transaction_id,
-        },
-    )
-    writer = RecordWriter(context)
-    writer.apply(plans, write_records=False)
-    for plan in plans:
-        if plan.outcome == "claimed":
-            writer.put_new(plan)  # an earlier send's record (same origin) is this one's
-            plan.outcome = None if plan.failure else "inserted"
-        if plan.failure:
-            failures.append(_failure(plan.row, plan.failure.field, plan.failure.code, plan.failure.params, language))
+    plans = [
+        RowPlan(
+            row=index,
+            values=values,
+            record_id=f"{base_id}{index:08d}",
+            parent_id=request.records[index].get("parent_id") if parent else None,
+        )
+        for index, values in valid
+    ]
+    failures += _write(principal, table, parent, request, plans, owner=f"batch:{transaction['sk']}", language=language)
     ids = {p.row: p.record_id for p in plans}
     succeeded = sorted(p.row for p in plans if p.outcome == "inserted")
     to_announce = _settle(tenant, table_key, transaction["sk"], succeeded, request.is_start_workflow)
@@ -138,6 +113,60 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
         "success_ids": [ids[index] for index in succeeded],
         "failures": failures,
     }
+
+
+def _validated(
+    table: Table, request: BatchCreate, language: str
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict]]:
+    """(index, typed values) of each valid record, and the failures of the others."""
+    validator = RecordValidator(table.fields)
+    failures: list[dict] = []
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for index, record in enumerate(request.records):
+        values, problems = validator.validate(record)
+        if problems:
+            failures += [_failure(index, p.field, p.code, p.params, language) for p in problems]
+        else:
+            valid.append((index, values))
+    return valid, failures
+
+
+def _write(
+    principal: Principal,
+    table: Table,
+    parent: Table | None,
+    request: BatchCreate,
+    plans: list[RowPlan],
+    owner: str,
+    language: str,
+) -> list[dict]:
+    """Claim the records' parents and unique keys and create those that got them (a record an earlier
+    send created stays as it is); marks each plan inserted or failed, and returns the failures."""
+    stamp = now_iso()
+    context = WriteContext(
+        tenant=principal.tenant,
+        table=table,
+        recipe=None,
+        parent_table=parent,
+        dry_run=False,
+        owner=owner,
+        meta={
+            "created_by": request.data_creator or principal.actor,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "transaction_id": request.transaction_id,
+        },
+    )
+    writer = RecordWriter(context)
+    writer.apply(plans, write_records=False)
+    failures = []
+    for plan in plans:
+        if plan.outcome == "claimed":
+            writer.put_new(plan)  # an earlier send's record (same origin) is this one's
+            plan.outcome = None if plan.failure else "inserted"
+        if plan.failure:
+            failures.append(_failure(plan.row, plan.failure.field, plan.failure.code, plan.failure.params, language))
+    return failures
 
 
 def _record_digests(request: BatchCreate) -> list[str]:
