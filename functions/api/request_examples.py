@@ -99,3 +99,12 @@ JOB = example(
     },
 )
 IMPORT = {"recipe_id": RECIPE_ID, "file_name": "big.csv", "description": "nightly"}
+
+WEBHOOK = example(
+    "imports ending, to an https endpoint",
+    {
+        "url": "https://hooks.example.com/bulkimport",
+        "events": ["import.completed", "import.failed"],
+        "description": "the CRM's sync",
+    },
+)

@@ -308,6 +308,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No schedule {schedule_id}.",
         "zh-TW": "找不到排程 {schedule_id}。",
     },
+    "WEBHOOK_NOT_FOUND": {
+        "en": "No webhook {webhook_id}.",
+        "zh-TW": "找不到 Webhook {webhook_id}。",
+    },
+    "WEBHOOK_URL_NOT_ALLOWED": {
+        "en": "The webhook URL {url} is not allowed: {reason}. Use an https URL of a public host.",
+        "zh-TW": "不允許使用 Webhook 網址 {url}：{reason}。請使用公開主機的 https 網址。",
+    },
+    "WEBHOOK_LIMIT_REACHED": {
+        "en": "The tenant has {limit} webhooks, the most it may have: delete one before creating another.",
+        "zh-TW": "此租戶已有 {limit} 個 Webhook，已達上限：請先刪除一個再建立新的。",
+    },
+    "WEBHOOK_DELIVERY_NOT_FOUND": {
+        "en": "No delivery {delivery_id} of this webhook.",
+        "zh-TW": "此 Webhook 沒有傳送紀錄 {delivery_id}。",
+    },
+    "WEBHOOK_DELIVERY_PENDING": {
+        "en": "Delivery {delivery_id} is still being attempted: retry it once it is delivered or failed.",
+        "zh-TW": "傳送 {delivery_id} 仍在嘗試中：請等它成功或失敗後再重試。",
+    },
     "UNSUPPORTED_ENCODING": {
         "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",
         "zh-TW": "範本指定的編碼「{encoding}」無法辨識，請使用 utf-8、big5 或 cp950 等名稱。",
