@@ -213,7 +213,11 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     duplicates = (
         blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
     )
-    data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
+    try:
+        data = blobs.read_range(reader["key"], chunk["start"], chunk["end"], reader.get("pin"))
+    except FileError as error:  # SOURCE_CHANGED: the file Prepare read is no longer there to read
+        store.fail(tenant, import_id, error.code, error.params)
+        return {"index": chunk["index"], "skipped": "failed"}
 
     stamp = now_iso()
     checked = check_rows(data, reader, validator, chunk, duplicates, import_id)
