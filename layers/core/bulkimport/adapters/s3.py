@@ -114,8 +114,8 @@ class BlobStore:
             if code in _CHANGED:
                 raise FileError("SOURCE_CHANGED") from None
             raise
-        pin = pin_of(found.get("VersionId"), found["ETag"])
-        return ObjectVersion(found["ContentLength"], pin["etag"], pin["version_id"])
+        version = pin_of(found.get("VersionId"), found["ETag"])["version_id"]
+        return ObjectVersion(found["ContentLength"], found["ETag"].strip('"'), version)
 
     def list_objects(self, prefix: str) -> Iterator[dict]:
         """Every object under a prefix: {"key", "size", "etag"} (folders, keys ending in "/", skipped)."""
