@@ -256,6 +256,9 @@ def _beats(house: CharsetMatch, other: CharsetMatch) -> bool:
         return False
     if language is None or other.chaos >= house.chaos + HOUSE_TIE:
         return True
+    # Windows-1252, with the letters of one Western language, beats other Latin readings as good as
+    # it that are no text of a language their encoding is for; not those that are (French "naïve"
+    # also reads as Czech "naďve" in Windows-1250, Polish "Żaneta" saved in Windows-1257 as "Ýaneta").
     return "cp1252" in house.could_be_from_charset and not language_of(str(other), other.could_be_from_charset)
 
 

@@ -118,11 +118,20 @@ def language_of(text: str, encodings: Iterable[str] | None = None) -> str | None
             allowed, needed, _ = _SCRIPTS[language]
             if not (scripts <= allowed and needed <= scripts and _common_enough(letters, language)):
                 continue
-        elif not letters <= _letters(language):
+        elif not letters <= _letters(language) or (language in _GRAVE_U_LAST and _grave_u_inside(text)):
             continue
         if language in _LATIN or not _mixes_ascii(text, language in _IDEOGRAPHIC):
             return language
     return None
+
+
+# Languages whose ù ends a word ("où", "più"): inside one it is another letter misread (Polish
+# "Wrocław" saved in Windows-1257 reads as "Wrocùaw" in Windows-1252).
+_GRAVE_U_LAST = {"French", "Italian"}
+
+
+def _grave_u_inside(text: str) -> bool:
+    return any(ch in "ùÙ" and text[at + 1 : at + 2].isalpha() for at, ch in enumerate(text))
 
 
 _IDEOGRAPHIC = {"Chinese", "Japanese", "Korean"}  # a word may hold plain letters too ("iPhone用")
@@ -134,18 +143,15 @@ def is_ideographic(language: str) -> bool:
 
 def _mixes_ascii(text: str, ideographic: bool) -> bool:
     """Whether a word has plain Latin letters beside letters of another alphabet ("ดฟฉyใธ"): words
-    in Cyrillic, Greek, Hebrew, Arabic or Thai do not. Beside ideographs they may ("iPhone用"), but
-    not beside halfwidth katakana ("ｾｮﾉﾏｽYﾒﾂ", GB18030 read as Shift_JIS)."""
+    in Cyrillic, Greek, Hebrew, Arabic or Thai do not. Beside ideographs they may ("iPhone用"); but
+    a word in halfwidth katakana has nothing else (GB18030 read as Shift_JIS: "ｾｮﾉﾏｽYﾒﾂ", "ﾄｾｴ裲夢ﾋ")."""
     for word in text.split():
-        plain = foreign = False
-        for ch in word:
-            if ch.isalpha():
-                if ch.isascii():
-                    plain = True
-                elif not ideographic or "\uff61" <= ch <= "\uff9f":
-                    foreign = True
-                if plain and foreign:
-                    return True
+        letters = [ch for ch in word if ch.isalpha()]
+        halfwidth = [ch for ch in letters if "\uff61" <= ch <= "\uff9f"]
+        if halfwidth and len(halfwidth) < len(letters):
+            return True
+        if not ideographic and any(ch.isascii() for ch in letters) and not all(ch.isascii() for ch in letters):
+            return True
     return False
 
 
@@ -156,8 +162,7 @@ def _mixes_ascii(text: str, ideographic: bool) -> bool:
 _COMMON_IDEOGRAPHS = {
     "Chinese": (("gb2312", 0xB0, 0xD7), ("big5", 0xA4, 0xC6)),
     "Japanese": (("euc_jp", 0xB0, 0xCF),),
-    "Korean": (),  # Korean is written in hangul: hanja in a Korean reading are rare
-}
+}  # (Korean has hanja of any level beside its hangul, and Japanese names in a Korean list)
 # The share of a text's distinct ideographs that must be common ones, when it has this many.
 MIN_COMMON_SHARE = 0.8
 MIN_IDEOGRAPHS = 8
