@@ -200,7 +200,7 @@ def _spoken(readings: list[CharsetMatch]) -> CharsetMatch | None:
         if (
             second.chaos < first.chaos + HOUSE_TIE
             or _ideographs_only(str(first)) == _ideographs_only(str(second))
-            or sum(1 for ch in str(first) if not ch.isascii() and ch.isalpha()) < MIN_SPOKEN_EVIDENCE
+            or _letter_count(first) < MIN_SPOKEN_EVIDENCE
         ):
             return None  # (Chinese and kanji-only Japanese: the house readings settle those, or none)
     for other in readings:
@@ -230,6 +230,10 @@ def _letters_beside_ideographs(match: CharsetMatch) -> bool:
 _IDEOGRAPHIC_ENCODINGS = set(DETECTABLE_ENCODINGS[: DETECTABLE_ENCODINGS.index("euc_kr") + 1])
 
 
+def _letter_count(match: CharsetMatch) -> int:
+    return sum(1 for ch in str(match) if not ch.isascii() and ch.isalpha())
+
+
 def _ideographs_only(text: str) -> bool:
     return {script_of(ch) for ch in text if not ch.isascii() and ch.isalpha()} == {"CJK"}
 
@@ -254,7 +258,16 @@ def _beats(house: CharsetMatch, other: CharsetMatch) -> bool:
     language = language_of(str(other))
     if _letters_beside_ideographs(other) or (language and _main_script(str(other)) != _main_script(str(house))):
         return False
-    if language is None or other.chaos >= house.chaos + HOUSE_TIE:
+    if language is None:
+        return True
+    spoken = language_of(str(other), other.could_be_from_charset)
+    if (
+        spoken
+        and spoken != language_of(str(house), house.could_be_from_charset)
+        and _letter_count(house) < MIN_SPOKEN_EVIDENCE
+    ):
+        return False  # a name or two read as Chinese in GB18030 and as Japanese in EUC-JP alike
+    if other.chaos >= house.chaos + HOUSE_TIE:
         return True
     # Windows-1252, with the letters of one Western language, beats other Latin readings as good as
     # it that are no text of a language their encoding is for; not those that are (French "naïve"
