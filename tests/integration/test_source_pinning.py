@@ -35,11 +35,10 @@ OTHER_LENGTH = _file("另一個檔案", ROWS + 37)
 assert len(FIRST) == len(SAME_LENGTH) != len(OTHER_LENGTH)
 
 
-def _ticket(tenant, **fields) -> tuple[dict, dict]:
-    """A new import of the tenant waiting for its upload, and its upload ticket."""
+def _ticket(tenant, **fields) -> dict:
+    """A new import of the tenant waiting for its upload (its ticket in `upload`)."""
     recipe = setup_contacts(tenant.admin)
-    created = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], **fields})["data"]
-    return created, created["upload"]
+    return tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], **fields})["data"]
 
 
 def _upload(upload: dict, content: bytes) -> None:
@@ -60,6 +59,17 @@ def _mine(tenant):
     return lambda event: isinstance(event, dict) and event.get("tenant") == tenant.id
 
 
+def _upload_twice(tenant, faults, created: dict, second: bytes, function: str, operation: str, when=None) -> dict:
+    """Upload the first file, and the second with the import's ticket while `function` is held
+    before `operation` (for the tenant's run); returns the import once it finished."""
+    with faults.hold(function, operation, when=when or _mine(tenant)) as gate:
+        _upload(created["upload"], FIRST)
+        gate.wait()
+        _upload(created["upload"], second)
+        gate.release()
+    return tenant.viewer.wait(created["id"])
+
+
 def _stopped(stack, tenant, item: dict) -> None:
     """Wait for the failed import's execution to end (a restart is refused until then)."""
     wait_for(lambda: execution_status(tenant, item, stack) != "RUNNING", what="the execution to end")
@@ -75,34 +85,27 @@ def _completed_with_first_file(done: dict) -> None:
 def test_a_file_uploaded_again_after_prepare_read_it_is_never_read(tenant, faults, replacement):
     """Prepare read, counted and hashed the first file; the chunks then run after a second upload
     with the same ticket: they read the first file's bytes, not the second's."""
-    created, upload = _ticket(tenant)
+    created = _ticket(tenant)
     # Prepare stops just before it writes the chunk manifest: the file is read, no chunk has run.
-    with faults.hold("PrepareImportFunction", "s3.PutObject", when=_mine(tenant)) as gate:
-        _upload(upload, FIRST)
-        gate.wait()
-        _upload(upload, replacement)
-        gate.release()
-        done = tenant.viewer.wait(created["id"])
+    done = _upload_twice(tenant, faults, created, replacement, "PrepareImportFunction", "s3.PutObject")
     _completed_with_first_file(done)
     _first_files_records(tenant)
 
 
 def test_an_atomic_imports_write_pass_reads_what_its_check_pass_read(tenant, faults):
-    created, upload = _ticket(tenant, atomic=True)
+    created = _ticket(tenant, atomic=True)
     # The last chunk of the check pass stops before it is counted: the write pass has not begun.
     last_check = lambda e: _mine(tenant)(e) and e["pass"] == "check" and e["chunk"]["index"] == 4  # noqa: E731
-    with faults.hold("ProcessChunkFunction", "dynamodb.UpdateItem", when=last_check) as gate:
-        _upload(upload, FIRST)
-        gate.wait()
-        _upload(upload, SAME_LENGTH)
-        gate.release()
-        done = tenant.viewer.wait(created["id"])
+    done = _upload_twice(
+        tenant, faults, created, SAME_LENGTH, "ProcessChunkFunction", "dynamodb.UpdateItem", last_check
+    )
     _completed_with_first_file(done)
     _first_files_records(tenant)
 
 
 def test_a_restart_after_the_file_was_uploaded_again_reads_the_first_file(stack, tenant, faults):
-    created, upload = _ticket(tenant)
+    created = _ticket(tenant)
+    upload = created["upload"]
     # Chunk 3 dies every time (the first try and the Map's three retries): the import fails.
     chunk_3 = lambda e: _mine(tenant)(e) and e["chunk"]["index"] == 3  # noqa: E731
     faults.crash("ProcessChunkFunction", "s3.GetObject", times=4, when=chunk_3)
@@ -129,13 +132,10 @@ def test_an_upload_again_with_the_ticket_after_the_file_landed_starts_and_change
     """Uploaded again before Prepare read the file (the import may wait for its table), and again
     after it finished: S3 takes both (a presigned POST cannot be revoked), the import reads the file
     that landed first, and nothing starts, restarts or changes afterwards."""
-    created, upload = _ticket(tenant)
-    with faults.hold("PrepareImportFunction", "s3.HeadObject", when=_mine(tenant)) as gate:
-        _upload(upload, FIRST)
-        gate.wait()  # the file landed and started the import; Prepare has not looked at it yet
-        _upload(upload, SAME_LENGTH)
-        gate.release()
-        done = tenant.viewer.wait(created["id"])
+    created = _ticket(tenant)
+    upload = created["upload"]
+    # Held when the file landed and started the import; Prepare has not looked at it yet.
+    done = _upload_twice(tenant, faults, created, SAME_LENGTH, "PrepareImportFunction", "s3.HeadObject")
     _completed_with_first_file(done)
     _first_files_records(tenant)
 
@@ -157,15 +157,10 @@ def test_in_a_bucket_that_keeps_no_versions_a_replaced_file_fails_source_changed
     bytes: the import fails SOURCE_CHANGED with nothing written, and a restart is refused."""
     s3 = boto3.client("s3")
     bucket = stack.resource_name("DataBucket")
-    created, upload = _ticket(tenant)
+    created = _ticket(tenant)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
     try:
-        with faults.hold("PrepareImportFunction", "s3.PutObject", when=_mine(tenant)) as gate:
-            _upload(upload, FIRST)
-            gate.wait()
-            _upload(upload, SAME_LENGTH)
-            gate.release()
-            failed = tenant.viewer.wait(created["id"])
+        failed = _upload_twice(tenant, faults, created, SAME_LENGTH, "PrepareImportFunction", "s3.PutObject")
     finally:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     assert failed["status"] == "failed" and failed["error"]["code"] == "SOURCE_CHANGED", failed
