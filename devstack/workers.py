@@ -1,12 +1,13 @@
 """Lambda handlers run in worker processes, so that the stack uses more than one core.
 
 In one process everything shares one interpreter lock: moto answering a call, and the handlers
-parsing, validating and building that call (botocore's serializing, signing and parsing cost about
-as much CPU as moto's answer). On AWS each invocation has a process of its own. Here a worker process
-runs the template's handlers (many invocations at once, on threads, as the in-process runtime does)
-and sends each AWS call they make to the stack's process, which answers it with the same endpoint
-as an in-process call (devstack.transport): moto, its lock, the Invoke API, whatever middleware wraps
-moto. While moto answers one call, the worker builds the next.
+parsing, validating and building that call (botocore's serializing, signing and parsing are CPU
+work of the same order as moto's answer; bench/end_to_end.py measures the whole). On AWS each
+invocation has a process of its own. Here a worker process runs the template's handlers (many
+invocations at once, on threads, as the in-process runtime does) and sends each AWS call they make
+to the stack's process, which answers it with the same endpoint as an in-process call
+(devstack.transport): moto, its lock, the Invoke API, whatever middleware wraps moto. While moto
+answers one call, the worker builds the next.
 
 What a handler sees is what it sees in-process: the function's environment, its IAM role (each
 worker runs a `LambdaRuntime` with its own `Enforcer` over the same template), the endpoint. A
@@ -252,21 +253,23 @@ class WorkerPool:
 def _worker_main(connection: Connection, template_path: str, parameters: dict[str, str], enforce_iam: bool) -> None:
     """A worker process: the template's handlers under their roles, their AWS calls sent up the pipe.
     The environment (the functions', the endpoint's) is the stack's, inherited at spawn."""
+    from devstack import moto_fixes
     from devstack.cfn import Template
     from devstack.iam import Enforcer
     from devstack.runtime import LambdaRuntime
 
+    fixes = moto_fixes.wanted()  # the stack's setting, inherited in the environment
     template = Template(Path(template_path), parameters)
     runtime = LambdaRuntime(template, Enforcer(template) if enforce_iam else None)
     inherited = dict(os.environ)
-    runtime.install()
+    runtime.install(patches=fixes)
     os.environ.update(inherited)  # the stack's settings over the template's (its log level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, which stops its workers
     channel = _Channel(connection)
     from devstack.transport import route_to_stack
 
     endpoint = os.environ["AWS_ENDPOINT_URL"]
-    route_to_stack(endpoint, _PipeTransport(endpoint, channel))
+    route_to_stack(endpoint, _PipeTransport(endpoint, channel), fixes)
     invocations = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="invocation")
     for function in runtime.functions.values():
         runtime.handler(function)  # imported now, not in the first invocation's time

@@ -68,8 +68,8 @@ class RunQueue(Section):
 
 
 class Chunking(Section):
-    # A chunk ends at whichever limit comes first; together they bound a worker's memory (at 2 MB
-    # of wide rows a chunk worker peaks near 61 MB, at 4 MB near 66: bench/memory.py).
+    # A chunk ends at whichever limit comes first; together they bound a worker's memory, whatever
+    # the file's size (bench/memory.py measures a chunk worker's peak at the byte cap).
     chunk_rows: int = Field(default=2000, alias="CHUNK_ROWS", ge=1)
     chunk_bytes: int = Field(default=2 * 1024 * 1024, alias="CHUNK_BYTES", ge=1)
     # A compressed upload (gzip, XLSX) may expand this far, and by at most this ratio past 1 MB:

@@ -4,11 +4,11 @@ The endpoint comes from boto3's own AWS_ENDPOINT_URL setting, so the same code t
 the local stack.
 
 The clients read botocore's endpoint table from a copy cut to the services we call. botocore loads
-that table (endpoints.json: every service in every partition) whole, with the first client: 6.9 MB
-of a worker's memory, a tenth of a chunk worker's. The copy is botocore's own entries for those
-services and every partition's defaults, made from the pinned botocore by tools/trim_endpoints.py;
-tests/unit/test_aws.py checks it is still exactly that, and that it resolves every endpoint as the
-whole table does.
+that table (endpoints.json: every service in every partition) whole, with the first client, and
+keeps it for the worker's life: memory a chunk worker's budget is better spent on (bench/memory.py).
+The copy is botocore's own entries for those services and every partition's defaults, made from the
+pinned botocore by tools/trim_endpoints.py; tests/unit/test_aws.py checks it is still exactly that,
+and that it resolves every endpoint as the whole table does.
 """
 
 import threading

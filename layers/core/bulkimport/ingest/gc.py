@@ -7,10 +7,11 @@ def tune_gc() -> None:
     """Less cyclic garbage collection, which a file's rows would otherwise trigger thousands of times.
 
     A chunk allocates some fifteen container objects a row, almost none in a reference cycle, so
-    CPython's collector (every 700 allocations by default) keeps scanning objects it cannot free:
-    a quarter of a chunk's CPU time in the CPU bench. What the init phase imported lives as long as
-    the worker: frozen, it leaves the scans altogether; and the young generation is collected every
-    10,000 allocations instead of 700, which bounds what waits to be collected to a few MB.
+    CPython's collector (every 700 allocations by default) keeps scanning objects it cannot free,
+    work that grows with the rows (bench/cpu_path.py measures the chunk's CPU). What the init phase
+    imported lives as long as the worker: frozen, it leaves the scans altogether; and the young
+    generation is collected every 10,000 allocations instead of 700, which bounds what waits to be
+    collected to a few MB.
     """
     gc.collect()
     gc.freeze()

@@ -95,8 +95,8 @@ def zero_padded_text(value: object, number_format: str | None) -> str | None:
 
 
 def _openpyxl():
-    """openpyxl, imported when a workbook is read: chunk workers never read one, and it costs
-    them 4 MB of their memory budget.
+    """openpyxl, imported when a workbook is read: chunk workers never read one, and importing it
+    would take part of their memory budget (bench/memory.py).
 
     openpyxl parses with defusedxml when it is installed, refusing entity declarations (billion
     laughs) and external entities. Without it a workbook could make us expand or fetch entities:

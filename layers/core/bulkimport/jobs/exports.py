@@ -11,6 +11,9 @@ export goes on in a new sheet.
   leading single quote (ingest/formulas.py): the file can never run anything on the reader's machine.
   Numbers stay numbers.
 - The header is each field's label (its key when it has none), after the record id.
+- In XLSX a `date` field's values are date cells (yyyy-mm-dd), so a spreadsheet sorts, filters and
+  formats them as dates (and an import reads them back as the same dates); a `datetime` stays ISO 8601
+  text, since a cell cannot hold its UTC offset.
 
 An export run again (a retried step) writes the same object again: it is idempotent.
 """
@@ -22,6 +25,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from functools import cache
 from typing import Any, BinaryIO, cast
 
@@ -31,6 +35,7 @@ from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.ingest.formulas import neutralise
 from bulkimport.jobs import store
+from bulkimport.jobs.store import JobRecord
 from bulkimport.records.queries import typed_filters
 from bulkimport.schema.models import Table
 
@@ -44,17 +49,20 @@ PROGRESS_EVERY = 1000  # records between progress updates
 
 def export(tenant: str, job_id: str) -> dict[str, Any]:
     item = store.load(tenant, job_id)
-    if item["status"] != "running":
+    if item.status != "running":
         return {"skipped": True}
-    table = Table.model_validate(item["table_snapshot"])
-    file_name = f"{table.key}-export-{item['started_at'][:10]}.{item['format']}"
+    assert item.table_snapshot is not None and item.started_at and item.format  # set by Prepare and the request
+    table = Table.model_validate(item.table_snapshot)
+    file_name = f"{table.key}-export-{item.started_at[:10]}.{item.format}"
     key = keys.export_key(tenant, job_id, file_name)
 
     fields = list(table.fields)
-    header = ["id", *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
+    leading = ["id", *(["parent_id"] if table.parent else [])]
+    header = [*leading, *[f.label or f.key for f in fields]]
+    dates = frozenset(len(leading) + n for n, f in enumerate(fields) if f.type == "date")
     count = 0
-    with BlobStore().writer(key, CONTENT_TYPES[item["format"]]) as sink:  # aborted if anything fails
-        writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)
+    with BlobStore().writer(key, CONTENT_TYPES[item.format]) as sink:  # aborted if anything fails
+        writer = (_CsvRows if item.format == "csv" else _XlsxRows)(sink, header, table.key, dates)
         for record in _records(tenant, table, item):
             data, meta = record.get("data") or {}, record.get("meta") or {}
             writer.append(
@@ -79,16 +87,16 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
     return {"rows": count, "key": key}
 
 
-def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
+def _records(tenant: str, table: Table, item: JobRecord) -> Iterator[dict]:
     records = RecordStore()
-    if item["ids"] == "all":
+    if item.ids == "all":
         # Only what the file shows is read back (the local stack's moto spends its time serialising values).
         attributes = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
         yield from records.all_matching(
-            tenant, table.key, typed_filters(table, item["search_options"]), attributes=attributes
+            tenant, table.key, typed_filters(table, item.search_options), attributes=attributes
         )
         return
-    wanted = list(dict.fromkeys(item["ids"]))
+    wanted = list(dict.fromkeys(item.ids))
     for start in range(0, len(wanted), 100):
         part = wanted[start : start + 100]
         found = records.get_many(tenant, table.key, part)
@@ -96,7 +104,7 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
 
 
 class _CsvRows:
-    def __init__(self, sink: io.RawIOBase, header: list[str], _title: str):
+    def __init__(self, sink: io.RawIOBase, header: list[str], _title: str, _dates: frozenset[int]):
         # The cast: typeshed wants a buffered stream; the wrapper only writes to the sink and flushes it.
         self.text = io.TextIOWrapper(cast(BinaryIO, sink), encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text)
@@ -125,17 +133,18 @@ class _CsvRows:
 @cache
 def _illegal_xml_characters() -> re.Pattern:
     """openpyxl is imported when an XLSX export is written, not with this module: every worker
-    that imports it (chunk workers too) would otherwise pay 4 MB of memory for it."""
+    that imports it (chunk workers too) would otherwise carry it in memory (bench/memory.py)."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     return ILLEGAL_CHARACTERS_RE
 
 
 class _XlsxRows:
-    def __init__(self, sink: io.RawIOBase, header: list[str], title: str):
+    def __init__(self, sink: io.RawIOBase, header: list[str], title: str, dates: frozenset[int]):
         from openpyxl import Workbook  # see _illegal_xml_characters
 
         self.sink = sink
+        self.dates = dates  # the columns of date fields
         self.header = [neutralise(h) for h in header]
         self.title = title[:25]
         self.workbook = Workbook(write_only=True)
@@ -151,7 +160,7 @@ class _XlsxRows:
     def append(self, values: list[Any]) -> None:
         if self.rows == XLSX_MAX_ROWS:
             self._new_sheet()
-        self.sheet.append([self._cell(v) for v in values])
+        self.sheet.append([_date(v) if n in self.dates else self._cell(v) for n, v in enumerate(values)])
         self.rows += 1
 
     @staticmethod
@@ -165,3 +174,14 @@ class _XlsxRows:
 
     def finish(self) -> None:
         self.workbook.save(self.sink)
+
+
+def _date(value: Any) -> Any:
+    """A date field's value as a date (openpyxl writes it as a date cell, yyyy-mm-dd). Stored dates are
+    ISO 8601; anything else is written as the text cell it is."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return _XlsxRows._cell(value)
