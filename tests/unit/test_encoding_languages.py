@@ -336,7 +336,7 @@ def saved_files(draw) -> tuple[str, str]:
     return text, draw(st.sampled_from(encodings))
 
 
-@settings(BOUNDED, max_examples=4000)
+@settings(BOUNDED, max_examples=2000)
 @given(saved_files())
 def test_no_file_is_ever_read_in_another_encoding(saved):
     text, encoding = saved
