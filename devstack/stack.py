@@ -297,6 +297,8 @@ class LocalStack:
         for logical_id, resource in t.of_type("AWS::S3::Bucket").items():
             name = t.physical_name(logical_id)
             s3.create_bucket(Bucket=name)
+            if versioning := resource["Properties"].get("VersioningConfiguration"):
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
             if resource["Properties"].get("NotificationConfiguration", {}).get("EventBridgeConfiguration"):
                 s3.put_bucket_notification_configuration(
                     Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}

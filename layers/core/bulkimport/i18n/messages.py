@@ -161,6 +161,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The uploaded file is missing; upload it again.",
         "zh-TW": "找不到上傳的檔案，請重新上傳。",
     },
+    "SOURCE_CHANGED": {
+        "en": "The uploaded file was replaced after the import read it, and the file it read is gone; create a new import of the new file.",
+        "zh-TW": "匯入讀取檔案後，上傳的檔案已被取代，原本讀取的檔案已不存在；請為新檔案建立新的匯入。",
+    },
     "INTERNAL_ERROR": {
         "en": "The import stopped on an internal error ({reason}); restart it or contact support.",
         "zh-TW": "匯入因內部錯誤中止（{reason}），請重新啟動或聯絡客服。",
