@@ -23,11 +23,12 @@ from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.ingest.parsing import read_chunk
 from bulkimport.recipes.headers import column_index, header_key
 from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX
+from bulkimport.recipes.transforms import column_reading
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
 from bulkimport.runs.counting import LIVE_NOTE_SECONDS, count_once, note_live
 from bulkimport.schema.models import FieldSpec, Table
-from bulkimport.schema.validation import RowValidator
+from bulkimport.schema.validation import RowValidator, rules_of
 
 # A chunk's valid rows are applied this many at a time, so that its worker can say how far it got
 # (the import's progress moves inside a chunk: runs.counting). Every step of applying rows is
@@ -104,7 +105,9 @@ class RowScan:
         width = len(header) if header is not None else None
         columns = self.columns[sheet.index] = resolve_columns(self.recipe, self.table, header, width)
         # Only a worksheet has a name (its cells may be uncalculated formulas or date serials).
-        validator = row_validator(self.table, self.parent, columns, width, worksheet=sheet.name is not None)
+        validator = row_validator(
+            self.table, self.parent, columns, width, worksheet=sheet.name is not None, recipe=self.recipe
+        )
         if not self.finder.keyed:
             return None  # no unique keys: nothing to find, so no row needs validating (nor parsing) here
         finder = self.finder
@@ -121,12 +124,23 @@ class RowScan:
 
 
 def row_validator(
-    table: Table, parent: Table | None, columns: list[list], width: int | None, worksheet: bool = False
+    table: Table,
+    parent: Table | None,
+    columns: list[list],
+    width: int | None,
+    worksheet: bool = False,
+    recipe: Any = None,
 ) -> RowValidator:
+    """The validator of a sheet's resolved columns ([index, target], or [[indexes], target] for a
+    column joining sources), with the recipe's cleaning of each column compiled once (a chunk's)."""
     # The recipe was checked against the tables: each target names a field of the table, or of
     # the parent for a parent link.
     specs = []
+    readings = {}
+    recipe_columns = {c.target: c for c in (recipe.mapped if recipe is not None else [])}
     for index, target in columns:
+        sources = index if isinstance(index, list) else [index]
+        index = sources[0]
         if target == ID_TARGET:  # the record's id, as an export wrote it: text
             specs.append((index, FieldSpec(key=ID_TARGET, type="string")))
             continue
@@ -139,7 +153,10 @@ def row_validator(
             spec = table.field(target)
             assert spec is not None
         specs.append((index, spec))
-    return RowValidator(specs, width, worksheet)
+        column = recipe_columns.get(target)
+        if column is not None and column.cleans():
+            readings[target] = column_reading(column, spec, sources)
+    return RowValidator(specs, width, worksheet, readings, rules_of(table.rules, table.fields))
 
 
 def resolve_columns(recipe, table: Table, header: list[str] | None, width: int | None) -> list[list]:
@@ -149,16 +166,20 @@ def resolve_columns(recipe, table: Table, header: list[str] | None, width: int |
     resolved: list[list] = []
     missing: list[str] = []
     for column in recipe.columns:
-        if isinstance(column.source, int):
-            if width is not None and column.source >= width:
-                raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=column.source, count=width)
-            resolved.append([column.source, column.target])
-            continue
-        found = column_index(header, column.source) if header is not None else None
-        if found is None:
-            missing.append(column.source)
-        else:
-            resolved.append([found, column.target])
+        indexes = []
+        for source in column.all_sources:
+            if isinstance(source, int):
+                if width is not None and source >= width:
+                    raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=source, count=width)
+                indexes.append(source)
+                continue
+            found = column_index(header, source) if header is not None else None
+            if found is None:
+                missing.append(source)
+            else:
+                indexes.append(found)
+        if len(indexes) == len(column.all_sources):
+            resolved.append([indexes if column.sources is not None else indexes[0], column.target])
     if missing:
         raise FileError("MISSING_COLUMN", column=", ".join(f"'{source}'" for source in missing), count=len(missing))
     return resolved
@@ -208,7 +229,9 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     recipe = store.recipe_of(item)
     reader = item["reader"]
     sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
-    validator = row_validator(table, parent, sheet["columns"], sheet.get("width"), reader["format"] == "xlsx")
+    validator = row_validator(
+        table, parent, sheet["columns"], sheet.get("width"), reader["format"] == "xlsx", recipe=recipe
+    )
     blobs = BlobStore()
     duplicates = (
         blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}

@@ -13,13 +13,17 @@ from bulkimport.recipes.models import (
     AUTO,
     ID_TARGET,
     PARENT_PREFIX,
+    ColumnMap,
     Recipe,
     RecipeBase,
     RecipeCreate,
     RecipeOut,
     RecipePatch,
+    ReplaceStep,
 )
+from bulkimport.recipes.transforms import format_fits
 from bulkimport.schema.models import Table
+from bulkimport.schema.rules import compile_pattern
 from bulkimport.schema.tables import get_table, get_table_or
 
 
@@ -38,6 +42,7 @@ def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None
         targets = {f.key for f in table.fields if f.type != "subtable"} | {ID_TARGET}
     for column in [] if isinstance(recipe.columns, str) else recipe.columns:
         target = column.target
+        problems += _cleaning_problems(column, table, parent)
         if target == ID_TARGET:
             if target in targets:
                 problems.append({"target": target, "code": "TARGET_MAPPED_TWICE"})
@@ -81,6 +86,23 @@ def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None
                 problems.append({"target": spec.key, "code": "REQUIRED_FIELD_NOT_MAPPED"})
     if problems:
         raise InvalidInput("INVALID_RECIPE", details=problems, table=table.key)
+
+
+def _cleaning_problems(column: ColumnMap, table: Table, parent: Table | None) -> list[dict]:
+    """A column's steps compile (an invalid pattern is 422 INVALID_PATTERN here, not a failed import)
+    and its format fits its field's type."""
+    for step in column.transform:
+        if isinstance(step, ReplaceStep):
+            compile_pattern(step.replace.pattern)
+    if column.target == ID_TARGET:
+        return [{"target": column.target, "code": "ID_NOT_CLEANED"}] if column.cleans() else []
+    if column.target.startswith(PARENT_PREFIX):
+        spec = parent.field(column.target[len(PARENT_PREFIX) :]) if parent else None
+    else:
+        spec = table.field(column.target)
+    if spec is not None and not format_fits(spec, column.format):
+        return [{"target": column.target, "code": "FORMAT_NOT_FOR_TYPE", "type": spec.type}]
+    return []
 
 
 def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:

@@ -76,7 +76,7 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
     rate_limit.take(tenant, "batch-create", section(RateLimits).batch_create_per_second)
     table = get_table(tenant, table_key)
     parent = get_table(tenant, table.parent) if table.parent else None
-    validator = RecordValidator(table.fields)
+    validator = RecordValidator(table.fields, table.rules)
     failures: list[dict] = []
     valid: list[tuple[int, dict[str, Any]]] = []
     for index, record in enumerate(request.records):
