@@ -22,7 +22,7 @@ from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.ingest.parsing import read_chunk
 from bulkimport.recipes.headers import column_index, header_key
-from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX
+from bulkimport.recipes.models import AUTO, ID_TARGET, LEGACY_ID_TARGET, PARENT_PREFIX, ROW_COLUMN
 from bulkimport.recipes.transforms import column_reading
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
@@ -165,10 +165,14 @@ def resolve_columns(recipe, table: Table, header: list[str] | None, width: int |
         return _auto_columns(recipe, table, header)
     resolved: list[list] = []
     missing: list[str] = []
+    # A failures.csv sent back: its first column, the row number, is not the file's own, so column
+    # indexes count from the one after it.
+    shift = 1 if header and header[0] == ROW_COLUMN else 0
     for column in recipe.columns:
         indexes = []
         for source in column.all_sources:
             if isinstance(source, int):
+                source += shift
                 if width is not None and source >= width:
                     raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=source, count=width)
                 indexes.append(source)
@@ -187,11 +191,13 @@ def resolve_columns(recipe, table: Table, header: list[str] | None, width: int |
 
 def _auto_columns(recipe, table: Table, header: list[str] | None) -> list[list]:
     """ "columns": "auto": each header that is a field's key or label (as headers match) maps to it,
-    and a header "id" to the record id; other headers are left out. A field an insert needs that no
-    header names is a missing column."""
+    and a header "_id" to the record id ("id" too, in a table without a field keyed id); other
+    headers are left out. A field an insert needs that no header names is a missing column."""
     if header is None:
         raise FileError("AUTO_COLUMNS_NEED_HEADER")
     names = {header_key(ID_TARGET): ID_TARGET}
+    if table.field(LEGACY_ID_TARGET) is None:
+        names[header_key(LEGACY_ID_TARGET)] = ID_TARGET
     for spec in table.fields:
         if spec.type != "subtable":
             for name in (spec.key, spec.label):

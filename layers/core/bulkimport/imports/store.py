@@ -18,7 +18,7 @@ from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.errors import NotFound
 from bulkimport.ids import now_iso
 from bulkimport.imports.models import ImportCreate
-from bulkimport.recipes.models import Recipe
+from bulkimport.recipes.models import Recipe, with_record_id
 from bulkimport.schema.models import Table
 
 
@@ -170,7 +170,9 @@ def current_sheet_index(item: dict) -> int:
 
 
 def recipe_of(item: dict) -> Recipe:
-    return Recipe.model_validate(item["recipe_snapshot"])
+    # "id" read as the record id where the table has no such field (recipes.models.with_record_id).
+    table = Table.model_validate(item["table_snapshot"])
+    return with_record_id(Recipe.model_validate(item["recipe_snapshot"]), table)
 
 
 def tables_of(item: dict) -> tuple[Table, Table | None]:

@@ -31,6 +31,7 @@ from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.ingest.formulas import neutralise
 from bulkimport.jobs import store
+from bulkimport.recipes.models import ID_TARGET
 from bulkimport.records.queries import typed_filters
 from bulkimport.schema.models import Table
 
@@ -51,7 +52,8 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
     key = keys.export_key(tenant, job_id, file_name)
 
     fields = list(table.fields)
-    header = ["id", *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
+    # The record id as `_id`: a table's own field may be keyed id (recipes read `_id` back as the id).
+    header = [ID_TARGET, *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
     count = 0
     with BlobStore().writer(key, CONTENT_TYPES[item["format"]]) as sink:  # aborted if anything fails
         writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)

@@ -5,7 +5,7 @@ The request models (`RecipeCreate`, `RecipePatch` and the `...In` parts) are bou
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     ConfigDict,
@@ -23,6 +23,7 @@ from bulkimport.schema.models import (
     Description,
     Key,
     Strict,
+    Table,
     check_definition_size,
     not_null,
 )
@@ -31,10 +32,15 @@ from bulkimport.schema.models import (
 # field of the parent table.
 PARENT_PREFIX = "parent."
 
-# A recipe's target "id" is the record's own id (an export's first column): with unique_columns
-# ["id"], rows name the records they update by it. "columns": "auto" maps headers by key or label.
-ID_TARGET = "id"
+# A recipe's target "_id" is the record's own id (an export's first column): with unique_columns
+# ["_id"], rows name the records they update by it. "id" says the same in a table without a field
+# keyed `id` (as it did before fields could take that key): with_record_id reads it so. "columns":
+# "auto" maps headers by key or label.
+ID_TARGET = "_id"
+LEGACY_ID_TARGET = "id"
 AUTO = "auto"
+# failures.csv's first column, the failing row's number: recipes ignore it.
+ROW_COLUMN = "_row"
 
 MAX_SOURCE = 1_000  # a column's header as the file spells it
 MAX_TARGET = 100  # a field key (64) or parent.<key>
@@ -219,6 +225,24 @@ class RecipeBase(Strict):
     relation_unique_column: str | None = None
     mode: Mode = "insert"
     options: RecipeOptions = Field(default_factory=RecipeOptions)
+
+
+_R = TypeVar("_R", bound=RecipeBase)
+
+
+def with_record_id(recipe: _R, table: Table) -> _R:
+    """The recipe with a target or unique column "id" read as the record id "_id" when the table has
+    no field keyed `id` (else "id" is that field)."""
+    if table.field(LEGACY_ID_TARGET) is not None:
+        return recipe
+
+    def read(target: str) -> str:
+        return ID_TARGET if target == LEGACY_ID_TARGET else target
+
+    changes: dict[str, Any] = {"unique_columns": [read(u) for u in recipe.unique_columns]}
+    if not isinstance(recipe.columns, str):
+        changes["columns"] = [c.model_copy(update={"target": read(c.target)}) for c in recipe.columns]
+    return recipe.model_copy(update=changes)
 
 
 class RecipeCreate(RecipeBase):

@@ -20,6 +20,7 @@ from bulkimport.recipes.models import (
     RecipeOut,
     RecipePatch,
     ReplaceStep,
+    with_record_id,
 )
 from bulkimport.recipes.transforms import format_fits
 from bulkimport.schema.models import Table
@@ -34,6 +35,7 @@ def _store() -> ControlStore:
 def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None:
     """Every target must be a mappable field; an insert must fill every required field; a child
     recipe names its parent by one unique field of the parent table; upsert and update need a key."""
+    recipe = with_record_id(recipe, table)
     problems = []
     targets: set[str] = set()
     if recipe.columns == AUTO:
