@@ -61,7 +61,11 @@ def test_every_text_step_cleans_the_cell_before_it_is_read(people):
     columns = [
         {"source": "ID", "target": "id", "transform": ["trim", "upper"]},
         {"source": "Name", "target": "name", "transform": ["collapse_spaces", "title"]},
-        {"source": "Full name", "target": "last_name", "transform": ["trim", {"split": {"separator": " ", "take": -1}}]},
+        {
+            "source": "Full name",
+            "target": "last_name",
+            "transform": ["trim", {"split": {"separator": " ", "take": -1}}],
+        },
         {"source": "Code", "target": "code", "transform": ["nfkc", "lower", "upper"]},
         {"source": "Phone", "target": "phone", "transform": ["trim", {"replace": {"pattern": "[^0-9+]", "with": ""}}]},
     ]
@@ -166,14 +170,22 @@ def test_a_format_that_does_not_fit_the_field_and_an_invalid_pattern_are_refused
     assert error["code"] == "INVALID_RECIPE" and error["details"][0]["code"] == "FORMAT_NOT_FOR_TYPE"
 
     pattern = {"replace": {"pattern": "([a-z", "with": ""}}
-    bad_pattern = {"name": "r", "table": "people", "columns": [{"source": "A", "target": "name", "transform": [pattern]}]}
+    bad_pattern = {
+        "name": "r",
+        "table": "people",
+        "columns": [{"source": "A", "target": "name", "transform": [pattern]}],
+    }
     response = people.admin.post("/recipes", json=bad_pattern)
     assert response.status_code == 422 and response.json()["error"]["code"] == "INVALID_PATTERN"
     # A pattern RE2 refuses by design (a backreference) is refused the same way.
     pattern["replace"]["pattern"] = r"(a)\1"
     response = people.admin.post("/recipes", json=bad_pattern)
     assert response.status_code == 422 and response.json()["error"]["code"] == "INVALID_PATTERN"
-    unknown_step = {"name": "r", "table": "people", "columns": [{"source": "A", "target": "name", "transform": ["shout"]}]}
+    unknown_step = {
+        "name": "r",
+        "table": "people",
+        "columns": [{"source": "A", "target": "name", "transform": ["shout"]}],
+    }
     assert people.admin.post("/recipes", json=unknown_step).status_code == 422
     assert people.viewer.ok("GET", "/recipes")["meta"]["total"] == 0
 
@@ -256,7 +268,13 @@ def test_field_rules_fail_rows_with_their_codes_field_and_value(people):
 def test_table_rules_apply_to_imports_batch_create_and_batch_update_alike(people):
     columns = [
         {"source": h, "target": t}
-        for h, t in [("ID", "id"), ("Status", "status"), ("Closed", "closed_at"), ("Visit", "visit_date"), ("End", "end_date")]
+        for h, t in [
+            ("ID", "id"),
+            ("Status", "status"),
+            ("Closed", "closed_at"),
+            ("Visit", "visit_date"),
+            ("End", "end_date"),
+        ]
     ]
     header = ["ID", "Status", "Closed", "Visit", "End"]
     rows = [

@@ -96,8 +96,8 @@ def test_import_with_bad_rows_waits_prints_counts_and_failures(cli, tmp_path):
     fetched = cli("failures", import_id, "--csv", str(target))
     assert fetched.returncode == 0 and str(target) in fetched.stdout
     content = target.read_text(encoding="utf-8-sig").splitlines()
-    assert content[0].endswith("error_code,error_message") and len(content) == 4
-    assert content[1].startswith("M000100,") and ",NOT_IN_OPTIONS," in content[1]
+    assert content[0].startswith("_row,") and content[0].endswith("error_code,error_message") and len(content) == 4
+    assert content[1].startswith("100,M000100,") and ",NOT_IN_OPTIONS," in content[1]
 
     shown = cli.json("imports", "show", import_id)
     assert (shown["success_count"], shown["fail_count"], shown["status"]) == (297, 3, "completed_with_errors")
@@ -160,7 +160,7 @@ def test_export_is_created_waited_for_downloaded_and_opens(cli, tmp_path):
     assert f"Exported 60 records to {target}" in done.stdout
     sheet = openpyxl.load_workbook(target, read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:2] == ("id", "會員編號") and len(rows) == 61
+    assert rows[0][:2] == ("_id", "會員編號") and len(rows) == 61
     assert {row[4] for row in rows[1:]} == {"A"}
 
     csv_target = tmp_path / "all.csv"

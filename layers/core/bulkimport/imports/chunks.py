@@ -142,7 +142,8 @@ def row_validator(
         sources = index if isinstance(index, list) else [index]
         index = sources[0]
         if target == ID_TARGET:  # the record's id, as an export wrote it: text
-            specs.append((index, FieldSpec(key=ID_TARGET, type="string")))
+            # constructed: "_id" is the service's own key, which no field's Key admits
+            specs.append((index, FieldSpec.model_construct(key=ID_TARGET, type="string", required=False)))
             continue
         if target.startswith(PARENT_PREFIX):
             assert parent is not None
