@@ -337,3 +337,26 @@ def test_rules_that_do_not_fit_the_table_are_refused(tenant):
     dates = [{"key": "a", "type": "date"}, {"key": "n", "type": "integer"}]
     assert refused(dates, [{"check": {"field": "a", "op": ">", "other": "n"}}])["code"] == "INVALID_RULE"
     assert refused(dates, [{"when": {"field": "n", "equals": "many"}, "require": ["a"]}])["code"] == "INVALID_RULE"
+
+
+def test_a_dry_run_shows_its_first_rows_as_they_would_be_stored_and_writes_nothing(people):
+    columns = [
+        {"source": "ID", "target": "id", "transform": ["trim", "upper"]},
+        {"source": "Amount", "target": "amount", "format": {"decimal": ",", "group": "."}},
+        {"source": "Visit", "target": "visit_date", "format": "ROC"},
+    ]
+    rows = [[f" p{n} ", f"1.{n:03d},5", "113/05/01"] for n in range(30)]
+    rows[1][1] = "oops"  # a failing row is not in the sample
+    done, failures = run_import(people, columns, ["ID", "Amount", "Visit"], rows, dry_run=True)
+    assert done["status"] == "completed_with_errors" and [f["row"] for f in failures] == [2]
+    shown = people.viewer.ok("GET", f"/imports/{done['id']}")["data"]
+    assert len(shown["sample"]) == 20
+    assert shown["sample"][:2] == [
+        {"row": 1, "values": {"id": "P0", "amount": 1000.5, "visit_date": "2024-05-01"}},
+        {"row": 3, "values": {"id": "P2", "amount": 1002.5, "visit_date": "2024-05-01"}},
+    ]
+    assert [s["row"] for s in shown["sample"]] == [1, *range(3, 22)]
+    assert records(people) == []
+    # An import that writes carries no sample.
+    written, _ = run_import(people, columns, ["ID", "Amount", "Visit"], rows[:3])
+    assert people.viewer.ok("GET", f"/imports/{written['id']}")["data"]["sample"] is None

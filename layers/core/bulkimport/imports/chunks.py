@@ -34,7 +34,8 @@ from bulkimport.schema.validation import RowValidator, rules_of
 # (the import's progress moves inside a chunk: runs.counting). Every step of applying rows is
 # idempotent and in-file duplicates are settled before any chunk runs, so parts apply as the whole.
 APPLY_ROWS = 100
-OUTCOMES = ("inserted", "updated", "unchanged")  # what the writer says a row did (failed rows aside)
+OUTCOMES = ("inserted", "updated", "unchanged")
+SAMPLE_ROWS = 20  # of a dry run (GET /v1/imports/{id}: sample)  # what the writer says a row did (failed rows aside)
 
 
 class _LiveRows:
@@ -284,6 +285,8 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
     inserted = outcomes["inserted"]
     succeeded = inserted + outcomes["updated"] + outcomes["unchanged"]
     written = undo.written(plans) if undo else None
+    if item.get("dry_run") and chunk["index"] == 0:
+        _keep_sample(control, tenant, import_id, plans)
 
     entries = _failure_entries(failures, checked, sheet.get("name"))
     if entries:
@@ -317,6 +320,13 @@ def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write"
         set_values={"updated_at": stamp},
     )
     return summary
+
+
+def _keep_sample(control: ControlStore, tenant: str, import_id: str, plans: list[RowPlan]) -> None:
+    """A dry run shows the first chunk's first SAMPLE_ROWS valid rows as they would be stored, so the
+    cleaning can be checked before anything is written (the same on every attempt of the chunk)."""
+    sample = [{"row": p.row, "values": p.data} for p in plans if p.outcome and p.failure is None][:SAMPLE_ROWS]
+    control.update(keys.tenant_pk(tenant), keys.import_sk(import_id), set_values={"sample": sample})
 
 
 def _failure_entries(failures: dict[int, list[dict]], checked: CheckedRows, sheet_name: str | None) -> list[dict]:

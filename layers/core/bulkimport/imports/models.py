@@ -92,6 +92,11 @@ class Revert(BaseModel):
     ended_at: str | None = None
 
 
+class SampleRow(BaseModel):
+    row: int
+    values: dict[str, Any]
+
+
 class Import(BaseModel):
     """An import as the API shows it."""
 
@@ -124,6 +129,7 @@ class Import(BaseModel):
     created_at: str
     updated_at: str
     recipe: Recipe | None = None
+    sample: list[SampleRow] | None = None  # a dry run's first rows as they would be stored
 
 
 class UploadTicket(BaseModel):
