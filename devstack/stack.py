@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONSOLE_DIST = ROOT / "console" / "dist"  # `make console` builds it (make run and make test do)
 DEV_TENANT = "dev"
 DEV_KEY = "dev-key"
+_NO_METRICS = "No application metrics to publish"  # aws_lambda_powertools.metrics, on a flush with none
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 ASYNC_RETRIES = 2  # Lambda's retries of a failed asynchronous invocation (its default)
@@ -199,7 +200,13 @@ class LocalStack:
         # Locally, handlers log warnings and errors only (the template's level is for AWS).
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        # Powertools warns when a handler publishes no metric (most API requests): metrics are off
+        # locally (POWERTOOLS_METRICS_DISABLED). Here, and in the worker processes, which start with
+        # the environment and not this process's filters.
+        warnings.filterwarnings("ignore", message=_NO_METRICS)
+        os.environ["PYTHONWARNINGS"] = ",".join(
+            filter(None, (os.environ.get("PYTHONWARNINGS"), f"ignore:{_NO_METRICS}"))
+        )
 
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 

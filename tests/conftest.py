@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.iam import usage_report
-from devstack.stack import LocalStack
+from devstack.cfn import Template
+from devstack.iam import Enforcer, usage_report
+from devstack.stack import ROOT, LocalStack
 from tests import least_privilege
 from tests.faults import Faults
 from tests.helpers import Api, free_port, new_tenant
@@ -24,12 +25,15 @@ TEST_JOB_PAGE_RECORDS = 100
 AUTHORIZER_CACHE_SECONDS = 2
 
 
+STACK_PARAMETERS = {"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)}
+
+
 @pytest.fixture(scope="session")
 def stack():
     local = LocalStack(
         aws_port=free_port(),
         api_port=free_port(),
-        parameters={"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)},
+        parameters=STACK_PARAMETERS,
         # The sweeper runs when a test invokes it, never on its own: a periodic sweep in the middle
         # of a test (the session lasts longer than its 5 minutes) would settle what the test holds.
         timed_events=False,
@@ -54,22 +58,69 @@ IAM_USAGE = Path(
 _session_stacks: list[LocalStack] = []
 INTEGRATION = Path(__file__).resolve().parent / "integration"
 
+# Least privilege is judged on what the whole integration suite used. Under pytest-xdist (make test
+# runs the suite on every core) each worker process has a stack of its own and sees only its share
+# of the calls: each process that ran a stack writes what its roles used into this folder, and the
+# process that judges (xdist's controller, or the only process) judges the union.
+IAM_DUMPS = "BULKIMPORT_IAM_DUMPS"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        # Workers inherit the environment, so they write where the controller reads.
+        os.environ[IAM_DUMPS] = tempfile.mkdtemp(prefix="bulkimport-iam-")
+
 
 def pytest_sessionfinish(session, exitstatus):
     """After a passing run of the whole integration suite: fail the session if a role grants
     something no call used (tests/least_privilege.py), or if any call was denied."""
-    if not _session_stacks or exitstatus != 0 or session.testscollected != len(session.items):
+    dumps = Path(os.environ[IAM_DUMPS])
+    if _session_stacks:
+        _dump_iam_use(session, exitstatus, dumps / f"{os.getpid()}.json")
+    if hasattr(session.config, "workerinput") or exitstatus != 0:
         return
-    ran = {item.path for item in session.items}
-    if not set(INTEGRATION.glob("test_*.py")) <= ran:
+    enforcer = _merged_iam_use(dumps)
+    if enforcer is None:
         return
-    found = least_privilege.problems(_session_stacks[0].iam)
+    found = least_privilege.problems(enforcer)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     reporter.write_sep("=", "least privilege (tests/least_privilege.py)", red=bool(found), green=not found)
     for line in found or ["every permission granted was used, or is listed with its reason"]:
         reporter.write_line(line)
     if found:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _dump_iam_use(session, exitstatus, path: Path) -> None:
+    """What this process's stack was used for, and whether this session was the whole integration
+    suite (nothing deselected, every file of tests/integration among its items: a worker's items
+    are the whole session's, whichever share of them it ran)."""
+    ran = {item.path for item in session.items}
+    whole_suite = session.testscollected == len(session.items) and set(INTEGRATION.glob("test_*.py")) <= ran
+    iam = _session_stacks[0].iam
+    path.write_text(
+        json.dumps(
+            {
+                "whole_suite": whole_suite and exitstatus == 0,
+                "used": {role: sorted(pairs) for role, pairs in iam.used.items()},
+                "denied": iam.denied,
+            }
+        )
+    )
+
+
+def _merged_iam_use(dumps: Path) -> Enforcer | None:
+    """An enforcer over the template holding every process's use, or None when no process ran the
+    whole integration suite (a partial run cannot judge what is never used)."""
+    parts = [json.loads(p.read_text()) for p in sorted(dumps.glob("*.json"))]
+    if not parts or not all(part["whole_suite"] for part in parts):
+        return None
+    enforcer = Enforcer(Template(ROOT / "template.yaml", STACK_PARAMETERS))
+    for part in parts:
+        for role, pairs in part["used"].items():
+            enforcer.used[role].update(tuple(pair) for pair in pairs)
+        enforcer.denied.extend(tuple(entry) for entry in part["denied"])
+    return enforcer
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -6,9 +6,10 @@ Results go to stdout; progress bars, notes and errors to stderr, so `--json` out
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -77,9 +78,8 @@ class Output:
     def __init__(self, as_json: bool = False, language: str = "en"):
         self.as_json = as_json
         self.language = language
-        # Piped or captured: wide enough that tables keep ids and codes on one line.
-        self.out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
+        self.out = Console(highlight=False, **_size(sys.stdout, UNBOUNDED))
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, **_size(sys.stderr, 120))
 
     def text(self, key: str, **params: Any) -> str:
         templates = MESSAGES[key]
@@ -100,9 +100,9 @@ class Output:
     def table(self, rows: Iterable[dict], columns: Sequence[str], title: str | None = None) -> None:
         table = Table(title=title, show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", justify="right" if _is_count(column) else "left")
         for row in rows:
-            table.add_row(*(_cell(row.get(column)) for column in columns))
+            table.add_row(*(_cell(row.get(column), _is_count(column)) for column in columns))
         self.out.print(table)
 
     def fields(self, item: dict, title: str | None = None) -> None:
@@ -111,14 +111,43 @@ class Output:
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for name, value in item.items():
-            table.add_row(Text(name), _cell(value))
+            table.add_row(Text(name), _cell(value, _is_count(name)))
         self.out.print(table)
 
 
-def _cell(value: Any) -> Text:
+# Piped or captured, or a terminal that does not say its size: tables are never cut (a table is only
+# as wide as its cells; nothing is padded to this width).
+UNBOUNDED = 100_000
+
+
+def _size(stream: TextIO, otherwise: int) -> dict[str, int]:
+    """Width: COLUMNS when set, else the terminal's, else `otherwise`; height: the terminal's, else 25.
+    Both are given to rich: without a height it would answer 80 columns for TERM=dumb (an editor's or
+    CI's terminal), as it does for a terminal of unknown size, cutting every table."""
+    width, height = otherwise, 25
+    try:
+        if stream.isatty() and (size := os.get_terminal_size(stream.fileno())).columns > 0:
+            width, height = size.columns, size.lines or height
+    except (OSError, ValueError):  # no file descriptor (a captured stream), or not a terminal
+        pass
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    return {"width": width, "height": height}
+
+
+def _is_count(column: str) -> bool:
+    """Counts (`total_count`, `record_count`, `processed_amount`...) get thousands separators; row and
+    line numbers do not, as a spreadsheet shows them."""
+    return column.endswith(("_count", "_amount"))
+
+
+def _cell(value: Any, count: bool = False) -> Text:
     # Text, not str: a value like "[red]" is data, not rich markup.
     if value is None:
         return Text("")
+    if count and isinstance(value, int) and not isinstance(value, bool):
+        return Text(f"{value:,}")
     if isinstance(value, dict | list):
         return Text(json.dumps(value, ensure_ascii=False))
     return Text(str(value))

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     TaskProgressColumn,
     TextColumn,
@@ -38,39 +37,42 @@ def upload_bar(console: Console, description: str, enabled: bool = True) -> Prog
 
 
 def watch_import(fetch: Callable[[], dict[str, Any]], console: Console, enabled: bool = True) -> dict[str, Any]:
-    """Poll the import until it settles, drawing rows done of the total, rows/s and counts. Returns the
-    settled import. KeyboardInterrupt goes through to the caller (which asks whether to cancel)."""
+    """Poll the import until it settles, drawing its `progress`, the rows that stands for, rows/s and
+    counts. Returns the settled import. KeyboardInterrupt goes through to the caller (which asks
+    whether to cancel)."""
     current = fetch()
     if current["status"] in TERMINAL:
         return current
     progress = Progress(
         TextColumn("{task.description:<22}"),
         BarColumn(),
-        MofNCompleteColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.fields[rate]:>8} rows/s  ok {task.fields[ok]:,}  failed {task.fields[failed]:,}"),
+        TextColumn(
+            "{task.fields[rows]:>19}  {task.fields[rate]:>8} rows/s"
+            "  ok {task.fields[ok]:,}  failed {task.fields[failed]:,}"
+        ),
         TimeElapsedColumn(),
         console=console,
         disable=not enabled,
     )
     with progress:
-        task = progress.add_task(current["status"], total=None, rate="-", ok=0, failed=0)
+        task = progress.add_task(current["status"], total=100, rows="", rate="-", ok=0, failed=0)
         first: tuple[float, int] | None = None  # when rows were first seen moving, and how many then
         while True:
-            processed = current.get("processed_count") or 0
+            seen, total = _rows_seen(current), current.get("total_count")
             now = time.monotonic()
-            if first is None and processed:
-                first = (now, processed)
+            if first is None and seen:
+                first = (now, seen)
             rate = "-"
             if current["status"] in TERMINAL:
                 rate = _overall_rate(current) or rate
             elif first and now > first[0]:
-                rate = f"{(processed - first[1]) / (now - first[0]):,.0f}"
+                rate = f"{(seen - first[1]) / (now - first[0]):,.0f}"
             progress.update(
                 task,
                 description=current["status"],
-                total=current.get("total_count") or None,
-                completed=processed,
+                completed=current.get("progress") or 0,
+                rows=f"{seen:,}/{total:,} rows" if total and current["status"] != "reverting" else "",
                 rate=rate,
                 ok=current.get("success_count") or 0,
                 failed=current.get("fail_count") or 0,
@@ -79,6 +81,13 @@ def watch_import(fetch: Callable[[], dict[str, Any]], console: Console, enabled:
                 return current
             time.sleep(POLL_SECONDS)
             current = fetch()
+
+
+def _rows_seen(current: dict[str, Any]) -> int:
+    """The rows the import's `progress` stands for: it counts the rows of chunks still under way,
+    where `processed_count` moves only when a chunk is done (a long chunk kept it at 0)."""
+    processed, total = current.get("processed_count") or 0, current.get("total_count") or 0
+    return max(processed, (current.get("progress") or 0) * total // 100)
 
 
 def _overall_rate(settled: dict[str, Any]) -> str | None:

@@ -90,6 +90,15 @@ const en = {
   recipe_saved: "Recipe saved.",
   preview: "Preview (dry run)",
   preview_intro: "A dry run reads every row and writes nothing: what would happen.",
+  file_options: "Reading the file",
+  has_header: "The first row is the header",
+  delimiter: "Delimiter",
+  auto_detect: "Detect",
+  encoding: "Encoding",
+  sheet: "Sheet (XLSX)",
+  every_sheet: "Every visible sheet",
+  file_options_hint: "Encoding: auto or a codec name such as cp1254, big5. Sheet: its name, or #0 for the first. Saved to the recipe.",
+  file_options_viewer: "Only an admin can change the recipe's encoding, delimiter and sheet (Recipes).",
   previewing: "Checking the file…",
   start_import: "Import",
   uploading: "Uploading",
@@ -98,7 +107,6 @@ const en = {
   updated: "Updated",
   unchanged: "Unchanged",
   failed: "Failed",
-  first_failures: "First failures",
   too_big_to_suggest: "This file is too large to suggest from in the browser; pick a recipe.",
   // import page
   import_title: "Import {id}",
@@ -122,6 +130,9 @@ const en = {
   col_message: "Message",
   col_value: "Value",
   failures_shown: "{shown} of {total} failures",
+  failures_total: "{total} failures",
+  failures_searching: "{shown} found in the first {read} of {total} failures…",
+  page_n: "Page {page}",
   no_failures: "No failures.",
   import_error: "The import failed as a whole",
   started: "Started",
@@ -256,6 +267,15 @@ const zhTW: Messages = {
   recipe_saved: "已儲存匯入範本。",
   preview: "預覽（試算，不寫入）",
   preview_intro: "試算會讀取每一列但不寫入任何資料：顯示匯入後會發生什麼。",
+  file_options: "讀取檔案的方式",
+  has_header: "第一列是標題列",
+  delimiter: "分隔符號",
+  auto_detect: "自動偵測",
+  encoding: "編碼",
+  sheet: "工作表（XLSX）",
+  every_sheet: "所有可見的工作表",
+  file_options_hint: "編碼：auto 或編碼名稱，例如 cp1254、big5。工作表：名稱，或 #0 表示第一個。會儲存到匯入範本。",
+  file_options_viewer: "只有管理員可以變更匯入範本的編碼、分隔符號與工作表（匯入範本頁）。",
   previewing: "正在檢查檔案…",
   start_import: "開始匯入",
   uploading: "上傳中",
@@ -264,7 +284,6 @@ const zhTW: Messages = {
   updated: "更新",
   unchanged: "未變更",
   failed: "失敗",
-  first_failures: "前幾筆失敗",
   too_big_to_suggest: "檔案太大，無法在瀏覽器中建議對應；請選擇匯入範本。",
   import_title: "匯入 {id}",
   cancel_import: "取消匯入",
@@ -287,6 +306,9 @@ const zhTW: Messages = {
   col_message: "訊息",
   col_value: "值",
   failures_shown: "顯示 {shown} 筆，共 {total} 筆失敗",
+  failures_total: "共 {total} 筆失敗",
+  failures_searching: "已讀取 {total} 筆中的前 {read} 筆，找到 {shown} 筆…",
+  page_n: "第 {page} 頁",
   no_failures: "沒有失敗。",
   import_error: "整個匯入失敗",
   started: "開始時間",
@@ -357,10 +379,28 @@ export function setLanguage(next: Language): void {
   language.value = next;
 }
 
-/** The message in the current language, `{name}` replaced by `params.name`. */
+/** The locale numbers and dates are written in: the console's language, not the browser's. */
+export function locale(): string {
+  return language.value === "zh-TW" ? "zh-TW" : "en-US";
+}
+
+/** A count as the language writes it (thousands separators: 12,345). */
+export function num(value: number): string {
+  return new Intl.NumberFormat(locale()).format(value);
+}
+
+/** A moment as the language writes it, in the browser's time zone. */
+export function dateTime(iso: string): string {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "medium" }).format(new Date(iso));
+}
+
+/** The message in the current language, `{name}` replaced by `params.name` (numbers by `num`). */
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
   const text = catalogs[language.value][key] ?? en[key];
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+  return text.replace(/\{(\w+)\}/g, (_, name) => {
+    const value = params[name];
+    return typeof value === "number" ? num(value) : String(value ?? "");
+  });
 }
 
 export function statusLabel(status: string): string {

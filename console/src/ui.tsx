@@ -2,7 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
-import { statusLabel, t } from "./i18n";
+import { dateTime, num, statusLabel, t } from "./i18n";
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
@@ -83,19 +83,26 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): [T | u
   return [value, error, () => setRound((n) => n + 1)];
 }
 
+/** A moment in the console's language (not the browser's), or a dash. */
 export function when(iso: string | null | undefined): string {
-  return iso ? new Date(iso).toLocaleString() : "—";
+  return iso ? dateTime(iso) : "—";
 }
 
-export function Pager({ page, pages, onPage }: { page: number; pages: number; onPage: (page: number) => void }) {
-  if (pages <= 1) return null;
+/** A count in the console's language (12,345), or a dash when there is none yet. */
+export function amount(value: number | null | undefined): string {
+  return value === null || value === undefined ? "—" : num(value);
+}
+
+/** Previous and next page; `pages` null: the count is not known yet, and there may be a next page. */
+export function Pager({ page, pages, onPage }: { page: number; pages: number | null; onPage: (page: number) => void }) {
+  if (pages !== null && pages <= 1) return null;
   return (
     <nav class="pager" aria-label="pagination">
       <button type="button" disabled={page <= 1} onClick={() => onPage(page - 1)}>
         {t("previous")}
       </button>
-      <span>{t("page_of", { page, pages })}</span>
-      <button type="button" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+      <span>{pages === null ? t("page_n", { page }) : t("page_of", { page, pages })}</span>
+      <button type="button" disabled={pages !== null && page >= pages} onClick={() => onPage(page + 1)}>
         {t("next")}
       </button>
     </nav>

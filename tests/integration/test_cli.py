@@ -4,12 +4,17 @@ user types, what they see, and the exit codes the contract promises (0 done, 1 r
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -272,7 +277,22 @@ def test_ctrl_c_while_waiting_asks_whether_to_cancel(cli, tenant, faults, tmp_pa
     assert tenant.viewer.ok("GET", "/imports")["data"][0]["status"] == "cancelled"
 
 
-class _Throttled(BaseHTTPRequestHandler):
+class _JsonApi(BaseHTTPRequestHandler):
+    """A stand-in for the API, answering JSON; quiet."""
+
+    def answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+class _Throttled(_JsonApi):
     """An API that answers 429 with Retry-After: 1 to the first request, then a page of tables."""
 
     seen: ClassVar[list[float]] = []
@@ -287,15 +307,7 @@ class _Throttled(BaseHTTPRequestHandler):
             )
         else:
             body, status, headers = b'{"data": [], "meta": {"per_page": 15, "next_cursor": null}}', 200, {}
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args):
-        pass
+        self.answer(status, body, headers)
 
 
 def test_a_429_is_retried_after_retry_after(command):
@@ -325,3 +337,102 @@ def test_recipes_suggest_shows_the_proposed_columns(cli, tmp_path):
         ("E-mail", "email"),
     ]
     assert suggestion["unmapped_sources"] == ["備註"]
+
+
+class _Importing(_JsonApi):
+    """An API whose import is `importing` with progress 40 while no chunk is counted yet (a long first
+    chunk: `processed_count` moves only when a chunk is done), then `completed`."""
+
+    polls: ClassVar[int] = 0
+    RUNNING_POLLS = 6
+
+    def do_GET(self):
+        _Importing.polls += 1
+        base = {"id": "IMP1", "total_count": 1000, "success_count": 0, "fail_count": 0, "error": None}
+        if _Importing.polls <= self.RUNNING_POLLS:
+            item = {**base, "status": "importing", "progress": 40, "processed_count": 0}
+        else:
+            item = {**base, "status": "completed", "progress": 100, "processed_count": 1000, "success_count": 1000}
+        self.answer(200, json.dumps({"data": item}).encode())
+
+
+def test_the_import_bar_follows_the_apis_progress_not_the_counted_chunks(command):
+    """On a terminal the bar shows the import's `progress` (which moves inside a chunk), not
+    processed_count, which stays 0 until the first chunk is done."""
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Importing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    primary, secondary = pty.openpty()  # stderr is a terminal: rich draws the bar live
+    try:
+        _Importing.polls = 0
+        env = Cli(command, f"http://127.0.0.1:{server.server_port}/v1", "k").env
+        watching = subprocess.Popen(
+            [command, "imports", "watch", "IMP1"], env=env, stdout=subprocess.PIPE, stderr=secondary, text=True
+        )
+        os.close(secondary)
+        drawn = b""
+        while chunk := _read_terminal(primary):
+            drawn += chunk
+        out, _ = watching.communicate(timeout=60)
+    finally:
+        os.close(primary)
+        server.shutdown()
+    assert watching.returncode == 0, out
+    screen = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", drawn).decode(errors="replace")
+    assert " 40%" in screen, screen  # as the API said while no chunk was counted
+    assert "400/1,000 rows" in screen, screen  # the rows that progress stands for
+    assert "completed: 1,000 of 1,000 rows processed" in out
+
+
+def _read_terminal(fd: int) -> bytes:
+    """What the process drew since the last read; b"" once it closed the terminal."""
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the other end is closed
+        return b""
+
+
+def _terminal_run(command: str, args: list[str], env: dict, columns: int) -> str:
+    """The command's stdout on a terminal `columns` wide (escape sequences removed)."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    try:
+        running = subprocess.Popen([command, *args], env=env, stdout=secondary, stderr=subprocess.DEVNULL)
+        os.close(secondary)
+        drawn = b""
+        while chunk := _read_terminal(primary):
+            drawn += chunk
+        running.wait(timeout=60)
+    finally:
+        os.close(primary)
+    return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", drawn).decode()
+
+
+def test_tables_use_the_terminals_width_and_are_not_cut_when_piped(cli, tmp_path):
+    name = "客戶資料 " + "long name " * 19  # 200 characters: with the other columns, wider than 200
+    (tmp_path / "table.yaml").write_text(yaml.safe_dump({**CONTACTS, "name": name}, allow_unicode=True), "utf-8")
+    assert cli("tables", "create", str(tmp_path / "table.yaml")).returncode == 0
+    env = {k: v for k, v in cli.env.items() if k != "COLUMNS"}
+
+    # Piped: every row on one line, however wide.
+    piped = subprocess.run([cli.command, "tables", "list"], env=env, capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    (row,) = [line for line in piped.stdout.splitlines() if "contacts" in line]
+    assert name.strip() in row
+
+    # On a terminal: its width, also where rich would fall back to 80 columns (TERM=dumb).
+    for term in ("xterm-256color", "dumb"):
+        screen = _terminal_run(cli.command, ["tables", "list"], {**env, "TERM": term}, 150)
+        widths = [len(line) for line in screen.splitlines() if line.strip()]
+        assert max(widths) == 150, (term, screen)
+
+
+def test_counts_in_tables_have_thousands_separators(cli, tenant, tmp_path):
+    recipe_id = _setup(cli, tmp_path)
+    tenant.admin.wait(tenant.admin.import_file(recipe_id, csv_bytes([HEADER, *_rows(1200)]))["id"], 300)
+    listed = cli("imports", "list")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [line for line in listed.stdout.splitlines() if "completed" in line]
+    assert row.count("1,200") == 2, row  # total_count and success_count
+    shown = cli("tables", "list")
+    assert "1,200" in shown.stdout  # record_count
+    assert cli.json("imports", "list")["data"][0]["total_count"] == 1200  # JSON keeps numbers

@@ -22,11 +22,12 @@ def export(tenant, file_format: str) -> bytes:
     return requests.get(done["data"]["url"], timeout=30).content
 
 
-def as_rows(content: bytes, file_format: str) -> list[list[str]]:
+def as_rows(content: bytes, file_format: str) -> list[list]:
     if file_format == "csv":
         return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    # The cells as Excel keeps them when a row is edited: dates stay date cells, numbers numbers.
     sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
-    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
 def to_file(rows: list[list[str]], file_format: str) -> bytes:

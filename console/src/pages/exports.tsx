@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { allPages, download, get, post, query } from "../api";
 import { t } from "../i18n";
-import { ErrorBox, Field, ProgressBar, useInterval, useLoad } from "../ui";
+import { ErrorBox, Field, ProgressBar, amount, useInterval, useLoad } from "../ui";
 
 interface Job {
   batch_code: string;
@@ -177,7 +177,7 @@ export function ExportsPage() {
                   <td class="narrow">
                     <ProgressBar value={job.process ?? 0} label={t("progress")} />
                   </td>
-                  <td class="num">{job.total ?? "—"}</td>
+                  <td class="num">{amount(job.total)}</td>
                   <td>
                     {job.url ? (
                       <button type="button" onClick={() => download(job.url!, job.file_name ?? undefined)}>

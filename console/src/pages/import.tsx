@@ -1,10 +1,10 @@
 // One import: status, live progress, outcomes, its failures (filtered, paged), failures.csv, and the
 // actions its status allows: cancel, restart, revert.
-import { useMemo, useState } from "preact/hooks";
-import { ApiError, RUNNING, TERMINAL, allPages, download, failuresCsvUrl, get, post } from "../api";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, type Page, RUNNING, TERMINAL, download, failuresCsvUrl, get, post } from "../api";
 import { t } from "../i18n";
 import { may } from "../state";
-import { ErrorBox, Field, Pager, ProgressBar, Status, useInterval, when } from "../ui";
+import { ErrorBox, Field, Pager, ProgressBar, Status, amount, useInterval, when } from "../ui";
 
 export interface Outcomes {
   created: number | null;
@@ -32,7 +32,7 @@ export function OutcomesView({ item }: { item: any }) {
       {item.outcomes ? null : (
         <div>
           <dt>{t("succeeded")}</dt>
-          <dd data-outcome="succeeded">{item.success_count ?? 0}</dd>
+          <dd data-outcome="succeeded">{amount(item.success_count ?? 0)}</dd>
         </div>
       )}
       {cells
@@ -40,7 +40,7 @@ export function OutcomesView({ item }: { item: any }) {
         .map(([key, value]) => (
           <div key={key} class={`outcome-${key}`}>
             <dt>{t(key)}</dt>
-            <dd data-outcome={key}>{value}</dd>
+            <dd data-outcome={key}>{amount(value)}</dd>
           </div>
         ))}
     </dl>
@@ -51,16 +51,66 @@ const PAGE_SIZE = 25;
 // A stopped revert (failed or cancelled) is reverted again to go on where it stopped.
 const REVERTABLE = new Set(["completed", "completed_with_errors", "cancelled", "failed", "revert_failed", "revert_cancelled"]);
 
-export function FailuresTable({ failures }: { failures: any[] }) {
+/** The entries of a list read from the API 100 at a time, as far as asked: `want(entries)` says whether
+ * more are needed. The total is the API's `meta.total`. */
+function usePagedEntries(path: string, want: (entries: any[]) => boolean) {
+  const [state, setState] = useState<{ entries: any[]; cursor: string | null; total: number | null; done: boolean }>({
+    entries: [],
+    cursor: null,
+    total: null,
+    done: false,
+  });
+  const [error, setError] = useState<unknown>();
+  const [loading, setLoading] = useState(false);
+  useEffect(() => {
+    if (state.done || loading || error || (state.total !== null && !want(state.entries))) return;
+    setLoading(true);
+    const joiner = path.includes("?") ? "&" : "?";
+    get<Page<any>>(`${path}${joiner}per_page=100${state.cursor ? `&cursor=${encodeURIComponent(state.cursor)}` : ""}`)
+      .then(
+        (page) =>
+          setState({
+            entries: [...state.entries, ...page.data],
+            cursor: page.meta.next_cursor,
+            total: page.meta.total,
+            done: !page.meta.next_cursor,
+          }),
+        setError,
+      )
+      .finally(() => setLoading(false));
+  });
+  return { ...state, error };
+}
+
+/** An import's failures, from the API as the user pages and filters: the count is the API's total,
+ * and every entry can be reached (a filter reads on through the list until its page is full). */
+export function FailuresTable({ importId }: { importId: string }) {
   const [code, setCode] = useState("");
   const [field, setField] = useState("");
   const [page, setPage] = useState(1);
-  const codes = useMemo(() => [...new Set(failures.map((f) => f.code))].sort(), [failures]);
-  const fields = useMemo(() => [...new Set(failures.map((f) => f.field ?? ""))].sort(), [failures]);
-  const shown = failures.filter((f) => (!code || f.code === code) && (!field || (f.field ?? "") === field));
-  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
-  const current = Math.min(page, pages);
-  if (!failures.length) return <p>{t("no_failures")}</p>;
+  const filtered = !!(code || field);
+  const matches = (f: any) => (!code || f.code === code) && (!field || (f.field ?? "") === field);
+  const list = usePagedEntries(`/imports/${importId}/failures`, (entries) =>
+    filtered ? entries.filter(matches).length < page * PAGE_SIZE : entries.length < page * PAGE_SIZE,
+  );
+  const codes = useMemo(() => [...new Set(list.entries.map((f) => f.code))].sort(), [list.entries]);
+  const fields = useMemo(() => [...new Set(list.entries.map((f) => f.field ?? ""))].sort(), [list.entries]);
+  if (list.error) return <ErrorBox error={list.error} />;
+  if (list.total === null) return <p>{t("loading")}</p>;
+  if (!list.total) return <p>{t("no_failures")}</p>;
+  const shown = filtered ? list.entries.filter(matches) : list.entries;
+  // Filtered, the count of pages is known once the whole list was read; until then, one more.
+  const pages = filtered
+    ? list.done
+      ? Math.max(1, Math.ceil(shown.length / PAGE_SIZE))
+      : null
+    : Math.ceil(list.total / PAGE_SIZE);
+  const current = pages === null ? page : Math.min(page, pages);
+  const count = !filtered
+    ? t("failures_total", { total: list.total })
+    : list.done
+      ? t("failures_shown", { shown: shown.length, total: list.total })
+      : t("failures_searching", { shown: shown.length, read: list.entries.length, total: list.total });
   return (
     <div>
       <div class="filters">
@@ -84,7 +134,9 @@ export function FailuresTable({ failures }: { failures: any[] }) {
             ))}
           </select>
         </Field>
-        <span class="hint">{t("failures_shown", { shown: shown.length, total: failures.length })}</span>
+        <span class="hint" data-testid="failures-count">
+          {count}
+        </span>
       </div>
       <table class="list" data-testid="failures">
         <thead>
@@ -121,7 +173,6 @@ export function FailuresTable({ failures }: { failures: any[] }) {
 
 export function ImportPage({ id }: { id: string }) {
   const [item, setItem] = useState<any>();
-  const [failures, setFailures] = useState<any[]>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const running = !item || RUNNING.has(item.status);
@@ -129,12 +180,7 @@ export function ImportPage({ id }: { id: string }) {
   useInterval(
     () => {
       get(`/imports/${id}`).then(
-        async (answer) => {
-          setItem(answer.data);
-          if (TERMINAL.has(answer.data.status) && failures === undefined) {
-            setFailures(await allPages(`/imports/${id}/failures`));
-          }
-        },
+        (answer) => setItem(answer.data),
         (e) => setError(e),
       );
     },
@@ -149,7 +195,6 @@ export function ImportPage({ id }: { id: string }) {
     try {
       const answer = await post(`/imports/${id}/${path}`);
       setItem(answer.data);
-      setFailures(undefined);
     } catch (e) {
       setError(e);
     } finally {
@@ -197,15 +242,15 @@ export function ImportPage({ id }: { id: string }) {
           </div>
           <div>
             <dt>{t("rows")}</dt>
-            <dd data-testid="total">{item.total_count ?? "—"}</dd>
+            <dd data-testid="total">{amount(item.total_count)}</dd>
           </div>
           <div>
             <dt>{t("started")}</dt>
-            <dd>{when(item.executed_start_at)}</dd>
+            <dd data-testid="started">{when(item.executed_start_at)}</dd>
           </div>
           <div>
             <dt>{t("ended")}</dt>
-            <dd>{when(item.executed_end_at)}</dd>
+            <dd data-testid="ended">{when(item.executed_end_at)}</dd>
           </div>
         </dl>
         <h2>{t("outcomes")}</h2>
@@ -249,13 +294,8 @@ export function ImportPage({ id }: { id: string }) {
         </div>
       </div>
       <h2>{t("failures")}</h2>
-      {failures === undefined ? (
-        running ? null : (
-          <p>{t("loading")}</p>
-        )
-      ) : (
-        <FailuresTable failures={failures} />
-      )}
+      {/* A run again (restart, revert) shows its own failures once it settled. */}
+      {running ? null : <FailuresTable key={`${item.status}-${item.job_turns}`} importId={id} />}
     </section>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Page, allPages, get, query } from "../api";
 import { statusLabel, t } from "../i18n";
-import { ErrorBox, Field, ProgressBar, Status, useInterval, useLoad, when } from "../ui";
+import { ErrorBox, Field, ProgressBar, Status, amount, useInterval, useLoad, when } from "../ui";
 
 const STATUSES = [
   "waiting_upload",
@@ -103,9 +103,9 @@ export function ImportsPage() {
                 <td class="narrow">
                   <ProgressBar value={item.progress ?? 0} label={t("progress")} />
                 </td>
-                <td class="num">{item.total_count ?? "—"}</td>
-                <td class="num">{item.success_count}</td>
-                <td class="num">{item.fail_count}</td>
+                <td class="num">{amount(item.total_count)}</td>
+                <td class="num">{amount(item.success_count)}</td>
+                <td class="num">{amount(item.fail_count)}</td>
                 <td>{when(item.created_at)}</td>
               </tr>
             ))}

@@ -1,9 +1,10 @@
 // A new import: drop a file, pick a recipe (or make one from the file's suggested mapping), preview it
 // as a dry run, then import it with an upload bar and follow it on its page.
-import { useState } from "preact/hooks";
-import { TERMINAL, type UploadTicket, allPages, get, post, upload } from "../api";
-import { t } from "../i18n";
-import { navigate } from "../state";
+import { useEffect, useState } from "preact/hooks";
+import { TERMINAL, type UploadTicket, allPages, get, patch, post, upload } from "../api";
+import { locale, t } from "../i18n";
+import { type FileOptions, FileOptionsFields, fileOptionsOf, recipeOptions, sameReading } from "../file-options";
+import { may, navigate } from "../state";
 import { ErrorBox, Field, FieldOptions, ModeSelect, ProgressBar, useLoad, withChanged } from "../ui";
 import { FailuresTable, OutcomesView } from "./import";
 
@@ -20,6 +21,9 @@ async function suggestionSample(file: File): Promise<Blob | null> {
   const lastNewline = bytes.lastIndexOf(0x0a);
   return new Blob([bytes.slice(0, lastNewline > 0 ? lastNewline + 1 : bytes.length)]);
 }
+
+const kilobytes = (bytes: number) =>
+  new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(bytes / 1024);
 
 function DropZone({ file, onFile }: { file: File | null; onFile: (file: File) => void }) {
   const [over, setOver] = useState(false);
@@ -52,7 +56,7 @@ function DropZone({ file, onFile }: { file: File | null; onFile: (file: File) =>
       </label>
       {file ? (
         <p class="chosen" data-testid="chosen-file">
-          {file.name} · {(file.size / 1024).toFixed(1)} KB
+          {file.name} · {kilobytes(file.size)} KB
         </p>
       ) : null}
     </div>
@@ -74,6 +78,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
   const [name, setName] = useState(file.name.replace(/\.[^.]+$/, ""));
   const [mode, setMode] = useState("insert");
   const [unique, setUnique] = useState<string[]>([]);
+  const [options, setOptions] = useState<FileOptions>(fileOptionsOf(null));
   const [error, setError] = useState<unknown>();
   const fields: any[] = tables?.find((x: any) => x.key === table)?.fields?.filter((f: any) => f.type !== "subtable") ?? [];
 
@@ -87,6 +92,9 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
     try {
       const answer: Suggestion = (await post("/recipes/suggest", form)).data;
       setSuggestion(answer);
+      // Whether Suggest found a header; delimiter and encoding stay detected file by file (Suggest read
+      // a sample, the file's head) and every visible sheet is read, unless the user says otherwise.
+      setOptions(fileOptionsOf({ has_header: answer.options.has_header }));
       const mapped = answer.columns.map((c) => ({ source: c.source, target: c.target, confidence: c.confidence }));
       const rest = answer.unmapped_sources.map((source) => ({ source, target: "", confidence: 0 }));
       setMapping([...mapped, ...rest]);
@@ -105,7 +113,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
           mode,
           columns: mapping.filter((m) => m.target).map((m) => ({ source: m.source, target: m.target })),
           unique_columns: mode === "insert" ? [] : unique,
-          options: { has_header: suggestion?.options.has_header ?? true },
+          options: recipeOptions(options),
         })
       ).data;
       onSaved(recipe);
@@ -169,6 +177,7 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
             </Field>
             <ModeSelect value={mode} onChange={setMode} />
           </div>
+          <FileOptionsFields value={options} onChange={setOptions} />
           {mode !== "insert" ? (
             <fieldset>
               <legend>{t("unique_columns")}</legend>
@@ -201,8 +210,15 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
 }
 
 /** Create the import (JSON), upload its file to the ticket with a bar: the created import. */
-async function createAndUpload(recipeId: string, file: File, dryRun: boolean, onProgress: (f: number) => void) {
-  const created = (await post("/imports", { recipe_id: recipeId, file_name: file.name, dry_run: dryRun })).data;
+async function createAndUpload(
+  recipeId: string,
+  file: File,
+  dryRun: boolean,
+  hasHeader: boolean,
+  onProgress: (f: number) => void,
+) {
+  const body = { recipe_id: recipeId, file_name: file.name, dry_run: dryRun, has_header: hasHeader };
+  const created = (await post("/imports", body)).data;
   await upload(created.upload as UploadTicket, file, onProgress);
   return created;
 }
@@ -211,21 +227,31 @@ export function NewImportPage() {
   const [file, setFile] = useState<File | null>(null);
   const [recipes, , reloadRecipes] = useLoad(() => allPages("/recipes"));
   const [recipeId, setRecipeId] = useState("");
+  const recipe = (recipes ?? []).find((r: any) => r.id === recipeId);
+  const [options, setOptions] = useState<FileOptions>(fileOptionsOf(null));
+  useEffect(() => setOptions(fileOptionsOf(recipe?.options)), [recipe]);
   const [making, setMaking] = useState(false);
   const [uploaded, setUploaded] = useState<number | null>(null);
   const [preview, setPreview] = useState<any>();
-  const [previewFailures, setPreviewFailures] = useState<any[]>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+
+  /** An admin's changes to how the file is read are saved to the recipe first: the import runs with
+   * the recipe's options (an import itself takes only `has_header`). */
+  async function saveOptions() {
+    if (!recipe || !may("admin") || sameReading(options, fileOptionsOf(recipe.options))) return;
+    await patch(`/recipes/${recipe.id}`, { options: recipeOptions(options) });
+    reloadRecipes();
+  }
 
   async function runPreview() {
     if (!file) return;
     setBusy(true);
     setError(undefined);
     setPreview(undefined);
-    setPreviewFailures(undefined);
     try {
-      const created = await createAndUpload(recipeId, file, true, setUploaded);
+      await saveOptions();
+      const created = await createAndUpload(recipeId, file, true, options.has_header, setUploaded);
       let item = created;
       while (!TERMINAL.has(item.status)) {
         await new Promise((resolve) => setTimeout(resolve, 700));
@@ -233,7 +259,6 @@ export function NewImportPage() {
         setPreview(item);
       }
       setPreview(item);
-      setPreviewFailures((await get(`/imports/${created.id}/failures?per_page=10`)).data);
     } catch (e) {
       setError(e);
     } finally {
@@ -247,7 +272,8 @@ export function NewImportPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const created = await createAndUpload(recipeId, file, false, setUploaded);
+      await saveOptions();
+      const created = await createAndUpload(recipeId, file, false, options.has_header, setUploaded);
       navigate(`/imports/${created.id}`);
     } catch (e) {
       setError(e);
@@ -264,8 +290,7 @@ export function NewImportPage() {
         onFile={(next) => {
           setFile(next);
           setPreview(undefined);
-          setPreviewFailures(undefined);
-        }}
+              }}
       />
       {file ? (
         <>
@@ -285,6 +310,7 @@ export function NewImportPage() {
               {t("make_recipe")}
             </button>
           </div>
+          {recipe ? <FileOptionsFields value={options} onChange={setOptions} lockReading={!may("admin")} /> : null}
           {making ? (
             <MakeRecipe
               file={file}
@@ -320,10 +346,10 @@ export function NewImportPage() {
                   <code>{preview.error.code}</code> {preview.error.message}
                 </div>
               ) : null}
-              {previewFailures ? (
+              {TERMINAL.has(preview.status) ? (
                 <>
-                  <h3>{t("first_failures")}</h3>
-                  <FailuresTable failures={previewFailures} />
+                  <h3>{t("failures")}</h3>
+                  <FailuresTable importId={preview.id} />
                 </>
               ) : null}
             </div>

@@ -1,6 +1,7 @@
 // Recipes: view their mapping, create one, edit its name, mode and columns (admins).
 import { useState } from "preact/hooks";
 import { allPages, patch, post } from "../api";
+import { type FileOptions, FileOptionsFields, fileOptionsOf, recipeOptions } from "../file-options";
 import { t } from "../i18n";
 import { may } from "../state";
 import { ErrorBox, Field, FieldOptions, FormButtons, ModeSelect, RemoveCell, useLoad, withChanged } from "../ui";
@@ -18,6 +19,7 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
     Array.isArray(recipe?.columns) ? recipe.columns : [{ source: "", target: "" }],
   );
   const [unique, setUnique] = useState<string>((recipe?.unique_columns ?? []).join(", "));
+  const [options, setOptions] = useState<FileOptions>(fileOptionsOf(recipe?.options));
   const [error, setError] = useState<unknown>();
   const fields: any[] = tables.find((x) => x.key === table)?.fields ?? [];
   const change = (i: number, part: Partial<Column>) => setColumns(withChanged(columns, i, part));
@@ -29,6 +31,7 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
       mode,
       columns,
       unique_columns: unique.split(",").map((u) => u.trim()).filter(Boolean),
+      options: recipeOptions(options),
     };
     try {
       if (recipe) await patch(`/recipes/${recipe.id}`, body);
@@ -59,6 +62,7 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
           <input value={unique} onInput={(e) => setUnique(e.currentTarget.value)} />
         </Field>
       </div>
+      <FileOptionsFields value={options} onChange={setOptions} />
       <table class="list">
         <thead>
           <tr>

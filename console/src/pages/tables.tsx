@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { allPages, patch, post } from "../api";
 import { t } from "../i18n";
 import { may } from "../state";
-import { ErrorBox, Field, FormButtons, RemoveCell, useLoad, withChanged } from "../ui";
+import { ErrorBox, Field, FormButtons, RemoveCell, amount, useLoad, withChanged } from "../ui";
 
 const TYPES = ["string", "integer", "number", "boolean", "date", "datetime", "email", "phone", "enum"];
 
@@ -157,7 +157,7 @@ export function TablesPage() {
                   </td>
                   <td>{table.name}</td>
                   <td class="num">{table.fields.length}</td>
-                  <td class="num">{table.record_count}</td>
+                  <td class="num">{amount(table.record_count)}</td>
                   <td>
                     {admin ? (
                       <button type="button" onClick={() => setEditing(table)}>

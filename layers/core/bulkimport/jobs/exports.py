@@ -11,6 +11,9 @@ export goes on in a new sheet.
   leading single quote (ingest/formulas.py): the file can never run anything on the reader's machine.
   Numbers stay numbers.
 - The header is each field's label (its key when it has none), after the record id.
+- In XLSX a `date` field's values are date cells (yyyy-mm-dd), so a spreadsheet sorts, filters and
+  formats them as dates (and an import reads them back as the same dates); a `datetime` stays ISO 8601
+  text, since a cell cannot hold its UTC offset.
 
 An export run again (a retried step) writes the same object again: it is idempotent.
 """
@@ -22,6 +25,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from functools import cache
 from typing import Any, BinaryIO, cast
 
@@ -53,10 +57,12 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
 
     fields = list(table.fields)
     # The record id as `_id`: a table's own field may be keyed id (recipes read `_id` back as the id).
-    header = [ID_TARGET, *(["parent_id"] if table.parent else []), *[f.label or f.key for f in fields]]
+    leading = [ID_TARGET, *(["parent_id"] if table.parent else [])]
+    header = [*leading, *[f.label or f.key for f in fields]]
+    dates = frozenset(len(leading) + n for n, f in enumerate(fields) if f.type == "date")
     count = 0
     with BlobStore().writer(key, CONTENT_TYPES[item["format"]]) as sink:  # aborted if anything fails
-        writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key)
+        writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key, dates)
         for record in _records(tenant, table, item):
             data, meta = record.get("data") or {}, record.get("meta") or {}
             writer.append(
@@ -98,7 +104,7 @@ def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
 
 
 class _CsvRows:
-    def __init__(self, sink: io.RawIOBase, header: list[str], _title: str):
+    def __init__(self, sink: io.RawIOBase, header: list[str], _title: str, _dates: frozenset[int]):
         # The cast: typeshed wants a buffered stream; the wrapper only writes to the sink and flushes it.
         self.text = io.TextIOWrapper(cast(BinaryIO, sink), encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text)
@@ -134,10 +140,11 @@ def _illegal_xml_characters() -> re.Pattern:
 
 
 class _XlsxRows:
-    def __init__(self, sink: io.RawIOBase, header: list[str], title: str):
+    def __init__(self, sink: io.RawIOBase, header: list[str], title: str, dates: frozenset[int]):
         from openpyxl import Workbook  # see _illegal_xml_characters
 
         self.sink = sink
+        self.dates = dates  # the columns of date fields
         self.header = [neutralise(h) for h in header]
         self.title = title[:25]
         self.workbook = Workbook(write_only=True)
@@ -153,7 +160,7 @@ class _XlsxRows:
     def append(self, values: list[Any]) -> None:
         if self.rows == XLSX_MAX_ROWS:
             self._new_sheet()
-        self.sheet.append([self._cell(v) for v in values])
+        self.sheet.append([_date(v) if n in self.dates else self._cell(v) for n, v in enumerate(values)])
         self.rows += 1
 
     @staticmethod
@@ -167,3 +174,14 @@ class _XlsxRows:
 
     def finish(self) -> None:
         self.workbook.save(self.sink)
+
+
+def _date(value: Any) -> Any:
+    """A date field's value as a date (openpyxl writes it as a date cell, yyyy-mm-dd). Stored dates are
+    ISO 8601; anything else is written as the text cell it is."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return _XlsxRows._cell(value)
