@@ -238,6 +238,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Table '{table}' still holds {count} record(s); delete them with a batch_delete job first.",
         "zh-TW": "資料表「{table}」仍有 {count} 筆資料，請先以 batch_delete 作業刪除。",
     },
+    "RECIPE_CHANGED": {
+        "en": "Recipe '{recipe_id}' was changed by someone else meanwhile; read it again and repeat the change.",
+        "zh-TW": "匯入範本「{recipe_id}」剛被其他人修改；請重新讀取後再修改一次。",
+    },
     "INVALID_PATTERN": {
         "en": "The pattern '{pattern}' is not a valid RE2 regular expression: {reason}.",
         "zh-TW": "格式「{pattern}」不是有效的 RE2 正規表示式：{reason}。",

@@ -129,6 +129,7 @@ class Import(BaseModel):
     created_at: str
     updated_at: str
     recipe: Recipe | None = None
+    recipe_version: int = 1  # the recipe's version the import was created with, and runs with
     sample: list[SampleRow] | None = None  # a dry run's first rows as they would be stored
 
 

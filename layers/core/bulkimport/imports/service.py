@@ -74,6 +74,7 @@ def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Im
         outcomes=outcomes,
         revert=_revert_of(item),
     )
+    data["recipe_version"] = item["recipe_snapshot"].get("version", 1)
     if with_recipe:
         data["recipe"] = item["recipe_snapshot"]
     return Import.model_validate(data)

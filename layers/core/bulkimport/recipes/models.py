@@ -293,7 +293,18 @@ class Recipe(RecipeBase):
     id: str
     created_at: str
     updated_at: str
+    version: int = 1  # each change makes the next (a recipe stored before versions were kept reads as 1)
 
 
 class RecipeOut(Recipe):
     tasks_count: int = 0
+
+
+class RecipeVersion(Strict):
+    """A recipe as it was from one change to the next."""
+
+    model_config = ConfigDict(extra="ignore")
+    number: int
+    changed_by: str | None = None
+    changed_at: str
+    recipe: Recipe
