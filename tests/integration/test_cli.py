@@ -436,3 +436,27 @@ def test_counts_in_tables_have_thousands_separators(cli, tenant, tmp_path):
     shown = cli("tables", "list")
     assert "1,200" in shown.stdout  # record_count
     assert cli.json("imports", "list")["data"][0]["total_count"] == 1200  # JSON keeps numbers
+
+
+def test_recipes_create_takes_transforms_formats_and_defaults_from_yaml(cli, tmp_path, tenant):
+    tenant.admin.create_table(CONTACTS)
+    recipe = contacts_recipe(name="cleaning")
+    recipe["columns"][3] = {
+        "source": "等級",
+        "target": "level",
+        "transform": ["trim", {"map": {"gold": "A"}, "ignore_case": True, "otherwise": "fail"}],
+        "default": "B",
+    }
+    recipe["columns"][6] = {"source": "就診日", "target": "visit_date", "format": "ROC"}
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    recipe_id = cli.json("recipes", "create", str(tmp_path / "recipe.yaml"))["id"]
+    stored = tenant.viewer.ok("GET", f"/recipes/{recipe_id}")["data"]
+    assert stored["columns"][3] == recipe["columns"][3] and stored["columns"][6] == recipe["columns"][6]
+    row = good_row(1)
+    row[3], row[6] = " GOLD ", "民國113年5月1日"
+    source = tmp_path / "cleaned.csv"
+    source.write_bytes(csv_bytes([HEADER, row]))
+    done = cli("import", str(source), "--recipe", recipe_id, "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (record,) = tenant.viewer.all_pages("/tables/contacts/records")
+    assert (record["data"]["level"], record["data"]["visit_date"]) == ("A", "2024-05-01")
