@@ -78,11 +78,16 @@ def _region_phone(region: str) -> Converter:
     return convert
 
 
+def stored_form(spec: FieldSpec, convert: Converter) -> Converter:
+    """How a value of the field is stored, without its checks: a filter's value compares with stored
+    values so (a phone with a region as E.164), and a bound outside a range still filters."""
+    return _region_phone(spec.region) if spec.type == "phone" and spec.region else convert
+
+
 def with_field_rules(spec: FieldSpec, convert: Converter) -> Converter:
     """The field's converter with its rules after it (the converter itself when it has none). A
     phone field with a region is read by libphonenumber and stored as E.164."""
-    if spec.type == "phone" and spec.region:
-        convert = _region_phone(spec.region)
+    convert = stored_form(spec, convert)
     checks: list[Callable[[str, Any], None]] = []
     if spec.min_length is not None:
         least = spec.min_length
