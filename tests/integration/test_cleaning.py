@@ -181,6 +181,13 @@ def test_a_format_that_does_not_fit_the_field_and_an_invalid_pattern_are_refused
     pattern["replace"]["pattern"] = r"(a)\1"
     response = people.admin.post("/recipes", json=bad_pattern)
     assert response.status_code == 422 and response.json()["error"]["code"] == "INVALID_PATTERN"
+    # A replacement naming a group the pattern lacks would fail every cell it matches: refused too.
+    bad_pattern["columns"][0]["transform"] = [{"replace": {"pattern": "(a)", "with": "\\2"}}]
+    response = people.admin.post("/recipes", json=bad_pattern)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "INVALID_PATTERN"
+    bad_pattern["columns"][0]["transform"] = [{"replace": {"pattern": "(?P<d>[0-9])", "with": "<\\g<d>\\1>"}}]
+    assert people.admin.post("/recipes", json=bad_pattern).status_code == 201
+    people.admin.ok("DELETE", f"/recipes/{people.viewer.ok('GET', '/recipes')['data'][0]['id']}", 204)
     unknown_step = {
         "name": "r",
         "table": "people",

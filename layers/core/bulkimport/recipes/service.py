@@ -25,7 +25,7 @@ from bulkimport.recipes.models import (
 )
 from bulkimport.recipes.transforms import format_fits
 from bulkimport.schema.models import Table
-from bulkimport.schema.rules import compile_pattern
+from bulkimport.schema.rules import check_replacement
 from bulkimport.schema.tables import get_table, get_table_or
 
 
@@ -96,7 +96,7 @@ def _cleaning_problems(column: ColumnMap, table: Table, parent: Table | None) ->
     and its format fits its field's type."""
     for step in column.transform:
         if isinstance(step, ReplaceStep):
-            compile_pattern(step.replace.pattern)
+            check_replacement(step.replace.pattern, step.replace.with_)
     if column.target == ID_TARGET:
         return [{"target": column.target, "code": "ID_NOT_CLEANED"}] if column.cleans() else []
     if column.target.startswith(PARENT_PREFIX):

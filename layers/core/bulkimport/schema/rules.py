@@ -9,6 +9,7 @@ can stall a chunk the way a backtracking engine can (`(a+)+$` on "aaaa...b").
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -37,6 +38,20 @@ def compile_pattern(pattern: str) -> Any:
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise InvalidInput("INVALID_PATTERN", pattern=pattern[:200], reason=str(reason)) from None
+
+
+def check_replacement(pattern: str, replacement: str) -> None:
+    """A replace step's `with` may name only groups its pattern has (`\\1`, `\\g<name>`) and only
+    escapes the replacement syntax knows, or 422 INVALID_PATTERN: else every cell it matches would
+    fail the chunk. RE2's binding expands replacements as Python's re does, so Python's re checks it
+    against an empty pattern of the same groups (no user pattern runs on re)."""
+    program = compile_pattern(pattern)
+    names = {number: name for name, number in program.groupindex.items()}
+    shape = "".join(f"(?P<{names[n]}>)" if n in names else "()" for n in range(1, program.groups + 1))
+    try:
+        re.compile(shape).sub(replacement, "")
+    except (re.error, IndexError) as error:
+        raise InvalidInput("INVALID_PATTERN", pattern=replacement[:200], reason=str(error)) from None
 
 
 # ---------------------------------------------------------------- range bounds
