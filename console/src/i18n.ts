@@ -138,6 +138,7 @@ const en = {
   started: "Started",
   ended: "Ended",
   dry_run: "Dry run",
+  sample: "Sample: the first rows as they would be stored",
   // tables and recipes
   new_table: "New table",
   edit_table: "Edit table {key}",
@@ -314,6 +315,7 @@ const zhTW: Messages = {
   started: "開始時間",
   ended: "結束時間",
   dry_run: "試算",
+  sample: "樣本：前幾列將儲存成的樣子",
   new_table: "新增資料表",
   edit_table: "編輯資料表 {key}",
   key: "代碼",

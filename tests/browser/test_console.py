@@ -78,6 +78,12 @@ def test_the_quick_start_in_the_browser(browser, stack, tenant, tmp_path):
     preview = page.get_by_test_id("preview")
     expect(preview.locator("[data-outcome=failed]")).to_have_text("2", timeout=60_000)
     expect(preview.get_by_test_id("failures")).to_contain_text("INVALID_EMAIL")
+    # The sample: the rows that pass, as they would be stored, as a table.
+    sample = preview.get_by_test_id("sample")
+    expect(sample.locator("thead th").first).to_have_text("Row")
+    expect(sample.locator("tbody tr")).to_have_count(3)  # rows 1, 3 and 5 pass
+    expect(sample.locator("tbody tr").first.locator("td").first).to_have_text("1")
+    expect(sample).to_contain_text("M001")
     screenshot(page, "04-preview")
     assert tenant.admin.ok("GET", "/tables/contacts")["data"]["record_count"] == 0
 
@@ -103,9 +109,17 @@ def test_the_quick_start_in_the_browser(browser, stack, tenant, tmp_path):
         page.get_by_role("button", name="Download failures.csv").click()
     content = downloading.value.path().read_bytes().decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(content))) == [
-        ["會員編號", "姓名", "Email", "等級", "error_code", "error_message"],
-        ["M002", "李小華", "not-an-email", "B", "INVALID_EMAIL", "Email must be an email address, got 'not-an-email'."],
-        ["M004", "林美麗", "lin@example.com", "Z", "NOT_IN_OPTIONS", "等級 must be one of A, B, got 'Z'."],
+        ["_row", "會員編號", "姓名", "Email", "等級", "error_code", "error_message"],
+        [
+            "2",
+            "M002",
+            "李小華",
+            "not-an-email",
+            "B",
+            "INVALID_EMAIL",
+            "Email must be an email address, got 'not-an-email'.",
+        ],
+        ["4", "M004", "林美麗", "lin@example.com", "Z", "NOT_IN_OPTIONS", "等級 must be one of A, B, got 'Z'."],
     ]
 
     page.get_by_role("link", name="Imports", exact=True).click()
