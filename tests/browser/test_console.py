@@ -272,6 +272,30 @@ def test_an_admin_makes_and_edits_tables_recipes_and_keys(browser, stack, tenant
     (recipe,) = tenant.admin.all_pages("/recipes")
     assert recipe["columns"] == [{"source": "SKU", "target": "sku"}, {"source": "單價", "target": "price"}]
 
+    # A column's cleaning: steps (JSON), a format, a default; a steps text that is not JSON is refused.
+    page.get_by_test_id("recipes").get_by_role("button", name="Edit").click()
+    page.get_by_label("Steps (JSON)").first.fill('["trim", ')
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("Steps (JSON)")
+    page.get_by_label("Steps (JSON)").first.fill('["trim", "upper"]')
+    page.get_by_label("Format").nth(1).select_option("1.234,5")
+    page.get_by_label("Default").nth(1).fill("0")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("recipes")).to_contain_text('單價 → price (Format 1.234,5; Default "0")')
+    expect(page.get_by_test_id("recipes")).to_contain_text("SKU → sku (trim, upper)")
+    (recipe,) = tenant.admin.all_pages("/recipes")
+    assert recipe["columns"] == [
+        {"source": "SKU", "target": "sku", "transform": ["trim", "upper"]},
+        {"source": "單價", "target": "price", "default": "0", "format": {"decimal": ",", "group": "."}},
+    ]
+    assert recipe["version"] == 3
+    # Opened again, the form shows what the columns set.
+    page.get_by_test_id("recipes").get_by_role("button", name="Edit").click()
+    expect(page.get_by_label("Steps (JSON)").first).to_have_value('["trim","upper"]')
+    expect(page.get_by_label("Format").nth(1)).to_have_value("1.234,5")
+    expect(page.get_by_label("Default").nth(1)).to_have_value("0")
+    page.get_by_role("button", name="Cancel").click()
+
     page.get_by_role("link", name="API keys", exact=True).click()
     page.locator("input[name=key-name]").fill("nightly sync")
     page.locator("select[name=key-role]").select_option("viewer")
