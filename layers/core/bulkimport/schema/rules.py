@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import phonenumbers
 import re2
 
 from bulkimport.errors import InvalidInput
@@ -80,7 +79,16 @@ def _range_text(low: Any, high: Any) -> str:
 # ---------------------------------------------------------------- a field's rules
 
 
+def _phonenumbers() -> Any:
+    # Imported when a phone field has a region: its metadata costs every function's cold start else.
+    import phonenumbers
+
+    return phonenumbers
+
+
 def _region_phone(region: str) -> Converter:
+    phonenumbers = _phonenumbers()
+
     def convert(text: str) -> str:
         try:
             number = phonenumbers.parse(text, region)
@@ -272,7 +280,7 @@ def check_definition(
             else:
                 if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
                     problems.append({"field": spec.key, "problem": "min is above max"})
-        if spec.region is not None and spec.region not in phonenumbers.SUPPORTED_REGIONS:
+        if spec.region is not None and spec.region not in _phonenumbers().SUPPORTED_REGIONS:
             problems.append({"field": spec.key, "problem": f"region '{spec.region}' is not a known region"})
         for inner in spec.fields or ():
             try:
