@@ -74,6 +74,7 @@ def ours(
 
     from bulkimport.config import Chunking, section
     from bulkimport.imports.chunks import RowScan, check_rows, row_validator
+    from bulkimport.imports.store import Reader
     from bulkimport.ingest.formats import Limits
     from bulkimport.ingest.parsing import plan_upload
     from bulkimport.recipes.models import Recipe
@@ -107,7 +108,7 @@ def ours(
 
     sheet = plan.sheets[0]
     validator = row_validator(table, None, scan.columns[sheet.index], len(sheet.header), recipe=recipe)
-    reader = {"delimiter": plan.delimiter, "line_column": plan.line_column}
+    reader = Reader(key="", format=plan.format, delimiter=plan.delimiter, line_column=plan.line_column, sheets=[])
     stamp = "2026-11-22T00:00:00Z"
     context = WriteContext(
         tenant="bench",
@@ -121,7 +122,7 @@ def ours(
     writer = RecordWriter(context)
     items = 0
     for chunk in plan.chunks:
-        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk.to_dict(), {}, import_id)
+        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk, {}, import_id)
         if writer.constraints:
             raise ValueError("claiming unique keys needs the network: measure tables without them here")
         writer.apply(checked.plans, write_records=False)

@@ -104,16 +104,16 @@ def test_a_table_with_its_own_id_field_round_trips_by_record_id(tenant):
     (record,) = tenant.viewer.all_pages("/tables/items/records")
     assert exported == [["_id", "id", "name"], [record["id"], "S2", "a"]]
 
-    # "id" is the field here, "_id" the record: updating by record id may change the field's value.
+    # "id" is the field here, "_id" the record: a row names its record by _id.
     by_id = {"name": "by id", "table": "items", "columns": "auto", "unique_columns": ["_id"], "mode": "update"}
     updating = tenant.admin.create_recipe(by_id)
-    edited = csv_bytes([exported[0], [record["id"], "S3", "b"]])
+    edited = csv_bytes([exported[0], [record["id"], "S2", "b"]])
     done = tenant.viewer.wait(tenant.editor.import_file(updating["id"], edited)["id"])
     assert (done["status"], done["success_count"]) == ("completed", 1), done
     (after,) = tenant.viewer.all_pages("/tables/items/records")
-    assert (after["id"], after["data"]) == (record["id"], {"id": "S3", "name": "b"})
+    assert (after["id"], after["data"]) == (record["id"], {"id": "S2", "name": "b"})
     keyed = tenant.admin.create_recipe({**by_id, "name": "by field", "unique_columns": ["id"], "mode": "upsert"})
-    done = tenant.viewer.wait(tenant.editor.import_file(keyed["id"], csv_bytes([["id", "name"], ["S3", "c"]]))["id"])
+    done = tenant.viewer.wait(tenant.editor.import_file(keyed["id"], csv_bytes([["id", "name"], ["S2", "c"]]))["id"])
     assert done["success_count"] == 1 and tenant.viewer.all_pages("/tables/items/records")[0]["data"]["name"] == "c"
 
 
@@ -145,3 +145,24 @@ def test_a_fixed_failures_csv_imports_through_the_recipe_that_failed_it(tenant):
         r["data"]["membership_no"]: r["data"].get("level") for r in tenant.viewer.all_pages("/tables/contacts/records")
     }
     assert numbers == {"M000001": "B", "M000002": "B"}
+
+
+def test_an_exported_row_whose_key_field_was_edited_is_refused(tenant):
+    """contacts are keyed by membership_no: a row of the export that names its record by id but has
+    another membership_no would move the record under another key; it fails UNIQUE_KEY_FIXED."""
+    recipe = setup_contacts(tenant.admin)
+    tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), good_row(2)]))["id"])
+    before = {r["id"]: r for r in tenant.viewer.all_pages("/tables/contacts/records")}
+    job = {"job_name": "export", "table": "contacts", "ids": "all", "search_options": {}, "total": 2}
+    done = tenant.editor.wait_job(tenant.editor.start_job(job))
+    rows = as_rows(requests.get(done["data"]["url"], timeout=30).content, "csv")
+    header, edited = rows[0], [list(row) for row in rows[1:]]
+    first = next(row for row in edited if row[header.index("會員編號")] == "M000001")
+    first[header.index("會員編號")] = "M000099"
+
+    recipe_id = tenant.admin.create_recipe(BY_ID)["id"]
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe_id, csv_bytes([header, *edited]))["id"])
+    assert done["outcomes"] == {"created": 0, "updated": 0, "unchanged": 1, "failed": 1}
+    failures = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    assert [(f["field"], f["code"], f["value"]) for f in failures] == [("membership_no", "UNIQUE_KEY_FIXED", "M000099")]
+    assert {r["id"]: r for r in tenant.viewer.all_pages("/tables/contacts/records")} == before

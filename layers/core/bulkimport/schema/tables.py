@@ -7,7 +7,15 @@ from bulkimport.adapters.dynamo import Attr, ControlStore, item_exists
 from bulkimport.errors import Conflict, InvalidInput, NotFound
 from bulkimport.ids import now_iso
 from bulkimport.paging import ListMeta, Page
-from bulkimport.schema.models import CHILD_RESERVED_KEY, FieldSpec, Table, TableCreate, TablePatch, TableRule
+from bulkimport.schema.models import (
+    CHILD_RESERVED_KEY,
+    FieldSpec,
+    Table,
+    TableCreate,
+    TablePatch,
+    TableRule,
+    key_field_of,
+)
 from bulkimport.schema.rules import check_definition
 from bulkimport.schema.validation import converter_for
 
@@ -76,6 +84,9 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
         for spec in patch.fields:
             if spec.unique and spec.key not in was_unique:
                 raise Conflict("UNIQUE_NEEDS_EMPTY_TABLE", field=spec.key, table=table_key)
+        # Records are stored under their key field's value (records.uniqueness.key_field).
+        if table.key_field() != key_field_of(patch.fields):
+            raise Conflict("KEY_FIELD_NEEDS_EMPTY_TABLE", field=table.key_field(), table=table_key)
     changes["updated_at"] = now_iso()
     updated = _store().update(
         keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition=item_exists()
