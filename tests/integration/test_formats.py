@@ -303,8 +303,8 @@ def test_xlsx_every_sheet_with_its_own_header(tenant):
     # The failing rows of both sheets under one header, by column name, to fix and import again.
     download = tenant.viewer.get(f"/imports/{created['id']}/failures.csv", allow_redirects=False).headers["Location"]
     table = list(csv.reader(io.StringIO(requests.get(download, timeout=30).content.decode("utf-8-sig"))))
-    assert table[0] == ["sheet", *HEADER, "error_code", "error_message"]
-    assert [r[:3] for r in table[1:]] == [["一月", "M000005", "客戶5"], ["二月", "M000159", "客戶159"]]
+    assert table[0] == ["_row", "sheet", *HEADER, "error_code", "error_message"]
+    assert [r[:4] for r in table[1:]] == [["5", "一月", "M000005", "客戶5"], ["159", "二月", "M000159", "客戶159"]]
 
 
 def test_excel_habits_numbers_as_text_and_dates_as_day_numbers(tenant):
@@ -416,7 +416,7 @@ def test_a_formula_saved_without_its_value_fails_its_row_and_never_imports_as_em
     download = tenant.viewer.get(f"/imports/{done['id']}/failures.csv", allow_redirects=False).headers["Location"]
     table = list(csv.reader(io.StringIO(requests.get(download, timeout=30).content.decode("utf-8-sig"))))
     # the formula's cell comes back empty, to fill in, not as a marker
-    assert table[0][4] == "測量數字" and table[1][4] == ""
+    assert table[0][1 + 4] == "測量數字" and table[1][1 + 4] == ""  # after _row
 
 
 def test_xlsx_sheet_missing_a_column_names_the_sheet(tenant):

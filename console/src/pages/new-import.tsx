@@ -6,7 +6,7 @@ import { locale, t } from "../i18n";
 import { type FileOptions, FileOptionsFields, fileOptionsOf, recipeOptions, sameReading } from "../file-options";
 import { may, navigate } from "../state";
 import { ErrorBox, Field, FieldOptions, ModeSelect, ProgressBar, useLoad, withChanged } from "../ui";
-import { FailuresTable, OutcomesView } from "./import";
+import { FailuresTable, OutcomesView, SampleTable } from "./import";
 
 const SUGGEST_MAX_BYTES = 4 * 1024 * 1024; // what POST /recipes/suggest takes in one request
 const SAMPLE_BYTES = 1024 * 1024;
@@ -345,6 +345,12 @@ export function NewImportPage() {
                 <div class="error" role="alert">
                   <code>{preview.error.code}</code> {preview.error.message}
                 </div>
+              ) : null}
+              {TERMINAL.has(preview.status) && preview.sample?.length ? (
+                <>
+                  <h3>{t("sample")}</h3>
+                  <SampleTable sample={preview.sample} />
+                </>
               ) : null}
               {TERMINAL.has(preview.status) ? (
                 <>

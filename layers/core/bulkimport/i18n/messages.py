@@ -50,6 +50,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} must be at most {max_length} characters.",
         "zh-TW": "{field} 最多 {max_length} 個字元。",
     },
+    # Row failures of a table's and a recipe's rules (v1.2: cleaning data on the way in)
+    "PATTERN_MISMATCH": {
+        "en": "{field} must match the pattern {pattern}, got '{value}'.",
+        "zh-TW": "{field} 必須符合格式 {pattern}，收到「{value}」。",
+    },
+    "OUT_OF_RANGE": {
+        "en": "{field} must be {range}, got '{value}'.",
+        "zh-TW": "{field} 必須在範圍 {range} 之內，收到「{value}」。",
+    },
+    "TOO_SHORT": {
+        "en": "{field} must be at least {min_length} characters, got '{value}'.",
+        "zh-TW": "{field} 至少需要 {min_length} 個字元，收到「{value}」。",
+    },
+    "NOT_MAPPED": {
+        "en": "{field}: '{value}' is not one of the values the recipe maps.",
+        "zh-TW": "{field}：「{value}」不在匯入範本的對照表中。",
+    },
+    "REQUIRED_BY_RULE": {
+        "en": "{field} is required when {when_field} is '{when_value}'.",
+        "zh-TW": "當 {when_field} 為「{when_value}」時，{field} 為必填欄位。",
+    },
+    "RULE_FAILED": {
+        "en": "{field} must be {op} {other} ('{other_value}'), got '{value}'.",
+        "zh-TW": "{field} 必須 {op} {other}（「{other_value}」），收到「{value}」。",
+    },
     "COLUMN_COUNT_MISMATCH": {
         "en": "Row has {actual} columns, the header has {expected}.",
         "zh-TW": "此列有 {actual} 欄，標題列有 {expected} 欄。",
@@ -226,6 +251,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "TABLE_NOT_EMPTY": {
         "en": "Table '{table}' still holds {count} record(s); delete them with a batch_delete job first.",
         "zh-TW": "資料表「{table}」仍有 {count} 筆資料，請先以 batch_delete 作業刪除。",
+    },
+    "RECIPE_CHANGED": {
+        "en": "Recipe '{recipe_id}' was changed by someone else meanwhile; read it again and repeat the change.",
+        "zh-TW": "匯入範本「{recipe_id}」剛被其他人修改；請重新讀取後再修改一次。",
+    },
+    "INVALID_PATTERN": {
+        "en": "The pattern '{pattern}' is not a valid RE2 regular expression: {reason}.",
+        "zh-TW": "格式「{pattern}」不是有效的 RE2 正規表示式：{reason}。",
+    },
+    "INVALID_RULE": {
+        "en": "A rule does not fit the table's fields; see details.",
+        "zh-TW": "規則與資料表的欄位不符，請參考 details。",
     },
     "INVALID_RECIPE": {
         "en": "The recipe does not fit table '{table}'; see details.",

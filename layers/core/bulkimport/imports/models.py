@@ -93,6 +93,11 @@ class Revert(BaseModel):
     ended_at: str | None = None
 
 
+class SampleRow(BaseModel):
+    row: int
+    values: dict[str, Any]
+
+
 class Import(BaseModel):
     """An import as the API shows it."""
 
@@ -125,6 +130,8 @@ class Import(BaseModel):
     created_at: str
     updated_at: str
     recipe: Recipe | None = None
+    recipe_version: int = 1  # the recipe's version the import was created with, and runs with
+    sample: list[SampleRow] | None = None  # a dry run's first rows as they would be stored
 
 
 class UploadTicket(BaseModel):

@@ -79,6 +79,7 @@ def to_import(item: ImportRecord, language: str = "en", with_recipe: bool = Fals
         outcomes=outcomes,
         revert=_revert_of(item),
     )
+    data["recipe_version"] = item.recipe_snapshot.get("version", 1)
     if with_recipe:
         data["recipe"] = item.recipe_snapshot
     return Import.model_validate(data)

@@ -21,7 +21,7 @@ from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.errors import NotFound
 from bulkimport.ids import now_iso
 from bulkimport.imports.models import FileInfo, ImportCreate
-from bulkimport.recipes.models import Recipe
+from bulkimport.recipes.models import Recipe, with_record_id
 from bulkimport.runs.kinds import RunRecord
 from bulkimport.schema.models import Table
 
@@ -105,6 +105,7 @@ class ImportRecord(RunRecord):
     revert_restored: int = 0
     revert_skipped: int = 0
     revert_skipped_list: list[dict[str, Any]] = Field(default_factory=list)
+    sample: list[dict[str, Any]] | None = None  # a dry run's first rows as they would be stored
 
     def file_with(self, **info: Any) -> dict[str, Any]:
         """What the import stores of its file, with `info` (size, sha256) set."""
@@ -280,7 +281,9 @@ def current_sheet_index(sheets: list[SheetReader] | None, counted: Collection[in
 
 
 def recipe_of(item: ImportRecord) -> Recipe:
-    return Recipe.model_validate(item.recipe_snapshot)
+    # "id" read as the record id where the table has no such field (recipes.models.with_record_id).
+    table = Table.model_validate(item.table_snapshot)
+    return with_record_id(Recipe.model_validate(item.recipe_snapshot), table)
 
 
 def tables_of(item: ImportRecord) -> tuple[Table, Table | None]:

@@ -463,7 +463,7 @@ class RecordWriter:
 
     def record_missing(self) -> RowFailure:
         if self.identity is None:  # a record named by its id (batch jobs)
-            return RowFailure("id", "NOT_FOUND", {"field": "id"})
+            return RowFailure(ID_TARGET, "NOT_FOUND", {"field": ID_TARGET})
         return RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
 
     def _first_field(self, constraint: Constraint) -> str:
