@@ -25,7 +25,13 @@ TEST_JOB_PAGE_RECORDS = 100
 AUTHORIZER_CACHE_SECONDS = 2
 
 
-STACK_PARAMETERS = {"ChunkRows": str(TEST_CHUNK_ROWS), "JobPageRecords": str(TEST_JOB_PAGE_RECORDS)}
+# The largest file an import takes, small on the test stack so that a test can send a file over it.
+TEST_MAX_FILE_BYTES = 24 * 1024 * 1024
+STACK_PARAMETERS = {
+    "ChunkRows": str(TEST_CHUNK_ROWS),
+    "JobPageRecords": str(TEST_JOB_PAGE_RECORDS),
+    "MaxFileBytes": str(TEST_MAX_FILE_BYTES),
+}
 
 
 @pytest.fixture(scope="session")

@@ -73,8 +73,8 @@ def _plan(item: dict, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
     size = blobs.size(item["upload_key"])
     if size is None:
         raise FileError("FILE_NOT_FOUND")
-    if size > limits.upload_max_bytes:
-        raise FileError("FILE_TOO_LARGE", size=size, max_bytes=limits.upload_max_bytes)
+    if size > limits.multipart_max_bytes:  # the largest file, uploaded in parts
+        raise FileError("FILE_TOO_LARGE", size=size, max_bytes=limits.multipart_max_bytes)
     with blobs.open(item["upload_key"]) as stream:
         return plan_upload(
             stream,
