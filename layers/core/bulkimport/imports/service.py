@@ -252,6 +252,7 @@ def run_scheduled_import(tenant: str, import_id: str) -> str:
             },
             when_status=("scheduled",),
         )
+        multipart.abort(item)  # parts sent but never completed go
         return "failed"
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
     return "started"
