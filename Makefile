@@ -13,16 +13,16 @@ SAM_VERSION := 1.170.0
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
-# A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 # uv installs the pinned requirements into each virtualenv (an order of magnitude faster than pip,
 # which make test would otherwise spend minutes in on a fresh clone). UV_NATIVE_TLS: the system's
 # certificates, as pip uses them here.
 UV_VERSION := 0.13.10
 UV := $(BIN)/uv
 export UV_NATIVE_TLS := 1
+# A real python3.13 binary: pyenv's shim for it loops when 3.13 is not pyenv's selected version.
 PY313 := $(or $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | head -n1),$(shell command -v python3.13 2>/dev/null))
 
-.PHONY: install console run test test-fast lint validate-asl checkov bench bench-large bench-large-unique validate build smoke clean
+.PHONY: install console run test test-stock test-fast lint validate-asl checkov bench bench-large bench-large-unique validate build smoke clean
 
 install: $(STAMP)
 
@@ -70,10 +70,20 @@ checkov: $(CHECKOV)
 
 ## Unit, integration (local stack in-process), browser (the console in Chromium) and acceptance tests,
 ## on every core (pytest-xdist: a local stack per worker, a test file per worker at a time):
-## `make test TEST_WORKERS=0` runs them in one process.
+## `make test TEST_WORKERS=0` runs them in one process. Its stock-moto pass:
+## tests/acceptance/test_stock_moto.py runs every kind of run on a second stack started with
+## --stock-moto, and tests/integration/test_moto_fixes.py compares each fix with it.
 TEST_WORKERS ?= auto
 test: install validate-asl lint checkov $(CONSOLE)
 	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
+
+## The part of the integration suite that covers every kind of run (imports, jobs, reverts, batch
+## create, schedules, S3 drops), on moto, botocore and Powertools as released (DEVSTACK_MOTO_FIXES=0):
+## what passes here and fails with the fixes is a fix's bug; what fails here too is moto's or ours.
+STOCK_TESTS := tests/integration/test_imports.py tests/integration/test_jobs.py tests/integration/test_revert.py \
+	tests/integration/test_batch_create.py tests/integration/test_lifecycle.py tests/integration/test_drop.py
+test-stock: install
+	DEVSTACK_MOTO_FIXES=0 $(BIN)/python -m pytest $(STOCK_TESTS)
 
 ## Unit tests only (seconds).
 test-fast: install validate-asl

@@ -117,9 +117,11 @@ def cost_per_million_rows(service: dict, rows: int, shape: str, model: dict, uni
     }
     total = sum(per_million.values())
     floor = 1e6 * PRICES["dynamodb_write_unit"]  # one write unit per row of at most 1 KB
-    # This design's floor: each row writes its record and, for each unique field, its key's index
-    # item (a conditional put), 1 write unit each (docs/DESIGN.md, "Unique keys are index items").
-    design_floor = (1 + unique_fields) * floor
+    # This design's floor: each row writes its record (with a unique field: its conditional put,
+    # keyed by the first unique field's value, is that key's claim) and, for each further unique
+    # field, its key's index item (a conditional put), 1 write unit each (docs/DESIGN.md, "Unique keys").
+    design_units = max(1, unique_fields)
+    design_floor = design_units * floor
     records_table = next(name for name, role in service["tables"].items() if role == "records")
     index_items = counted["dynamodb_index_items_written"].get(records_table, 0)
     index_units = counted["dynamodb_index_write_units"].get(records_table, 0)
@@ -165,7 +167,7 @@ def cost_per_million_rows(service: dict, rows: int, shape: str, model: dict, uni
         "usd_floor_per_million_rows": round(floor, 4),
         "ratio_to_floor": round(total / floor, 3),
         "ratio_to_floor_progress_notes_as_counted": round((total + notes_as_counted) / floor, 3),
-        "design_floor_write_units_per_row": 1 + unique_fields,
+        "design_floor_write_units_per_row": design_units,
         "usd_design_floor_per_million_rows": round(design_floor, 4),
         "ratio_to_design_floor": round(total / design_floor, 3),
         "ratio_to_floor_lambda_local_durations": ratio_with_lambda(gb_s_local),
@@ -242,7 +244,9 @@ def wall_time_model(
 ) -> dict:
     """Seconds for a file of `rows` rows on AWS, from stated per-step latencies and the CPU cost per
     row measured by the CPU bench (on this machine's core; Lambda gives memory/1769 MB of a vCPU).
-    Each unique key adds a conditional PutItem a row, PARALLEL_REQUESTS in flight (records.writer)."""
+    With a unique field a row's record is a conditional PutItem (keyed by the first unique field's
+    value) instead of a 25th of a BatchWriteItem, and each further unique field adds one (its index
+    item), PARALLEL_REQUESTS in flight (records.writer)."""
     from bulkimport.adapters.keys import RECORD_SHARDS  # the bench puts the layer on the path
 
     concurrency = concurrency or template_concurrency()
@@ -253,7 +257,7 @@ def wall_time_model(
         "batch_write_item_ms": 15.0,  # 25 items of ~300 B, same region, typical p50
         "control_call_ms": 6.0,  # GetItem / PutItem / UpdateItem
         "unique_keys": unique_keys,
-        "conditional_put_ms": 6.0,  # a unique key's claim
+        "conditional_put_ms": 6.0,  # a keyed record's put, or a further unique key's claim
         "claims_in_flight": 16,  # records.writer.PARALLEL_REQUESTS
         "s3_first_byte_ms": 30.0,
         "s3_mb_per_s": 80.0,  # one stream
@@ -281,13 +285,15 @@ def wall_time_model(
         + 3 * a["control_call_ms"] / 1000
     )
     batches = math.ceil(chunk_rows / 25)
+    puts = math.ceil(chunk_rows / a["claims_in_flight"]) * a["conditional_put_ms"]  # one a row, 16 in flight
+    records = batches * a["batch_write_item_ms"] if not unique_keys else puts
     chunk = (
         a["lambda_invoke_overhead_ms"]
         + a["sfn_child_overhead_ms"]
         + a["s3_first_byte_ms"]
         + 3 * a["control_call_ms"]
-        + batches * a["batch_write_item_ms"]
-        + unique_keys * math.ceil(chunk_rows / a["claims_in_flight"]) * a["conditional_put_ms"]
+        + records
+        + max(0, unique_keys - 1) * puts
     ) / 1000 + chunk_rows * a["cpu_us_per_row_chunk"] / 1e6 / vcpu_chunk
     waves = math.ceil(chunks / concurrency)
     map_seconds = waves * chunk
@@ -305,6 +311,7 @@ def wall_time_model(
         "assumptions": assumptions,
         "formula": "T = states + prepare + max(ceil(chunks / concurrency) * t_chunk, rows / table WRU/s) + finalize; "
         "t_chunk = invoke + child + S3 GET + 3 control calls + ceil(chunk_rows/25) * BatchWriteItem "
+        "(with unique keys: ceil(chunk_rows/16) * PutItem for the keyed records and for each further key) "
         "+ chunk_rows * cpu_per_row / vCPU(256 MB)",
         "chunks": chunks,
         "prepare_seconds": round(prepare, 2),

@@ -67,6 +67,7 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
 
     from bulkimport.config import Chunking, section
     from bulkimport.imports.chunks import RowScan, check_rows, row_validator
+    from bulkimport.imports.store import Reader
     from bulkimport.ingest.formats import Limits
     from bulkimport.ingest.parsing import plan_upload
     from bulkimport.recipes.models import Recipe
@@ -100,7 +101,7 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
 
     sheet = plan.sheets[0]
     validator = row_validator(table, None, scan.columns[sheet.index], len(sheet.header))
-    reader = {"delimiter": plan.delimiter, "line_column": plan.line_column}
+    reader = Reader(key="", format=plan.format, delimiter=plan.delimiter, line_column=plan.line_column, sheets=[])
     stamp = "2026-11-22T00:00:00Z"
     context = WriteContext(
         tenant="bench",
@@ -114,7 +115,7 @@ def ours(content: bytes, unique: tuple[str, ...] = (), chunk_rows: int = 2000) -
     writer = RecordWriter(context)
     items = 0
     for chunk in plan.chunks:
-        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk.to_dict(), {}, import_id)
+        checked = check_rows(content[chunk.start : chunk.end], reader, validator, chunk, {}, import_id)
         if writer.constraints:
             raise ValueError("claiming unique keys needs the network: measure tables without them here")
         writer.apply(checked.plans, write_records=False)

@@ -5,8 +5,9 @@ Both runs write the same CSV to the same moto endpoint in the same process, one 
 so the ratio compares the designs, not the machines. The naive loop also runs against a stock moto
 server (`python -m moto.server`, none of devstack's fixes) that the bench starts in the same run:
 the baseline a team would have without our stack. The import runs on two tables: without a unique
-field, and with one (each row then also claims its key, which the naive loop does not). Each runs twice, in the order service, naive,
-naive, service, and its faster run counts: this machine's speed drifts over minutes, and one pair
+field, and with one (each row is then a conditional put of its record, keyed by that field, where
+the naive loop batches unconditional puts). Each runs twice, in the order service, naive, naive,
+service, and its faster run counts: this machine's speed drifts over minutes, and one pair
 alone gave ratios from 0.8 to 1.1. The meter (bench/meter.py) only times what moto does in these
 runs (the stock server's loop pays for no meter); what AWS would bill is counted in runs of their
 own afterwards: the import of the same file, and of its first 20,000 rows into the unique table.

@@ -15,7 +15,7 @@ bench/results/latest.json (a section run alone replaces only its own entry there
 - quickstart  bench.quickstart: the README's quick start (10k rows, one unique field) from upload to
               final status, how its progress moved, and the idle stack's CPU
 - large       the ~1M-row, ~100 MB file imported completely on the local stack; its cost too
-- large_unique  the same into the table with one unique field (each row claims its key)
+- large_unique  the same into the table with one unique field (each row a conditional put of its record, keyed by the field)
 - cost        end_to_end's billed runs alone (no timed runs, a few minutes): the cost per million rows of
               both table shapes and the wall-time model
 """

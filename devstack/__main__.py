@@ -1,12 +1,15 @@
 """`make run`: start the local stack, say how to use it, and tell what happens while it runs."""
 
 import argparse
+import os
 import signal
 import socket
 import sys
 import threading
+from importlib.metadata import version
 from pathlib import Path
 
+from devstack import moto_fixes
 from devstack.activity import ActivityLog
 from devstack.cfn import REGION
 from devstack.stack import DEV_KEY, DEV_TENANT, LocalStack
@@ -16,7 +19,8 @@ QUICK_START = """
 Bulk import local stack is up.
   Console       {console}        (sign in with dev-key)
   API           {api}        (docs: {api}/docs, spec: {api}/openapi.json)
-  AWS endpoint  {aws}        (moto: S3, DynamoDB, Step Functions, EventBridge, Scheduler)
+  AWS endpoint  {aws}        (moto {moto}: S3, DynamoDB, Step Functions, EventBridge, Scheduler)
+                moto fixes: {fixes}
   Bucket        {bucket}
   API keys      {keys}
 
@@ -42,6 +46,11 @@ A tenant's first admin key, as an operator would make it on AWS:
 
 Data lives in memory: it is gone when this stops (Ctrl-C).{activity}
 """
+
+FIXES = {
+    True: "on  (devstack/moto_fixes.py; --stock-moto or DEVSTACK_MOTO_FIXES=0 runs moto as released)",
+    False: "off (moto, botocore and Powertools as released: the API function serves one request at a time)",
+}
 
 
 def _key(value: str) -> tuple[str, str, str | None]:
@@ -99,16 +108,46 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="print only the banner, not a line per request, run, chunk and S3 event"
     )
+    parser.add_argument(
+        "--stock-moto",
+        action="store_true",
+        help="run on moto, botocore and Powertools as released, without devstack's fixes "
+        "(devstack/moto_fixes.py), to tell a moto bug from a fix's; the same as DEVSTACK_MOTO_FIXES=0",
+    )
     return parser
 
 
 def _busy(port: int) -> bool:
+    """Whether something listens on the port. SO_REUSEADDR, as the stack's own servers bind: the
+    connections a stack stopped a moment ago left in TIME-WAIT do not hold the port."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
             return True
     return False
+
+
+def _stop(stack: LocalStack) -> None:
+    """Ctrl-C: stop serving and end the worker processes, then exit at once. The data lives in this
+    process's memory only, so nothing is saved; the interpreter's own teardown (freeing every stored
+    object, one by one) is skipped, which for a large store took longer than everything else."""
+    print("\nStopping: the API and AWS endpoints close, the worker processes end; the data in memory goes.", flush=True)
+    # A second Ctrl-C while stopping ends it there, and so does a stop that hangs.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+
+    def too_long() -> None:
+        print("Stopping took too long: exiting.", flush=True)
+        os._exit(1)
+
+    watchdog = threading.Timer(10, too_long)
+    watchdog.daemon = True
+    watchdog.start()
+    stack.stop()
+    print("Stopped.", flush=True)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main() -> None:
@@ -124,6 +163,8 @@ def main() -> None:
     if args.api_port == args.aws_port:
         print("--api-port and --aws-port must differ.", file=sys.stderr)
         sys.exit(2)
+    if args.stock_moto:
+        os.environ[moto_fixes.SWITCH] = "0"
     activity = None if args.quiet else ActivityLog()
     stack = LocalStack(
         aws_port=args.aws_port,
@@ -133,7 +174,11 @@ def main() -> None:
         template=args.template,
         worker_processes=max(0, args.workers),
     )
-    stack.start()
+    try:
+        stack.start()
+    except moto_fixes.VersionMismatch as mismatch:
+        print(mismatch, file=sys.stderr)
+        sys.exit(2)
     keys = "\n                ".join(
         f"{secret}  (tenant '{tenant}', role {role})" for tenant, role, secret in stack.keys
     )
@@ -147,6 +192,8 @@ def main() -> None:
             keys=keys,
             bucket=stack.resource_name("DataBucket"),
             region=REGION,
+            moto=version("moto"),
+            fixes=FIXES[stack.moto_fixes],
             activity="" if args.quiet else "\nWhat happens, as it happens (--quiet turns this off):",
         ),
         flush=True,
@@ -155,7 +202,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     done.wait()
-    stack.stop()
+    _stop(stack)
 
 
 if __name__ == "__main__":

@@ -1,70 +1,46 @@
-"""Where moto's cost grows with everything the stack has stored, narrowed to what AWS would touch.
+"""Where moto's cost grows with what the stack has stored, or is paid again for the same answer, a
+narrower path to the same answer; moto's own code still does the work. Each fix is held to stock
+moto's answers (tests/integration/test_moto_fixes.py, against a --stock-moto stack) and what it buys
+is measured against the stack without it (bench/moto_fixes_ab.py); one that stopped paying for its
+risk is removed. DEVSTACK_MOTO_FIXES=0 (`python -m devstack --stock-moto`) installs none of them, and
+`install` refuses a moto or botocore release other than the one they were written for.
 
-Over a test session or a benchmark the control table holds tens of thousands of items (every
-tenant's imports, chunk markers, unique keys) and the records table more, so a call whose cost
-grows with a table's size grows slower as the session goes, and with it the whole suite: its
-second half would run slower than the same tests alone. Two such calls are narrowed here;
-what they answer is unchanged.
-
+Costs that grow with a table's size (over a session the control and records tables hold tens of
+thousands of items, so every call grew slower as the session went):
 - Query on a table's own key: moto lists and sorts every item of the table, then keeps the queried
   partition's. Given only the partition's items, moto's own code does the rest as before (sorting
   by the sort key, key conditions, filters, paging).
 - TransactWriteItems: to roll back a cancelled transaction, moto deep-copies every table the
-  transaction names, whole (a cost that grows with the table), before it starts. Here it copies only what
-  the transaction can change: the items it names are deep-copied, the others are shared with the
-  copy (a transaction does not touch them), so a rollback restores the same state.
+  transaction names, whole, before it starts. Here it copies only what the transaction can change:
+  the items it names are deep-copied, the others are shared with the copy (a transaction does not
+  touch them), so a rollback restores the same state.
 
-A new item's size is checked once: moto's item dict recomputes the size of every attribute it holds
-each time one is set, so building an item of n attributes costs n^2/2 attribute sizes. Here the
-new item's attributes are sized once and the total checked against the same limit; sizes only add
-up, so the last of moto's checks was the one that could fail. Later changes to a stored item still
-go through moto's own checks.
-
-Two more are fixed costs of every request, the same answer recomputed each time:
-- which services moto has: moto lists its package directory and stats every entry (57 system calls)
-  for each request it routes; the directory does not change while it runs, so it is listed once.
-- the action methods of a response class: moto walks the class with inspect.getmembers for each
-  request it dispatches; a class's methods do not change, so they are found once per class.
-
-A conditional write, one per unique key a row claims, paid for more than the write (bench/end_to_end.py's
-unique-field run claims one a row):
-- its condition was lexed character by character at every parse, and parsed twice (moto's request
-  handler checks the names it uses, then the table evaluates it). Tokens are remembered per
-  expression text, and a tree per text, names and kinds of values, parsed with placeholders where
-  the values go; each parse binds its own values into a copy of it.
-- DynamoDB requests went through the Flask app moto builds per service (URL routing, CORS,
-  debug-mode checks that build a class per request, a Flask response). `DynamoDirect` hands them to
-  moto's DynamoDB handler as that app does, with moto's own request class over the same environ.
-
-An UpdateItem deep-copied the item twice and turned it into JSON twice, for the attributes it may
-return and the table's stream; an import's item (its recipe, table and counters) is large and is
-updated for every chunk counted and every progress note. An
-update that returns nothing, of a table without a stream, skips them; its update is moto's own.
-
-Every item moto answers (GetItem, BatchGetItem, Query, an update's ReturnValues) went through its
-response serializer attribute by attribute, member by member of the service model; a plain attribute
-value (no binary, which is base64-encoded) is its own JSON and is answered as stored, and so is an
-item, or a list of items, whose values are all plain (the same answer: tests/integration/test_moto_fixes.py).
-
-A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
-before slicing it; the range is read from the stored object (a closed range "bytes=a-b"; other
-ranges, and everything else moto answers, as before). For a 100 MB file of 500 chunks that was 50 GB of copies.
-
-Every attribute name in a condition, update or projection expression was looked up in moto's list
-of DynamoDB's reserved words one by one, for every name of every expression; the same words are looked up in a set.
-
-A DynamoDB item request (PutItem, BatchWriteItem, UpdateItem, GetItem, Query...) was parsed member by
-member through the service model; without binary attributes (base64 in JSON, bytes once parsed) the
-result is the JSON as decoded, so such requests are decoded with json.loads.
-
-A key claim then still paid, on moto's side, for work that changes nothing it answers:
-- a condition's bound copy copied the whole tree; only the nodes on the way to a value are copied
-  (moto's nodes set their attributes in their constructors only, so the rest is shared);
-- each response's request id was drawn one character at a time (52 calls); now in one call;
-- an empty result ({}: a write without ReturnValues) was looked up member by member of the
-  operation's output shape; it is answered as {} at once;
-- a request as botocore sends it (DynamoDirect) went through werkzeug's form parsing, URL rebuilding
-  and response object; what they would find is set at once, and the answer written as they write it.
+Work a request repeats for nothing:
+- A new item's size: moto's item dict recomputes the size of every attribute it holds each time one
+  is set (n^2/2 sizes for an item of n attributes). The new item's attributes are sized once and the
+  total checked against the same limit; sizes only add up, so the last of moto's checks was the one
+  that could fail. Later changes to a stored item go through moto's own checks.
+- Which services moto has: moto lists its package directory for every request it routes (S3, SQS,
+  Step Functions: DynamoDB's go through DynamoDirect); the directory does not change, so it is listed
+  once.
+- A condition (one per unique key a row claims) was lexed character by character at every parse and
+  parsed twice (moto's handler checks the names it uses, then the table evaluates it). Tokens are
+  remembered per expression text, and a tree per text, names and kinds of values, parsed with
+  placeholders where the values go; each parse binds its own values into a copy of the nodes on the
+  way to a value (moto's nodes set their attributes in their constructors only; the rest is shared).
+- DynamoDB requests went through the Flask app moto builds per service (URL routing, CORS, debug-mode
+  checks, a Flask response). `DynamoDirect` hands them to moto's DynamoDB handler as that app does,
+  with moto's own request class over the same environ; a request as botocore sends it skips
+  werkzeug's form parsing and URL rebuilding, and its answer is written as werkzeug writes it.
+- An UpdateItem deep-copies the item twice and turns it into JSON twice, for the attributes it may
+  return and the table's stream; an import's item is large and updated for every chunk counted. An
+  update that returns nothing, of a table without a stream, skips them; its update is moto's own.
+- Every item moto answers went through its response serializer attribute by attribute; a plain
+  attribute value (no binary, which is base64-encoded) is its own JSON and is answered as stored, and
+  so is an item, or a list of items, whose values are all plain.
+- A ranged GetObject (each chunk worker reads its byte range of the upload) copied the whole object
+  before slicing it; a closed range "bytes=a-b" is read from the stored object (other ranges, and
+  everything else moto answers, as before).
 
 The stack serves one AWS call at a time (devstack.stack._AwsEndpoint), so what is shadowed for the
 length of a call is seen by no other request.
@@ -73,10 +49,10 @@ length of a call is seen by no other request.
 from __future__ import annotations
 
 import copy
-import re
-import string
+import os
 from collections import defaultdict
 from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -84,27 +60,67 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from werkzeug.http import HTTP_STATUS_CODES
 
+# The switch: DEVSTACK_MOTO_FIXES=0 (or `python -m devstack --stock-moto`) runs the stack on moto and
+# botocore as released, so that a wrong answer can be told a moto bug or a fix's.
+SWITCH = "DEVSTACK_MOTO_FIXES"
+# The releases these fixes were written against and tested with (requirements-dev.txt,
+# layers/core/requirements.txt): each one replaces a private method of theirs, whose signature and
+# behaviour another release may change without a word.
+WRITTEN_FOR = {"moto": "5.2.5", "botocore": "1.43.11"}
+
 _installed = False
 
 
+def wanted() -> bool:
+    """Whether the fixes are on: unless DEVSTACK_MOTO_FIXES is 0 (or off, false, no)."""
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+class VersionMismatch(RuntimeError):
+    """A moto or botocore release the fixes were not written for."""
+
+
+def check_versions() -> None:
+    """Refuse to patch a moto or botocore other than the one the fixes were written for."""
+    found = {package: version(package) for package in WRITTEN_FOR}
+    wrong = [
+        f"{package} {found[package]} (written for {WRITTEN_FOR[package]})"
+        for package in WRITTEN_FOR
+        if found[package] != WRITTEN_FOR[package]
+    ]
+    if wrong:
+        pins = " ".join(f"{package}=={wanted_version}" for package, wanted_version in WRITTEN_FOR.items())
+        raise VersionMismatch(
+            f"devstack's moto fixes (devstack/moto_fixes.py) were not written for {', '.join(wrong)}. "
+            f"Run the stack on moto as released with {SWITCH}=0 (make run DEVSTACK_FLAGS=--stock-moto, "
+            f"or python -m devstack --stock-moto), or install the versions they were written for: "
+            f"pip install {pins} (make install)."
+        )
+
+
 def install() -> None:
+    """Install every fix (once per process), after checking the versions they were written for."""
     global _installed
     if _installed:
         return
+    check_versions()
     _installed = True
-    _narrow_key_queries()
-    _narrow_transaction_rollback_copies()
-    _list_moto_modules_once()
-    _find_action_methods_once()
-    _size_new_items_once()
-    _lex_condition_expressions_once()
-    _update_items_without_copies()
-    _read_ranges_from_the_object()
-    _answer_plain_attribute_values_as_stored()
-    _read_plain_requests_as_json()
-    _look_up_reserved_words_in_a_set()
-    _draw_random_strings_at_once()
-    _answer_empty_results_without_the_model()
+    for fix in fixes().values():
+        fix()
+
+
+def fixes() -> dict[str, Callable[[], None]]:
+    """Each fix by name, as install() installs them (bench/moto_fixes_ab.py measures them one by one)."""
+    return {
+        "narrow_key_queries": _narrow_key_queries,
+        "narrow_transaction_rollback_copies": _narrow_transaction_rollback_copies,
+        "list_moto_modules_once": _list_moto_modules_once,
+        "size_new_items_once": _size_new_items_once,
+        "lex_condition_expressions_once": _lex_condition_expressions_once,
+        "update_items_without_copies": _update_items_without_copies,
+        "read_ranges_from_the_object": _read_ranges_from_the_object,
+        "answer_plain_attribute_values_as_stored": _answer_plain_attribute_values_as_stored,
+    }
 
 
 def _size_new_items_once() -> None:
@@ -323,99 +339,6 @@ def _answer_plain_attribute_values_as_stored() -> None:
     )
 
 
-# DynamoDB operations whose requests hold no timestamp and no binary but in AttributeValues ("B", "BS").
-_ITEM_OPERATIONS = frozenset(
-    (
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "GetItem",
-        "BatchWriteItem",
-        "BatchGetItem",
-        "Query",
-        "TransactWriteItems",
-        "TransactGetItems",
-    )
-)
-
-
-# A binary AttributeValue's member, as JSON writes it: a key "B" or "BS" (a key is followed by a colon,
-# a string value never is; inside a string the quotes would be escaped).
-_BINARY_MEMBER = re.compile(rb'(?<!\\)"BS?"\s*:')
-
-
-def plain_json_request(action: str, body: bytes) -> bool:
-    """Whether moto's model-driven parse of this DynamoDB request gives what json.loads gives: an
-    item operation, and no binary attribute (the parser base64-decodes those). A map key named "B"
-    looks like one too: moto's parser reads that request, as before."""
-    return action in _ITEM_OPERATIONS and _BINARY_MEMBER.search(body) is None
-
-
-def _draw_random_strings_at_once() -> None:
-    from moto.moto_api._internal.moto_random import MotoRandom
-
-    def get_random_string(self, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
-        # moto drew each character with its own choice() call, and every response's request id is
-        # 52 of them (a twentieth of a conditional PutItem's time in moto); choices() draws them in
-        # one call, from the same pool, with the same (seedable) generator.
-        pool = string.ascii_letters + (string.digits if include_digits else "")
-        text = "".join(self.choices(pool, k=length))
-        return text.lower() if lower_case else text
-
-    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
-
-
-def _answer_empty_results_without_the_model() -> None:
-    from moto.core.serialize import BaseJSONSerializer
-
-    moto_serialize_result = BaseJSONSerializer._serialize_result
-
-    def serialize_result(self, resp, result):
-        # A write that returns nothing (a PutItem, an UpdateItem or DeleteItem without ReturnValues)
-        # answers {}: moto still looked up every member of the operation's output shape in it.
-        if type(result) is dict and not result:
-            return self._serialized_result_to_response(resp, result, self.operation_model.output_shape, self.MAP_TYPE())
-        return moto_serialize_result(self, resp, result)
-
-    BaseJSONSerializer._serialize_result = serialize_result  # type: ignore[method-assign]
-
-
-class _Words(list):
-    """moto's list of DynamoDB's reserved words, with `in` answered by a set: the same words."""
-
-    def __init__(self, words):
-        super().__init__(words)
-        self._set = frozenset(self)
-
-    def __contains__(self, word) -> bool:
-        return word in self._set
-
-
-def _look_up_reserved_words_in_a_set() -> None:
-    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
-
-    ReservedKeywords.KEYWORDS = _Words(ReservedKeywords.get_reserved_keywords())
-
-
-def _read_plain_requests_as_json() -> None:
-    import json
-
-    from moto.dynamodb.responses import DynamoHandler
-
-    moto_parse = DynamoHandler.parse_parameters
-
-    def parse_parameters(self, request) -> None:
-        # moto walks the request's JSON member by member through the service model (a sixth of a
-        # conditional write's time in moto); for these requests that walk changes nothing.
-        body = request.data
-        if plain_json_request(self._get_action(), body):
-            self.params = json.loads(body) if body else {}
-        else:
-            moto_parse(self, request)
-
-    DynamoHandler.parse_parameters = parse_parameters
-
-
 class _Window:
     """An object's bytes as moto's S3 range handler reads them (its length, then one slice), read from
     the stored object when sliced instead of copied whole first."""
@@ -534,14 +457,6 @@ def _list_moto_modules_once() -> None:
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
-def _find_action_methods_once() -> None:
-    from functools import cache
-
-    from moto.core import responses
-
-    responses.method_names_from_class = cache(responses.method_names_from_class)  # type: ignore[assignment]
-
-
 def _narrow_key_queries() -> None:
     moto_query = Table.query
 
@@ -607,3 +522,36 @@ def _rollback_copy(table: Table, keys: list[tuple[DynamoType, DynamoType | None]
         elif range_key in table.items.get(hash_key, {}):
             snapshot.items[hash_key][range_key] = copy.deepcopy(table.items[hash_key][range_key])
     return snapshot
+
+
+# Whose functions devstack may replace: moto's, botocore's, werkzeug's, Powertools', the standard
+# library's thread pools.
+_LIBRARIES = ("moto", "botocore", "boto3", "werkzeug", "flask", "aws_lambda_powertools", "concurrent")
+
+
+def replaced() -> list[str]:
+    """What of those libraries, as loaded in this process, is devstack's now ("module.Class.name"):
+    module attributes and class attributes whose function (or value) devstack defined."""
+    import sys
+
+    def ours(value: Any) -> bool:
+        if isinstance(value, property):
+            value = value.fget
+        if callable(value):
+            owner = getattr(value, "__module__", None)
+        else:  # a value devstack put in place of a library's container (not one a library stored)
+            owner = type(value).__module__ if isinstance(value, list | dict | set | frozenset) else None
+        return isinstance(owner, str) and owner.split(".")[0] == "devstack"
+
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in _LIBRARIES:
+            continue
+        for attribute, value in list(vars(module).items()):
+            if ours(value):
+                found.add(f"{name}.{attribute}")
+            if isinstance(value, type) and value.__module__ == name:
+                found.update(
+                    f"{name}.{value.__qualname__}.{member}" for member, inner in vars(value).items() if ours(inner)
+                )
+    return sorted(found)

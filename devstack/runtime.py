@@ -14,10 +14,17 @@ The calling function is a context variable set for the handler's run, which thre
 handler starts inherit (Lambda runs each invocation in its own process; here they share one). For the
 same reason the API function's Powertools resolver keeps each invocation's request apart
 (devstack/resolver_state.py): concurrent requests run its one `app` at once.
+
+Both are patches (of the standard library's ThreadPoolExecutor.submit and of Powertools' resolver), so
+with the moto fixes off (devstack.moto_fixes.wanted()) neither is installed, and the runtime does as
+Lambda does with one execution environment per function: an API function (events of type Api, whose
+Powertools resolver keeps the request in class attributes) runs one invocation at a time in a
+process; and a call a handler makes from a pool thread is made as the stack (its role unchecked).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib.util
 import json
@@ -100,13 +107,16 @@ class LambdaRuntime:
         self._invocation_hooks: list[InvocationHook] = []
         self._aws_call_hooks: list[AwsCallHook] = []
         self.invocations: list[Invocation] = []  # for tests and benchmarks to read
+        # Functions that run one invocation at a time in this process (set by `install`).
+        self._one_at_a_time: dict[str, threading.Lock] = {}
         # Set by `run_in_workers`: handlers run in worker processes (devstack.workers), not here.
         self.workers: WorkerPool | None = None
 
     # ------------------------------------------------------------ setup
-    def install(self) -> None:
+    def install(self, patches: bool = True) -> None:
         """Set the functions' environment, make the layer importable, and route the handlers' AWS
-        calls past the AWS call hooks.
+        calls past the AWS call hooks. `patches` (the moto fixes' switch): let handlers share the
+        process as below; without, an API function runs one invocation at a time.
 
         Handlers share one process, so their environments must agree (they do: the template gives
         them the same names for the same resources).
@@ -127,8 +137,22 @@ class LambdaRuntime:
         if self.iam is not None:
             session().events.register("before-parameter-build", self._authorize)
             session().events.register("before-sign.s3.PutObject", self._authorize_presigned_post)
+        if not patches:
+            self._one_at_a_time = {
+                function.logical_id: threading.Lock()
+                for function in self.functions.values()
+                if any(event["Type"] == "Api" for event in function.events.values())
+            }
+            return
+        # Why these two patches: Lambda runs one invocation per execution environment (process); this
+        # runtime runs a function's concurrent invocations on threads of one process, so what Lambda
+        # keeps apart by process must be kept apart by context here.
+        # - The IAM check finds the calling function in a context variable: the layer's process-wide
+        #   pool (records.writer) and s3transfer's threads must run each task in its submitter's
+        #   context, or their calls would be the stack's, unchecked against the function's role.
         _propagate_context_to_pools()
-        # Concurrent invocations of the API function share its resolver: each must see its own request.
+        # - Concurrent invocations of the API function share its Powertools resolver, which keeps the
+        #   request in class attributes: each must see its own request (devstack/resolver_state.py).
         from devstack import resolver_state
 
         resolver_state.install()
@@ -262,8 +286,10 @@ class LambdaRuntime:
     def run_handler(self, function: Function, event: Any) -> Answer:
         """Run a handler in this process, in the calling thread."""
         token = _caller.set(function)
+        environment = self._one_at_a_time.get(function.logical_id) or contextlib.nullcontext()
         try:
-            return Answer(self.handler(function)(event, LambdaContext(function)))
+            with environment:
+                return Answer(self.handler(function)(event, LambdaContext(function)))
         except Exception as error:  # noqa: BLE001 - a handler's unhandled error, answered as Lambda reports it
             return Answer(
                 {

@@ -135,8 +135,14 @@ class LocalStack:
         enforce_iam: bool = True,
         in_process: bool = True,
         worker_processes: int = 0,
+        moto_fixes: bool | None = None,
     ):
         self.host = host
+        # False: moto, botocore, Powertools and the standard library as released, no patch of
+        # devstack's (devstack/moto_fixes.py); None: DEVSTACK_MOTO_FIXES says (on unless it is 0).
+        from devstack import moto_fixes as fixes
+
+        self.moto_fixes = fixes.wanted() if moto_fixes is None else moto_fixes
         # False: no EventBridge rule, schedule or Schedule event reaches a function (a benchmark that
         # runs the steps itself).
         self.deliver_events = deliver_events
@@ -181,6 +187,10 @@ class LocalStack:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
+        from devstack import moto_fixes
+
+        if self.moto_fixes:
+            moto_fixes.check_versions()  # before anything is patched
         os.environ.update(
             AWS_ENDPOINT_URL=self.aws_endpoint,
             AWS_DEFAULT_REGION=REGION,
@@ -191,10 +201,12 @@ class LocalStack:
             POWERTOOLS_TRACE_DISABLED="true",
             POWERTOOLS_METRICS_DISABLED="true",
             POWERTOOLS_DEV="false",
+            # The worker processes, spawned with this environment, run as this process does.
+            **{moto_fixes.SWITCH: "1" if self.moto_fixes else "0"},
         )
         self.iam = Enforcer(self.template) if self.enforce_iam else None
         self.runtime = LambdaRuntime(self.template, self.iam)
-        self.runtime.install()
+        self.runtime.install(patches=self.moto_fixes)
         if self.activity:
             self.activity.watch(self.runtime)
         # Locally, handlers log warnings and errors only (the template's level is for AWS).
@@ -210,10 +222,10 @@ class LocalStack:
 
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-        from devstack import moto_fixes
-
-        moto_fixes.install()
-        moto_app = moto_fixes.DynamoDirect(DomainDispatcherApplication(create_backend_app))
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        if self.moto_fixes:
+            moto_fixes.install()
+            moto_app = moto_fixes.DynamoDirect(moto_app)
         self.aws = _AwsEndpoint(moto_app, self.runtime)
         # POST uploads checked against their signed policy, as S3 does (moto stores any form).
         credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
@@ -224,7 +236,7 @@ class LocalStack:
 
         transport = InProcessTransport(self.aws_endpoint, self.aws)
         if self.in_process:
-            route_to_stack(self.aws_endpoint, transport)
+            route_to_stack(self.aws_endpoint, transport, self.moto_fixes)
         if self.worker_processes:
             self.workers = WorkerPool(
                 self.worker_processes, self.template.path, self.template.parameters, self.enforce_iam, transport

@@ -2,11 +2,12 @@
 stack's AWS endpoint (the WSGI app the HTTP server runs) instead of sending it over a socket.
 
 Over loopback HTTP a call pays for a connection from botocore's pool, its bytes through the kernel
-twice, werkzeug's request parsing and a server thread for each request, more than a small call's
-own work (bench/end_to_end.py times imports through the stack). In-process it is one WSGI call in the caller's
-thread. The endpoint is the same app: the same moto, its lock, the Lambda Invoke API, and whatever
-middleware is wrapped around moto (bench/meter.py) all see the request as before; botocore's own
-events (before-call, so the runtime's AWS call hooks; signing; retries; parsing) are unchanged.
+twice, werkzeug's request parsing and a server thread for each request; most of a small call's time
+went there (bench/moto_fixes_ab.py measures the in-process path against it). In-process it is one
+WSGI call in the caller's thread. The endpoint is the same app: the same moto, its lock, the Lambda
+Invoke API, and whatever middleware is wrapped around moto (bench/meter.py) all see the request as
+before; botocore's own events (before-call, so the runtime's AWS call hooks; signing; retries;
+parsing) are unchanged.
 """
 
 from __future__ import annotations
@@ -125,36 +126,23 @@ def request_body(request: AWSPreparedRequest) -> bytes:
     return data
 
 
-def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None]) -> None:
+def route_to_stack(endpoint: str, before_send: Callable[..., AWSResponse | None], fixes: bool) -> None:
     """The layer's clients (bulkimport.adapters.aws) hand their requests to `before_send` (the stack's
-    in-process transport, or a worker's pipe), which answers those for `endpoint`; and what the
-    client side of such a request spends for nothing is spared (its User-Agent cleaned once, no
-    signature computed)."""
+    in-process transport, or a worker's pipe), which answers those for `endpoint` (botocore's own
+    event, no patch). With `fixes` (devstack.moto_fixes.wanted()), what the client side of such a
+    request spends for nothing is spared too (no signature computed): that replaces a botocore
+    function, so it is off with the moto fixes."""
     from bulkimport.adapters.aws import session
 
-    cache_user_agent_sanitizing()
-    sign_without_signatures(endpoint)
+    if fixes:  # the stack checked botocore's version (devstack.moto_fixes.check_versions)
+        sign_without_signatures(endpoint)
     session().events.register_first("before-send", before_send)
-
-
-def cache_user_agent_sanitizing() -> None:
-    """botocore rebuilds every request's User-Agent header, cleaning each of its ~30 parts character
-    by character, on every call's client side. The cleaning is a pure function
-    of a part's text and the parts repeat, so it is remembered: the header is the same."""
-    from functools import lru_cache
-
-    from botocore import useragent
-
-    if not hasattr(useragent.sanitize_user_agent_string_component, "cache_info"):
-        useragent.sanitize_user_agent_string_component = lru_cache(maxsize=4096)(  # type: ignore[assignment]
-            useragent.sanitize_user_agent_string_component
-        )
 
 
 def sign_without_signatures(endpoint: str) -> None:
     """botocore signs every request with SigV4 before it is sent: a canonical request, the SHA-256 of
-    the body and five HMACs, a large part of a small DynamoDB call's client-side CPU (the unique-field
-    runs of bench/end_to_end.py pay it once per key claimed). moto checks no request's signature, so a
+    the body and five HMACs, a good part of a small DynamoDB call's client-side CPU (measured by
+    bench/moto_fixes_ab.py). moto checks no request's signature, so a
     request to the stack's `endpoint` signed by botocore's plain SigV4 signer gets everything but
     the signature: its date and session-token headers, and an Authorization header with the same
     credential scope (moto reads the caller's account from its access key, and the region). The

@@ -253,21 +253,23 @@ class WorkerPool:
 def _worker_main(connection: Connection, template_path: str, parameters: dict[str, str], enforce_iam: bool) -> None:
     """A worker process: the template's handlers under their roles, their AWS calls sent up the pipe.
     The environment (the functions', the endpoint's) is the stack's, inherited at spawn."""
+    from devstack import moto_fixes
     from devstack.cfn import Template
     from devstack.iam import Enforcer
     from devstack.runtime import LambdaRuntime
 
+    fixes = moto_fixes.wanted()  # the stack's setting, inherited in the environment
     template = Template(Path(template_path), parameters)
     runtime = LambdaRuntime(template, Enforcer(template) if enforce_iam else None)
     inherited = dict(os.environ)
-    runtime.install()
+    runtime.install(patches=fixes)
     os.environ.update(inherited)  # the stack's settings over the template's (its log level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, which stops its workers
     channel = _Channel(connection)
     from devstack.transport import route_to_stack
 
     endpoint = os.environ["AWS_ENDPOINT_URL"]
-    route_to_stack(endpoint, _PipeTransport(endpoint, channel))
+    route_to_stack(endpoint, _PipeTransport(endpoint, channel), fixes)
     invocations = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="invocation")
     for function in runtime.functions.values():
         runtime.handler(function)  # imported now, not in the first invocation's time

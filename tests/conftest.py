@@ -15,7 +15,7 @@ from devstack.iam import Enforcer, usage_report
 from devstack.stack import ROOT, LocalStack
 from tests import least_privilege
 from tests.faults import Faults
-from tests.helpers import Api, free_port, new_tenant
+from tests.helpers import Api, DevstackProcess, free_port, new_tenant
 
 # Small chunks and job pages, so that modest files and tables span many of them and the Maps really
 # run in parallel.
@@ -50,8 +50,8 @@ def stack():
     _session_stacks.append(local)
     yield local
     local.stop()
-    # What each role was really used for, for people to read (the least-privilege check,
-    # pytest_sessionfinish below with tests/least_privilege.py, reads the enforcer itself).
+    # What each role was really used for, for people to read (the least-privilege judge,
+    # pytest_sessionfinish below, reads what each process wrote to IAM_DUMPS).
     IAM_USAGE.write_text(json.dumps(usage_report(local.iam), indent=1))
 
 
@@ -132,6 +132,16 @@ def _merged_iam_use(dumps: Path) -> Enforcer | None:
 def pytest_terminal_summary(terminalreporter):
     if IAM_USAGE.exists():
         terminalreporter.write_line(f"IAM: actions used per role written to {IAM_USAGE}")
+
+
+@pytest.fixture(scope="session")
+def stock_stack():
+    """A second local stack, on moto, botocore and Powertools as released (`python -m devstack
+    --stock-moto`, in a process of its own: the fixes patch the process they run in): what the
+    session's stack answers with the fixes, this one answers without."""
+    with DevstackProcess("--stock-moto", "--quiet") as stock:
+        assert "moto fixes: off" in stock.banner
+        yield stock
 
 
 @pytest.fixture(scope="session")

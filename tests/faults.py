@@ -10,11 +10,14 @@ the rest is never done. The caller sees what Lambda answers for a process that d
 `faults.hold(function, operation, after=N)` stops the next invocation at the same place, alive, until
 the test releases it: meanwhile the test can run the same work again (a Lambda retried while its first
 attempt still runs) and then let the first attempt finish. AWS calls are counted in the handler's own
-thread, as for crashes (calls a handler makes on a pool of threads are not counted).
+thread, as for crashes (calls a handler makes on a pool of threads are not counted), unless a crash is
+armed with `pool=True`: then the calls of its pool's threads count too (a chunk's record puts and
+claims run there, records.writer.in_parallel), and the call that crashes may be one of them.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -92,6 +95,12 @@ class _CrashPlan:
     times: int
     when: EventFilter | None = None
     calls: int = 0
+    pool: bool = False  # count the calls of the handler's pool threads too
+
+
+# A pool=True crash plan of the invocation: pool threads run in a copy of the handler's context
+# (devstack.runtime), so they see it where they do not see the handler thread's own.
+_pooled: contextvars.ContextVar[_CrashPlan | None] = contextvars.ContextVar("faults_pooled_plan", default=None)
 
 
 class Faults:
@@ -115,15 +124,22 @@ class Faults:
                 self._delays.pop(logical_id, None)
 
     def crash(
-        self, logical_id: str, operation: str, after: int = 0, times: int = 1, when: EventFilter | None = None
+        self,
+        logical_id: str,
+        operation: str,
+        after: int = 0,
+        times: int = 1,
+        when: EventFilter | None = None,
+        pool: bool = False,
     ) -> None:
         """Kill the next `times` invocations of a function (those whose event satisfies `when`) just
-        before call number after+1 of operation; times=0 disarms the function's crashes."""
+        before call number after+1 of operation (pool: counting its pool threads' calls too);
+        times=0 disarms the function's crashes."""
         with self._lock:
             if times <= 0:
                 self._crash_plans.pop(logical_id, None)  # disarm: kill nothing more
             else:
-                self._crash_plans[logical_id] = _CrashPlan(operation, after, times, when)
+                self._crash_plans[logical_id] = _CrashPlan(operation, after, times, when, pool=pool)
 
     def hold(
         self,
@@ -153,6 +169,7 @@ class Faults:
         outer = getattr(self._local, "plan", None), getattr(self._local, "hold", None)
         self._local.plan = self._take_crash_plan(function.logical_id, event)
         self._local.hold = self._take_hold(function.logical_id, event)
+        pooled = _pooled.set(self._local.plan if self._local.plan and self._local.plan.pool else None)
         seconds, when = self._delays.get(function.logical_id, (0.0, None))
         if seconds and (when is None or when(event)):
             time.sleep(seconds)  # a slow worker: a cold start, a slow network
@@ -166,6 +183,7 @@ class Faults:
             )
         finally:
             self._local.plan, self._local.hold = outer
+            _pooled.reset(pooled)
 
     def _take_hold(self, logical_id: str, event: Any) -> _HoldPlan | None:
         with self._lock:
@@ -183,16 +201,18 @@ class Faults:
             plan.times -= 1
             if plan.times <= 0:
                 del self._crash_plans[logical_id]
-            return _CrashPlan(plan.operation, plan.after, 1)
+            return _CrashPlan(plan.operation, plan.after, 1, pool=plan.pool)
 
     def _before_aws_call(self, operation: str) -> None:
         self._at_gate(operation)
-        plan = getattr(self._local, "plan", None)
+        plan = getattr(self._local, "plan", None) or _pooled.get()
         if plan is None or operation != plan.operation:
             return
-        if plan.calls >= plan.after:
+        with self._lock:  # a pool=True plan counts calls of several threads
+            crash = plan.calls >= plan.after
+            plan.calls += not crash
+        if crash:
             raise WorkerCrashed()
-        plan.calls += 1
 
     def _at_gate(self, operation: str) -> None:
         held = getattr(self._local, "hold", None)

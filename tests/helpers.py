@@ -31,13 +31,13 @@ class DevstackProcess:
     stack prints a line per request, and a pipe nobody reads would block it), and `with` returns
     once its banner is out and stops it with Ctrl-C (SIGINT) at the end."""
 
-    def __init__(self, *args: str):
-        self.api_port, self.aws_port = free_port(), free_port()
+    def __init__(self, *args: str, api_port: int | None = None, env: dict[str, str] | None = None):
+        self.api_port, self.aws_port = api_port or free_port(), free_port()
         ports = ("--api-port", str(self.api_port), "--aws-port", str(self.aws_port))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devstack", *ports, *args],
             cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -71,7 +71,7 @@ class DevstackProcess:
             self._reader.join(timeout=10)
 
     def __enter__(self) -> DevstackProcess:
-        if not self._up.wait(90):
+        if not self._up.wait(90) or not self.banner:
             self.stop()
             raise AssertionError("the local stack did not start: " + self.output())
         return self
@@ -87,6 +87,7 @@ class DevstackProcess:
             if "Data lives in memory" in line:
                 self.banner = self.output()
                 self._up.set()
+        self._up.set()  # it ended (without a banner if it never came up)
 
 
 class Api:

@@ -7,6 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from bulkimport import config
 from bulkimport.imports import revert
 from bulkimport.imports.chunks import process_chunk
+from bulkimport.imports.models import ChunkTask, RevertChunk
 from bulkimport.ingest.gc import tune_gc
 
 
@@ -29,13 +30,15 @@ tune_gc()  # after the imports: see bulkimport.ingest.gc
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event, context):
-    logger.append_keys(import_id=event["run_id"], tenant=event["tenant"], chunk=event["chunk"]["index"])
-    if event.get("attempt"):  # Step Functions' retry count of this chunk's task ($$.State.RetryCount)
+    # Parsed here, by the model itself: Powertools' event_parser would load its models of every AWS
+    # event into a worker whose memory is its budget.
+    task = ChunkTask.model_validate(event)
+    logger.append_keys(import_id=task.run_id, tenant=task.tenant, chunk=task.chunk.index)
+    if task.attempt:  # Step Functions' retry count of this chunk's task ($$.State.RetryCount)
         metrics.add_metric(name="ChunksRetried", unit=MetricUnit.Count, value=1)
-    pass_ = event.get("pass", "write")
-    if pass_ == revert.REVERT_PASS:
-        return revert.revert_chunk(event["tenant"], event["run_id"], event["chunk"])
-    summary = process_chunk(event["tenant"], event["run_id"], event["chunk"], pass_)
+    if isinstance(task.chunk, RevertChunk):  # the revert pass (ChunkTask)
+        return revert.revert_chunk(task.tenant, task.run_id, task.chunk.index)
+    summary = process_chunk(task.tenant, task.run_id, task.chunk, task.pass_)
     metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=summary.get("success", 0))
     metrics.add_metric(name="RowsFailed", unit=MetricUnit.Count, value=summary.get("fail", 0))
     return summary

@@ -5,6 +5,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bulkimport import config
+from bulkimport.jobs.models import PageTask
 from bulkimport.jobs.steps import process_page
 
 
@@ -23,7 +24,8 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
-    logger.append_keys(job_id=event["run_id"], tenant=event["tenant"], page=event["page"]["index"])
-    if event.get("attempt"):  # Step Functions' retry count of this page's task ($$.State.RetryCount)
+    task = PageTask.model_validate(event)  # as ProcessChunk parses its own (functions/process_chunk)
+    logger.append_keys(job_id=task.run_id, tenant=task.tenant, page=task.page.index)
+    if task.attempt:  # Step Functions' retry count of this page's task ($$.State.RetryCount)
         metrics.add_metric(name="PagesRetried", unit=MetricUnit.Count, value=1)
-    return process_page(event["tenant"], event["run_id"], event["page"])
+    return process_page(task.tenant, task.run_id, task.page)

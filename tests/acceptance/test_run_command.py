@@ -4,13 +4,17 @@ script's steps are the README's; its file has 2,500 rows here, not 10,000 (each 
 key, one request a row: the full size would cost the suite minutes)."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import requests
 
-from tests.helpers import DevstackProcess, free_port
+from tests.helpers import Api, DevstackProcess, csv_bytes, free_port
+from tests.samples import HEADER, good_row, setup_contacts
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSTACK = [sys.executable, "-m", "devstack"]
@@ -80,7 +84,7 @@ def test_run_command_and_quickstart():
 def test_help_describes_every_flag():
     shown = subprocess.run([*DEVSTACK, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0
-    for flag in ("--api-port", "--aws-port", "--key TENANT:ROLE[:SECRET]", "--quiet"):
+    for flag in ("--api-port", "--aws-port", "--key TENANT:ROLE[:SECRET]", "--quiet", "--stock-moto"):
         assert flag in shown.stdout
     assert "make run API_PORT=3100 AWS_PORT=5100" in " ".join(shown.stdout.split())
 
@@ -108,3 +112,57 @@ def test_make_run_builds_the_console_again_when_its_sources_or_the_lock_change()
     for changed in ("console/src/pages/import.tsx", "console/src/style.css", "package-lock.json"):
         assert "vite build console" in planned(changed), changed
     assert "vite build console" not in planned()  # built by make test before the tests run: up to date
+
+
+def _port_in_time_wait() -> int:
+    """A port whose last connection waits in TIME-WAIT on the server's side, as a stack stopped a
+    moment ago leaves its ports: the server closed first, then the client."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()
+        client.recv(1)  # the server's FIN
+        client.close()
+    return port
+
+
+def test_a_port_left_in_time_wait_is_free_and_ctrl_c_says_what_it_does_and_exits_at_once():
+    port = _port_in_time_wait()
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))  # without SO_REUSEADDR: "in use", what the check used to do
+    with DevstackProcess("--quiet", api_port=port) as stack:
+        assert "moto fixes: on" in stack.banner
+        api = Api(stack.api, "dev-key")
+        recipe = setup_contacts(api)
+        rows = [good_row(n) for n in range(1, 301)]
+        assert api.wait(api.import_file(recipe["id"], csv_bytes([HEADER, *rows]))["id"])["success_count"] == 300
+        started = time.monotonic()
+        assert stack.stop(timeout=30) == 0
+        took = time.monotonic() - started
+    after = stack.output()[len(stack.banner) :]
+    assert "Stopping: the API and AWS endpoints close, the worker processes end; the data in memory goes." in after
+    assert "Stopped." in after
+    assert took < 3, f"Ctrl-C took {took:.1f} s"
+
+
+def test_fixes_written_for_another_moto_refuse_to_start_and_say_what_to_do(tmp_path):
+    # A moto release the fixes were not written for, as Python's package metadata would report it.
+    (tmp_path / "moto-9.9.9.dist-info").mkdir()
+    (tmp_path / "moto-9.9.9.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: moto\nVersion: 9.9.9\n")
+    refused = subprocess.run(
+        [*DEVSTACK, "--api-port", str(free_port()), "--aws-port", str(free_port()), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = refused.stderr
+    assert "were not written for moto 9.9.9 (written for 5.2.5)" in message
+    assert "DEVSTACK_MOTO_FIXES=0" in message and "--stock-moto" in message and "pip install moto==5.2.5" in message
+    assert "Bulk import local stack is up" not in refused.stdout

@@ -57,6 +57,31 @@ def test_malformed_json_is_a_clear_4xx(tenant):
     assert "error" in response.json()
 
 
+def test_a_recipe_names_each_problem_once_in_order(tenant):
+    """The columns' problems first, then the identity's, then the required fields not mapped."""
+    api = tenant.admin
+    api.create_table(CONTACTS)
+    bad = contacts_recipe(
+        columns=[
+            {"source": "a", "target": "name"},
+            {"source": "b", "target": "name"},
+            {"source": "c", "target": "parent.name"},
+        ],
+        unique_columns=["email"],
+        relation_unique_column="name",
+        mode="upsert",
+    )
+    response = api.post("/recipes", json=bad)
+    assert response.status_code == 422
+    assert [(d["target"], d["code"]) for d in response.json()["error"]["details"]] == [
+        ("name", "TARGET_MAPPED_TWICE"),
+        ("parent.name", "UNKNOWN_TARGET"),  # contacts has no parent table
+        ("email", "UNIQUE_COLUMN_NOT_MAPPED"),
+        ("relation_unique_column", "NOT_A_CHILD_TABLE"),
+        ("membership_no", "REQUIRED_FIELD_NOT_MAPPED"),
+    ]
+
+
 def test_recipe_lifecycle_and_checks(tenant):
     api = tenant.admin
     api.create_table(CONTACTS)

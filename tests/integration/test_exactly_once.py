@@ -12,7 +12,7 @@ from bulkimport.imports import store
 from tests.helpers import csv_bytes
 from tests.samples import HEADER, good_row, setup_contacts
 
-ROWS = 500  # 5 chunks of 100 rows; each chunk writes 4 batches of 25
+ROWS = 500  # 5 chunks of 100 rows; each row is one conditional put of its record (keyed by membership_no)
 
 
 def crashes(stack, since: int) -> int:
@@ -65,6 +65,8 @@ def assert_exact(tenant, stack, done, rows=ROWS):
         rows,
         0,
     )
+    # Each record once, counted as created: a rerun knows its own earlier put (meta.origin).
+    assert done["outcomes"] == {"created": rows, "updated": 0, "unchanged": 0, "failed": 0}
     items = stored_records(stack, tenant.id)
     assert len(items) == rows
     numbers = sorted(i["data"]["M"]["membership_no"]["S"] for i in items)
@@ -76,8 +78,8 @@ def assert_exact(tenant, stack, done, rows=ROWS):
 @pytest.mark.parametrize(
     ("operation", "after", "times"),
     [
-        # Two chunk workers die after writing 2 of their 4 batches; the Retry runs those chunks again.
-        ("dynamodb.BatchWriteItem", 2, 2),
+        # Two chunk workers die after writing half their records; the Retry runs those chunks again.
+        ("dynamodb.PutItem", 50, 2),
         # All rows of the chunk are written, then the worker dies before it counts them.
         ("dynamodb.UpdateItem", 0, 1),
     ],
@@ -86,7 +88,7 @@ def assert_exact(tenant, stack, done, rows=ROWS):
 def test_a_killed_worker_is_retried_without_duplicates(tenant, stack, faults, operation, after, times):
     recipe = setup_contacts(tenant.admin)
     since = len(stack.runtime.invocations)
-    faults.crash("ProcessChunkFunction", operation, after=after, times=times)
+    faults.crash("ProcessChunkFunction", operation, after=after, times=times, pool=True)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
     assert crashes(stack, since) == times
@@ -104,7 +106,7 @@ def test_a_retried_chunk_is_told_its_attempt(tenant, stack, faults):
         return False
 
     faults.delay("ProcessChunkFunction", 0.001, when=record)
-    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=1)
+    faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=1, pool=True)
     try:
         content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
         done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"])
@@ -158,7 +160,6 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
     the second count out."""
     recipe = setup_contacts(tenant.admin)
     content = csv_bytes([HEADER, *[good_row(n) for n in range(1, ROWS + 1)]])
-    counted = store.counted_attribute("write")
     # The chunk's first run stops just before its one UpdateItem: the count (records, failures and
     # the done-marker are written by then).
     with faults.hold(
@@ -168,7 +169,7 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
     ) as gate:
         import_id = tenant.editor.import_file(recipe["id"], content)["id"]
         event = gate.wait()
-        assert 2 not in store.load(tenant.id, import_id).get(counted, ())
+        assert 2 not in store.load(tenant.id, import_id).counted("write")
 
         # The same invocation again, while the first waits: it too finds the chunk uncounted, and counts it.
         assert invoke_again(stack, "ProcessChunkFunction", event) == {
@@ -178,22 +179,22 @@ def test_a_chunk_run_twice_at_the_same_time_is_counted_once(tenant, stack, fault
             "fail": 0,
             "failure_entries": 0,
         }
-        assert 2 in store.load(tenant.id, import_id)[counted]
+        assert 2 in store.load(tenant.id, import_id).counted("write")
 
         gate.release()  # the first run goes on to count the chunk a second time: refused
         done = tenant.viewer.wait(import_id)
     assert_exact(tenant, stack, done)  # processed and success counts, records, the table's record_count
-    assert store.load(tenant.id, import_id)["inserted_count"] == ROWS
+    assert store.load(tenant.id, import_id).inserted_count == ROWS
 
 
 def test_a_worker_that_keeps_dying_fails_the_import_clearly(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
-    faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=50)
+    faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=50, pool=True)
     try:
         content = csv_bytes([HEADER, *[good_row(n) for n in range(1, 101)]])
         done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content)["id"], timeout=180)
     finally:
-        faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
+        faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=0)
     assert done["status"] == "failed"
     # On AWS the Map fails (States.ExceedToleratedFailureThreshold) and its Catch reaches Finalize; either
     # way Finalize sees chunks that never finished and fails the import rather than completing it.

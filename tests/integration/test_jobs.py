@@ -20,6 +20,7 @@ from tests.helpers import csv_bytes, execution_arn
 from tests.integration.test_batch_create import drain, watch_events
 from tests.integration.test_exactly_once import invoke_again, stored_records
 from tests.integration.test_lifecycle import invoke, wait_for
+from tests.integration.test_revert import people_recipes, run
 from tests.samples import HEADER, good_row, setup_contacts
 
 
@@ -108,31 +109,59 @@ def test_batch_update_by_ids_and_by_search(tenant, stack):
     assert {e["batch_code"] for e in events} == {by_ids["data"]["batch_code"], by_search["data"]["batch_code"]}
 
 
-def test_batch_update_moves_unique_keys(tenant):
-    seed(tenant, 10)
-    numbers = records_by_number(tenant)
-    first, second = numbers["M000001"]["id"], numbers["M000002"]["id"]
+def test_batch_update_moves_unique_keys_but_not_the_key_field(tenant):
+    """people: `code` is the key field (the records are keyed by it), `email` a further unique field
+    with index items."""
+    insert, _ = people_recipes(tenant.admin)
+    run(tenant.editor, insert["id"], [["P1", "a@x.io", "Ann"], ["P2", "b@x.io", "Bob"]])
+    ids = {r["data"]["code"]: r["id"] for r in tenant.viewer.all_pages("/tables/people/records")}
 
     moved = run_job(
         tenant.editor,
-        {"job_name": "batch_update", "table": "contacts", "ids": [first], "changes": {"membership_no": "NEW-1"}},
+        {"job_name": "batch_update", "table": "people", "ids": [ids["P1"]], "changes": {"email": "new@x.io"}},
     )
     assert (moved["code"], moved["data"]["succeeded_amount"]) == (200, 1)
     # The old value is free again, the new one is taken.
     create = tenant.editor.ok(
         "POST",
-        "/tables/contacts/records/batch-create",
-        json={"records": [{"membership_no": "M000001", "name": "again"}, {"membership_no": "NEW-1", "name": "clash"}]},
+        "/tables/people/records/batch-create",
+        json={"records": [{"code": "P3", "email": "a@x.io"}, {"code": "P4", "email": "new@x.io"}]},
     )
     assert create["success_count"] == 1 and [f["code"] for f in create["failures"]] == ["ALREADY_EXISTS"]
 
     clash = run_job(
         tenant.editor,
-        {"job_name": "batch_update", "table": "contacts", "ids": [second], "changes": {"membership_no": "NEW-1"}},
+        {"job_name": "batch_update", "table": "people", "ids": [ids["P2"]], "changes": {"email": "new@x.io"}},
     )
     assert clash["code"] == 400 and clash["data"]["error"]["code"] == "ALL_RECORDS_FAILED"
-    assert (clash["data"]["succeeded_amount"], clash["data"]["failed_amount"]) == (0, 1)
-    assert tenant.viewer.ok("GET", f"/tables/contacts/records/{second}")["data"]["data"]["membership_no"] == "M000002"
+    assert tenant.viewer.ok("GET", f"/tables/people/records/{ids['P2']}")["data"]["data"]["email"] == "b@x.io"
+
+    # The key field's value is the record's key: a job changing it is refused (UNIQUE_KEY_FIXED), nothing moves.
+    fixed = tenant.editor.post(
+        "/jobs",
+        json={
+            "job_name": "batch_update",
+            "table": "people",
+            "ids": [ids["P2"]],
+            "changes": {"code": "P9", "name": "x"},
+        },
+    )
+    assert fixed.status_code == 422 and fixed.json()["error"]["code"] == "INVALID_CHANGES"
+    assert fixed.json()["error"]["details"] == [{"field": "code", "code": "UNIQUE_KEY_FIXED"}]
+    assert tenant.viewer.ok("GET", f"/tables/people/records/{ids['P2']}")["data"]["data"] == {
+        "code": "P2",
+        "email": "b@x.io",
+        "name": "Bob",
+    }
+    assert tenant.viewer.ok("GET", "/tables/people/records?filter.code=P9")["data"] == []
+
+    # A batch_delete gives the further unique field's key back: P1's email is free again, and so is its code.
+    gone = run_job(tenant.editor, {"job_name": "batch_delete", "table": "people", "ids": [ids["P1"]]})
+    assert (gone["code"], gone["data"]["succeeded_amount"]) == (200, 1)
+    again = tenant.editor.ok(
+        "POST", "/tables/people/records/batch-create", json={"records": [{"code": "P1", "email": "new@x.io"}]}
+    )
+    assert again["status"] == "success" and again["success_ids"] == [ids["P1"]]  # the value's id again
 
 
 # ---------------------------------------------------------------- batch_delete
@@ -354,7 +383,8 @@ def test_a_killed_worker_is_retried_with_exact_counts(tenant, stack, faults, job
         assert record_count(tenant) == 300
     else:
         assert stored_records(stack, tenant.id) == [] and record_count(tenant) == 0
-        assert unique_key_items(stack, tenant.id) == 0  # every deleted record's key was given back
+        # No index item: membership_no keys the records, so a deleted record takes its key with it.
+        assert unique_key_items(stack, tenant.id) == 0
         assert (
             tenant.editor.ok(
                 "POST",
@@ -380,17 +410,17 @@ def test_a_page_run_twice_at_the_same_time_is_counted_once(tenant, stack, faults
             {"job_name": "batch_delete", "table": "contacts", "ids": "all", "total": 300}
         )
         event = gate.wait()
-        assert 1 not in jobs_store.load(tenant.id, batch_code).get("counted_pages", ())
+        assert 1 not in jobs_store.load(tenant.id, batch_code).counted_pages
 
         # The same invocation again, while the first waits: it finds the page uncounted, its records
         # gone (deleted by the first run: counted as deleted), and counts the page.
         assert invoke_again(stack, "ProcessPageFunction", event) == {"index": 1, "succeeded": 100, "failed": 0}
-        assert 1 in jobs_store.load(tenant.id, batch_code)["counted_pages"]
+        assert 1 in jobs_store.load(tenant.id, batch_code).counted_pages
 
         gate.release()  # the first run goes on to count the page a second time: refused
         result = tenant.editor.wait_job(batch_code)
     assert (result["code"], result["data"]["succeeded_amount"], result["data"]["failed_amount"]) == (200, 300, 0)
-    assert jobs_store.load(tenant.id, batch_code)["processed_amount"] == 300
+    assert jobs_store.load(tenant.id, batch_code).processed_amount == 300
     assert stored_records(stack, tenant.id) == [] and record_count(tenant) == 0
 
 

@@ -191,18 +191,19 @@ def test_cancel_mid_import_then_restart_finishes_exactly(tenant, stack, faults):
 
 def test_restart_after_an_injected_crash_counts_every_row_once(tenant, stack, faults):
     recipe = setup_contacts(tenant.admin)
-    # Chunk 3's worker dies after its first batch every time it runs: the import fails.
+    # Chunk 3's worker dies after its first 25 records every time it runs: the import fails.
     faults.crash(
         "ProcessChunkFunction",
-        "dynamodb.BatchWriteItem",
-        after=1,
+        "dynamodb.PutItem",
+        after=25,
         times=50,
         when=lambda event: event["chunk"]["index"] == 3,
+        pool=True,
     )
     try:
         failed = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], rows_csv(1, 500))["id"], timeout=180)
     finally:
-        faults.crash("ProcessChunkFunction", "dynamodb.BatchWriteItem", after=0, times=0)
+        faults.crash("ProcessChunkFunction", "dynamodb.PutItem", after=0, times=0)
     assert failed["status"] == "failed" and failed["error"]["code"] == "INTERNAL_ERROR"
     assert failed["processed_count"] < 500
     wait_for(lambda: execution_status(tenant, failed, stack) != "RUNNING", what="the failed execution to end")

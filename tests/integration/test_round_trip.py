@@ -89,3 +89,24 @@ def test_auto_columns_name_what_an_insert_needs_and_update_by_id_needs_the_recor
     bad = tenant.admin.post("/recipes", json={**BY_ID, "name": "mixed", "unique_columns": ["id", "membership_no"]})
     assert bad.status_code == 422
     assert {"target": "unique_columns", "code": "ID_IDENTITY_ALONE"} in bad.json()["error"]["details"]
+
+
+def test_an_exported_row_whose_key_field_was_edited_is_refused(tenant):
+    """contacts are keyed by membership_no: a row of the export that names its record by id but has
+    another membership_no would move the record under another key; it fails UNIQUE_KEY_FIXED."""
+    recipe = setup_contacts(tenant.admin)
+    tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([HEADER, good_row(1), good_row(2)]))["id"])
+    before = {r["id"]: r for r in tenant.viewer.all_pages("/tables/contacts/records")}
+    job = {"job_name": "export", "table": "contacts", "ids": "all", "search_options": {}, "total": 2}
+    done = tenant.editor.wait_job(tenant.editor.start_job(job))
+    rows = as_rows(requests.get(done["data"]["url"], timeout=30).content, "csv")
+    header, edited = rows[0], [list(row) for row in rows[1:]]
+    first = next(row for row in edited if row[header.index("會員編號")] == "M000001")
+    first[header.index("會員編號")] = "M000099"
+
+    recipe_id = tenant.admin.create_recipe(BY_ID)["id"]
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe_id, csv_bytes([header, *edited]))["id"])
+    assert done["outcomes"] == {"created": 0, "updated": 0, "unchanged": 1, "failed": 1}
+    failures = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    assert [(f["field"], f["code"], f["value"]) for f in failures] == [("membership_no", "UNIQUE_KEY_FIXED", "M000099")]
+    assert {r["id"]: r for r in tenant.viewer.all_pages("/tables/contacts/records")} == before

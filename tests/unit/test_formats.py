@@ -4,7 +4,7 @@ import pytest
 
 from bulkimport.errors import FileError
 from bulkimport.imports.models import ImportCreate, safe_file_name
-from bulkimport.imports.store import current_sheet_index
+from bulkimport.imports.store import SheetReader, current_sheet_index
 from bulkimport.ingest.formats import check_upload, detect_encoding
 from tests.files import xlsx_bytes
 
@@ -59,10 +59,9 @@ def test_direct_upload_checks():
 
 
 def test_current_sheet_index_is_the_sheet_of_the_first_chunk_not_done():
-    sheets = [{"index": 0, "first_chunk": 0}, {"index": 2, "first_chunk": 3}, {"index": 3, "first_chunk": 5}]
-    item = {"reader": {"sheets": sheets}, "pass": "write"}
-    assert current_sheet_index(item) == 0
-    assert current_sheet_index({**item, "counted_write_chunks": {0, 1, 2, 4}}) == 2
-    assert current_sheet_index({**item, "counted_write_chunks": {0, 1, 2, 3, 4}}) == 3
-    assert current_sheet_index({**item, "counted_write_chunks": set(range(6))}) == 3
-    assert current_sheet_index({"status": "parsing"}) == 0
+    sheets = [SheetReader(index=i, first_chunk=first, columns=[]) for i, first in ((0, 0), (2, 3), (3, 5))]
+    assert current_sheet_index(sheets, []) == 0
+    assert current_sheet_index(sheets, [0, 1, 2, 4]) == 2
+    assert current_sheet_index(sheets, [0, 1, 2, 3, 4]) == 3
+    assert current_sheet_index(sheets, list(range(6))) == 3
+    assert current_sheet_index(None, []) == 0  # not planned yet

@@ -73,6 +73,7 @@ def get_table(table: str):
         errors=[
             TABLE_NOT_FOUND,
             Conflict("UNIQUE_NEEDS_EMPTY_TABLE", field="membership_no", table="contacts"),
+            Conflict("KEY_FIELD_NEEDS_EMPTY_TABLE", field="membership_no", table="contacts"),
             InvalidInput("RESERVED_FIELD_KEY", field="parent_id"),
         ],
         description="Attributes left out stay as they are; `name` and `description` may be cleared with null.",

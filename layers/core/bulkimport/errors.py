@@ -1,6 +1,6 @@
 """Errors a user can cause, as the domain states them: a stable code, message parameters and details.
 
-No HTTP here: the API edge (functions/api/http_errors.py, STATUS) maps each class to a status, in one table. A
+No HTTP here: the API edge (functions/api/http_errors.py) maps each class to a status, in one table. A
 class says what kind of mistake it is; the code says which one.
 """
 

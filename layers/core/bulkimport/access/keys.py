@@ -60,6 +60,33 @@ class NewApiKey(ApiKey):
     key: str
 
 
+class StoredKey(BaseModel):
+    """A key's entry in its tenant's partition."""
+
+    key_id: str
+    key_hash: str  # of its secret: the lookup item's partition
+    name: str | None = None
+    role: Role
+    created_at: str
+    last_used_at: str | None = None
+    revoked_at: str | None = None
+
+    def shown(self) -> ApiKey:
+        return ApiKey.model_validate({**self.model_dump(), "id": self.key_id})
+
+
+class KeyLookup(BaseModel):
+    """A key's lookup item, under the hash of its secret: all the authorizer reads."""
+
+    tenant: str
+    role: Role
+    key_id: str
+    name: str | None = None
+    created_at: str
+    revoked_at: str | None = None
+    disabled: bool = False  # an operator's switch
+
+
 def require(principal: Principal, role: str) -> None:
     if ROLE_RANK.get(principal.role, -1) < ROLE_RANK[role]:
         raise Forbidden("FORBIDDEN", role=principal.role, needed=role)
@@ -76,18 +103,16 @@ def issue_key(
     api_key = api_key or f"bik_{secrets.token_urlsafe(32)}"
     key_hash = keys.hash_api_key(api_key)
     key = NewApiKey(id=new_id(), name=name, role=role, created_at=now_iso(), key=api_key)  # type: ignore[arg-type]
-    shown = key.model_dump(exclude={"key", "id"})
+    lookup = KeyLookup(tenant=tenant, role=key.role, key_id=key.id, name=name, created_at=key.created_at)
+    entry = StoredKey(key_id=key.id, key_hash=key_hash, name=name, role=key.role, created_at=key.created_at)
     writes = [
         store.update_request(
-            keys.api_key_pk(key_hash),
-            _LOOKUP_SK,
-            {"tenant": tenant, "role": role, "key_id": key.id, "name": name, "created_at": key.created_at},
-            condition=item_absent(),
+            keys.api_key_pk(key_hash), _LOOKUP_SK, lookup.model_dump(exclude_unset=True), condition=item_absent()
         ),
         store.update_request(
             keys.tenant_pk(tenant),
             keys.api_key_sk(key.id),
-            {**{k: v for k, v in shown.items() if v is not None}, "key_id": key.id, "key_hash": key_hash},
+            entry.model_dump(exclude_unset=True, exclude_none=True),
             condition=item_absent(),
         ),
     ]
@@ -107,12 +132,13 @@ def list_keys(tenant: str, per_page: int, cursor: str | None) -> Page:
     store = ControlStore()
     pk = keys.tenant_pk(tenant)
     items, next_cursor = store.query(pk, keys.API_KEY_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
-    data = [_shown(item).model_dump(mode="json") for item in items]
+    data = [StoredKey.model_validate(item).shown().model_dump(mode="json") for item in items]
     return Page.of(data, per_page, next_cursor, store.count(pk, keys.API_KEY_PREFIX))
 
 
-def _shown(item: dict) -> ApiKey:
-    return ApiKey.model_validate({**item, "id": item["key_id"]})
+def _stored(store: ControlStore, pk: str, sk: str) -> StoredKey | None:
+    item = store.get(pk, sk)
+    return StoredKey.model_validate(item) if item else None
 
 
 def revoke_key(tenant: str, key_id: str) -> ApiKey:
@@ -120,28 +146,26 @@ def revoke_key(tenant: str, key_id: str) -> ApiKey:
     answers may accept it until that answer expires). Revoking a revoked key changes nothing."""
     store = ControlStore()
     pk, sk = keys.tenant_pk(tenant), keys.api_key_sk(key_id)
-    item = store.get(pk, sk)
-    if not item:
+    key = _stored(store, pk, sk)
+    if key is None:
         raise NotFound("KEY_NOT_FOUND", key_id=key_id)
-    if item.get("revoked_at"):
-        return _shown(item)
+    if key.revoked_at:
+        return key.shown()
     stamp = now_iso()
     writes = [
         store.update_request(pk, sk, {"revoked_at": stamp}, condition=Attr("revoked_at").not_exists()),
-        store.update_request(
-            keys.api_key_pk(item["key_hash"]), _LOOKUP_SK, {"revoked_at": stamp}, condition=item_exists()
-        ),
+        store.update_request(keys.api_key_pk(key.key_hash), _LOOKUP_SK, {"revoked_at": stamp}, condition=item_exists()),
     ]
-    if item["role"] == "admin":
+    if key.role == "admin":
         writes.append(
             store.update_request(pk, keys.API_KEY_COUNTER_SK, add_values={"admins": -1}, condition=Attr("admins").gt(1))
         )
     if not store.transact(writes):
-        current = store.get(pk, sk) or item
-        if current.get("revoked_at"):
-            return _shown(current)  # revoked meanwhile by another request
+        current = _stored(store, pk, sk) or key
+        if current.revoked_at:
+            return current.shown()  # revoked meanwhile by another request
         raise Conflict("LAST_ADMIN_KEY")
-    return _shown({**item, "revoked_at": stamp})
+    return key.model_copy(update={"revoked_at": stamp}).shown()
 
 
 def authenticate(api_key: str | None) -> Principal | None:
@@ -149,17 +173,18 @@ def authenticate(api_key: str | None) -> Principal | None:
         return None
     store = ControlStore()
     item = store.get(keys.api_key_pk(keys.hash_api_key(api_key)), _LOOKUP_SK, consistent=False)
-    if not item or item.get("disabled") or item.get("revoked_at"):
+    lookup = KeyLookup.model_validate(item) if item else None
+    if lookup is None or lookup.disabled or lookup.revoked_at:
         return None
     # API Gateway caches the authorizer's answer, so this runs about once per key per cache period:
     # last_used_at is that precise.
     store.update(
-        keys.tenant_pk(item["tenant"]),
-        keys.api_key_sk(item["key_id"]),
+        keys.tenant_pk(lookup.tenant),
+        keys.api_key_sk(lookup.key_id),
         set_values={"last_used_at": now_iso()},
         condition=item_exists(),
     )
-    return Principal(tenant=item["tenant"], role=item["role"], key_id=item["key_id"])
+    return Principal(tenant=lookup.tenant, role=lookup.role, key_id=lookup.key_id)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -66,6 +66,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A record with {field} '{value}' already exists.",
         "zh-TW": "已存在 {field} 為「{value}」的資料。",
     },
+    "UNIQUE_KEY_FIXED": {
+        "en": "{field} is the key this table keeps its records by and cannot change (here to '{value}'): "
+        "delete the record and create it with the new value.",
+        "zh-TW": "{field} 是此資料表存放資料所依的鍵，無法更改（此處改為「{value}」）：請刪除該筆資料，再以新值建立。",
+    },
+    "KEY_FIELD_NEEDS_EMPTY_TABLE": {
+        "en": "Table '{table}' keeps its records by its first unique field '{field}': "
+        "which field that is can change only while the table is empty.",
+        "zh-TW": "資料表「{table}」依第一個唯一欄位「{field}」存放資料：資料表有資料時，無法變更此欄位。",
+    },
     "NOT_FOUND": {
         "en": "No record with this {field} exists to update.",
         "zh-TW": "找不到要更新的 {field} 資料。",

@@ -1,8 +1,9 @@
 """One chunk of an import, and the row reading it shares with Prepare.
 
-Exactly once: a record's id is derived from (import, source row), so writing a chunk again rewrites
-the same items; the counters move only in the update that adds the chunk to the pass's counted set
-(runs.counting), so a chunk is counted once however often it runs.
+Exactly once: a record's id is derived from (import, source row), or from its key field's value with
+(import, source row) as its origin (records.writer), so writing a chunk again rewrites the same items;
+the counters move only in the update that adds the chunk to the pass's counted set (runs.counting),
+so a chunk is counted once however often it runs.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo import ControlStore, to_item
+from bulkimport.adapters.dynamo import to_item
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.errors import FileError
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES
-from bulkimport.ingest.parsing import read_chunk
+from bulkimport.imports.store import ChunkMarker, ImportRecord, Reader, SheetReader
+from bulkimport.ingest.parsing import ChunkPlan, read_chunk
 from bulkimport.recipes.headers import column_index, header_key
-from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX
+from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
 from bulkimport.runs.counting import LIVE_NOTE_SECONDS, count_once, note_live
@@ -40,9 +42,9 @@ class _LiveRows:
     """A chunk's rows seen so far, noted on the import (runs.counting.note_live) at most every
     LIVE_NOTE_SECONDS."""
 
-    def __init__(self, tenant: str, import_id: str, counted_set: str, chunk: dict):
+    def __init__(self, tenant: str, import_id: str, counted_set: str, chunk: ChunkPlan):
         self.tenant, self.import_sk, self.counted_set = tenant, keys.import_sk(import_id), counted_set
-        self.index, self.first_row, self.rows = chunk["index"], chunk["first_row"], chunk["rows"]
+        self.index, self.first_row, self.rows = chunk.index, chunk.first_row, chunk.rows
         self.noted_at = time.monotonic()
 
     def seen(self, next_row: int) -> None:
@@ -192,101 +194,210 @@ def _auto_columns(recipe, table: Table, header: list[str] | None) -> list[list]:
     return resolved
 
 
-def process_chunk(tenant: str, import_id: str, chunk: dict, pass_: str = "write") -> dict[str, Any]:
-    """Validate and apply one chunk. In the check pass of an atomic import nothing is written."""
-    control = ControlStore()
-    marker_pk, marker_sk = keys.chunk_pk(tenant, import_id), keys.chunk_sk(chunk["index"], pass_)
+def process_chunk(tenant: str, import_id: str, chunk: ChunkPlan, pass_: str = "write") -> dict[str, Any]:
+    """Validate and apply one chunk. In the check pass of an atomic import nothing is written.
+
+    The steps, each below: a chunk counted already answers what its marker says, and one of an import
+    that is over is skipped (_done_before); else its rows are loaded (_load), checked (_check),
+    applied a part at a time (_apply), tallied (_tally), reported (_report) and counted once (_count)."""
     item = store.load(tenant, import_id)
-    if chunk["index"] in item.get(store.counted_attribute(pass_), ()):
-        marker = control.get(marker_pk, marker_sk)
+    done = _done_before(tenant, import_id, item, chunk, pass_)
+    if done is not None:
+        return done
+    run = _load(tenant, import_id, item, chunk, pass_)
+    checked = _check(run)
+    _apply(run, checked.plans)
+    tally = _tally(checked)
+    summary = _report(run, checked, tally)
+    _count(run, tally)
+    return summary
+
+
+@dataclass
+class _ChunkRun:
+    """One run of a chunk: the import it belongs to, as loaded, and what its steps share."""
+
+    tenant: str
+    import_id: str
+    chunk: ChunkPlan
+    pass_: str
+    item: ImportRecord
+    table: Table
+    parent: Table | None
+    recipe: Recipe
+    reader: Reader
+    sheet: SheetReader
+    blobs: BlobStore
+    data: bytes  # the chunk's bytes, dropped once checked
+    duplicates: dict  # row -> the in-file duplicate it is (Prepare found them)
+    stamp: str  # when the chunk's writes happen: on its records' meta, its marker and the import
+    undo: _Undo | None = None  # None in a dry run (nothing written, nothing to revert)
+
+    @property
+    def index(self) -> int:
+        return self.chunk.index
+
+    @property
+    def counted_set(self) -> str:
+        return store.counted_attribute(self.pass_)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.item.dry_run) or self.pass_ == "check"
+
+
+@dataclass
+class _Tally:
+    """What a checked and applied chunk's rows came to."""
+
+    rows: int
+    failures: dict[int, list[dict]]  # row -> failure entries: the check's and the writer's
+    outcomes: dict[str, int]  # of OUTCOMES
+
+    @property
+    def succeeded(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def _done_before(
+    tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pass_: str
+) -> dict[str, Any] | None:
+    """The answer of a chunk that runs no more: counted already (a retry: its marker's summary), or
+    of an import that is over."""
+    if chunk.index in item.counted(pass_):
+        marker = store.chunk_marker(tenant, import_id, chunk.index, pass_)
         assert marker is not None  # written before the chunk is counted
-        return _chunk_summary(marker)
-    if item["status"] in TERMINAL_STATUSES:
-        return {"index": chunk["index"], "skipped": item["status"]}
+        return marker.summary()
+    if item.status in TERMINAL_STATUSES:
+        return {"index": chunk.index, "skipped": item.status}
+    return None
 
+
+def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pass_: str) -> _ChunkRun:
+    """The chunk's bytes, its in-file duplicates, and what the import runs with."""
     table, parent = store.tables_of(item)
-    recipe = store.recipe_of(item)
-    reader = item["reader"]
-    sheet = next(s for s in reader["sheets"] if s["index"] == chunk["sheet"])
-    validator = row_validator(table, parent, sheet["columns"], sheet.get("width"), reader["format"] == "xlsx")
+    reader = item.reader
+    assert reader is not None  # Prepare planned the file before any chunk runs
     blobs = BlobStore()
-    duplicates = (
-        blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"])) if chunk.get("duplicates") else {}
-    )
-    data = blobs.read_range(reader["key"], chunk["start"], chunk["end"])
-
-    stamp = now_iso()
-    checked = check_rows(data, reader, validator, chunk, duplicates, import_id)
-    del data
-    plans, failures, rows = checked.plans, checked.failures, checked.rows
-    if rows != chunk["rows"]:
-        # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
-        raise RuntimeError(f"chunk {chunk['index']} has {rows} rows, its plan says {chunk['rows']}")
-
-    dry_run = bool(item.get("dry_run")) or pass_ == "check"
-    meta = {"import_id": import_id, "created_by": item["created_by"], "created_at": stamp, "updated_at": stamp}
-    undo = None if dry_run else _Undo(tenant, import_id, chunk["index"], blobs)
-    context = WriteContext(
+    duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index)) if chunk.duplicates else {}
+    data = blobs.read_range(reader.key, chunk.start, chunk.end)
+    run = _ChunkRun(
         tenant=tenant,
+        import_id=import_id,
+        chunk=chunk,
+        pass_=pass_,
+        item=item,
         table=table,
-        recipe=recipe,
-        parent_table=parent,
-        dry_run=dry_run,
+        parent=parent,
+        recipe=store.recipe_of(item),
+        reader=reader,
+        sheet=next(s for s in reader.sheets if s.index == chunk.sheet),
+        blobs=blobs,
+        data=data,
+        duplicates=duplicates,
+        stamp=now_iso(),
+    )
+    if not run.dry_run:
+        run.undo = _Undo(tenant, import_id, run.index, blobs)
+    return run
+
+
+def _check(run: _ChunkRun) -> CheckedRows:
+    """Parse and validate the chunk's rows; the valid ones are planned, the others failed."""
+    sheet, worksheet = run.sheet, run.reader.format == "xlsx"
+    validator = row_validator(run.table, run.parent, sheet.columns, sheet.width, worksheet)
+    checked = check_rows(run.data, run.reader, validator, run.chunk, run.duplicates, run.import_id)
+    run.data = b""  # the bytes are parsed: free them before the writes
+    if checked.rows != run.chunk.rows:
+        # Prepare and the worker parse the same bytes the same way; a difference means the file changed.
+        raise RuntimeError(f"chunk {run.index} has {checked.rows} rows, its plan says {run.chunk.rows}")
+    return checked
+
+
+def _apply(run: _ChunkRun, plans: list[RowPlan]) -> None:
+    """Write the valid rows (a dry run: decide what each would do), APPLY_ROWS at a time, noting how
+    far the chunk got as it goes."""
+    meta = {
+        "import_id": run.import_id,
+        "created_by": run.item.created_by,
+        "created_at": run.stamp,
+        "updated_at": run.stamp,
+    }
+    undo = run.undo
+    context = WriteContext(
+        tenant=run.tenant,
+        table=run.table,
+        recipe=run.recipe,
+        parent_table=run.parent,
+        dry_run=run.dry_run,
         meta=meta,
-        owner=import_id,
+        owner=run.import_id,
         before_update=undo.keep if undo else None,
     )
     writer = RecordWriter(context)
-    live = _LiveRows(tenant, import_id, store.counted_attribute(pass_), chunk)
+    live = _LiveRows(run.tenant, run.import_id, run.counted_set, run.chunk)
     for start in range(0, len(plans), APPLY_ROWS):
         part = plans[start : start + APPLY_ROWS]
         if undo:
             undo.first_row = part[0].row
         writer.apply(part)
         live.seen(part[-1].row + 1)
-    for plan in plans:
+
+
+def _tally(checked: CheckedRows) -> _Tally:
+    """What the applied rows did, with the rows the writer failed added to the check's failures."""
+    failures = checked.failures
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    for plan in checked.plans:
         if plan.failure:
             failures[plan.row] = [_failure_entry(plan.failure)]
-    outcomes = dict.fromkeys(OUTCOMES, 0)
-    for plan in plans:
         if plan.outcome:
             outcomes[plan.outcome] += 1
-    inserted = outcomes["inserted"]
-    succeeded = inserted + outcomes["updated"] + outcomes["unchanged"]
-    written = undo.written(plans) if undo else None
+    return _Tally(rows=checked.rows, failures=failures, outcomes=outcomes)
 
-    entries = _failure_entries(failures, checked, sheet.get("name"))
+
+def _report(run: _ChunkRun, checked: CheckedRows, tally: _Tally) -> dict[str, Any]:
+    """Keep what a revert and the failures listing read (the records written, the failure entries,
+    the chunk's done-marker); returns the chunk's summary."""
+    written = run.undo.written(checked.plans) if run.undo else None
+    entries = _failure_entries(tally.failures, checked, run.sheet.name)
     if entries:
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
-        blobs.put_bytes(keys.chunk_failures_key(tenant, import_id, chunk["index"], pass_), body, "application/x-ndjson")
-
-    summary = {
-        "index": chunk["index"],
-        "rows": rows,
-        "success": succeeded,
-        "fail": len(failures),
-        "failure_entries": len(entries),
-    }
-    marker = {**summary, "written": written} if written else summary
-    # The marker (what the failures listing reads) may be written twice with the same content; the
-    # counters move once, in one conditional update that also records the chunk as counted.
-    control.put({"pk": marker_pk, "sk": marker_sk, **marker, "done_at": stamp})
-    count_once(
-        tenant,
-        keys.import_sk(import_id),
-        store.counted_attribute(pass_),
-        chunk["index"],
-        {
-            "processed_count": rows,
-            "success_count": succeeded,
-            "fail_count": len(failures),
-            "inserted_count": 0 if dry_run else inserted,
-            # What each row did (a dry run: would do), against the table as it is
-            **{store.OUTCOME_COUNTERS[name]: outcomes[name] for name in OUTCOMES},
-        },
-        set_values={"updated_at": stamp},
+        key = keys.chunk_failures_key(run.tenant, run.import_id, run.index, run.pass_)
+        run.blobs.put_bytes(key, body, "application/x-ndjson")
+    marker = ChunkMarker(
+        index=run.index,
+        rows=tally.rows,
+        success=tally.succeeded,
+        fail=len(tally.failures),
+        failure_entries=len(entries),
+        written=written,
+        done_at=run.stamp,
     )
-    return summary
+    # The marker (what the failures listing reads) may be written twice with the same content; the
+    # counters move once, in _count.
+    store.put_chunk_marker(run.tenant, run.import_id, run.pass_, marker)
+    return marker.summary()
+
+
+def _count(run: _ChunkRun, tally: _Tally) -> None:
+    """Add the chunk's figures to the import's counters, in the one conditional update that also
+    records the chunk as counted (runs.counting)."""
+    count_once(
+        run.tenant,
+        keys.import_sk(run.import_id),
+        run.counted_set,
+        run.index,
+        {
+            "processed_count": tally.rows,
+            "success_count": tally.succeeded,
+            "fail_count": len(tally.failures),
+            "inserted_count": 0 if run.dry_run else tally.outcomes["inserted"],
+            # What each row did (a dry run: would do), against the table as it is
+            **{store.OUTCOME_COUNTERS[name]: tally.outcomes[name] for name in OUTCOMES},
+        },
+        set_values={"updated_at": run.stamp},
+    )
 
 
 def _failure_entries(failures: dict[int, list[dict]], checked: CheckedRows, sheet_name: str | None) -> list[dict]:
@@ -317,13 +428,13 @@ class CheckedRows:
 
 
 def check_rows(
-    data: bytes, reader: dict, validator: RowValidator, chunk: dict, duplicates: dict, import_id: str
+    data: bytes, reader: Reader, validator: RowValidator, chunk: ChunkPlan, duplicates: dict, import_id: str
 ) -> CheckedRows:
     """Decode, parse and validate one chunk's bytes: the CPU work of a chunk worker before it writes.
     The chunk's rows are validated together, a column at a time (RowValidator.validate_rows)."""
-    cells, lines = read_chunk(data, reader["delimiter"], chunk["first_line"], reader["line_column"])
+    cells, lines = read_chunk(data, reader.delimiter, chunk.first_line, reader.line_column)
     data_of_rows, failed = validator.validate_rows(cells)
-    first_row = chunk["first_row"]
+    first_row = chunk.first_row
     failures: dict[int, list[dict]] = {}
     for position, row_failures in failed.items():
         failures[first_row + position] = [_failure_entry(f) for f in row_failures]
@@ -354,7 +465,3 @@ def check_rows(
 
 def _failure_entry(failure) -> dict:
     return {"field": failure.field, "code": failure.code, "params": failure.params, "value": failure.value}
-
-
-def _chunk_summary(marker: dict) -> dict[str, Any]:
-    return {k: marker[k] for k in ("index", "rows", "success", "fail", "failure_entries")}

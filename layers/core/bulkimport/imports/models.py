@@ -5,8 +5,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from bulkimport.ingest.parsing import ChunkPlan
 from bulkimport.recipes.models import Recipe
 from bulkimport.schema.models import MAX_ID, REQUEST, Strict
 
@@ -218,3 +219,27 @@ class ImportResult(BaseModel):
     success_count: int
     fail_count: int
     fail_detail: list[FailureGroup]
+
+
+class RevertChunk(BaseModel):
+    """A chunk of a revert's manifest: one that wrote records (imports.revert.prepare)."""
+
+    index: int
+
+
+class ChunkTask(BaseModel):
+    """What the ProcessChunks Map hands ProcessChunk: one item of the manifest Prepare wrote (a chunk's
+    plan; in a revert, the chunk to undo) and the pass it runs in."""
+
+    tenant: str
+    run_id: str
+    pass_: Literal["check", "write", "revert"] = Field(default="write", alias="pass")
+    # A plan where the item is one, else a revert's chunk (it has only the index).
+    chunk: ChunkPlan | RevertChunk = Field(union_mode="left_to_right")
+    attempt: int = 0  # Step Functions' retry count of the chunk's task
+
+    @model_validator(mode="after")
+    def _chunk_of_its_pass(self) -> ChunkTask:
+        if isinstance(self.chunk, RevertChunk) != (self.pass_ == "revert"):
+            raise ValueError(f"a chunk of the {self.pass_} pass needs its plan (a revert: its index only)")
+        return self

@@ -3,8 +3,8 @@ interruption: the client asks for presigned URLs of the parts it still has to se
 which parts S3 holds (with their sizes and ETags) and completes the upload, which starts the import
 the same way a landed POST upload does (service.on_upload_landed).
 
-The import's item keeps the upload under `multipart`: {"upload_id", "part_size", "part_count",
-"file_size", "expires_at"}, and "completed_at" once the upload is complete.
+The import keeps the upload as its `multipart` (store.MultipartUpload): the S3 upload id and the plan,
+and when it was completed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bulkimport.errors import Conflict, InvalidInput, TooLarge
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.models import CompleteUpload, HeldPart, ImportCreate, MultipartTicket, PartUrl, UploadState
+from bulkimport.imports.store import ImportRecord, MultipartUpload
 
 MiB = 1024 * 1024
 # S3 refuses to complete an upload with a part under 5 MiB but the last, and takes at most 10,000.
@@ -24,7 +25,6 @@ MIN_PART_BYTES = 5 * MiB
 MAX_PARTS = 10_000
 # Part URLs asked for in one call.
 MAX_NUMBERS = 100
-ATTRIBUTE = "multipart"
 
 
 def wanted(request: ImportCreate) -> bool:
@@ -59,35 +59,29 @@ def upload_deadline() -> datetime:
     return datetime.now(UTC) + timedelta(days=section(Uploads).multipart_upload_days)
 
 
-def open_upload(key: str, file_size: int, expires_at: str) -> dict:
-    """Open the multipart upload of an import's file: what its item keeps under `multipart`."""
+def open_upload(key: str, file_size: int, expires_at: str) -> MultipartUpload:
+    """Open the multipart upload of an import's file."""
     part_size, part_count = plan_parts(file_size)
     upload_id = BlobStore().start_multipart(key)
-    return {
-        "upload_id": upload_id,
-        "part_size": part_size,
-        "part_count": part_count,
-        "file_size": file_size,
-        "expires_at": expires_at,
-    }
-
-
-def ticket(upload: dict) -> MultipartTicket:
-    return MultipartTicket(
-        part_size=upload["part_size"], part_count=upload["part_count"], expires_at=upload["expires_at"]
+    return MultipartUpload(
+        upload_id=upload_id, part_size=part_size, part_count=part_count, file_size=file_size, expires_at=expires_at
     )
 
 
-def _open(tenant: str, import_id: str) -> tuple[dict, dict]:
+def ticket(upload: MultipartUpload) -> MultipartTicket:
+    return MultipartTicket(part_size=upload.part_size, part_count=upload.part_count, expires_at=upload.expires_at)
+
+
+def _open(tenant: str, import_id: str) -> tuple[ImportRecord, MultipartUpload]:
     """The import and its multipart upload, still open to parts: else a clear refusal."""
     item = store.load(tenant, import_id)
-    upload = item.get(ATTRIBUTE)
-    if not upload:
+    upload = item.multipart
+    if upload is None:
         raise Conflict("NOT_MULTIPART", import_id=import_id)
-    if item["status"] not in ("waiting_upload", "scheduled") or upload.get("completed_at"):
-        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=item["status"])
-    if datetime.now(UTC) >= _when(upload["expires_at"]):
-        raise Conflict("UPLOAD_EXPIRED", expired_at=upload["expires_at"])
+    if item.status not in ("waiting_upload", "scheduled") or upload.completed_at:
+        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=item.status)
+    if datetime.now(UTC) >= _when(upload.expires_at):
+        raise Conflict("UPLOAD_EXPIRED", expired_at=upload.expires_at)
     return item, upload
 
 
@@ -95,9 +89,9 @@ def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def _check_number(number: int, upload: dict) -> None:
-    if not 1 <= number <= upload["part_count"]:
-        raise InvalidInput("PART_NUMBER_OUT_OF_RANGE", number=number, part_count=upload["part_count"])
+def _check_number(number: int, upload: MultipartUpload) -> None:
+    if not 1 <= number <= upload.part_count:
+        raise InvalidInput("PART_NUMBER_OUT_OF_RANGE", number=number, part_count=upload.part_count)
 
 
 def part_urls(tenant: str, import_id: str, numbers: list[int]) -> list[PartUrl]:
@@ -110,11 +104,11 @@ def part_urls(tenant: str, import_id: str, numbers: list[int]) -> list[PartUrl]:
         raise InvalidInput("TOO_MANY_PART_NUMBERS", count=len(numbers), max_count=MAX_NUMBERS)
     for number in numbers:
         _check_number(number, upload)
-    left = int((_when(upload["expires_at"]) - datetime.now(UTC)).total_seconds())
+    left = int((_when(upload.expires_at) - datetime.now(UTC)).total_seconds())
     expires_in = max(1, min(section(Uploads).upload_url_ttl_seconds, left))
     blobs = BlobStore()
     return [
-        PartUrl(number=n, url=blobs.presigned_part(item["upload_key"], upload["upload_id"], n, expires_in))
+        PartUrl(number=n, url=blobs.presigned_part(item.upload_key, upload.upload_id, n, expires_in))
         for n in dict.fromkeys(numbers)
     ]
 
@@ -122,20 +116,20 @@ def part_urls(tenant: str, import_id: str, numbers: list[int]) -> list[PartUrl]:
 def upload_state(tenant: str, import_id: str) -> UploadState:
     """The upload's plan and the parts S3 holds, for a client to resume: it sends only the others."""
     item, upload = _open(tenant, import_id)
-    held = BlobStore().list_parts(item["upload_key"], upload["upload_id"])
+    held = BlobStore().list_parts(item.upload_key, upload.upload_id)
     if held is None:  # aborted under us (a cancel, the lifecycle rule)
-        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id)["status"])
+        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id).status)
     return UploadState(**ticket(upload).model_dump(), parts=[HeldPart(**p) for p in held])
 
 
-def expected_size(upload: dict, number: int) -> int:
+def expected_size(upload: MultipartUpload, number: int) -> int:
     """The size part `number` has: part_size, the last one the rest of the file."""
-    if number < upload["part_count"]:
-        return int(upload["part_size"])
-    return int(upload["file_size"]) - (upload["part_count"] - 1) * int(upload["part_size"])
+    if number < upload.part_count:
+        return upload.part_size
+    return upload.file_size - (upload.part_count - 1) * upload.part_size
 
 
-def complete(tenant: str, import_id: str, request: CompleteUpload) -> dict:
+def complete(tenant: str, import_id: str, request: CompleteUpload) -> ImportRecord:
     """Complete the upload from every part's number and ETag (as each PUT answered them, or as GET
     .../upload lists them); the file is then whole, and its import starts. Returns the item.
 
@@ -147,13 +141,13 @@ def complete(tenant: str, import_id: str, request: CompleteUpload) -> dict:
         _check_number(number, upload)
     if len(set(numbers)) != len(numbers):
         raise InvalidInput("DUPLICATE_PART_NUMBER", number=next(n for n in numbers if numbers.count(n) > 1))
-    missing = sorted(set(range(1, upload["part_count"] + 1)) - set(numbers))
+    missing = sorted(set(range(1, upload.part_count + 1)) - set(numbers))
     if missing:
-        raise InvalidInput("PARTS_MISSING", numbers=_listed(missing), part_count=upload["part_count"])
+        raise InvalidInput("PARTS_MISSING", numbers=_listed(missing), part_count=upload.part_count)
     blobs = BlobStore()
-    held = blobs.list_parts(item["upload_key"], upload["upload_id"])
+    held = blobs.list_parts(item.upload_key, upload.upload_id)
     if held is None:
-        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id)["status"])
+        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id).status)
     by_number = {part["number"]: part for part in held}
     not_sent = [n for n in sorted(numbers) if n not in by_number]
     if not_sent:
@@ -167,12 +161,13 @@ def complete(tenant: str, import_id: str, request: CompleteUpload) -> dict:
         if part["size"] != expected:
             raise InvalidInput("PART_SIZE_WRONG", number=number, size=part["size"], expected=expected)
     ordered = [(n, given[n]) for n in sorted(numbers)]
-    refused = blobs.complete_multipart(item["upload_key"], upload["upload_id"], ordered)
+    refused = blobs.complete_multipart(item.upload_key, upload.upload_id, ordered)
     if refused == "NoSuchUpload":
-        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id)["status"])
+        raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id).status)
     if refused:  # checked above: S3 and this check disagree only if a part changed in between
         raise InvalidInput("PARTS_REFUSED", reason=refused)
-    done = store.update(tenant, import_id, {ATTRIBUTE: {**upload, "completed_at": now_iso()}})
+    completed = upload.model_copy(update={"completed_at": now_iso()})
+    done = store.update(tenant, import_id, {"multipart": completed.model_dump()})
     return done or item
 
 
@@ -181,8 +176,8 @@ def _listed(numbers: list[int]) -> str:
     return shown + (f" (+{len(numbers) - 20})" if len(numbers) > 20 else "")
 
 
-def abort(item: dict) -> None:
+def abort(item: ImportRecord) -> None:
     """Abort the import's open upload (cancel, expiry): S3 drops its parts."""
-    upload = item.get(ATTRIBUTE)
-    if upload and not upload.get("completed_at"):
-        BlobStore().abort_multipart(item["upload_key"], upload["upload_id"])
+    upload = item.multipart
+    if upload and not upload.completed_at:
+        BlobStore().abort_multipart(item.upload_key, upload.upload_id)

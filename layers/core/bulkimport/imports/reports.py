@@ -17,6 +17,7 @@ from bulkimport.i18n.messages import render
 from bulkimport.imports import store
 from bulkimport.imports.models import TERMINAL_STATUSES, Failure
 from bulkimport.imports.service import to_import
+from bulkimport.imports.store import ImportRecord, SheetReader
 from bulkimport.ingest.formulas import neutralise, neutralise_source_cell
 from bulkimport.paging import ListMeta, Page
 
@@ -24,15 +25,15 @@ from bulkimport.paging import ListMeta, Page
 def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None, language: str) -> Page:
     """Failure entries in row order: chunk by chunk, each chunk's file in row order."""
     item = store.load(tenant, import_id)
-    pass_ = item.get("pass", "write")
+    pass_ = item.pass_
     position = decode_position(cursor, ("chunk", "skip")) or {"chunk": 0, "skip": 0}
-    markers = [m for m in store.chunk_markers(tenant, import_id, pass_) if m.get("failure_entries")]
-    total = sum(m["failure_entries"] for m in markers)
+    markers = [m for m in store.chunk_markers(tenant, import_id, pass_) if m.failure_entries]
+    total = sum(m.failure_entries for m in markers)
     blobs = BlobStore()
     data: list[dict] = []
     next_position = None
     for marker in markers:
-        index = marker["index"]
+        index = marker.index
         if index < position["chunk"]:
             continue
         skip = position["skip"] if index == position["chunk"] else 0
@@ -64,13 +65,13 @@ def render_failure(entry: dict, language: str) -> Failure:
     )
 
 
-def iter_failures(tenant: str, item: dict):
+def iter_failures(tenant: str, item: ImportRecord):
     """Every failure entry of an import, in row order."""
-    pass_ = item.get("pass", "write")
+    pass_ = item.pass_
     blobs = BlobStore()
-    for marker in store.chunk_markers(tenant, item["id"], pass_):
-        if marker.get("failure_entries"):
-            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item["id"], marker["index"], pass_)):
+    for marker in store.chunk_markers(tenant, item.id, pass_):
+        if marker.failure_entries:
+            for line in blobs.read_lines(keys.chunk_failures_key(tenant, item.id, marker.index, pass_)):
                 yield json.loads(line)
 
 
@@ -122,9 +123,9 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     """A presigned URL of the failing rows as CSV (original columns + error_code, error_message),
     made once per language when first asked for: a finished import's failures never change."""
     item = store.load(tenant, import_id)
-    if item["status"] not in TERMINAL_STATUSES:
-        raise Conflict("IMPORT_NOT_FINISHED", import_id=import_id, state=item["status"])
-    reader = item.get("reader")
+    if item.status not in TERMINAL_STATUSES:
+        raise Conflict("IMPORT_NOT_FINISHED", import_id=import_id, state=item.status)
+    reader = item.reader
     if not reader:
         raise Conflict("NO_ROW_FAILURES", import_id=import_id)
     blobs = BlobStore()
@@ -132,8 +133,8 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
     if blobs.size(key) is None:
         with tempfile.TemporaryFile("w+b") as spool:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-            writer = csv.writer(text, delimiter=reader["delimiter"])
-            layout = _FailedRowLayout(reader["sheets"])
+            writer = csv.writer(text, delimiter=reader.delimiter)
+            layout = _FailedRowLayout(reader.sheets)
             if layout.header is not None:
                 writer.writerow([*map(neutralise_source_cell, layout.header), "error_code", "error_message"])
             row: dict | None = None
@@ -172,15 +173,15 @@ class _FailedRowLayout:
     column and then the union of their headers (matched by name), so that the file can be fixed
     and imported again with the same recipe."""
 
-    def __init__(self, sheets: list[dict]):
-        # Stored maps leave out empty values: a text file's sheet has no name, a headerless one no header.
-        self.sheets = {s.get("name"): s for s in sheets}
+    def __init__(self, sheets: list[SheetReader]):
+        # A text file's sheet has no name, a headerless one no header.
+        self.sheets = {s.name: s for s in sheets}
         self.several = len(sheets) > 1
-        self.header = sheets[0].get("header") if sheets else None
+        self.header = sheets[0].header if sheets else None
         self.columns: list[tuple[str, int]] = []
-        if self.several and all(s.get("header") is not None for s in sheets):
+        if self.several and all(s.header is not None for s in sheets):
             for sheet in sheets:
-                for column in _numbered(sheet["header"]):
+                for column in _numbered(sheet.header or []):
                     if column not in self.columns:
                         self.columns.append(column)
             self.header = ["sheet", *(name for name, _ in self.columns)]
@@ -193,7 +194,7 @@ class _FailedRowLayout:
         if not self.columns:
             return [sheet, *cells]
         placed = [""] * len(self.columns)
-        for column, cell in zip(_numbered(self.sheets[sheet]["header"]), cells):
+        for column, cell in zip(_numbered(self.sheets[sheet].header or []), cells):
             placed[self.columns.index(column)] = cell
         return [sheet, *placed]
 

@@ -1,6 +1,6 @@
 """Undoing an import: the revert pass over its chunks, and the revert's end.
 
-A revert is a run of its own kind (imports.kind.REVERT_RUN) on the import's item, executed by the
+A revert is a run of its own kind (RevertRun, below) on the import's item, executed by the
 import state machine: it waits for its table, Prepare lists the import's chunks that wrote something,
 and the Map runs one revert of a chunk per item (`pass` "revert"); Finalize settles it.
 
@@ -22,11 +22,14 @@ from __future__ import annotations
 from typing import Any
 
 from bulkimport.adapters import events, keys
-from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, from_item
+from bulkimport.adapters.dynamo import RecordStore, UniqueIndex, from_item
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
-from bulkimport.records.uniqueness import Constraint, constraints, index_pk
+from bulkimport.imports.models import RevertChunk
+from bulkimport.imports.steps import ImportRun
+from bulkimport.imports.store import ChunkMarker, ImportRecord
+from bulkimport.records.uniqueness import Constraint, constraints, index_pk, indexed, key_field
 from bulkimport.records.writer import WRITER, in_parallel
 from bulkimport.runs.counting import count_once
 from bulkimport.schema.tables import add_to_record_count
@@ -44,46 +47,38 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     """The manifest of the chunks to revert: those that created or updated records and were not
     reverted yet (a restarted revert goes on where it stopped)."""
     item = store.load(tenant, import_id)
-    if item["status"] != "reverting":
+    if item.status != "reverting":
         return {"status": "stopped", "manifest_key": None, "pass": None}
-    wrote = [int(m["index"]) for m in store.chunk_markers(tenant, import_id) if m.get("written")]
+    wrote = [m.index for m in store.chunk_markers(tenant, import_id) if m.written]
     store.update(tenant, import_id, {"revert_chunk_count": len(wrote)}, when_status=("reverting",))
-    counted = item.get(COUNTED, set())
-    remaining = [{"index": index} for index in wrote if index not in counted]
+    counted = item.counted(REVERT_PASS)
+    remaining = [RevertChunk(index=index).model_dump() for index in wrote if index not in counted]
     if not remaining:
         return {"status": "nothing", "manifest_key": None, "pass": None}
-    manifest_key = keys.revert_manifest_key(tenant, import_id, item["job_turns"])
+    manifest_key = keys.revert_manifest_key(tenant, import_id, item.job_turns)
     BlobStore().put_json(manifest_key, remaining)
     return {"status": "ready", "manifest_key": manifest_key, "pass": REVERT_PASS}
 
 
-def revert_chunk(tenant: str, import_id: str, chunk: dict) -> dict[str, Any]:
-    """Undo what one chunk of the import wrote; counted once however often it runs."""
-    index = int(chunk["index"])
+def revert_chunk(tenant: str, import_id: str, index: int) -> dict[str, Any]:
+    """Undo what chunk `index` of the import wrote; counted once however often it runs."""
     item = store.load(tenant, import_id)
-    if index in item.get(COUNTED, ()):
+    if index in item.counted(REVERT_PASS):
         return {"index": index, "counted": True}
-    if item["status"] != "reverting":
-        return {"index": index, "skipped": item["status"]}
+    if item.status != "reverting":
+        return {"index": index, "skipped": item.status}
     blobs = BlobStore()
     table, _ = store.tables_of(item)
-    unique = constraints(table, store.recipe_of(item))
+    # The key field's value is the record's id: deleting the record frees it, and an update never moved it.
+    unique = indexed(constraints(table, store.recipe_of(item)), key_field(table))
     plan_key = keys.revert_plan_key(tenant, import_id, index)
     plan = _plan(tenant, import_id, table.key, unique, index, blobs)
     if not blobs.put_json_once(plan_key, plan):
         plan = blobs.get_json(plan_key)  # an earlier attempt fixed it, before it changed anything
     _apply(tenant, import_id, table.key, plan)
     stamp = now_iso()
-    control = ControlStore()
-    control.put(
-        {
-            "pk": keys.chunk_pk(tenant, import_id),
-            "sk": keys.chunk_sk(index, REVERT_PASS),
-            "index": index,
-            "skipped": plan["skipped"][:SKIPPED_SHOWN],
-            "done_at": stamp,
-        }
-    )
+    marker = ChunkMarker(index=index, skipped=plan["skipped"][:SKIPPED_SHOWN], done_at=stamp)
+    store.put_chunk_marker(tenant, import_id, REVERT_PASS, marker)
     amounts = {
         "revert_deleted": len(plan["deleted"]),
         "revert_restored": len(plan["restored"]),
@@ -174,45 +169,63 @@ def _apply(tenant: str, import_id: str, table_key: str, plan: dict[str, list]) -
     in_parallel(restore, plan["restored"])
 
 
-def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -> dict:
-    """The revert's end (Finalize, as REVERT_RUN's settle): `reverted` once every chunk is counted,
-    else `revert_failed`; a cancelled revert stays `revert_cancelled`. The table's record_count loses
-    the records deleted, the skipped records are listed on the import, and `Import Reverted` is sent."""
-    # The count and the skipped list first, so a client that sees the revert's end sees them too.
-    # The Map has ended: the counters are final (a revert's chunks are all counted, or never will be).
-    item = store.load(tenant, import_id)
-    add_to_record_count(
-        tenant, item["table"], keys.import_sk(import_id), store.records_added(item), item.get("record_count_added", 0)
-    )
-    skipped = [s for m in store.chunk_markers(tenant, import_id, REVERT_PASS) for s in m.get("skipped", ())]
-    stamp = now_iso()
-    values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
-    if item["status"] == "reverting":
-        counted, planned = len(item.get(COUNTED, ())), item.get("revert_chunk_count")
-        if error or counted != planned:
-            reason = (error or {}).get("Error") or f"{counted} of {planned} chunks reverted"
-            values |= {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
-        else:
-            values |= {"status": "reverted"}
-        ended = store.update(tenant, import_id, {**values, "revert_ended_at": stamp}, when_status=("reverting",))
-        item = ended or store.load(tenant, import_id)
-    else:  # cancelled (or settled before): its end is when its execution ended
-        updated = store.update(tenant, import_id, {**values, "revert_ended_at": item.get("revert_ended_at") or stamp})
-        assert updated is not None  # unconditional
-        item = updated
-    if item["status"] == "reverted":
-        events.publish(
-            "Import Reverted",
-            [
-                {
-                    "tenant": tenant,
-                    "import_id": import_id,
-                    "table": item["table"],
-                    "status": "reverted",
-                    "deleted": item.get("revert_deleted", 0),
-                    "restored": item.get("revert_restored", 0),
-                    "skipped": item.get("revert_skipped", 0),
-                }
-            ],
+class RevertRun(ImportRun):
+    """Reverts as a kind of run: on the import's own item, in the import state machine (Prepare and
+    the Map's pass "revert" do the revert's steps)."""
+
+    name = "revert"
+    queued_from = ()  # `reverting` from the request on, waiting for its table included
+    failure_code = "REVERT_FAILED"
+    interrupted_code = "REVERT_INTERRUPTED"
+
+    def is_settled(self, item: ImportRecord) -> bool:
+        return item.status != "reverting"
+
+    def started_at(self, item: ImportRecord) -> str | None:
+        return item.revert_started_at
+
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> ImportRecord:
+        """The revert's end (Finalize): `reverted` once every chunk is counted,
+        else `revert_failed`; a cancelled revert stays `revert_cancelled`. The table's record_count loses
+        the records deleted, the skipped records are listed on the import, and `Import Reverted` is sent."""
+        # The count and the skipped list first, so a client that sees the revert's end sees them too.
+        # The Map has ended: the counters are final (a revert's chunks are all counted, or never will be).
+        item = store.load(tenant, run_id)
+        add_to_record_count(
+            tenant, item.table, keys.import_sk(run_id), store.records_added(item), item.record_count_added
         )
-    return item
+        skipped = [s for m in store.chunk_markers(tenant, run_id, REVERT_PASS) for s in m.skipped]
+        stamp = now_iso()
+        values: dict[str, Any] = {"revert_skipped_list": skipped[:SKIPPED_SHOWN], "updated_at": stamp}
+        if item.status == "reverting":
+            counted, planned = len(item.counted(REVERT_PASS)), item.revert_chunk_count
+            if error or counted != planned:
+                reason = (error or {}).get("Error") or f"{counted} of {planned} chunks reverted"
+                values |= {"status": "revert_failed", "error": {"code": failure_code, "params": {"reason": reason}}}
+            else:
+                values |= {"status": "reverted"}
+            ended = store.update(tenant, run_id, {**values, "revert_ended_at": stamp}, when_status=("reverting",))
+            item = ended or store.load(tenant, run_id)
+        else:  # cancelled (or settled before): its end is when its execution ended
+            updated = store.update(tenant, run_id, {**values, "revert_ended_at": item.revert_ended_at or stamp})
+            assert updated is not None  # unconditional
+            item = updated
+        if item.status == "reverted":
+            events.publish(
+                "Import Reverted",
+                [
+                    {
+                        "tenant": tenant,
+                        "import_id": run_id,
+                        "table": item.table,
+                        "status": "reverted",
+                        "deleted": item.revert_deleted,
+                        "restored": item.revert_restored,
+                        "skipped": item.revert_skipped,
+                    }
+                ],
+            )
+        return item
+
+
+REVERT_RUN = RevertRun()

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from bulkimport.access.keys import Principal
 from bulkimport.adapters import keys, scheduler
-from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.adapters.sfn import execution_running
 from bulkimport.config import Uploads, section
@@ -17,7 +16,6 @@ from bulkimport.errors import Conflict, FileError, InvalidInput, NotFound, Unsup
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
 from bulkimport.imports import multipart, revert, store
-from bulkimport.imports.kind import IMPORT_RUN, REVERT_RUN
 from bulkimport.imports.models import (
     ACTIVE_STATUSES,
     REVERT_STATUSES,
@@ -28,6 +26,9 @@ from bulkimport.imports.models import (
     ImportCreated,
     UploadTicket,
 )
+from bulkimport.imports.revert import REVERT_RUN
+from bulkimport.imports.steps import IMPORT_RUN
+from bulkimport.imports.store import ImportRecord
 from bulkimport.ingest.formats import check_upload
 from bulkimport.paging import Page, offset_page
 from bulkimport.recipes.models import Recipe
@@ -43,53 +44,56 @@ from bulkimport.schema.tables import get_table
 _ALL_ROWS_DONE = frozenset({"completed", "completed_with_errors"}) | REVERT_STATUSES
 
 
-def to_import(item: dict, language: str = "en", with_recipe: bool = False) -> Import:
-    total = item.get("total_count")
-    processed = item.get("processed_count", 0)
-    if item["status"] == "reverting":  # the chunks reverted so far
-        progress = min(99, len(item.get(revert.COUNTED, ())) * 100 // max(1, item.get("revert_chunk_count") or 1))
-    elif item["status"] in _ALL_ROWS_DONE:
+def to_import(item: ImportRecord, language: str = "en", with_recipe: bool = False) -> Import:
+    total = item.total_count
+    processed = item.processed_count
+    if item.status == "reverting":  # the chunks reverted so far
+        progress = min(99, len(item.counted(revert.REVERT_PASS)) * 100 // max(1, item.revert_chunk_count or 1))
+    elif item.status in _ALL_ROWS_DONE:
         progress = 100
     elif total:
         # The rows of running chunks count towards progress; processed_count only once counted.
-        seen = processed + live_amount(item, store.counted_attribute(item.get("pass", "write")))
+        counted = item.counted(item.pass_)
+        seen = processed + live_amount(item.live_notes(), counted, store.counted_attribute(item.pass_))
         progress = min(99, seen * 100 // total)
     else:
         progress = 0
-    error = item.get("error")
-    if error:
-        error = {"code": error["code"], "message": render(error["code"], error.get("params"), language)}
-    data = {k: v for k, v in item.items() if k in Import.model_fields}
-    counters = store.OUTCOME_COUNTERS
+    error = (
+        {"code": item.error.code, "message": render(item.error.code, item.error.params, language)}
+        if item.error
+        else None
+    )
+    data = item.model_dump(include=set(Import.model_fields))
     outcomes = {
-        "created": item.get(counters["inserted"], 0),
-        "updated": item.get(counters["updated"], 0),
-        "unchanged": item.get(counters["unchanged"], 0),
-        "failed": item.get("fail_count", 0),
+        "created": item.created_count,
+        "updated": item.updated_count,
+        "unchanged": item.unchanged_count,
+        "failed": item.fail_count,
     }
+    sheets = item.reader.sheets if item.reader else None
     data.update(
         progress=progress,
         error=error,
         current_row_index=processed,
-        current_sheet_index=store.current_sheet_index(item),
+        current_sheet_index=store.current_sheet_index(sheets, item.counted(item.pass_)),
         outcomes=outcomes,
         revert=_revert_of(item),
     )
     if with_recipe:
-        data["recipe"] = item["recipe_snapshot"]
+        data["recipe"] = item.recipe_snapshot
     return Import.model_validate(data)
 
 
-def _revert_of(item: dict) -> dict | None:
-    if not item.get("revert_started_at"):
+def _revert_of(item: ImportRecord) -> dict | None:
+    if not item.revert_started_at:
         return None
     return {
-        "deleted": item.get("revert_deleted", 0),
-        "restored": item.get("revert_restored", 0),
-        "skipped": item.get("revert_skipped_list") or [],
-        "skipped_count": item.get("revert_skipped", 0),
-        "started_at": item["revert_started_at"],
-        "ended_at": item.get("revert_ended_at"),
+        "deleted": item.revert_deleted,
+        "restored": item.revert_restored,
+        "skipped": item.revert_skipped_list or [],
+        "skipped_count": item.revert_skipped,
+        "started_at": item.revert_started_at,
+        "ended_at": item.revert_ended_at,
     }
 
 
@@ -100,17 +104,15 @@ def get_import(tenant: str, import_id: str, language: str = "en") -> Import:
 def list_imports(
     tenant: str, status: str | None, recipe_id: str | None, per_page: int, cursor: str | None, language: str
 ) -> Page:
-    control = ControlStore()
-    pk = keys.tenant_pk(tenant)
     if not status and not recipe_id:
-        items, next_cursor = control.query(pk, keys.IMPORT_PREFIX, limit=per_page, cursor=cursor, newest_first=True)
-        total = control.count(pk, keys.IMPORT_PREFIX)
+        items, next_cursor = store.query(tenant, per_page, cursor)
+        total = store.count(tenant)
         return Page.of([to_import(i, language).model_dump(mode="json") for i in items], per_page, next_cursor, total)
     # Filtered lists walk the tenant's imports newest first; the cursor is an offset into the match.
     matching = [
         i
-        for i in control.query_all(pk, keys.IMPORT_PREFIX, newest_first=True)
-        if (not status or i["status"] == status) and (not recipe_id or i["recipe_id"] == recipe_id)
+        for i in store.query_all(tenant)
+        if (not status or i.status == status) and (not recipe_id or i.recipe_id == recipe_id)
     ]
     return offset_page(matching, per_page, cursor, lambda i: to_import(i, language).model_dump(mode="json"))
 
@@ -144,7 +146,7 @@ def create_import(
         if existing:
             return ImportCreated(**to_import(existing).model_dump()), False
 
-    item = store.new_item(
+    item = store.new_record(
         tenant,
         import_id,
         request,
@@ -162,10 +164,8 @@ def create_import(
         store.await_upload(tenant, import_id, _iso(deadline))
     if in_parts:
         assert request.file_size is not None  # multipart.wanted checked it
-        item[multipart.ATTRIBUTE] = multipart.open_upload(
-            item["upload_key"], request.file_size, _iso(multipart.upload_deadline())
-        )
-    ControlStore().put(item)
+        item.multipart = multipart.open_upload(item.upload_key, request.file_size, _iso(multipart.upload_deadline()))
+    store.create(item)
     count_task(tenant, recipe.id)
     if scheduled_at:
         scheduler.one_time(
@@ -173,23 +173,26 @@ def create_import(
         )
 
     if file_body is not None:
-        BlobStore().put_bytes(item["upload_key"], file_body)
+        BlobStore().put_bytes(item.upload_key, file_body)
         if not scheduled_at:
             item = _start_with_file(tenant, import_id, item, len(file_body))
         return ImportCreated(**to_import(item).model_dump()), True
     if source_key is not None:
         return ImportCreated(**to_import(item).model_dump()), True
-    if in_parts:
-        return ImportCreated(**to_import(item).model_dump(), upload=multipart.ticket(item[multipart.ATTRIBUTE])), True
-    return ImportCreated(**to_import(item).model_dump(), upload=_upload_ticket(item["upload_key"])), True
+    if item.multipart:
+        return ImportCreated(**to_import(item).model_dump(), upload=multipart.ticket(item.multipart)), True
+    return ImportCreated(**to_import(item).model_dump(), upload=_upload_ticket(item.upload_key)), True
 
 
-def _start_with_file(tenant: str, import_id: str, item: dict, size: int) -> dict:
+def _start_with_file(tenant: str, import_id: str, item: ImportRecord, size: int) -> ImportRecord:
     """Start an import whose file came in the request, and return it as it is now: `queued` (in line
     for its table) or later, never `waiting_upload`. The bucket's event for the file may start it
     first; starting twice is harmless (lifecycle.start), and the status moves only forward."""
     store.update(
-        tenant, import_id, {"status": "queued", "file": {**item["file"], "size": size}}, when_status=("waiting_upload",)
+        tenant,
+        import_id,
+        {"status": "queued", "file": item.file_with(size=size)},
+        when_status=("waiting_upload",),
     )
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
     return store.get(tenant, import_id) or item
@@ -237,9 +240,9 @@ def _schedule_name(import_id: str) -> str:
 def run_scheduled_import(tenant: str, import_id: str) -> str:
     """At its scheduled time: start the import if its file is there, else fail it clearly."""
     item = store.get(tenant, import_id)
-    if not item or item["status"] != "scheduled":
+    if not item or item.status != "scheduled":
         return "skipped"  # cancelled, or a repeated delivery of the schedule
-    if BlobStore().size(item["upload_key"]) is None:
+    if BlobStore().size(item.upload_key) is None:
         stamp = now_iso()
         store.update(
             tenant,
@@ -262,10 +265,10 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
     """Cancel an import. One not started yet just ends; a running one stops starting chunks, the chunks
     under way finish (and are counted), and its execution settles it and frees the table."""
     item = store.load(tenant, import_id)
-    if item["status"] == "reverting":
+    if item.status == "reverting":
         return _cancel_revert(tenant, import_id, language)
-    if item["status"] in TERMINAL_STATUSES:
-        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
+    if item.status in TERMINAL_STATUSES:
+        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item.status)
     stamp = now_iso()
     cancelled = store.update(
         tenant,
@@ -275,8 +278,8 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
     )
     if cancelled is None:
         item = store.load(tenant, import_id)
-        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
-    if item["status"] == "scheduled":
+        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item.status)
+    if item.status == "scheduled":
         scheduler.delete_schedule(_schedule_name(import_id))
     multipart.abort(cancelled)
     return to_import(cancelled, language)
@@ -291,7 +294,7 @@ def _cancel_revert(tenant: str, import_id: str, language: str) -> Import:
     )
     if cancelled is None:
         item = store.load(tenant, import_id)
-        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item["status"])
+        raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item.status)
     return to_import(cancelled, language)
 
 
@@ -308,20 +311,20 @@ def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
     """Start undoing an import: a run of its own (REVERT_RUN) that waits for the table and reverts the
     import's chunks (imports.revert). Nothing is undone twice: each chunk's revert is counted once."""
     item = store.load(tenant, import_id)
-    status = item["status"]
+    status = item.status
     if status in ("reverting", "reverted"):
         raise Conflict("ALREADY_REVERTED", import_id=import_id, state=status)
-    if item.get("dry_run"):
+    if item.dry_run:
         raise Conflict("NOTHING_TO_REVERT", import_id=import_id)
-    kept_until = datetime.fromisoformat(item["created_at"]) + timedelta(days=WORK_FILES_DAYS)
+    kept_until = datetime.fromisoformat(item.created_at) + timedelta(days=WORK_FILES_DAYS)
     if datetime.now(UTC) >= kept_until:
-        raise Conflict("REVERT_EXPIRED", import_id=import_id, days=WORK_FILES_DAYS, created_at=item["created_at"])
+        raise Conflict("REVERT_EXPIRED", import_id=import_id, days=WORK_FILES_DAYS, created_at=item.created_at)
     if status not in REVERTIBLE:
         raise Conflict("IMPORT_RUNNING", import_id=import_id, state=status)
     # A completed import's execution may still be in Finalize: its chunks are done, so the revert may
     # start (it waits for the table). A failed or cancelled run may still have chunks under way.
-    stopping = status not in ("completed", "completed_with_errors") and item.get("execution_arn")
-    if stopping and execution_running(item["execution_arn"]):
+    stopping = status not in ("completed", "completed_with_errors")
+    if stopping and item.execution_arn and execution_running(item.execution_arn):
         raise Conflict("IMPORT_STILL_STOPPING", import_id=import_id)
     stamp = now_iso()
     started = store.update(
@@ -329,17 +332,17 @@ def revert_import(tenant: str, import_id: str, language: str = "en") -> Import:
         import_id,
         {
             "status": "reverting",
-            "reverted_from": item.get("reverted_from") or status,
-            "revert_started_at": item.get("revert_started_at") or stamp,
+            "reverted_from": item.reverted_from or status,
+            "revert_started_at": item.revert_started_at or stamp,
             "revert_ended_at": None,
-            "error": item.get("error") if status in ("failed", "cancelled") else None,
+            "error": item.error.model_dump() if item.error and status in ("failed", "cancelled") else None,
             "updated_at": stamp,
         },
         when_status=(status,),
     )
     if started is None:
-        raise Conflict("ALREADY_REVERTED", import_id=import_id, state=store.load(tenant, import_id)["status"])
-    lifecycle.start(REVERT_RUN, tenant, import_id, turn=item.get("job_turns", 0) + 1)
+        raise Conflict("ALREADY_REVERTED", import_id=import_id, state=store.load(tenant, import_id).status)
+    lifecycle.start(REVERT_RUN, tenant, import_id, turn=item.job_turns + 1)
     return to_import(store.load(tenant, import_id), language)
 
 
@@ -347,11 +350,11 @@ def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:
     """Run a failed or cancelled import again from its first chunk not yet counted: counted chunks are
     never run again and records have ids derived from their rows, so nothing is written twice."""
     item = store.load(tenant, import_id)
-    if item["status"] not in ("failed", "cancelled"):
-        raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=item["status"])
-    if item.get("execution_arn") and execution_running(item["execution_arn"]):
+    if item.status not in ("failed", "cancelled"):
+        raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=item.status)
+    if item.execution_arn and execution_running(item.execution_arn):
         raise Conflict("IMPORT_STILL_STOPPING", import_id=import_id)
-    if BlobStore().size(item["upload_key"]) is None:
+    if BlobStore().size(item.upload_key) is None:
         raise Conflict("FILE_NOT_UPLOADED")
     stamp = now_iso()
     restarted = store.update(
@@ -361,8 +364,8 @@ def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:
         when_status=("failed", "cancelled"),
     )
     if restarted is None:
-        raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=store.load(tenant, import_id)["status"])
-    lifecycle.start(IMPORT_RUN, tenant, import_id, turn=item.get("job_turns", 0) + 1)
+        raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=store.load(tenant, import_id).status)
+    lifecycle.start(IMPORT_RUN, tenant, import_id, turn=item.job_turns + 1)
     return to_import(store.load(tenant, import_id), language)
 
 
@@ -393,11 +396,11 @@ def on_upload_landed(key: str, size: int) -> ObjectOutcome:
     item = store.get(tenant, import_id)
     if not item:
         return ObjectOutcome(ignored=f"no import {import_id} of tenant {tenant}")
-    if item["status"] not in ("waiting_upload", "scheduled"):
-        return ObjectOutcome(ignored=f"import {import_id} is {item['status']}, not waiting for its upload")
-    store.update(tenant, import_id, {"file": {**item["file"], "size": size}, "updated_at": now_iso()})
-    if item["status"] == "scheduled":
-        return ObjectOutcome(ignored=f"import {import_id} is scheduled: it starts at {item['scheduled_at']}")
+    if item.status not in ("waiting_upload", "scheduled"):
+        return ObjectOutcome(ignored=f"import {import_id} is {item.status}, not waiting for its upload")
+    store.update(tenant, import_id, {"file": item.file_with(size=size), "updated_at": now_iso()})
+    if item.status == "scheduled":
+        return ObjectOutcome(ignored=f"import {import_id} is scheduled: it starts at {item.scheduled_at}")
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
     store.stop_awaiting_upload(tenant, import_id)
     return ObjectOutcome(started=import_id)
@@ -417,16 +420,16 @@ def sweep_awaited_uploads(now: datetime | None = None) -> dict[str, list[str]]:
     started: list[str] = []
     expired: list[str] = []
     for entry in store.awaited_uploads():
-        tenant, import_id = entry["tenant"], entry["import_id"]
+        tenant, import_id = entry.tenant, entry.import_id
         item = store.get(tenant, import_id)
-        if item and item["status"] == "waiting_upload":
-            size = BlobStore().size(item["upload_key"])
+        if item and item.status == "waiting_upload":
+            size = BlobStore().size(item.upload_key)
             if size is not None:
-                if on_upload_landed(item["upload_key"], size).started:
+                if on_upload_landed(item.upload_key, size).started:
                     started.append(import_id)
-            elif now < datetime.fromisoformat(entry["deadline"].replace("Z", "+00:00")) + UPLOAD_GRACE:
+            elif now < datetime.fromisoformat(entry.deadline.replace("Z", "+00:00")) + UPLOAD_GRACE:
                 continue  # the upload may still come
-            elif _expire_upload(tenant, import_id, entry["deadline"]):
+            elif _expire_upload(tenant, import_id, entry.deadline):
                 expired.append(import_id)
         store.stop_awaiting_upload(tenant, import_id)
     return {"started": started, "expired": expired}
@@ -437,9 +440,10 @@ def complete_upload(tenant: str, import_id: str, request: CompleteUpload, langua
     bucket's Object Created event for it (CompleteMultipartUpload makes one too) then finds the
     import no longer waiting and leaves it."""
     item = multipart.complete(tenant, import_id, request)
-    size = int(item[multipart.ATTRIBUTE]["file_size"])
-    if item["status"] == "scheduled":
-        on_upload_landed(item["upload_key"], size)  # keeps the size; it starts at its time
+    assert item.multipart is not None  # multipart.complete refuses an import without one
+    size = item.multipart.file_size
+    if item.status == "scheduled":
+        on_upload_landed(item.upload_key, size)  # keeps the size; it starts at its time
     else:
         item = _start_with_file(tenant, import_id, item, size)
         store.stop_awaiting_upload(tenant, import_id)

@@ -4,21 +4,23 @@ Waiting for the table and Finalize itself are shared with every kind of run (run
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from bulkimport.adapters import events, keys
 from bulkimport.adapters.s3 import BlobStore
-from bulkimport.config import Chunking, Uploads, section
+from bulkimport.config import Chunking, ImportMachine, Uploads, section
 from bulkimport.errors import FileError
 from bulkimport.i18n.messages import render
 from bulkimport.ids import now_iso
 from bulkimport.imports import store
 from bulkimport.imports.chunks import RowScan
 from bulkimport.imports.models import REVERT_STATUSES, TERMINAL_STATUSES
+from bulkimport.imports.store import ImportRecord, Reader, SheetReader
 from bulkimport.ingest.formats import Limits
 from bulkimport.ingest.parsing import FilePlan, plan_upload
 from bulkimport.recipes.models import Recipe
 from bulkimport.records.uniqueness import Constraint
+from bulkimport.runs.kinds import RunKind
 from bulkimport.schema.tables import add_to_record_count
 
 
@@ -29,12 +31,12 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     started = store.update(
         tenant,
         import_id,
-        {"status": "parsing", "executed_start_at": item.get("executed_start_at") or now_iso(), "updated_at": now_iso()},
+        {"status": "parsing", "executed_start_at": item.executed_start_at or now_iso(), "updated_at": now_iso()},
         when_status=("waiting_upload", "scheduled", "queued", "parsing"),
     )
     if started is None:
         return {"status": "stopped", "manifest_key": None, "pass": None}
-    if item.get("chunk_count") is not None:
+    if item.chunk_count is not None:
         return _resume(tenant, import_id, started)
 
     recipe = store.recipe_of(item)
@@ -47,7 +49,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
         store.fail(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "pass": None}
     manifest_key = _write_manifest(tenant, import_id, plan, scan.finder.duplicates())
-    pass_ = "check" if item.get("atomic") else "write"
+    pass_ = "check" if item.atomic else "write"
     store.update(
         tenant,
         import_id,
@@ -56,8 +58,8 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "total_count": plan.total_rows,
             "chunk_count": len(plan.chunks),
             "pass": pass_,
-            "file": {**item["file"], "size": plan.size, "sha256": plan.sha256},
-            "reader": _reader(plan, scan, work_key if plan.transcoded else item["upload_key"]),
+            "file": item.file_with(size=plan.size, sha256=plan.sha256),
+            "reader": _reader(plan, scan, work_key if plan.transcoded else item.upload_key).model_dump(),
             "updated_at": now_iso(),
         },
         when_status=("parsing",),
@@ -65,23 +67,23 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
 
-def _plan(item: dict, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
+def _plan(item: ImportRecord, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
     """Stream the upload once and plan its chunks (an XLSX, gzip or non-UTF-8 file is written to
     `work_key` as UTF-8 CSV on the way); a file that cannot be imported raises FileError."""
     blobs = BlobStore()
     cfg, limits = section(Chunking), section(Uploads)
-    size = blobs.size(item["upload_key"])
+    size = blobs.size(item.upload_key)
     if size is None:
         raise FileError("FILE_NOT_FOUND")
     if size > limits.multipart_max_bytes:  # the largest file, uploaded in parts
         raise FileError("FILE_TOO_LARGE", size=size, max_bytes=limits.multipart_max_bytes)
-    with blobs.open(item["upload_key"]) as stream:
+    with blobs.open(item.upload_key) as stream:
         return plan_upload(
             stream,
             encoding_option=recipe.options.encoding,
             delimiter_option=recipe.options.delimiter,
             sheet_option=recipe.options.sheet,
-            has_header=item["has_header"],
+            has_header=item.has_header,
             chunk_rows=cfg.chunk_rows,
             chunk_bytes=cfg.chunk_bytes,
             limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
@@ -93,15 +95,14 @@ def _plan(item: dict, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
 def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dict[int, tuple[Constraint, int]]) -> str:
     """The chunk manifest the Map reads, and each chunk's in-file duplicates beside it; returns its key."""
     blobs = BlobStore()
-    manifest = [chunk.to_dict() for chunk in plan.chunks]
     sheet_names = {sheet.index: sheet.name for sheet in plan.sheets}
 
     def sheet_of(row: int) -> str | None:
-        chunk = next(c for c in manifest if c["first_row"] <= row < c["first_row"] + c["rows"])
-        return sheet_names.get(chunk["sheet"])
+        chunk = next(c for c in plan.chunks if c.first_row <= row < c.first_row + c.rows)
+        return sheet_names.get(chunk.sheet)
 
-    for chunk in manifest:
-        last = chunk["first_row"] + chunk["rows"]
+    for chunk in plan.chunks:
+        last = chunk.first_row + chunk.rows
         mine = {
             row: {
                 "label": constraint.label,
@@ -110,91 +111,117 @@ def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dic
                 "first_sheet": sheet_of(first_row),
             }
             for row, (constraint, first_row) in duplicates.items()
-            if chunk["first_row"] <= row < last
+            if chunk.first_row <= row < last
         }
         if mine:
-            blobs.put_json(keys.chunk_duplicates_key(tenant, import_id, chunk["index"]), mine)
-            chunk["duplicates"] = True
+            blobs.put_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index), mine)
+            chunk.duplicates = True
     manifest_key = keys.manifest_key(tenant, import_id)
-    blobs.put_json(manifest_key, manifest)
+    blobs.put_json(manifest_key, [chunk.to_dict() for chunk in plan.chunks])
     return manifest_key
 
 
-def _reader(plan: FilePlan, scan: RowScan, key: str) -> dict[str, Any]:
+def _reader(plan: FilePlan, scan: RowScan, key: str) -> Reader:
     """What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns."""
-    return {
-        "key": key,
-        "format": plan.format,
-        "compression": plan.compression,
-        "encoding": plan.encoding,
-        "delimiter": plan.delimiter,
-        "line_column": plan.line_column,
-        "sheets": [
-            {
-                "index": sheet.index,
-                "name": sheet.name,
-                "header": sheet.header,
-                "width": len(sheet.header) if sheet.header is not None else None,
-                "columns": scan.columns[sheet.index],
-                "first_chunk": sheet.first_chunk,
-            }
+    return Reader(
+        key=key,
+        format=plan.format,
+        compression=plan.compression,
+        encoding=plan.encoding,
+        delimiter=plan.delimiter,
+        line_column=plan.line_column,
+        sheets=[
+            SheetReader(
+                index=sheet.index,
+                name=sheet.name,
+                header=sheet.header,
+                width=len(sheet.header) if sheet.header is not None else None,
+                columns=scan.columns[sheet.index],
+                first_chunk=sheet.first_chunk,
+            )
             for sheet in plan.sheets
         ],
-    }
+    )
 
 
-def _resume(tenant: str, import_id: str, item: dict) -> dict[str, Any]:
+def _resume(tenant: str, import_id: str, item: ImportRecord) -> dict[str, Any]:
     """The manifest of a restarted import: the chunks of its current pass that were never counted."""
-    pass_ = item.get("pass", "write")
-    counted = item.get(store.counted_attribute(pass_), set())
+    pass_ = item.pass_
+    counted = item.counted(pass_)
     blobs = BlobStore()
     remaining = [c for c in blobs.get_json(keys.manifest_key(tenant, import_id)) if c["index"] not in counted]
-    manifest_key = keys.manifest_key(tenant, import_id, turn=item["job_turns"])
+    manifest_key = keys.manifest_key(tenant, import_id, turn=item.job_turns)
     blobs.put_json(manifest_key, remaining)
     store.update(tenant, import_id, {"status": "importing", "updated_at": now_iso()}, when_status=("parsing",))
     return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
 
-def settle(tenant: str, import_id: str, error: dict | None, failure_code: str) -> dict:
-    """The import's end (Finalize, as the import kind's settle): its final status, the records it
-    created added to its table's count, and its event. A cancelled import is settled here too (its
-    chunks stopped starting, those under way finished), so the records it wrote are counted in its
-    table before the table goes to the next run. Returns the item."""
-    item = store.load(tenant, import_id)
-    if error and item["status"] not in TERMINAL_STATUSES:
-        item = store.fail(tenant, import_id, failure_code, {"reason": error.get("Error") or "unknown"})
-    elif item["status"] == "importing":
-        counted = len(item.get(store.counted_attribute(item.get("pass", "write")), ()))
-        if counted != item.get("chunk_count") or item["processed_count"] != item.get("total_count"):
-            item = store.fail(
-                tenant,
-                import_id,
-                "INTERNAL_ERROR",
-                {"reason": f"{counted} of {item.get('chunk_count')} chunks counted"},
-            )
-        else:
-            status = "completed" if item["fail_count"] == 0 else "completed_with_errors"
-            stamp = now_iso()
-            item = store.update(
-                tenant,
-                import_id,
-                {"status": status, "executed_end_at": stamp, "updated_at": stamp},
-                when_status=("importing",),
-            ) or store.load(tenant, import_id)
-    _add_to_record_count(item)
-    if item["status"] in TERMINAL_STATUSES - REVERT_STATUSES:  # a revert may have begun: it sends its own
-        publish_import_event(item)
-    return item
+class ImportRun(RunKind[ImportRecord]):
+    """Imports as a kind of run."""
+
+    name = "import"
+    queued_from: ClassVar[tuple[str, ...]] = ("waiting_upload", "scheduled", "queued")
+    failure_code = "INTERNAL_ERROR"
+    interrupted_code = "INTERRUPTED"
+
+    def item_sk(self, run_id: str) -> str:
+        return keys.import_sk(run_id)
+
+    def load(self, tenant: str, run_id: str) -> ImportRecord:
+        return store.load(tenant, run_id)
+
+    def state_machine_arn(self) -> str:
+        return section(ImportMachine).state_machine_arn
+
+    def is_settled(self, item: ImportRecord) -> bool:
+        return item.status in TERMINAL_STATUSES
+
+    def started_at(self, item: ImportRecord) -> str | None:
+        return item.executed_start_at
+
+    def settle(self, tenant: str, run_id: str, error: dict | None, failure_code: str) -> ImportRecord:
+        """The import's end (Finalize): its final status, the records it
+        created added to its table's count, and its event. A cancelled import is settled here too (its
+        chunks stopped starting, those under way finished), so the records it wrote are counted in its
+        table before the table goes to the next run. Returns the item."""
+        item = store.load(tenant, run_id)
+        if error and item.status not in TERMINAL_STATUSES:
+            item = store.fail(tenant, run_id, failure_code, {"reason": error.get("Error") or "unknown"})
+        elif item.status == "importing":
+            counted = len(item.counted(item.pass_))
+            if counted != item.chunk_count or item.processed_count != item.total_count:
+                item = store.fail(
+                    tenant,
+                    run_id,
+                    "INTERNAL_ERROR",
+                    {"reason": f"{counted} of {item.chunk_count} chunks counted"},
+                )
+            else:
+                status = "completed" if item.fail_count == 0 else "completed_with_errors"
+                stamp = now_iso()
+                item = store.update(
+                    tenant,
+                    run_id,
+                    {"status": status, "executed_end_at": stamp, "updated_at": stamp},
+                    when_status=("importing",),
+                ) or store.load(tenant, run_id)
+        _add_to_record_count(item)
+        if item.status in TERMINAL_STATUSES - REVERT_STATUSES:  # a revert may have begun: it sends its own
+            publish_import_event(item)
+        return item
+
+
+IMPORT_RUN = ImportRun()
 
 
 def after_check(tenant: str, import_id: str) -> dict[str, Any]:
     """Between an atomic import's passes: write only if no row failed the check. The write pass reads
     the whole plan, also when a restart ran the check pass on only the chunks it had not counted."""
     item = store.load(tenant, import_id)
-    if item["status"] != "importing":
+    if item.status != "importing":
         return {"proceed": False, "manifest_key": None}
-    if item["fail_count"] or item["processed_count"] != item.get("total_count"):
-        store.fail(tenant, import_id, "ATOMIC_ROWS_FAILED", {"count": item["fail_count"]})
+    if item.fail_count or item.processed_count != item.total_count:
+        store.fail(tenant, import_id, "ATOMIC_ROWS_FAILED", {"count": item.fail_count})
         return {"proceed": False, "manifest_key": None}
     store.update(
         tenant,
@@ -212,32 +239,32 @@ def after_check(tenant: str, import_id: str) -> dict[str, Any]:
     return {"proceed": True, "manifest_key": keys.manifest_key(tenant, import_id)}
 
 
-def publish_import_event(item: dict) -> None:
+def publish_import_event(item: ImportRecord) -> None:
     """`Import Completed` for a completed import; `Import Failed` for a failed or cancelled one."""
-    status = item["status"]
+    status = item.status
     detail = {
-        "tenant": item["tenant"],
-        "import_id": item["id"],
-        "table": item["table"],
-        "recipe_id": item["recipe_id"],
+        "tenant": item.tenant,
+        "import_id": item.id,
+        "table": item.table,
+        "recipe_id": item.recipe_id,
         "status": status,
-        "total_count": item.get("total_count"),
-        "success_count": item.get("success_count", 0),
-        "fail_count": item.get("fail_count", 0),
-        "error": (item.get("error") or {}).get("code"),
+        "total_count": item.total_count,
+        "success_count": item.success_count,
+        "fail_count": item.fail_count,
+        "error": item.error.code if item.error else None,
     }
-    if item.get("error"):
-        detail["message"] = render(item["error"]["code"], item["error"].get("params"))
+    if item.error:
+        detail["message"] = render(item.error.code, item.error.params)
     events.publish("Import Completed" if status.startswith("completed") else "Import Failed", [detail])
 
 
-def _add_to_record_count(item: dict) -> None:
+def _add_to_record_count(item: ImportRecord) -> None:
     """Add the records an import created to its table's count, once (a restarted import adds only
     what it created since; Finalize may also run again)."""
     add_to_record_count(
-        item["tenant"],
-        item["table"],
-        keys.import_sk(item["id"]),
+        item.tenant,
+        item.table,
+        keys.import_sk(item.id),
         store.records_added(item),
-        item.get("record_count_added", 0),
+        item.record_count_added,
     )

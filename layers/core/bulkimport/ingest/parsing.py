@@ -70,6 +70,7 @@ class ChunkPlan:
     first_line: int  # 1-based physical line of its first record
     rows: int
     sheet: int = 0  # the workbook sheet its rows come from
+    duplicates: bool = False  # some of its rows repeat an earlier row's unique key (Prepare keeps which)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -12,6 +12,8 @@ from bulkimport.schema.validation import RecordValidator
 def validate_changes(table: Table, changes: dict[str, Any]) -> dict[str, Any]:
     """The typed values a batch_update sets; null (or "") clears a field that is not required."""
     problems = [{"field": name, "code": "UNKNOWN_FIELD"} for name in changes if table.field(name) is None]
+    # The table's key field (its first unique field) keys its records: its value never changes.
+    problems += [{"field": name, "code": "UNIQUE_KEY_FIXED"} for name in changes if name == table.key_field()]
     known = {name: value for name, value in changes.items() if table.field(name) is not None}
     values, failures = RecordValidator(table.fields).validate(known)
     for failure in failures:

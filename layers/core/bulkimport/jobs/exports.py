@@ -35,6 +35,7 @@ from bulkimport.adapters.s3 import BlobStore
 from bulkimport.ids import now_iso
 from bulkimport.ingest.formulas import neutralise
 from bulkimport.jobs import store
+from bulkimport.jobs.store import JobRecord
 from bulkimport.records.queries import typed_filters
 from bulkimport.schema.models import Table
 
@@ -48,10 +49,11 @@ PROGRESS_EVERY = 1000  # records between progress updates
 
 def export(tenant: str, job_id: str) -> dict[str, Any]:
     item = store.load(tenant, job_id)
-    if item["status"] != "running":
+    if item.status != "running":
         return {"skipped": True}
-    table = Table.model_validate(item["table_snapshot"])
-    file_name = f"{table.key}-export-{item['started_at'][:10]}.{item['format']}"
+    assert item.table_snapshot is not None and item.started_at and item.format  # set by Prepare and the request
+    table = Table.model_validate(item.table_snapshot)
+    file_name = f"{table.key}-export-{item.started_at[:10]}.{item.format}"
     key = keys.export_key(tenant, job_id, file_name)
 
     fields = list(table.fields)
@@ -59,8 +61,8 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
     header = [*leading, *[f.label or f.key for f in fields]]
     dates = frozenset(len(leading) + n for n, f in enumerate(fields) if f.type == "date")
     count = 0
-    with BlobStore().writer(key, CONTENT_TYPES[item["format"]]) as sink:  # aborted if anything fails
-        writer = (_CsvRows if item["format"] == "csv" else _XlsxRows)(sink, header, table.key, dates)
+    with BlobStore().writer(key, CONTENT_TYPES[item.format]) as sink:  # aborted if anything fails
+        writer = (_CsvRows if item.format == "csv" else _XlsxRows)(sink, header, table.key, dates)
         for record in _records(tenant, table, item):
             data, meta = record.get("data") or {}, record.get("meta") or {}
             writer.append(
@@ -85,16 +87,16 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
     return {"rows": count, "key": key}
 
 
-def _records(tenant: str, table: Table, item: dict) -> Iterator[dict]:
+def _records(tenant: str, table: Table, item: JobRecord) -> Iterator[dict]:
     records = RecordStore()
-    if item["ids"] == "all":
+    if item.ids == "all":
         # Only what the file shows is read back (the local stack's moto spends its time serialising values).
         attributes = ("sk", "data", "meta.parent_id") if table.parent else ("sk", "data")
         yield from records.all_matching(
-            tenant, table.key, typed_filters(table, item["search_options"]), attributes=attributes
+            tenant, table.key, typed_filters(table, item.search_options), attributes=attributes
         )
         return
-    wanted = list(dict.fromkeys(item["ids"]))
+    wanted = list(dict.fromkeys(item.ids))
     for start in range(0, len(wanted), 100):
         part = wanted[start : start + 100]
         found = records.get_many(tenant, table.key, part)

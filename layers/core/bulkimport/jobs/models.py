@@ -94,3 +94,20 @@ class JobFinished(BaseModel):
 
 class JobStatus(RootModel[JobRunning | JobFinished]):
     """A job: running (its progress) or finished (its code and amounts)."""
+
+
+class Page(BaseModel):
+    """A page of the records a batch_update or batch_delete acts on: their ids, in S3 (jobs.steps)."""
+
+    index: int
+    key: str
+    count: int
+
+
+class PageTask(BaseModel):
+    """What the ProcessPages Map hands ProcessPage: one page of the job's manifest."""
+
+    tenant: str
+    run_id: str
+    page: Page
+    attempt: int = 0  # Step Functions' retry count of the page's task

@@ -21,15 +21,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bulkimport.access.keys import Principal
-from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.config import JobLimits, section
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id
 from bulkimport.jobs import store
 from bulkimport.jobs.changes import validate_changes
-from bulkimport.jobs.kind import JOB_RUN
 from bulkimport.jobs.models import JobCreate, JobError, JobFinished, JobResult, JobRunning
+from bulkimport.jobs.steps import JOB_RUN
 from bulkimport.records.queries import typed_filters
 from bulkimport.runs import lifecycle
 from bulkimport.schema.tables import get_table
@@ -44,7 +43,7 @@ def create_job(principal: Principal, request: JobCreate) -> str:
     if request.changes:
         validate_changes(table, request.changes)
     job_id = new_id()
-    ControlStore().put(store.new_item(tenant, job_id, request, table_key=table.key, created_by=principal.actor))
+    store.create(store.new_record(tenant, job_id, request, table_key=table.key, created_by=principal.actor))
     lifecycle.start(JOB_RUN, tenant, job_id)
     return job_id
 
@@ -53,31 +52,33 @@ def job_status(tenant: str, job_id: str, language: str = "en") -> JobRunning | J
     """What GET /v1/jobs/{batch_code} answers: progress while it runs, its code and amounts at the end
     (an export's download URL is made anew at each call, so it is always fresh)."""
     item = store.load(tenant, job_id)
-    if item["status"] != "done":
-        total = item.get("total_count")
-        process = min(99, item["processed_amount"] * 100 // total) if total else 0
-        return JobRunning(batch_code=job_id, status=item["status"], process=process)
-    error = item.get("error")
+    if item.status != "done":
+        total = item.total_count
+        process = min(99, item.processed_amount * 100 // total) if total else 0
+        return JobRunning(batch_code=job_id, status=item.status, process=process)
     job_error = (
-        JobError(code=error["code"], message=render(error["code"], error.get("params"), language)) if error else None
+        JobError(code=item.error.code, message=render(item.error.code, item.error.params, language))
+        if item.error
+        else None
     )
     result = JobResult(
         batch_code=job_id,
-        job_name=item["job_name"],
-        table=item["table"],
-        total=item.get("total_count"),
-        succeeded_amount=item["succeeded_amount"],
-        failed_amount=item["failed_amount"],
+        job_name=item.job_name,
+        table=item.table,
+        total=item.total_count,
+        succeeded_amount=item.succeeded_amount,
+        failed_amount=item.failed_amount,
         error=job_error,
-        started_at=item.get("started_at"),
-        finished_at=item.get("finished_at"),
+        started_at=item.started_at,
+        finished_at=item.finished_at,
     )
-    if item.get("export_key"):
+    if item.export_key and item.file_name:  # set together (jobs.exports)
         ttl = section(JobLimits).export_url_ttl_seconds
-        result.url = BlobStore().presigned_get(item["export_key"], item["file_name"], ttl)
+        result.url = BlobStore().presigned_get(item.export_key, item.file_name, ttl)
         result.url_expires_at = _in_seconds(ttl)
-        result.file_name = item["file_name"]
-    return JobFinished(code=item["code"], data=result)
+        result.file_name = item.file_name
+    assert item.code is not None  # a job is done with its code (jobs.steps.end)
+    return JobFinished(code=item.code, data=result)
 
 
 def _in_seconds(seconds: int) -> str:

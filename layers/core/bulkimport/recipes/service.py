@@ -29,58 +29,74 @@ def _store() -> ControlStore:
 
 def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None:
     """Every target must be a mappable field; an insert must fill every required field; a child
-    recipe names its parent by one unique field of the parent table; upsert and update need a key."""
-    problems = []
-    targets: set[str] = set()
+    recipe names its parent by one unique field of the parent table; upsert and update need a key.
+    Every problem found is named (in this order: the columns, the identity, the required fields)."""
+    targets, problems = _mapped_targets(recipe, table, parent)
+    problems += _identity_problems(recipe, table, targets)
+    if recipe.mode != "update" and recipe.columns != AUTO:
+        problems += [
+            _problem(s.key, "REQUIRED_FIELD_NOT_MAPPED") for s in table.fields if s.required and s.key not in targets
+        ]
+    if problems:
+        raise InvalidInput("INVALID_RECIPE", details=problems, table=table.key)
+
+
+def _problem(target: str, code: str) -> dict[str, str]:
+    return {"target": target, "code": code}
+
+
+def _mapped_targets(recipe: RecipeBase, table: Table, parent: Table | None) -> tuple[set[str], list[dict]]:
+    """The targets the recipe maps, and the problems of its columns: targets that are no mappable
+    field (or no unique field of the parent, for a parent link), and targets mapped twice."""
     if recipe.columns == AUTO:
         # Whatever a file's header names: every field may be mapped, and the record id. Missing
         # required fields are judged per file (MISSING_COLUMN).
-        targets = {f.key for f in table.fields if f.type != "subtable"} | {ID_TARGET}
+        return {f.key for f in table.fields if f.type != "subtable"} | {ID_TARGET}, []
+    targets: set[str] = set()
+    problems = []
     for column in [] if isinstance(recipe.columns, str) else recipe.columns:
-        target = column.target
-        if target == ID_TARGET:
-            if target in targets:
-                problems.append({"target": target, "code": "TARGET_MAPPED_TWICE"})
-            targets.add(target)
-            continue
-        if target.startswith(PARENT_PREFIX):
-            parent_field = parent.field(target[len(PARENT_PREFIX) :]) if parent else None
-            if parent_field is None:
-                problems.append({"target": target, "code": "UNKNOWN_TARGET"})
-            elif not parent_field.unique:
-                problems.append({"target": target, "code": "PARENT_FIELD_NOT_UNIQUE"})
-        else:
-            spec = table.field(target)
-            if spec is None or spec.type == "subtable":
-                problems.append({"target": target, "code": "UNKNOWN_TARGET"})
-        if target in targets:
-            problems.append({"target": target, "code": "TARGET_MAPPED_TWICE"})
-        targets.add(target)
-    parent_links = [t for t in targets if t.startswith(PARENT_PREFIX)]
-    for unique in recipe.unique_columns:
-        if unique not in targets:
-            problems.append({"target": unique, "code": "UNIQUE_COLUMN_NOT_MAPPED"})
+        code = _target_problem(column.target, table, parent)
+        if code:
+            problems.append(_problem(column.target, code))
+        if column.target in targets:
+            problems.append(_problem(column.target, "TARGET_MAPPED_TWICE"))
+        targets.add(column.target)
+    return targets, problems
+
+
+def _target_problem(target: str, table: Table, parent: Table | None) -> str | None:
+    """What is wrong with one column's target, if anything."""
+    if target == ID_TARGET:
+        return None
+    if target.startswith(PARENT_PREFIX):
+        parent_field = parent.field(target[len(PARENT_PREFIX) :]) if parent else None
+        if parent_field is None:
+            return "UNKNOWN_TARGET"
+        return None if parent_field.unique else "PARENT_FIELD_NOT_UNIQUE"
+    spec = table.field(target)
+    return "UNKNOWN_TARGET" if spec is None or spec.type == "subtable" else None
+
+
+def _identity_problems(recipe: RecipeBase, table: Table, targets: set[str]) -> list[dict]:
+    """How the recipe finds existing records: its unique columns are mapped, an upsert or update has
+    them, a child recipe links one parent (and finds a child within it by relation_unique_column)."""
+    problems = [_problem(u, "UNIQUE_COLUMN_NOT_MAPPED") for u in recipe.unique_columns if u not in targets]
+    relation = recipe.relation_unique_column
     if table.parent:
-        if len(parent_links) != 1:
-            problems.append({"target": "parent.", "code": "PARENT_LINK_REQUIRED"})
-        relation = recipe.relation_unique_column
+        if len([t for t in targets if t.startswith(PARENT_PREFIX)]) != 1:
+            problems.append(_problem("parent.", "PARENT_LINK_REQUIRED"))
         if relation is not None and relation not in targets:
-            problems.append({"target": relation, "code": "UNIQUE_COLUMN_NOT_MAPPED"})
+            problems.append(_problem(relation, "UNIQUE_COLUMN_NOT_MAPPED"))
         if recipe.mode != "insert" and relation is None:
-            problems.append({"target": "relation_unique_column", "code": "IDENTITY_REQUIRED"})
+            problems.append(_problem("relation_unique_column", "IDENTITY_REQUIRED"))
     else:
-        if recipe.relation_unique_column is not None:
-            problems.append({"target": "relation_unique_column", "code": "NOT_A_CHILD_TABLE"})
+        if relation is not None:
+            problems.append(_problem("relation_unique_column", "NOT_A_CHILD_TABLE"))
         if recipe.mode != "insert" and not recipe.unique_columns:
-            problems.append({"target": "unique_columns", "code": "IDENTITY_REQUIRED"})
+            problems.append(_problem("unique_columns", "IDENTITY_REQUIRED"))
     if ID_TARGET in recipe.unique_columns and (recipe.unique_columns != [ID_TARGET] or table.parent):
-        problems.append({"target": "unique_columns", "code": "ID_IDENTITY_ALONE"})
-    if recipe.mode != "update" and recipe.columns != AUTO:
-        for spec in table.fields:
-            if spec.required and spec.key not in targets:
-                problems.append({"target": spec.key, "code": "REQUIRED_FIELD_NOT_MAPPED"})
-    if problems:
-        raise InvalidInput("INVALID_RECIPE", details=problems, table=table.key)
+        problems.append(_problem("unique_columns", "ID_IDENTITY_ALONE"))
+    return problems
 
 
 def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:

@@ -1,7 +1,8 @@
 """Synchronous batch create: up to 100 records in one call, idempotent by transaction_id.
 
-A transaction fixes the ids of its records (its base id plus the record's index), so sending it
-again creates only the records that are still missing and returns the ids of all. A record is
+A transaction fixes the ids of its records (its base id plus the record's index; in a table with a
+unique field, the id its key field's value gives, with that base id and index as the record's
+origin), so sending it again creates only the records that are still missing and returns the ids of all. A record is
 created by a conditional put, and counted and announced through one conditional update of the
 transaction item, so concurrent or repeated sends count and announce each record once.
 
@@ -27,8 +28,9 @@ from bulkimport.config import RateLimits, section
 from bulkimport.errors import Conflict
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
-from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
-from bulkimport.schema.models import MAX_FIELDS, MAX_ID, MAX_NAME, check_json_value
+from bulkimport.records.uniqueness import key_field, record_id_of
+from bulkimport.records.writer import ORIGIN, RecordWriter, RowPlan, WriteContext
+from bulkimport.schema.models import MAX_FIELDS, MAX_ID, MAX_NAME, Table, check_json_value
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import RecordValidator
 
@@ -72,10 +74,51 @@ class BatchCreated(BaseModel):
 
 
 def batch_create(principal: Principal, table_key: str, request: BatchCreate, language: str) -> dict[str, Any]:
+    """Validate the records, hold them under the request's transaction (a resend finds the same
+    ids), write the new ones and announce them once; returns what BatchCreated shows."""
     tenant = principal.tenant
     rate_limit.take(tenant, "batch-create", section(RateLimits).batch_create_per_second)
     table = get_table(tenant, table_key)
     parent = get_table(tenant, table.parent) if table.parent else None
+    valid, failures = _validated(table, request, language)
+    keyed = key_field(table)
+    keyed_ids = {
+        index: record_id
+        for index, values in valid
+        if keyed is not None and (record_id := record_id_of(tenant, table_key, keyed, values)) is not None
+    }
+    transaction = _transaction(tenant, table_key, request, [index for index, _ in valid], keyed_ids)
+    base_id = transaction["base_id"]
+    plans = [
+        RowPlan(
+            row=index,
+            values=values,
+            record_id=f"{base_id}{index:08d}",
+            parent_id=request.records[index].get("parent_id") if parent else None,
+        )
+        for index, values in valid
+    ]
+    failures += _write(principal, table, parent, request, plans, owner=f"batch:{transaction['sk']}", language=language)
+    ids = {p.row: p.record_id for p in plans}
+    succeeded = sorted(p.row for p in plans if p.outcome == "inserted")
+    to_announce = _settle(tenant, table_key, transaction["sk"], succeeded, request.is_start_workflow)
+    if to_announce:
+        _announce(tenant, table_key, [ids[index] for index in to_announce])
+
+    failures.sort(key=lambda f: f["index"])
+    status = "success" if not failures else ("partial" if succeeded else "failed")
+    return {
+        "status": status,
+        "success_count": len(succeeded),
+        "success_ids": [ids[index] for index in succeeded],
+        "failures": failures,
+    }
+
+
+def _validated(
+    table: Table, request: BatchCreate, language: str
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict]]:
+    """(index, typed values) of each valid record, and the failures of the others."""
     validator = RecordValidator(table.fields)
     failures: list[dict] = []
     valid: list[tuple[int, dict[str, Any]]] = []
@@ -85,22 +128,28 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
             failures += [_failure(index, p.field, p.code, p.params, language) for p in problems]
         else:
             valid.append((index, values))
-    transaction = _transaction(tenant, table_key, request, [index for index, _ in valid])
-    base_id = transaction["base_id"]
-    stamp = now_iso()
-    plans: list[RowPlan] = []
-    for index, values in valid:
-        plan = RowPlan(row=index, values=values, record_id=f"{base_id}{index:08d}")
-        plan.parent_id = request.records[index].get("parent_id") if parent else None
-        plans.append(plan)
+    return valid, failures
 
+
+def _write(
+    principal: Principal,
+    table: Table,
+    parent: Table | None,
+    request: BatchCreate,
+    plans: list[RowPlan],
+    owner: str,
+    language: str,
+) -> list[dict]:
+    """Claim the records' parents and unique keys and create those that got them (a record an earlier
+    send created stays as it is); marks each plan inserted or failed, and returns the failures."""
+    stamp = now_iso()
     context = WriteContext(
-        tenant=tenant,
+        tenant=principal.tenant,
         table=table,
         recipe=None,
         parent_table=parent,
         dry_run=False,
-        owner=f"batch:{transaction['sk']}",
+        owner=owner,
         meta={
             "created_by": request.data_creator or principal.actor,
             "created_at": stamp,
@@ -110,26 +159,14 @@ def batch_create(principal: Principal, table_key: str, request: BatchCreate, lan
     )
     writer = RecordWriter(context)
     writer.apply(plans, write_records=False)
-    records = RecordStore()
+    failures = []
     for plan in plans:
+        if plan.outcome == "claimed":
+            writer.put_new(plan)  # an earlier send's record (same origin) is this one's
+            plan.outcome = None if plan.failure else "inserted"
         if plan.failure:
             failures.append(_failure(plan.row, plan.failure.field, plan.failure.code, plan.failure.params, language))
-        elif plan.outcome == "claimed":
-            records.put_new(writer.record_item(plan))  # False: an earlier send created it
-            plan.outcome = "inserted"
-    succeeded = sorted(p.row for p in plans if p.outcome == "inserted")
-    to_announce = _settle(tenant, table_key, transaction["sk"], succeeded, request.is_start_workflow)
-    if to_announce:
-        _announce(tenant, table_key, [f"{base_id}{index:08d}" for index in to_announce])
-
-    failures.sort(key=lambda f: f["index"])
-    status = "success" if not failures else ("partial" if succeeded else "failed")
-    return {
-        "status": status,
-        "success_count": len(succeeded),
-        "success_ids": [f"{base_id}{index:08d}" for index in succeeded],
-        "failures": failures,
-    }
+    return failures
 
 
 def _record_digests(request: BatchCreate) -> list[str]:
@@ -139,9 +176,11 @@ def _record_digests(request: BatchCreate) -> list[str]:
     ]
 
 
-def _transaction(tenant: str, table_key: str, request: BatchCreate, valid: list[int]) -> dict:
-    """The transaction item: created on first use with the digests of the valid records; on a resend,
-    checked against what it holds (see _hold_sent_records)."""
+def _transaction(
+    tenant: str, table_key: str, request: BatchCreate, valid: list[int], keyed_ids: dict[int, str]
+) -> dict:
+    """The transaction item: created on first use with the digests of the valid records (and the ids
+    their key field values give); on a resend, checked against what it holds (see _hold_sent_records)."""
     store = ControlStore()
     transaction_id = request.transaction_id or new_id()
     digests = _record_digests(request)
@@ -152,6 +191,7 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate, valid: list[
         "base_id": new_id(),
         "count": len(request.records),
         "digests": {str(index): digests[index] for index in valid},
+        "keyed_ids": {str(index): record_id for index, record_id in keyed_ids.items()},
         "version": 0,
         "created_at": now_iso(),
     }
@@ -161,11 +201,13 @@ def _transaction(tenant: str, table_key: str, request: BatchCreate, valid: list[
     assert existing is not None  # the put was refused: the item is there (nothing deletes it)
     if existing["count"] != len(request.records):
         raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction_id)
-    _hold_sent_records(tenant, table_key, existing, digests, valid)
+    _hold_sent_records(tenant, table_key, existing, digests, valid, keyed_ids)
     return existing
 
 
-def _hold_sent_records(tenant: str, table_key: str, transaction: dict, digests: list[str], valid: list[int]) -> None:
+def _hold_sent_records(
+    tenant: str, table_key: str, transaction: dict, digests: list[str], valid: list[int], keyed_ids: dict[int, str]
+) -> None:
     """Refuse the send if it changes a record an earlier send created; else note the digests of its
     valid records, which later sends must then match once those records exist.
 
@@ -176,25 +218,37 @@ def _hold_sent_records(tenant: str, table_key: str, transaction: dict, digests: 
     records = RecordStore()
     for _ in range(10):
         held: dict[str, str] = dict(transaction.get("digests") or {})
+        held_ids: dict[str, str] = dict(transaction.get("keyed_ids") or {})
         for index, digest in enumerate(digests):
             earlier = held.get(str(index))
-            if earlier not in (None, digest) and records.get(tenant, table_key, f"{transaction['base_id']}{index:08d}"):
+            if earlier not in (None, digest) and _created_by(tenant, table_key, transaction, index, held_ids, records):
                 raise Conflict("TRANSACTION_MISMATCH", transaction_id=transaction["transaction_id"])
         wanted = {**held, **{str(index): digests[index] for index in valid}}
-        if wanted == held:
+        wanted_ids = {k: v for k, v in held_ids.items() if int(k) not in valid}
+        wanted_ids |= {str(index): record_id for index, record_id in keyed_ids.items()}
+        if wanted == held and wanted_ids == held_ids:
             return
         if store.update(
             transaction["pk"],
             transaction["sk"],
-            set_values={"digests": wanted, "version": transaction["version"] + 1},
+            set_values={"digests": wanted, "keyed_ids": wanted_ids, "version": transaction["version"] + 1},
             condition=Attr("version").eq(transaction["version"]),
         ):
-            transaction.update(digests=wanted, version=transaction["version"] + 1)
+            transaction.update(digests=wanted, keyed_ids=wanted_ids, version=transaction["version"] + 1)
             return
         fresh = store.get(transaction["pk"], transaction["sk"])
         assert fresh is not None
         transaction = fresh
     raise RuntimeError("could not note the transaction's records: too much contention")
+
+
+def _created_by(
+    tenant: str, table_key: str, transaction: dict, index: int, keyed_ids: dict[str, str], records: RecordStore
+) -> bool:
+    """Whether an earlier send of the transaction created its record at `index`."""
+    origin = f"{transaction['base_id']}{index:08d}"
+    record = records.get(tenant, table_key, keyed_ids.get(str(index)) or origin)
+    return record is not None and ((record.get("meta") or {}).get(ORIGIN) or record["sk"]) == origin
 
 
 def _settle(tenant: str, table_key: str, transaction_sk: str, succeeded: list[int], announce: bool) -> list[int]:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from bulkimport.adapters.dynamo import RecordStore, UniqueIndex
 from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.paging import ListMeta, Page
-from bulkimport.records.uniqueness import index_pk, table_constraint
+from bulkimport.records.uniqueness import index_pk, key_field, record_id_of, table_constraint
 from bulkimport.schema.models import Table
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import Invalid, converter_for
@@ -74,7 +74,8 @@ def list_records(
     schema, typed = _filtered(tenant, table, filters, parent_id)
     by_key = _unique_filter(schema, typed)
     if by_key is not None and cursor is None:
-        # A unique field names one record at most: its unique key says which, in one index read.
+        # A unique field names one record at most: its value says which (the key field: the record's
+        # id; another unique field: its index item), in one or two reads.
         items, next_cursor = _by_unique_field(tenant, schema, by_key, typed), None
         total: int | None = len(items)
     else:
@@ -117,9 +118,14 @@ def _count(tenant: str, schema: Table, typed: dict[str, Any]) -> int:
 
 def _by_unique_field(tenant: str, schema: Table, field: str, filters: dict[str, Any]) -> list[dict]:
     """The record whose unique `field` has the filtered value, if it matches the other filters too."""
-    pk = index_pk(tenant, schema.key, table_constraint(schema, field), filters)
-    holder = UniqueIndex().holder(pk) if pk else None
-    item = RecordStore().get(tenant, schema.key, holder["record_id"]) if holder else None
+    constraint = table_constraint(schema, field)
+    if constraint == key_field(schema):
+        record_id = record_id_of(tenant, schema.key, constraint, filters)
+    else:
+        pk = index_pk(tenant, schema.key, constraint, filters)
+        holder = UniqueIndex().holder(pk) if pk else None
+        record_id = holder["record_id"] if holder else None
+    item = RecordStore().get(tenant, schema.key, record_id) if record_id else None
     if item is None:  # a key claimed for a record not (or no longer) written
         return []
     data, meta = item.get("data") or {}, item.get("meta") or {}

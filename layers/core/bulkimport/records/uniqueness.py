@@ -5,8 +5,11 @@ A *constraint* is a set of fields whose values together may appear on one record
 - a recipe's identity (its `unique_columns`, or for a child table the parent plus its
   `relation_unique_column`) is the constraint that finds the record a row is about.
 
-Each taken key is an index item in the records table (see storage.records_index), claimed with a
-conditional write, so uniqueness holds whoever writes: two imports, a batch-create, retries.
+The first unique field of a table is its *key field*: a record with a value there is stored under an
+id derived from that value (keyed_record_id), so the record's own conditional put is the claim, and a
+row finds its record by computing the id (no index read). Every other constraint's taken keys are
+index items in the records table (adapters.dynamo.unique_index), claimed with a conditional write.
+Either way uniqueness holds whoever writes: two imports, a batch-create, retries.
 """
 
 from __future__ import annotations
@@ -55,6 +58,31 @@ def index_pk(tenant: str, table_key: str, constraint: Constraint, values: dict[s
     if key is None:
         return None
     return keys.unique_index_pk(tenant, table_key, constraint.name, digest(key))
+
+
+def key_field(table: Table) -> Constraint | None:
+    """The constraint records are keyed by: the table's first unique field (None: no unique field).
+    Fixed while the table has records (schema.tables.patch_table)."""
+    field = table.key_field()
+    return table_constraint(table, field) if field else None
+
+
+def keyed_record_id(tenant: str, table_key: str, key: str) -> str:
+    """The id of the record whose key field has the value spelled `key` (Constraint.key): stable for
+    the record's life, since the value cannot change (records.writer refuses UNIQUE_KEY_FIXED), and
+    opaque. Lowercase hex, so it never equals an id made of an import's ULID and a row."""
+    return hashlib.sha256(f"{tenant}\x00{table_key}\x00{key}".encode()).hexdigest()[:32]
+
+
+def record_id_of(tenant: str, table_key: str, keyed: Constraint, values: dict[str, Any]) -> str | None:
+    """The id a record with these values has under its key field (None: the value is empty)."""
+    key = keyed.key(values)
+    return None if key is None else keyed_record_id(tenant, table_key, key)
+
+
+def indexed(found: list[Constraint], keyed: Constraint | None) -> list[Constraint]:
+    """The constraints that keep index items: all but the key field's (its record is its claim)."""
+    return [c for c in found if c != keyed]
 
 
 def identity(table: Table, recipe: Recipe) -> Constraint | None:

@@ -2,8 +2,10 @@
 
 Given the rows of one chunk that passed validation and the in-file duplicate check, decide each
 row's fate and write it. Every step is idempotent, so a chunk run again lands in the same state:
-- a new record's id is fixed by (import, row), and its unique keys are claimed for that id;
-- an update sets the same values again;
+- a new record's id is fixed: by its key field's value in a table with a unique field (the record's
+  conditional put is that key's claim; meta.origin, the import and row, tells a rerun its own
+  insert), else by (import, row); its other unique keys are claimed for that id;
+- an update sets the same values again; a record's key field value never changes (UNIQUE_KEY_FIXED);
 - keys a row claimed before it failed are given back.
 """
 
@@ -20,13 +22,27 @@ from typing import Any
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import ControlStore, RecordStore, UniqueIndex, to_attr
 from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
-from bulkimport.records.uniqueness import Constraint, constraints, digest, identity, index_pk, table_constraint
+from bulkimport.records.uniqueness import (
+    Constraint,
+    constraints,
+    digest,
+    identity,
+    index_pk,
+    indexed,
+    key_field,
+    keyed_record_id,
+    record_id_of,
+    table_constraint,
+)
 from bulkimport.schema.models import Table
 from bulkimport.schema.validation import RowFailure
 
 # Claims and updates are one request per row; a worker keeps this many in flight.
 PARALLEL_REQUESTS = 16
 WRITER = "writer"  # the record's meta attribute naming the run that wrote it last (WriteContext.owner)
+# A keyed record's meta attribute naming the write that created it: the (import, row) or (batch, index)
+# id the record would have without a key field. A rerun knows its own insert by it.
+ORIGIN = "origin"
 _RECORD_ID, _DATA = attrgetter("record_id"), attrgetter("data")  # of a RowPlan
 
 
@@ -34,7 +50,7 @@ _RECORD_ID, _DATA = attrgetter("record_id"), attrgetter("data")  # of a RowPlan
 class RowPlan:
     row: int
     values: dict[str, Any]  # field -> typed value, including "parent.<field>" links
-    record_id: str  # the id a new record gets
+    record_id: str  # the id a new record gets: given as (import, row); RecordWriter.apply keys it
     # What is stored: set by RecordWriter.apply (or by the caller of update_record) before anything reads
     # it, so typed as set; an Optional would cost a check per row to read it.
     data: dict[str, Any] = None  # type: ignore[assignment]
@@ -42,6 +58,8 @@ class RowPlan:
     existing_id: str | None = None
     failure: RowFailure | None = None
     outcome: str | None = None  # "inserted", "updated" or "unchanged" (an update that changes nothing)
+    origin: str | None = None  # the id given, when record_id is the key field's (see ORIGIN)
+    current: dict | None = None  # the existing record, when finding it read it
 
 
 @dataclass
@@ -63,7 +81,9 @@ class RecordWriter:
         self.ctx = context
         self.store = RecordStore()
         self.index = UniqueIndex()
-        self.constraints = constraints(context.table, context.recipe)
+        self.keyed = key_field(context.table)  # the table's records are keyed by its value
+        # The constraints with index items: every one but the key field's.
+        self.constraints = indexed(constraints(context.table, context.recipe), self.keyed)
         self.identity = identity(context.table, context.recipe) if context.recipe else None
         # Only a recipe that maps parent links puts "parent.<field>" values in a row, and only one
         # that maps "id" the record id (it names the record, it is not a field).
@@ -87,6 +107,8 @@ class RecordWriter:
         else:
             for plan in plans:
                 plan.data = plan.values  # nothing to take out (and without links nothing reads values again)
+        if self.keyed is not None:
+            self._key_records(plans)
         live = plans
         if self.ctx.table.parent:
             live = self._resolve_parents(live)
@@ -94,20 +116,64 @@ class RecordWriter:
         # Updates first: an upsert whose key points at a record that was never written becomes an insert.
         self._update_existing([p for p in live if p.existing_id is not None])
         inserts = [p for p in live if p.existing_id is None and p.failure is None and p.outcome is None]
-        if self.constraints:  # without unique keys there is nothing to claim
-            self._parallel(self._insert_keys, inserts)
+        if self.ctx.dry_run and self.keyed is not None:
+            self._check_keyed_free(inserts)
+        if self.constraints:  # without index items there is nothing to claim
+            self._parallel(self._insert_keys, [p for p in inserts if p.failure is None])
         new_records = [p for p in inserts if p.failure is None]
         if not write_records:
             for plan in new_records:
                 plan.outcome = "claimed"
             return plans
         if not self.ctx.dry_run:
-            self.store.write_items(self.iter_record_items(new_records))
+            # A keyed record's conditional put is its key's claim; the others go 25 at a time.
+            self._parallel(self.put_new, [p for p in new_records if p.origin is not None])
+            self.store.write_items(self.iter_record_items([p for p in new_records if p.origin is None]))
         for plan in new_records:
-            plan.outcome = "inserted"
+            if plan.failure is None:
+                plan.outcome = "inserted"
         return plans
 
+    def put_new(self, plan: RowPlan) -> None:
+        """Create the record of a row with a conditional put. A record already there that this very
+        write created (an earlier attempt: same origin) is the row's insert; any other holds the key
+        field's value: the row fails ALREADY_EXISTS and gives back the keys it claimed."""
+        existing = self.store.put_new(self.record_item(plan))
+        if existing is None or self._own_insert(existing, plan):
+            return
+        assert self.keyed is not None  # an unkeyed record's id is its origin's: only its own write has it
+        plan.failure = self._taken(self.keyed, plan.data)
+        for constraint in self.constraints:
+            pk = self._index_pk(constraint, plan.data)
+            if pk is not None:
+                self.index.release(pk, plan.record_id, plan.origin)
+
     # ------------------------------------------------------------ steps
+    def _key_records(self, plans: list[RowPlan]) -> None:
+        """Give each row with a key field value the id of the record that value keys."""
+        keyed, tenant, table = self.keyed, self.ctx.tenant, self.ctx.table.key
+        assert keyed is not None
+        for plan in plans:
+            record_id = record_id_of(tenant, table, keyed, plan.data)
+            if record_id is not None and plan.origin is None:
+                plan.origin, plan.record_id = plan.record_id, record_id
+
+    def _check_keyed_free(self, plans: list[RowPlan]) -> None:
+        """Dry run: fail the new rows whose key field value a record holds (what the put would find)."""
+        keyed = [p for p in plans if p.origin is not None]
+        found = self.store.get_many(self.ctx.tenant, self.ctx.table.key, [p.record_id for p in keyed])
+        for plan in keyed:
+            holder = found.get(plan.record_id)
+            if holder is not None and not self._own_insert(holder, plan):
+                assert self.keyed is not None
+                plan.failure = self._taken(self.keyed, plan.data)
+
+    @staticmethod
+    def _own_insert(record: dict, plan: RowPlan) -> bool:
+        """Whether `record` is the one this row's write creates (an earlier attempt wrote it)."""
+        meta = record.get("meta") or {}
+        return (meta.get(ORIGIN) or record.get("sk")) == (plan.origin or plan.record_id)
+
     def _resolve_parents(self, plans: list[RowPlan]) -> list[RowPlan]:
         """Find each row's parent record by the parent's unique field the recipe maps (or, without
         a recipe, check the parent_id each record names)."""
@@ -123,14 +189,20 @@ class RecordWriter:
         links = [t for t in self._mapped_targets() if t.startswith(PARENT_PREFIX)]
         field_name = links[0][len(PARENT_PREFIX) :]
         constraint = table_constraint(parent, field_name)
-        wanted = {}
+        by_key = constraint == key_field(parent)  # the parent's id is its value's: no index item
+        wanted: dict[int, str] = {}
         for plan in plans:
             key = constraint.key({field_name: plan.values.get(links[0])})
             if key is None:
                 plan.failure = RowFailure(links[0], "PARENT_NOT_FOUND", {"field": constraint.label})
+            elif by_key:
+                wanted[plan.row] = keyed_record_id(self.ctx.tenant, parent.key, key)
             else:
                 wanted[plan.row] = keys.unique_index_pk(self.ctx.tenant, parent.key, constraint.name, digest(key))
-        found = self.index.holders(list(wanted.values()))
+        if by_key:
+            found = {i: i for i in self.store.get_many(self.ctx.tenant, parent.key, list(wanted.values()))}
+        else:
+            found = self.index.holders(list(wanted.values()))
         for plan in plans:
             if plan.row in wanted:
                 plan.parent_id = found.get(wanted[plan.row])
@@ -147,27 +219,47 @@ class RecordWriter:
         mode = self.ctx.recipe.mode if self.ctx.recipe else "insert"
         if self.by_id and mode != "insert":
             return self._find_by_id(plans, mode)
-        if self.identity is None:
-            return plans
+        if self.identity is None or mode == "insert":
+            return plans  # an insert's key is taken or not when it claims it (its put, for the key field)
+        if self.identity == self.keyed:
+            return self._find_keyed(plans, mode)
         wanted = {p.row: self._index_pk(self.identity, p.data) for p in plans}
         found = self.index.holders([pk for pk in wanted.values() if pk])
         live = []
         for plan in plans:
             pk = wanted[plan.row]
             holder = found.get(pk) if pk else None
-            if holder == plan.record_id:
-                holder = None  # this row's own insert, from an earlier run of this chunk
+            if holder == plan.record_id and plan.origin is None:
+                holder = None  # this row's own insert, from an earlier run of this chunk (keyed: by its origin)
             if holder is None and mode == "update":
                 plan.failure = self.record_missing()
             else:
-                # An insert whose key is taken fails when it claims the key (unless the holder was
-                # never written by an import that has died: then the key is taken over).
-                plan.existing_id = holder if mode != "insert" else None
+                # (A keyed row's own earlier insert holds it too: _update_existing tells it by its origin.)
+                plan.existing_id = holder
                 live.append(plan)
         return live
 
+    def _find_keyed(self, plans: list[RowPlan], mode: str) -> list[RowPlan]:
+        """Rows whose identity is the key field: their record's id is the value's, read by key (one
+        BatchGetItem per 100 rows, which is also what an update needs of it)."""
+        found = self.store.get_many(self.ctx.tenant, self.ctx.table.key, [p.record_id for p in plans if p.origin])
+        live = []
+        for plan in plans:
+            current = found.get(plan.record_id) if plan.origin else None
+            if current is not None and self._own_insert(current, plan):
+                current = None  # this row's own insert, from an earlier run of this chunk
+            if current is None and mode == "update":
+                plan.failure = self.record_missing()
+                continue
+            if current is not None:
+                plan.existing_id, plan.current = plan.record_id, current
+            live.append(plan)
+        return live
+
     def _insert_keys(self, plan: RowPlan) -> None:
-        """Claim every unique key of a new record (in a dry run: check that none is taken)."""
+        """Claim every indexed unique key of a new record (in a dry run: check that none is taken).
+        A keyed record's claims are its origin's: another row of the same key field value shares
+        its id, and that row's claim refuses this one (the key field's value is taken)."""
         claimed = []
         for constraint in self.constraints:
             pk = self._index_pk(constraint, plan.data)
@@ -177,22 +269,33 @@ class RecordWriter:
                 holder = self.index.holders([pk]).get(pk)
                 free = holder in (None, plan.record_id)
             else:
-                free = self._claim(pk, plan.record_id)
+                free = self._claim(pk, plan.record_id, plan.origin)
             if not free:
-                plan.failure = self._taken(constraint, plan.data)
+                held = None if self.ctx.dry_run or plan.origin is None else self.index.holder(pk)
+                # Held for this very record id by another row: that row has this key field value.
+                same_record = held is not None and held["record_id"] == plan.record_id
+                plan.failure = self._taken(self.keyed if same_record and self.keyed else constraint, plan.data)
                 break
             claimed.append(pk)
         if plan.failure and not self.ctx.dry_run:
             for pk in claimed:
-                self.index.release(pk, plan.record_id)
+                self.index.release(pk, plan.record_id, plan.origin)
 
     def _update_existing(self, plans: list[RowPlan]) -> None:
         """Read the records the rows found (one BatchGetItem per 100), hand them to before_update,
         then update each."""
-        ids = [p.existing_id for p in plans if p.existing_id is not None]
-        if not ids:
+        ids = [p.existing_id for p in plans if p.existing_id is not None and p.current is None]
+        if not plans:
             return
-        current = self.store.get_many(self.ctx.tenant, self.ctx.table.key, ids)
+        current = self.store.get_many(self.ctx.tenant, self.ctx.table.key, ids) if ids else {}
+        current.update({p.existing_id: p.current for p in plans if p.current is not None and p.existing_id})
+        for plan in plans:
+            found = current.get(plan.existing_id or "")
+            if found is not None and plan.origin is not None and self._own_insert(found, plan):
+                # This row's own insert, from an earlier run of this chunk: inserted, not updated.
+                del current[plan.existing_id or ""]
+                plan.existing_id = None
+        plans = [p for p in plans if p.existing_id is not None]
         if current and self.ctx.before_update and not self.ctx.dry_run:
             self.ctx.before_update(current)
         self._parallel(lambda plan: self._update(plan, current.get(plan.existing_id or "")), plans)
@@ -217,6 +320,13 @@ class RecordWriter:
         assert record_id is not None  # `current` is that record: the caller found it
         before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
         after = {**before, **plan.data}
+        if self.keyed is not None and self.keyed.key(before) != self.keyed.key(after):
+            # The record is stored under its key field's value: that value is its id, for its life.
+            shown = self.keyed.shown(after)
+            plan.failure = RowFailure(
+                self.keyed.fields[0], "UNIQUE_KEY_FIXED", {"field": self.keyed.label, "value": shown}, value=shown
+            )
+            return
         moves = []
         for constraint in self.constraints:
             old_pk, new_pk = self._index_pk(constraint, before), self._index_pk(constraint, after)
@@ -263,18 +373,19 @@ class RecordWriter:
                 self.index.release(old_pk, record_id)
         plan.outcome = "updated"
 
-    def _claim(self, pk: str, record_id: str) -> bool:
-        """Claim a key; a key held for a record that was never written, by an import that has
-        ended (it died between claiming and writing), is taken over rather than refused."""
-        if self.index.claim(pk, record_id, self.ctx.owner):
+    def _claim(self, pk: str, record_id: str, origin: str | None = None) -> bool:
+        """Claim a key (for a new keyed record: for its origin, see UniqueIndex.claim); a key held for
+        a record that was never written, by an import that has ended (it died between claiming and
+        writing), is taken over rather than refused."""
+        if self.index.claim(pk, record_id, self.ctx.owner, origin):
             return True
         held = self.index.holder(pk)
         if held is None:
-            return self.index.claim(pk, record_id, self.ctx.owner)
+            return self.index.claim(pk, record_id, self.ctx.owner, origin)
         holder_exists = self.store.get(self.ctx.tenant, self.ctx.table.key, held["record_id"]) is not None
         if holder_exists or not self.orphaned_by(held.get("owner")):
             return False
-        return self.index.take_over(pk, held["record_id"], record_id, self.ctx.owner)
+        return self.index.take_over(pk, held["record_id"], record_id, self.ctx.owner, origin)
 
     def orphaned_by(self, owner: str | None) -> bool:
         """Whether the claim's owner can no longer write the record it claimed for."""
@@ -298,7 +409,7 @@ class RecordWriter:
         ids: Sequence[str]
         datas: Sequence[dict[str, Any]]
         metas: Iterable[dict]
-        if self.ctx.table.parent:
+        if self.ctx.table.parent or self.keyed is not None:
             ids, datas, metas = zip(*map(self._record_parts, plans)) if plans else ((), (), ())
         else:
             # Without a parent table no record has a parent id (parent_id is no field's key either):
@@ -309,11 +420,15 @@ class RecordWriter:
     def _record_parts(self, plan: RowPlan) -> tuple[str, dict[str, Any], dict]:
         data = plan.data
         if not plan.parent_id and "parent_id" not in data:
-            return plan.record_id, data, self._insert_meta_attr  # the same for every record of the chunk
+            if plan.origin is None:
+                return plan.record_id, data, self._insert_meta_attr  # the same for every record of the chunk
+            return plan.record_id, data, {"M": {**self._insert_meta_attr["M"], ORIGIN: {"S": plan.origin}}}
         # The parent's id is kept in meta, not among the record's fields.
         data = {k: v for k, v in data.items() if k != "parent_id"}
-        meta = to_attr({**self._insert_meta, "parent_id": plan.parent_id}) if plan.parent_id else self._insert_meta_attr
-        return plan.record_id, data, meta
+        meta = {**self._insert_meta, "parent_id": plan.parent_id} if plan.parent_id else dict(self._insert_meta)
+        if plan.origin is not None:
+            meta[ORIGIN] = plan.origin
+        return plan.record_id, data, to_attr(meta)
 
     def _taken(self, constraint: Constraint, values: dict[str, Any]) -> RowFailure:
         """ALREADY_EXISTS: another record holds this row's value of the constraint."""
@@ -343,7 +458,7 @@ class RecordWriter:
         live = []
         for plan in plans:
             record_id = plan.values.get(ID_TARGET)
-            if record_id and record_id != plan.record_id:
+            if record_id and record_id != (plan.origin or plan.record_id):
                 plan.existing_id = record_id  # _update finds whether it exists
             elif mode == "update":
                 plan.failure = RowFailure(ID_TARGET, "NOT_FOUND", {"field": ID_TARGET})

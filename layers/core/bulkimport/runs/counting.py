@@ -13,6 +13,7 @@ stay exact.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from bulkimport.adapters import keys
@@ -29,12 +30,12 @@ def live_attribute(counted_set: str, unit: int) -> str:
     return f"{LIVE_PREFIX}{counted_set}_{unit}"
 
 
-def live_amount(item: dict, counted_set: str) -> int:
-    """What the units of `counted_set` not yet counted noted of their progress."""
-    counted = item.get(counted_set) or set()
+def live_amount(attributes: Mapping[str, Any], counted: Collection[int], counted_set: str) -> int:
+    """What the units of `counted_set` not yet counted (`counted`: those counted) noted of their
+    progress, among a run item's `attributes`."""
     prefix = f"{LIVE_PREFIX}{counted_set}_"
     total = 0
-    for name, value in item.items():
+    for name, value in attributes.items():
         if name.startswith(prefix) and int(name[len(prefix) :]) not in counted:
             total += int(value)
     return total

@@ -67,7 +67,7 @@ def take_table(kind: RunKind, tenant: str, run_id: str, ticket: str, execution_a
     item = kind.load(tenant, run_id)
     if kind.is_settled(item):
         return {"next": "stop"}
-    if table_queue.acquire(tenant, item["table"], ticket, execution_arn, f"{kind.name}:{run_id}"):
+    if table_queue.acquire(tenant, item.table, ticket, execution_arn, f"{kind.name}:{run_id}"):
         return {"next": "run"}
     if kind.queued_from:
         ControlStore().update(
@@ -91,29 +91,29 @@ def finalize(
     """Settle the run (the kind's own end, or failed when a step failed), give its table to the next
     run, and drop it from the active runs. Idempotent: a settled run stays as it is."""
     item = kind.settle(tenant, run_id, error, failure_code or kind.failure_code)
-    table_queue.release(tenant, item["table"], ticket)
+    table_queue.release(tenant, item.table, ticket)
     if execution_arn:
         registry.unregister(tenant, kind.name, run_id, execution_arn)
-    return {"status": item["status"], "seconds": seconds_since(item.get(kind.started_at_field))}
+    return {"status": item.status, "seconds": seconds_since(kind.started_at(item))}
 
 
-def settle_interrupted(kind: RunKind, entry: dict) -> None:
+def settle_interrupted(kind: RunKind, entry: registry.ActiveRun) -> None:
     """Settle a registered run whose execution died, unless a newer execution took it over or it is
     settled already."""
-    item = kind.load(entry["tenant"], entry["run_id"])
-    if item.get("execution_arn") != entry["execution_arn"] or kind.is_settled(item):
+    item = kind.load(entry.tenant, entry.run_id)
+    if item.execution_arn != entry.execution_arn or kind.is_settled(item):
         return
-    status = sfn.execution_status(entry["execution_arn"])
-    finalize(kind, entry["tenant"], entry["run_id"], error={"Error": status}, failure_code=kind.interrupted_code)
+    status = sfn.execution_status(entry.execution_arn)
+    finalize(kind, entry.tenant, entry.run_id, error={"Error": status}, failure_code=kind.interrupted_code)
 
 
 def sweep(kinds: dict[str, RunKind]) -> list[str]:
     """Settle every registered run whose execution is no longer running; returns "kind:id" of those settled."""
     settled = []
     for entry in registry.dead_runs():
-        kind = kinds.get(entry["kind"])
+        kind = kinds.get(entry.kind)
         if kind:
             settle_interrupted(kind, entry)
-            registry.unregister(entry["tenant"], entry["kind"], entry["run_id"], entry["execution_arn"])
-            settled.append(f"{entry['kind']}:{entry['run_id']}")
+            registry.unregister(entry.tenant, entry.kind, entry.run_id, entry.execution_arn)
+            settled.append(f"{entry.kind}:{entry.run_id}")
     return settled

@@ -10,49 +10,52 @@ lock are dropped by the next waiter that finds its execution no longer running.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from bulkimport.adapters import keys
 from bulkimport.adapters.dynamo import Attr, ControlStore
 from bulkimport.adapters.sfn import execution_running
 from bulkimport.ids import now_iso
 
 
+class Ticket(BaseModel):
+    """A run's place in its table's queue (`queued_at`), or its hold of the table (`since`)."""
+
+    ticket: str
+    execution_arn: str
+    run: str  # "import:<id>", "job:<id>"
+    queued_at: str | None = None
+    since: str | None = None
+
+
 def acquire(tenant: str, table: str, ticket: str, execution_arn: str, run: str) -> bool:
     """Queue the run (idempotent) and take the table if it is the run's turn. `run` names it ("import:<id>")."""
     store = ControlStore()
     pk = keys.tenant_pk(tenant)
-    entry = {
-        "pk": pk,
-        "sk": keys.table_queue_sk(table, ticket),
-        "ticket": ticket,
-        "execution_arn": execution_arn,
-        "run": run,
-        "queued_at": now_iso(),
-    }
-    store.put(entry, if_absent=True)
-    for ahead in store.query_all(pk, keys.table_queue_prefix(table)):
-        if ahead["ticket"] == ticket:
+    entry = Ticket(ticket=ticket, execution_arn=execution_arn, run=run, queued_at=now_iso())
+    store.put(_item(pk, keys.table_queue_sk(table, ticket), entry), if_absent=True)
+    for item in store.query_all(pk, keys.table_queue_prefix(table)):
+        ahead = Ticket.model_validate(item)
+        if ahead.ticket == ticket:
             break
-        if execution_running(ahead["execution_arn"]):
+        if execution_running(ahead.execution_arn):
             return False
-        store.delete(pk, ahead["sk"])  # its run died without releasing the table
+        store.delete(pk, item["sk"])  # its run died without releasing the table
 
-    lock = {
-        "pk": pk,
-        "sk": keys.table_lock_sk(table),
-        "ticket": ticket,
-        "execution_arn": execution_arn,
-        "run": run,
-        "since": now_iso(),
-    }
+    lock = Ticket(ticket=ticket, execution_arn=execution_arn, run=run, since=now_iso())
     for _ in range(2):
-        if store.put(lock, if_absent=True, condition=Attr("ticket").eq(ticket)):
+        if store.put(_item(pk, keys.table_lock_sk(table), lock), if_absent=True, condition=Attr("ticket").eq(ticket)):
             return True
-        holder = store.get(pk, keys.table_lock_sk(table))
-        if holder and execution_running(holder["execution_arn"]):
+        held = holder(tenant, table)
+        if held and execution_running(held.execution_arn):
             return False
-        if holder:
-            store.delete(pk, holder["sk"], condition=Attr("ticket").eq(holder["ticket"]))
+        if held:
+            store.delete(pk, keys.table_lock_sk(table), condition=Attr("ticket").eq(held.ticket))
     return False
+
+
+def _item(pk: str, sk: str, ticket: Ticket) -> dict:
+    return {"pk": pk, "sk": sk, **ticket.model_dump(exclude_none=True)}
 
 
 def release(tenant: str, table: str, ticket: str | None) -> None:
@@ -65,6 +68,7 @@ def release(tenant: str, table: str, ticket: str | None) -> None:
     store.delete(pk, keys.table_queue_sk(table, ticket))
 
 
-def holder(tenant: str, table: str) -> dict | None:
-    """The run holding the table, if any: {"run", "ticket", "since", ...}."""
-    return ControlStore().get(keys.tenant_pk(tenant), keys.table_lock_sk(table))
+def holder(tenant: str, table: str) -> Ticket | None:
+    """The run holding the table, if any."""
+    item = ControlStore().get(keys.tenant_pk(tenant), keys.table_lock_sk(table))
+    return Ticket.model_validate(item) if item else None

@@ -49,15 +49,16 @@ def create_schedule(tenant: str, request: ScheduleCreate) -> Schedule:
     return schedule
 
 
-def _load(tenant: str, schedule_id: str) -> dict:
+def _get(tenant: str, schedule_id: str) -> Schedule | None:
     item = ControlStore().get(keys.tenant_pk(tenant), keys.schedule_sk(schedule_id))
-    if not item:
-        raise NotFound("SCHEDULE_NOT_FOUND", schedule_id=schedule_id)
-    return item
+    return Schedule.model_validate(item) if item else None
 
 
 def get_schedule(tenant: str, schedule_id: str) -> Schedule:
-    return Schedule.model_validate(_load(tenant, schedule_id))
+    schedule = _get(tenant, schedule_id)
+    if schedule is None:
+        raise NotFound("SCHEDULE_NOT_FOUND", schedule_id=schedule_id)
+    return schedule
 
 
 def list_schedules(tenant: str, per_page: int, cursor: str | None) -> Page:
@@ -72,7 +73,7 @@ def list_schedules(tenant: str, per_page: int, cursor: str | None) -> Page:
 
 
 def delete_schedule(tenant: str, schedule_id: str) -> None:
-    _load(tenant, schedule_id)
+    get_schedule(tenant, schedule_id)
     scheduler.delete_schedule(_schedule_name(schedule_id))
     ControlStore().delete(keys.tenant_pk(tenant), keys.schedule_sk(schedule_id))
 
@@ -81,16 +82,16 @@ def run_schedule(tenant: str, schedule_id: str) -> list[str]:
     """One firing: an import of each file no earlier firing imported. Returns the ids of the imports it
     created (a file's import is claimed by a transaction id made of the schedule, key and content hash,
     so a repeated or overlapping firing creates and starts nothing twice)."""
-    item = ControlStore().get(keys.tenant_pk(tenant), keys.schedule_sk(schedule_id))
-    if not item or not item.get("enabled", True):
+    schedule = _get(tenant, schedule_id)
+    if schedule is None or not schedule.enabled:
         return []
     started = []
-    for blob in BlobStore().list_objects(keys.schedule_source_prefix(tenant, item["source_prefix"])):
+    for blob in BlobStore().list_objects(keys.schedule_source_prefix(tenant, schedule.source_prefix)):
         transaction_id = (
             "schedule-" + hashlib.sha256(f"{schedule_id}#{blob['key']}#{blob['etag']}".encode()).hexdigest()[:40]
         )
         import_id, is_new = import_stored_file(
-            tenant, item["recipe_id"], blob["key"], blob["size"], transaction_id, f"schedule:{schedule_id}", "schedule"
+            tenant, schedule.recipe_id, blob["key"], blob["size"], transaction_id, f"schedule:{schedule_id}", "schedule"
         )
         if is_new:
             started.append(import_id)

@@ -241,3 +241,12 @@ class Table(TableBase):
 
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
+
+    def key_field(self) -> str | None:
+        """The first unique field: the table's records are stored under its value (records.uniqueness)."""
+        return key_field_of(self.fields)
+
+
+def key_field_of(fields: list) -> str | None:
+    """The key of the first unique field of `fields` (a table's, or a patch's)."""
+    return next((f.key for f in fields if f.unique), None)

@@ -7,7 +7,7 @@ from bulkimport.adapters.dynamo import Attr, ControlStore, item_exists
 from bulkimport.errors import Conflict, InvalidInput, NotFound
 from bulkimport.ids import now_iso
 from bulkimport.paging import ListMeta, Page
-from bulkimport.schema.models import RESERVED_FIELD_KEYS, FieldSpec, Table, TableCreate, TablePatch
+from bulkimport.schema.models import RESERVED_FIELD_KEYS, FieldSpec, Table, TableCreate, TablePatch, key_field_of
 
 
 def _store() -> ControlStore:
@@ -71,6 +71,9 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
         for spec in patch.fields:
             if spec.unique and spec.key not in was_unique:
                 raise Conflict("UNIQUE_NEEDS_EMPTY_TABLE", field=spec.key, table=table_key)
+        # Records are stored under their key field's value (records.uniqueness.key_field).
+        if table.key_field() != key_field_of(patch.fields):
+            raise Conflict("KEY_FIELD_NEEDS_EMPTY_TABLE", field=table.key_field(), table=table_key)
     changes["updated_at"] = now_iso()
     updated = _store().update(
         keys.tenant_pk(tenant), keys.table_sk(table_key), set_values=changes, condition=item_exists()

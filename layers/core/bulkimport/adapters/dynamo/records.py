@@ -96,15 +96,22 @@ class RecordStore:
             raise
         return True
 
-    def put_new(self, item: dict) -> bool:
-        """Write a record item unless one with its key exists; True if this call created it."""
+    def put_new(self, item: dict) -> dict | None:
+        """Write a record item (DynamoDB JSON) unless one with its key exists: None if this call
+        created it, else the record that is there, as the refusal returns it (no read: the failed
+        put bills the same write unit either way)."""
         try:
-            self.ddb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(sk)")
+            self.ddb.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(sk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         except ClientError as error:
             if is_conditional_failure(error):
-                return False
+                return from_item(error.response.get("Item") or {})
             raise
-        return True
+        return None
 
     def put_back(self, item: dict) -> None:
         """Write a record item exactly as it was read (DynamoDB's JSON, keys included): a revert
