@@ -182,11 +182,17 @@ def test_wrong_part_requests_are_refused_with_their_codes(tenant, other_tenant):
     assert error(not_parts, 409)["code"] == "NOT_MULTIPART"
 
 
-def test_cancelling_aborts_the_upload(stack, tenant):
+def _one_part_sent(tenant) -> dict:
+    """An import of a 6 MiB file in two parts, the first sent."""
     recipe = setup_contacts(tenant.admin)
     created = create(tenant, recipe["id"], 6 * MiB)
     created["tenant"] = tenant.id
     put_parts(tenant, created["id"], b"z" * 6 * MiB, 5 * MiB, [1])
+    return created
+
+
+def test_cancelling_aborts_the_upload(stack, tenant):
+    created = _one_part_sent(tenant)
     assert [p["PartNumber"] for p in s3_parts(stack, created) or []] == [1]
     tenant.editor.ok("POST", f"/imports/{created['id']}/cancel")
     assert s3_parts(stack, created) is None  # aborted: S3 dropped its parts
@@ -195,10 +201,7 @@ def test_cancelling_aborts_the_upload(stack, tenant):
 
 
 def test_an_upload_not_completed_in_seven_days_is_aborted_and_fails_upload_expired(stack, tenant):
-    recipe = setup_contacts(tenant.admin)
-    created = create(tenant, recipe["id"], 6 * MiB)
-    created["tenant"] = tenant.id
-    put_parts(tenant, created["id"], b"z" * 6 * MiB, 5 * MiB, [1])
+    created = _one_part_sent(tenant)
     assert created["id"] not in invoke(stack, "SweepRunsFunction", {})["uploads_expired"]  # it has 7 days
 
     # Seven days pass (and the hour of grace).
