@@ -108,6 +108,8 @@ class Template:
         kind = self.resources[name]["Type"]
         if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule"):
             return self.attribute(name, "Arn")
+        if kind == "AWS::SQS::Queue":  # its URL, as CloudFormation's Ref gives it
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.physical_name(name)}"
         return self.physical_name(name)
 
     def attribute(self, logical_id: str, attribute: str) -> str:

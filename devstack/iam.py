@@ -85,7 +85,10 @@ def authorizations(service: str, operation: str, params: dict[str, Any]) -> list
             )
     if service == "s3":
         if operation in _S3_OBJECT:
-            return [(_S3_OBJECT[operation], f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
+            action = _S3_OBJECT[operation]
+            if action == "s3:GetObject" and params.get("VersionId"):  # a read of one version, by its id
+                action = "s3:GetObjectVersion"
+            return [(action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
         if operation in _S3_BUCKET:
             return [(_S3_BUCKET[operation], f"arn:aws:s3:::{params['Bucket']}")]
         if operation == "DeleteObjects":

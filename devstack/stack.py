@@ -19,6 +19,7 @@ import boto3
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
+from devstack import queues
 from devstack.activity import ActivityLog
 from devstack.apigateway import ApiGateway
 from devstack.asl import refuse_invalid_definitions
@@ -165,8 +166,10 @@ class LocalStack:
         self.activity = activity  # where requests and runs are told as they happen (None: nowhere)
         self.aws_port = aws_port
         self.api_port = api_port
-        # Locally a queued run looks for its table every second (the template's default suits AWS).
-        self.template = Template(template or ROOT / "template.yaml", {"QueuePollSeconds": "1", **(parameters or {})})
+        # Locally a queued run looks for its table every second (the template's default suits AWS), and
+        # webhooks may call receivers on http://127.0.0.1 (on AWS, never: docs/API.md, "Webhooks").
+        local = {"QueuePollSeconds": "1", "WebhookLocalReceivers": "true"}
+        self.template = Template(template or ROOT / "template.yaml", {**local, **(parameters or {})})
         # Each function under its own role, as on AWS (devstack/iam.py); off only to measure its cost.
         self.enforce_iam = enforce_iam
         self._servers = []
@@ -294,6 +297,8 @@ class LocalStack:
         for logical_id, resource in t.of_type("AWS::S3::Bucket").items():
             name = t.physical_name(logical_id)
             s3.create_bucket(Bucket=name)
+            if versioning := resource["Properties"].get("VersioningConfiguration"):
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
             if resource["Properties"].get("NotificationConfiguration", {}).get("EventBridgeConfiguration"):
                 s3.put_bucket_notification_configuration(
                     Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
@@ -301,9 +306,7 @@ class LocalStack:
             if cors := resource["Properties"].get("CorsConfiguration"):
                 s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": self._cors_rules(cors["CorsRules"])})
 
-        sqs = boto3.client("sqs")
-        for logical_id in t.of_type("AWS::SQS::Queue"):
-            sqs.create_queue(QueueName=t.physical_name(logical_id))
+        queues.create_queues(t)
 
         events = boto3.client("events")
         for logical_id in t.of_type("AWS::Events::EventBus"):
@@ -325,6 +328,11 @@ class LocalStack:
 
         if self.deliver_events:
             self._wire_eventbridge_rules()
+            queues.wire_rules(t)
+            for logical_id, mapping in t.of_type("AWS::Lambda::EventSourceMapping").items():
+                self._start_thread(
+                    f"poll-{logical_id}", queues.poll_mapping, self, mapping["Properties"], self._stopping.is_set
+                )
         from bulkimport.access.keys import create_api_key
 
         create_api_key(DEV_TENANT, "admin", name="dev admin key", api_key=DEV_KEY)

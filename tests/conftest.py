@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,22 +17,40 @@ from devstack.stack import ROOT, LocalStack
 from tests import least_privilege
 from tests.faults import Faults
 from tests.helpers import Api, DevstackProcess, free_port, new_tenant
+from tests.resolver import LocalNames, install
 
 # Small chunks and job pages, so that modest files and tables span many of them and the Maps really
 # run in parallel.
 TEST_CHUNK_ROWS = 100
 TEST_JOB_PAGE_RECORDS = 100
+WEBHOOK_RETRY_SECONDS = "1,1,1,1,1,1,1"
+WEBHOOK_TIMEOUT_SECONDS = 2
 # The API Gateway cache of authorizer answers on the test stack (seconds).
 AUTHORIZER_CACHE_SECONDS = 2
-
-
 # The largest file an import takes, small on the test stack so that a test can send a file over it.
 TEST_MAX_FILE_BYTES = 24 * 1024 * 1024
 STACK_PARAMETERS = {
     "ChunkRows": str(TEST_CHUNK_ROWS),
-    "JobPageRecords": str(TEST_JOB_PAGE_RECORDS),
     "MaxFileBytes": str(TEST_MAX_FILE_BYTES),
+    "JobPageRecords": str(TEST_JOB_PAGE_RECORDS),
+    # A webhook's retry schedule in seconds, not hours, and a shorter wait for an answer: the
+    # deliveries' tests run the whole schedule (docs/API.md gives AWS's).
+    "WebhookRetrySeconds": WEBHOOK_RETRY_SECONDS,
+    "WebhookTimeoutSeconds": str(WEBHOOK_TIMEOUT_SECONDS),
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_names():
+    """No DNS query leaves the machine (a webhook's URL is resolved in-process): tests/resolver.py."""
+    yield from install()
+
+
+@pytest.fixture
+def names(local_names: LocalNames) -> Iterator[LocalNames]:
+    """Names resolving as a test says (`names.answer(host, [addresses], ...)`), for this test only."""
+    yield local_names
+    local_names.forget()
 
 
 @pytest.fixture(scope="session")

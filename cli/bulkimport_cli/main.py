@@ -705,6 +705,12 @@ def admin_create_key(
     _print_secret(app, key)
 
 
+# ------------------------------------------------------------------------------------------- webhooks
+from bulkimport_cli.webhooks import webhooks  # noqa: E402 - its commands use this module's helpers
+
+cli.add_command(webhooks)
+
+
 # ------------------------------------------------------------------------------------------------ main
 def main() -> None:
     try:

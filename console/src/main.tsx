@@ -9,6 +9,7 @@ import { KeysPage } from "./pages/keys";
 import { NewImportPage } from "./pages/new-import";
 import { RecipesPage } from "./pages/recipes";
 import { TablesPage } from "./pages/tables";
+import { WebhooksPage } from "./pages/webhooks";
 import { type Caller, caller, may, navigate, route, useSignal } from "./state";
 import { ErrorBox, Field } from "./ui";
 import "./style.css";
@@ -76,6 +77,7 @@ const NAV: [string, Parameters<typeof t>[0], Caller["role"]][] = [
   ["/recipes", "nav_recipes", "viewer"],
   ["/exports", "nav_exports", "editor"],
   ["/keys", "nav_keys", "admin"],
+  ["/webhooks", "nav_webhooks", "admin"],
 ];
 
 function Page({ path }: { path: string }) {
@@ -93,6 +95,8 @@ function Page({ path }: { path: string }) {
       return <ExportsPage />;
     case "keys":
       return <KeysPage />;
+    case "webhooks":
+      return <WebhooksPage id={id} />;
     default:
       return <ImportsPage />;
   }

@@ -54,6 +54,7 @@ TAGS = [
     Tag(name="Schedules", description="Recurring imports of the new files under a folder."),
     Tag(name="Jobs", description="Exports, batch updates and batch deletes that run in the background."),
     Tag(name="Keys", description="The tenant's API keys: create (the secret shown once), list, revoke."),
+    Tag(name="Webhooks", description="Signed notifications of imports, jobs and records to the tenant's endpoints."),
 ]
 TAG_NAMES = {tag.name for tag in TAGS}
 

@@ -105,3 +105,12 @@ COMPLETE_UPLOAD = example(
     "every part with the ETag its PUT answered",
     {"parts": [{"number": 1, "etag": "b54357faf0632cce46e942fa68356b38"}, {"number": 2, "etag": "…"}]},
 )
+
+WEBHOOK = example(
+    "imports ending, to an https endpoint",
+    {
+        "url": "https://hooks.example.com/bulkimport",
+        "events": ["import.completed", "import.failed"],
+        "description": "the CRM's sync",
+    },
+)

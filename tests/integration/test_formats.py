@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import io
 import os
+import random
 import time
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from tests.conftest import TEST_CHUNK_ROWS, TEST_MAX_FILE_BYTES
 from tests.files import gzip_bomb, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 from tests.helpers import TERMINAL, csv_bytes
 from tests.samples import HEADER, contacts_recipe, good_row, setup_contacts
+from tests.unit.test_encoding_corpus import ROWS, as_saved
+from tests.unit.test_encoding_languages import PROMISED, people
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,7 +81,7 @@ def drop(stack, tenant, recipe_id: str, name: str, content: bytes) -> dict:
         (lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be"), ("編號", "內容"), ("客戶", "測量數字")),
         (lambda t: t.encode("gb18030"), ("编号", "内容"), ("客户", "测量数字")),
         (lambda t: t.encode("shift_jis"), ("番号", "内容"), ("顧客", "測定値")),
-        (lambda t: t.encode("cp1252"), ("code", "text"), ("café", "5 € naïve")),
+        (lambda t: t.encode("cp1252"), ("code", "text"), ("café", "5 € crème brûlée")),
     ],
     ids=["big5", "utf-8-bom", "utf-16-le", "utf-16-be", "gb18030", "shift_jis", "windows-1252"],
 )
@@ -144,42 +147,57 @@ def cities_file(encoding: str) -> tuple[tuple[str, str], bytes, dict]:
 
 
 @pytest.mark.parametrize(
-    "encoding", ["cp1251", "euc_kr", "cp1253"], ids=["windows-1251-russian", "euc-kr-korean", "windows-1253-greek"]
+    "encoding",
+    ["cp1251", "euc_kr", "cp1253", "cp1254"],
+    ids=["windows-1251-russian", "euc-kr-korean", "windows-1253-greek", "windows-1254-turkish"],
 )
-def test_russian_and_korean_files_arrive_intact_or_are_refused_never_as_mojibake(tenant, encoding):
-    """The tester's files: these imported 'completed' with every name read as GB18030 or Windows-1252."""
+def test_the_testers_russian_korean_greek_and_turkish_files_arrive_intact(tenant, encoding):
+    """The tester's files: these imported 'completed' with every name read as GB18030 or Windows-1252,
+    then were refused ENCODING_UNCERTAIN; uploaded with the ticket, they arrive as written."""
     headers, content, rows = cities_file(encoding)
     recipe = notes_recipe(tenant.admin, *headers)
     done = upload(tenant.editor, recipe["id"], content, "people.csv")
     stored = {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()}
-    if done["status"] == "failed":  # unsure is allowed; a wrong reading is not
-        assert done["error"]["code"] == "ENCODING_UNCERTAIN", done["error"]
-        assert "options.encoding" in done["error"]["message"]
-        assert stored == {}
-        return
     assert (done["status"], done["success_count"]) == ("completed", len(rows)), done["error"]
     assert stored == rows
 
 
+@pytest.mark.parametrize(("language", "encoding"), PROMISED, ids=[f"{lang}-{enc}" for lang, enc in PROMISED])
+def test_a_few_dozen_names_in_a_legacy_encoding_import_intact_through_the_api(tenant, language, encoding):
+    """v1.2 "Encodings, detected by language": no options.encoding, the file sent as it was saved;
+    every name arrives as written (four of six such files were refused ENCODING_UNCERTAIN)."""
+    names = people(language, 24, random.Random(language))
+    text = "code,name\r\n" + "".join(f"P{n:03d},{name}\r\n" for n, name in enumerate(names, 1))
+    recipe = notes_recipe(tenant.admin, "code", "name")
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], text.encode(encoding), "people.csv")["id"])
+    assert (done["status"], done["success_count"]) == ("completed", len(names)), done.get("error")
+    stored = {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()}
+    assert stored == {f"P{n:03d}": name for n, name in enumerate(names, 1)}
+
+
 def test_a_file_detection_is_unsure_of_is_refused_with_the_candidates_and_imports_once_the_recipe_says(tenant):
-    headers, content, rows = cities_file("cp1254")  # Turkish in Windows-1254 also reads as Windows-1252 text
+    # Vietnamese in Windows-1258 (tones as combining marks) also reads as Windows-1250 text.
+    headers = ("name", "address")
+    rows = {as_saved(name, "cp1258"): as_saved(f"{address}, {city}", "cp1258") for name, address, city in ROWS["vi"]}
+    text = "name,address\r\n" + "".join(f'{name},"{address}"\r\n' for name, address in rows.items())
+    content = text.encode("cp1258")
     recipe = notes_recipe(tenant.admin, *headers)
     response = tenant.editor.post(
         "/imports", data={"recipe_id": recipe["id"]}, files={"file": ("people.csv", content, "text/csv")}
     )
     error = response.json()["error"]
     assert (response.status_code, error["code"]) == (422, "ENCODING_UNCERTAIN")
-    assert "cp1254" in error["message"] and "options.encoding" in error["message"]
+    assert "cp1258" in error["message"] and "options.encoding" in error["message"]
     done = upload(tenant.editor, recipe["id"], content, "people.csv")
     assert (done["status"], done["error"]["code"]) == ("failed", "ENCODING_UNCERTAIN")
     # The import's error shows only code and message: the message names the candidates and the way out.
     assert set(done["error"]) == {"code", "message"}
-    assert "cp1254" in done["error"]["message"] and "options.encoding" in done["error"]["message"]
+    assert "cp1258" in done["error"]["message"] and "options.encoding" in done["error"]["message"]
     zh = tenant.viewer.ok("GET", f"/imports/{done['id']}", headers={"Accept-Language": "zh-TW"})["data"]["error"]
-    assert "cp1254" in zh["message"] and "options.encoding" in zh["message"] and "無法確定檔案的編碼" in zh["message"]
+    assert "cp1258" in zh["message"] and "options.encoding" in zh["message"] and "無法確定檔案的編碼" in zh["message"]
     assert tenant.viewer.ok("GET", "/tables/notes/records")["data"] == []
 
-    tenant.admin.ok("PATCH", f"/recipes/{recipe['id']}", 200, json={"options": {"encoding": "cp1254"}})
+    tenant.admin.ok("PATCH", f"/recipes/{recipe['id']}", 200, json={"options": {"encoding": "cp1258"}})
     done = upload(tenant.editor, recipe["id"], content, "people.csv")
     assert (done["status"], done["success_count"]) == ("completed", len(rows)), done["error"]
     assert {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()} == rows

@@ -41,6 +41,7 @@ def test_the_document_names_its_stage_tags_and_bearer_scheme(spec):
         "Schedules",
         "Jobs",
         "Keys",
+        "Webhooks",
     }
     # The framework's own 422 shape is never what this API answers.
     assert not {"HTTPValidationError", "ValidationError"} & set(spec["components"]["schemas"])
@@ -76,7 +77,7 @@ def test_every_operation_is_described_secured_and_answers_with_schemas(spec):
             assert {400, 413, 415, 422} <= statuses, where
         if any(p["name"] == "cursor" for p in op["parameters"]):
             assert {400, 422} <= statuses and "INVALID_CURSOR" in op["responses"]["400"]["description"], where
-    assert seen == 40  # with POST /imports/{id}/revert, GET /me and the 3 of a multipart upload
+    assert seen == 48  # with POST /imports/{id}/revert, GET /me, the 8 of /webhooks, the 3 of a multipart upload
 
 
 def test_domain_errors_a_route_declares_are_documented_with_their_status(spec):

@@ -47,6 +47,12 @@ def test_scheduled_run_sample_for_an_unknown_schedule_imports_nothing(stack):
     assert invoke(stack, "ScheduledRunFunction", load("scheduled-run.json")) == {"imports": []}
 
 
+def test_webhook_delivery_sample_of_an_unknown_delivery_and_an_event_takes_both(stack):
+    # The delivery names none of the dev tenant's (it has no webhooks): nothing to attempt; the event
+    # fans out to no webhook. Neither is left in the queue (no batch item failure).
+    assert invoke(stack, "WebhookDeliveryFunction", load("webhook-delivery.json")) == {"batchItemFailures": []}
+
+
 def test_sweep_runs_sample_runs(stack):
     assert "settled" in invoke(stack, "SweepRunsFunction", load("sweep-runs.json"))
 

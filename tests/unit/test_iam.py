@@ -80,6 +80,9 @@ def test_each_eventbridge_rule_may_invoke_its_target():
     for logical_id, rule in rules.items():
         rule_arn = EXPANDED.attribute(logical_id, "Arn")
         for target in EXPANDED.resolve(rule["Properties"]["Targets"]):
+            if ":sqs:" in target["Arn"]:
+                assert _queue_takes_from(target["Arn"], rule_arn), f"rule {logical_id} may not send to {target['Arn']}"
+                continue
             function_name = target["Arn"].rsplit(":", 1)[-1]
             granted = [
                 p
@@ -90,6 +93,23 @@ def test_each_eventbridge_rule_may_invoke_its_target():
                 and p.get("SourceArn", rule_arn) == rule_arn
             ]
             assert granted, f"rule {logical_id} may not invoke {target['Arn']}"
+
+
+def _queue_takes_from(queue_arn: str, rule_arn: str) -> bool:
+    """Whether a queue policy lets EventBridge send to the queue for this rule (without one, the
+    rule's deliveries are dropped)."""
+    for policy in EXPANDED.of_type("AWS::SQS::QueuePolicy").values():
+        props = EXPANDED.resolve(policy["Properties"])
+        for statement in props["PolicyDocument"]["Statement"]:
+            if (
+                statement["Effect"] == "Allow"
+                and statement["Principal"] == {"Service": "events.amazonaws.com"}
+                and statement["Action"] == "sqs:SendMessage"
+                and statement["Resource"] == queue_arn
+                and statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn") == rule_arn
+            ):
+                return True
+    return False
 
 
 def test_bucket_sends_the_events_the_rules_expect():

@@ -107,3 +107,16 @@ def test_an_import_is_revertible_as_long_as_its_work_files_are_kept():
     bucket = Template(ROOT / "template.yaml").resources["DataBucket"]["Properties"]
     (rule,) = [r for r in bucket["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "work/"]
     assert rule["ExpirationInDays"] == WORK_FILES_DAYS
+
+
+def test_the_data_bucket_keeps_the_version_an_import_reads_as_long_as_the_upload():
+    """An import reads the version of its file that landed (adapters/s3.py): the bucket keeps
+    versions, and one written over stays as long as the upload itself would."""
+    bucket = Template(ROOT / "template.yaml").resources["DataBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {r.get("Prefix"): r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    uploads = rules["uploads/"]
+    assert uploads["NoncurrentVersionExpiration"]["NoncurrentDays"] >= uploads["ExpirationInDays"]
+    for prefix in ("drop/", "sources/", "work/", "exports/"):  # no version kept for ever
+        assert rules[prefix]["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
+    assert any(r.get("ExpiredObjectDeleteMarker") for r in bucket["LifecycleConfiguration"]["Rules"])

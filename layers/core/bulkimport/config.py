@@ -14,7 +14,7 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class ConfigError(RuntimeError):
@@ -59,6 +59,12 @@ class Schedules(Section):
     failed_events_queue_arn: str = Field(alias="FAILED_EVENTS_QUEUE_ARN", min_length=1)
 
 
+class WebhookQueue(Section):
+    """Where webhook deliveries wait for their next attempt (the delivery function reads it)."""
+
+    webhook_queue_url: str = Field(alias="WEBHOOK_QUEUE_URL", min_length=1)
+
+
 # ---------------------------------------------------------------- tunables (the template's defaults)
 
 
@@ -99,6 +105,30 @@ class JobLimits(Section):
 class RateLimits(Section):
     # Synchronous batch-create calls allowed per tenant and second (docs/API.md).
     batch_create_per_second: int = Field(default=10, alias="BATCH_CREATE_PER_SECOND", ge=1)
+
+
+class WebhookDelivery(Section):
+    # Seconds before each retry of a failed delivery (docs/API.md: about 27 hours in all); each is at
+    # most 12 hours, the longest an SQS message can be hidden for.
+    webhook_retry_seconds: str = Field(
+        default="5,300,1800,7200,18000,36000,36000", alias="WEBHOOK_RETRY_SECONDS", pattern=r"^\d+(,\d+)*$"
+    )
+    # A receiver that has not answered 2xx within this many seconds has not taken the delivery.
+    webhook_timeout_seconds: int = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", ge=1, le=15)
+    # The local stack's receivers run on loopback: "true" lets http://127.0.0.1:<port> through the
+    # address rules (never on AWS, where 127.0.0.1 is the Lambda runtime's own API).
+    webhook_local_receivers: str = Field(default="false", alias="WEBHOOK_LOCAL_RECEIVERS", pattern="^(true|false)$")
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _hideable(cls, value: str) -> str:
+        if any(int(part) > 43200 for part in value.split(",")):
+            raise ValueError("each delay is at most 43200 seconds (12 hours)")
+        return value
+
+    @property
+    def retry_seconds(self) -> list[int]:
+        return [int(part) for part in self.webhook_retry_seconds.split(",")]
 
 
 S = TypeVar("S", bound=Section)

@@ -198,3 +198,20 @@ def schedule_sk(schedule_id: str) -> str:
 def schedule_source_prefix(tenant: str, source_prefix: str) -> str:
     """Where a tenant puts the files a recurring schedule imports."""
     return f"sources/{tenant}/{source_prefix}"
+
+
+# Webhooks: a tenant's subscriptions, their count (at most 20), and each one's deliveries.
+WEBHOOK_PREFIX = "WEBHOOK#"
+WEBHOOK_COUNTER_SK = "WEBHOOKCOUNT"
+
+
+def webhook_sk(webhook_id: str) -> str:
+    return f"{WEBHOOK_PREFIX}{webhook_id}"
+
+
+def webhook_delivery_prefix(webhook_id: str) -> str:
+    return f"WHDELIVERY#{webhook_id}#"
+
+
+def webhook_delivery_sk(webhook_id: str, delivery_id: str) -> str:
+    return f"{webhook_delivery_prefix(webhook_id)}{delivery_id}"

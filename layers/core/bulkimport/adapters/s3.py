@@ -6,12 +6,54 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from bulkimport.adapters.aws import client
 from bulkimport.config import Storage, section
+from bulkimport.errors import FileError
+
+_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+_CHANGED = {"412", "PreconditionFailed"}
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One version of an object: what a later read names to get exactly these bytes again."""
+
+    size: int
+    etag: str
+    version_id: str | None  # None where the bucket keeps no versions (nor versioned this object)
+
+    def pin(self) -> dict[str, str | None]:
+        """The version as an import keeps it (`source`), for `head`, `open` and `read_range`."""
+        return {"version_id": self.version_id, "etag": self.etag}
+
+
+def pin_of(version_id: str | None, etag: str) -> dict[str, str | None]:
+    """A pin from what an S3 event or a put says of an object ("null": written while unversioned)."""
+    return {"version_id": None if version_id in (None, "", "null") else version_id, "etag": etag.strip('"')}
+
+
+def _pinned(pin: dict | None) -> dict[str, str]:
+    """The parameters that read a pinned version and nothing else: its VersionId, so an object
+    written again later is not what is read; and If-Match on its ETag, so a bucket that kept no
+    version fails the read (SOURCE_CHANGED) instead of returning other bytes."""
+    if not pin:
+        return {}
+    found = {"IfMatch": f'"{pin["etag"]}"'}
+    if pin.get("version_id"):
+        found["VersionId"] = pin["version_id"]
+    return found
+
+
+def _changed(error: ClientError) -> FileError | None:
+    """SOURCE_CHANGED for a pinned read whose version is gone or whose ETag no longer matches."""
+    if error.response.get("Error", {}).get("Code") in _CHANGED | {"NoSuchVersion"}:
+        return FileError("SOURCE_CHANGED")
+    return None
 
 
 class BlobStore:
@@ -19,8 +61,10 @@ class BlobStore:
         self.bucket = bucket or section(Storage).bucket
         self.s3 = client("s3")
 
-    def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+    def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> dict:
+        """Write an object; returns the pin of the version written."""
+        written = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        return pin_of(written.get("VersionId"), written["ETag"])
 
     def put_json(self, key: str, value: Any) -> None:
         self.put_bytes(key, json.dumps(value, ensure_ascii=False).encode(), "application/json")
@@ -40,25 +84,38 @@ class BlobStore:
     def get_json(self, key: str) -> Any:
         return json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
-    def read_range(self, key: str, start: int, end: int) -> bytes:
-        """Bytes [start, end) of an object."""
+    def read_range(self, key: str, start: int, end: int, pin: dict | None = None) -> bytes:
+        """Bytes [start, end) of an object (of its pinned version: SOURCE_CHANGED if it is gone)."""
         if end <= start:
             return b""
-        response = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}", **_pinned(pin))
+        except ClientError as error:
+            raise _changed(error) or error from None
         return response["Body"].read()
 
-    def open(self, key: str) -> io.BufferedReader:
-        """A buffered, line-iterable binary stream of an object, read as it goes."""
-        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+    def open(self, key: str, pin: dict | None = None) -> io.BufferedReader:
+        """A buffered, line-iterable binary stream of an object (of its pinned version), read as it goes."""
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key, **_pinned(pin))["Body"]
+        except ClientError as error:
+            raise _changed(error) or error from None
         return io.BufferedReader(_RawStream(body), buffer_size=1024 * 1024)
 
-    def size(self, key: str) -> int | None:
+    def head(self, key: str, pin: dict | None = None) -> ObjectVersion | None:
+        """The object's current version (or its pinned one), or None when there is none; a pinned
+        version whose ETag no longer matches (a bucket without versions) is SOURCE_CHANGED."""
         try:
-            return self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+            found = self.s3.head_object(Bucket=self.bucket, Key=key, **_pinned(pin))
         except ClientError as error:
-            if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+            code = error.response["Error"]["Code"]
+            if code in _MISSING:
                 return None
+            if code in _CHANGED:
+                raise FileError("SOURCE_CHANGED") from None
             raise
+        version = pin_of(found.get("VersionId"), found["ETag"])["version_id"]
+        return ObjectVersion(found["ContentLength"], found["ETag"].strip('"'), version)
 
     def list_objects(self, prefix: str) -> Iterator[dict]:
         """Every object under a prefix: {"key", "size", "etag"} (folders, keys ending in "/", skipped)."""
@@ -141,11 +198,13 @@ class BlobStore:
             raise
         return parts
 
-    def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str | None:
-        """Complete an upload from its (number, etag) parts. None when done, else S3's refusal code
-        (InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload)."""
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> tuple[dict[str, str | None] | None, str | None]:
+        """Complete an upload from its (number, etag) parts: (the object's pin, None) when done, else
+        (None, S3's refusal code: InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload)."""
         try:
-            self.s3.complete_multipart_upload(
+            done = self.s3.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
                 UploadId=upload_id,
@@ -154,9 +213,9 @@ class BlobStore:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"):
-                return str(code)
+                return None, str(code)
             raise
-        return None
+        return pin_of(done.get("VersionId"), done["ETag"]), None
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         """Abort an upload and drop its parts (one already gone is fine)."""

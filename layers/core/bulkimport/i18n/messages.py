@@ -161,6 +161,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The uploaded file is missing; upload it again.",
         "zh-TW": "找不到上傳的檔案，請重新上傳。",
     },
+    "SOURCE_CHANGED": {
+        "en": "The uploaded file was replaced after the import read it, and the file it read is gone; create a new import of the new file.",
+        "zh-TW": "匯入讀取檔案後，上傳的檔案已被取代，原本讀取的檔案已不存在；請為新檔案建立新的匯入。",
+    },
     "INTERNAL_ERROR": {
         "en": "The import stopped on an internal error ({reason}); restart it or contact support.",
         "zh-TW": "匯入因內部錯誤中止（{reason}），請重新啟動或聯絡客服。",
@@ -364,6 +368,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "SCHEDULE_NOT_FOUND": {
         "en": "No schedule {schedule_id}.",
         "zh-TW": "找不到排程 {schedule_id}。",
+    },
+    "WEBHOOK_NOT_FOUND": {
+        "en": "No webhook {webhook_id}.",
+        "zh-TW": "找不到 Webhook {webhook_id}。",
+    },
+    "WEBHOOK_URL_NOT_ALLOWED": {
+        "en": "The webhook URL {url} is not allowed: {reason}. Use an https URL of a public host.",
+        "zh-TW": "不允許使用 Webhook 網址 {url}：{reason}。請使用公開主機的 https 網址。",
+    },
+    "WEBHOOK_LIMIT_REACHED": {
+        "en": "The tenant has {limit} webhooks, the most it may have: delete one before creating another.",
+        "zh-TW": "此租戶已有 {limit} 個 Webhook，已達上限：請先刪除一個再建立新的。",
+    },
+    "WEBHOOK_DELIVERY_NOT_FOUND": {
+        "en": "No delivery {delivery_id} of this webhook.",
+        "zh-TW": "此 Webhook 沒有傳送紀錄 {delivery_id}。",
+    },
+    "WEBHOOK_DELIVERY_PENDING": {
+        "en": "Delivery {delivery_id} is still being attempted: retry it once it is delivered or failed.",
+        "zh-TW": "傳送 {delivery_id} 仍在嘗試中：請等它成功或失敗後再重試。",
     },
     "UNSUPPORTED_ENCODING": {
         "en": "The recipe's encoding '{encoding}' is not known; use a name such as utf-8, big5 or cp950.",

@@ -204,7 +204,11 @@ def process_chunk(tenant: str, import_id: str, chunk: ChunkPlan, pass_: str = "w
     done = _done_before(tenant, import_id, item, chunk, pass_)
     if done is not None:
         return done
-    run = _load(tenant, import_id, item, chunk, pass_)
+    try:
+        run = _load(tenant, import_id, item, chunk, pass_)
+    except FileError as error:  # SOURCE_CHANGED: the file Prepare read is no longer there to read
+        store.fail(tenant, import_id, error.code, error.params)
+        return {"index": chunk.index, "skipped": "failed"}
     checked = _check(run)
     _apply(run, checked.plans)
     tally = _tally(checked)
@@ -280,7 +284,7 @@ def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pas
     assert reader is not None  # Prepare planned the file before any chunk runs
     blobs = BlobStore()
     duplicates = blobs.get_json(keys.chunk_duplicates_key(tenant, import_id, chunk.index)) if chunk.duplicates else {}
-    data = blobs.read_range(reader.key, chunk.start, chunk.end)
+    data = blobs.read_range(reader.key, chunk.start, chunk.end, reader.pin)
     run = _ChunkRun(
         tenant=tenant,
         import_id=import_id,

@@ -129,12 +129,13 @@ def expected_size(upload: MultipartUpload, number: int) -> int:
     return upload.file_size - (upload.part_count - 1) * upload.part_size
 
 
-def complete(tenant: str, import_id: str, request: CompleteUpload) -> ImportRecord:
+def complete(tenant: str, import_id: str, request: CompleteUpload) -> tuple[ImportRecord, dict]:
     """Complete the upload from every part's number and ETag (as each PUT answered them, or as GET
     .../upload lists them); the file is then whole, and its import starts. Returns the item.
 
     Every part must be there with the planned size and the given ETag: a file with a part missing
-    or sent twice differently is refused before S3 joins it, and nothing is imported."""
+    or sent twice differently is refused before S3 joins it, and nothing is imported. Returns the
+    import and the version of the file S3 made (adapters.s3 pin), the one it reads."""
     item, upload = _open(tenant, import_id)
     numbers = [part.number for part in request.parts]
     for number in numbers:
@@ -161,14 +162,15 @@ def complete(tenant: str, import_id: str, request: CompleteUpload) -> ImportReco
         if part["size"] != expected:
             raise InvalidInput("PART_SIZE_WRONG", number=number, size=part["size"], expected=expected)
     ordered = [(n, given[n]) for n in sorted(numbers)]
-    refused = blobs.complete_multipart(item.upload_key, upload.upload_id, ordered)
+    pin, refused = blobs.complete_multipart(item.upload_key, upload.upload_id, ordered)
     if refused == "NoSuchUpload":
         raise Conflict("UPLOAD_CLOSED", import_id=import_id, state=store.load(tenant, import_id).status)
     if refused:  # checked above: S3 and this check disagree only if a part changed in between
         raise InvalidInput("PARTS_REFUSED", reason=refused)
+    assert pin is not None  # completed
     completed = upload.model_copy(update={"completed_at": now_iso()})
     done = store.update(tenant, import_id, {"multipart": completed.model_dump()})
-    return done or item
+    return done or item, pin
 
 
 def _listed(numbers: list[int]) -> str:

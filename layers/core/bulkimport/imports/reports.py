@@ -130,7 +130,7 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
         raise Conflict("NO_ROW_FAILURES", import_id=import_id)
     blobs = BlobStore()
     key = keys.failures_csv_key(tenant, import_id, language)
-    if blobs.size(key) is None:
+    if blobs.head(key) is None:
         with tempfile.TemporaryFile("w+b") as spool:
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             writer = csv.writer(text, delimiter=reader.delimiter)

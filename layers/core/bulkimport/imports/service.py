@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from bulkimport.access.keys import Principal
 from bulkimport.adapters import keys, scheduler
+from bulkimport.adapters.dynamo import Attr
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.adapters.sfn import execution_running
 from bulkimport.config import Uploads, section
@@ -173,7 +174,8 @@ def create_import(
         )
 
     if file_body is not None:
-        BlobStore().put_bytes(item.upload_key, file_body)
+        source = BlobStore().put_bytes(item.upload_key, file_body)
+        store.update(tenant, import_id, {"source": source})
         if not scheduled_at:
             item = _start_with_file(tenant, import_id, item, len(file_body))
         return ImportCreated(**to_import(item).model_dump()), True
@@ -242,7 +244,7 @@ def run_scheduled_import(tenant: str, import_id: str) -> str:
     item = store.get(tenant, import_id)
     if not item or item.status != "scheduled":
         return "skipped"  # cancelled, or a repeated delivery of the schedule
-    if BlobStore().size(item.upload_key) is None:
+    if BlobStore().head(item.upload_key, item.source) is None:
         stamp = now_iso()
         store.update(
             tenant,
@@ -354,7 +356,11 @@ def restart_import(tenant: str, import_id: str, language: str = "en") -> Import:
         raise Conflict("IMPORT_NOT_RESTARTABLE", import_id=import_id, state=item.status)
     if item.execution_arn and execution_running(item.execution_arn):
         raise Conflict("IMPORT_STILL_STOPPING", import_id=import_id)
-    if BlobStore().size(item.upload_key) is None:
+    try:
+        landed = BlobStore().head(item.upload_key, item.source)
+    except FileError as error:  # the file it read was written over, in a bucket that kept no version
+        raise Conflict(error.code) from None
+    if landed is None:
         raise Conflict("FILE_NOT_UPLOADED")
     stamp = now_iso()
     restarted = store.update(
@@ -383,8 +389,10 @@ class ObjectOutcome(NamedTuple):
     ignored: str | None = None
 
 
-def on_upload_landed(key: str, size: int) -> ObjectOutcome:
-    """Start the import whose file just landed (a scheduled one waits for its time).
+def on_upload_landed(key: str, size: int, source: dict | None) -> ObjectOutcome:
+    """Start the import whose file just landed (a scheduled one waits for its time), pinned to the
+    version that landed (`source`, adapters.s3.pin_of): whatever is uploaded later with the same
+    ticket is never read.
 
     S3 events may arrive more than once: only an import still waiting for its upload starts, and the
     execution is named after the import, so a second start is refused by Step Functions itself.
@@ -398,7 +406,15 @@ def on_upload_landed(key: str, size: int) -> ObjectOutcome:
         return ObjectOutcome(ignored=f"no import {import_id} of tenant {tenant}")
     if item.status not in ("waiting_upload", "scheduled"):
         return ObjectOutcome(ignored=f"import {import_id} is {item.status}, not waiting for its upload")
-    store.update(tenant, import_id, {"file": item.file_with(size=size), "updated_at": now_iso()})
+    pinned = item.source
+    if pinned is None:
+        landed: dict = {"file": item.file_with(size=size), "updated_at": now_iso()}
+        if source is not None:  # else (an event naming no version) Prepare pins the version it reads
+            landed["source"] = source
+        updated = store.update(tenant, import_id, landed, condition=Attr("source").not_exists())
+        pinned = source if updated else store.load(tenant, import_id).source
+    if source is not None and pinned != source:  # uploaded again with the same ticket
+        return ObjectOutcome(ignored=f"import {import_id} has its file: another upload of it is never read")
     if item.status == "scheduled":
         return ObjectOutcome(ignored=f"import {import_id} is scheduled: it starts at {item.scheduled_at}")
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
@@ -423,9 +439,9 @@ def sweep_awaited_uploads(now: datetime | None = None) -> dict[str, list[str]]:
         tenant, import_id = entry.tenant, entry.import_id
         item = store.get(tenant, import_id)
         if item and item.status == "waiting_upload":
-            size = BlobStore().size(item.upload_key)
-            if size is not None:
-                if on_upload_landed(item.upload_key, size).started:
+            landed = BlobStore().head(item.upload_key)
+            if landed is not None:
+                if on_upload_landed(item.upload_key, landed.size, landed.pin()).started:
                     started.append(import_id)
             elif now < datetime.fromisoformat(entry.deadline.replace("Z", "+00:00")) + UPLOAD_GRACE:
                 continue  # the upload may still come
@@ -439,12 +455,13 @@ def complete_upload(tenant: str, import_id: str, request: CompleteUpload, langua
     """Complete an import's multipart upload, and start the import as its landed file does: the
     bucket's Object Created event for it (CompleteMultipartUpload makes one too) then finds the
     import no longer waiting and leaves it."""
-    item = multipart.complete(tenant, import_id, request)
+    item, source = multipart.complete(tenant, import_id, request)
     assert item.multipart is not None  # multipart.complete refuses an import without one
     size = item.multipart.file_size
     if item.status == "scheduled":
-        on_upload_landed(item.upload_key, size)  # keeps the size; it starts at its time
+        on_upload_landed(item.upload_key, size, source)  # keeps the size and version; it starts at its time
     else:
+        store.update(tenant, import_id, {"source": source})  # the version it reads (adapters.s3 pin)
         item = _start_with_file(tenant, import_id, item, size)
         store.stop_awaiting_upload(tenant, import_id)
     return to_import(item, language)
@@ -471,7 +488,7 @@ def _expire_upload(tenant: str, import_id: str, deadline: str) -> bool:
 DROP_PREFIX = "drop/"
 
 
-def on_file_dropped(key: str, size: int, sequencer: str) -> ObjectOutcome:
+def on_file_dropped(key: str, size: int, sequencer: str, source: dict | None) -> ObjectOutcome:
     """A file written to drop/{tenant}/{recipe_id}/{file name} becomes an import of it, started at
     once. The same S3 event delivered twice finds the import it made (the transaction id is the
     object's key and sequencer)."""
@@ -484,20 +501,30 @@ def on_file_dropped(key: str, size: int, sequencer: str) -> ObjectOutcome:
     except NotFound:
         return ObjectOutcome(ignored=f"no recipe {recipe_id} of tenant {tenant}")
     transaction_id = "drop-" + hashlib.sha256(f"{key}#{sequencer}".encode()).hexdigest()[:40]
-    import_id, is_new = import_stored_file(tenant, recipe_id, key, size, transaction_id, f"s3-drop:{key}", "s3-drop")
+    import_id, is_new = import_stored_file(
+        tenant, recipe_id, key, size, transaction_id, f"s3-drop:{key}", "s3-drop", source=source
+    )
     return ObjectOutcome(started=import_id) if is_new else ObjectOutcome(ignored=f"already imported as {import_id}")
 
 
 def import_stored_file(
-    tenant: str, recipe_id: str, key: str, size: int, transaction_id: str, created_by: str, key_id: str
+    tenant: str,
+    recipe_id: str,
+    key: str,
+    size: int,
+    transaction_id: str,
+    created_by: str,
+    key_id: str,
+    source: dict | None = None,
 ) -> tuple[str, bool]:
-    """Create (once per transaction id) and start an import of a file already in the bucket.
+    """Create (once per transaction id) and start an import of a file already in the bucket, pinned
+    to its `source` version when known (else to the version Prepare finds).
     Returns (import id, whether this call created it)."""
     principal = Principal(tenant=tenant, role="editor", key_id=key_id)
     # ImportCreate keeps only a safe base name of the key's last part.
     request = ImportCreate(recipe_id=recipe_id, file_name=key.rsplit("/", 1)[-1], transaction_id=transaction_id)
     created, is_new = create_import(principal, request, created_by=created_by[:500], source_key=key)
     if created.status == "waiting_upload":
-        store.update(tenant, created.id, {"file": {"name": request.file_name, "size": size}})
+        store.update(tenant, created.id, {"file": {"name": request.file_name, "size": size}, "source": source})
         lifecycle.start(IMPORT_RUN, tenant, created.id, turn=1)
     return created.id, is_new

@@ -44,7 +44,7 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     scan = RowScan(recipe, table, parent)
     work_key = keys.work_data_key(tenant, import_id)
     try:
-        plan = _plan(item, recipe, scan, work_key)
+        source, plan = _plan(item, recipe, scan, work_key)
     except FileError as error:
         store.fail(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "pass": None}
@@ -59,7 +59,11 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
             "chunk_count": len(plan.chunks),
             "pass": pass_,
             "file": item.file_with(size=plan.size, sha256=plan.sha256),
-            "reader": _reader(plan, scan, work_key if plan.transcoded else item.upload_key).model_dump(),
+            "source": source,
+            # Chunks read the work copy Prepare wrote, or the very version of the upload it read.
+            "reader": _reader(
+                plan, scan, *((work_key, None) if plan.transcoded else (item.upload_key, source))
+            ).model_dump(),
             "updated_at": now_iso(),
         },
         when_status=("parsing",),
@@ -67,18 +71,20 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     return {"status": "ready", "manifest_key": manifest_key, "pass": pass_}
 
 
-def _plan(item: ImportRecord, recipe: Recipe, scan: RowScan, work_key: str) -> FilePlan:
+def _plan(item: ImportRecord, recipe: Recipe, scan: RowScan, work_key: str) -> tuple[dict, FilePlan]:
     """Stream the upload once and plan its chunks (an XLSX, gzip or non-UTF-8 file is written to
-    `work_key` as UTF-8 CSV on the way); a file that cannot be imported raises FileError."""
+    `work_key` as UTF-8 CSV on the way); a file that cannot be imported raises FileError. Returns
+    the version of the upload read (adapters.s3 pin): the one that landed, else the current one."""
     blobs = BlobStore()
     cfg, limits = section(Chunking), section(Uploads)
-    size = blobs.size(item.upload_key)
-    if size is None:
+    landed = blobs.head(item.upload_key, item.source)
+    if landed is None:
         raise FileError("FILE_NOT_FOUND")
-    if size > limits.multipart_max_bytes:  # the largest file, uploaded in parts
-        raise FileError("FILE_TOO_LARGE", size=size, max_bytes=limits.multipart_max_bytes)
-    with blobs.open(item.upload_key) as stream:
-        return plan_upload(
+    if landed.size > limits.multipart_max_bytes:  # the largest file, uploaded in parts
+        raise FileError("FILE_TOO_LARGE", size=landed.size, max_bytes=limits.multipart_max_bytes)
+    source = item.source or landed.pin()
+    with blobs.open(item.upload_key, source) as stream:
+        return source, plan_upload(
             stream,
             encoding_option=recipe.options.encoding,
             delimiter_option=recipe.options.delimiter,
@@ -121,10 +127,12 @@ def _write_manifest(tenant: str, import_id: str, plan: FilePlan, duplicates: dic
     return manifest_key
 
 
-def _reader(plan: FilePlan, scan: RowScan, key: str) -> Reader:
-    """What chunk workers need to read their bytes: the object, how to parse it, each sheet's columns."""
+def _reader(plan: FilePlan, scan: RowScan, key: str, pin: dict | None) -> Reader:
+    """What chunk workers need to read their bytes: the object (and its version), how to parse it,
+    each sheet's columns."""
     return Reader(
         key=key,
+        pin=pin,
         format=plan.format,
         compression=plan.compression,
         encoding=plan.encoding,

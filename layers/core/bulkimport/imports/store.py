@@ -42,6 +42,7 @@ class Reader(BaseModel):
     it), how to parse it, each sheet's columns."""
 
     key: str
+    pin: dict[str, str | None] | None = None  # the version of the upload read (adapters.s3); None: a work copy
     format: str  # of the upload: csv or xlsx
     compression: str | None = None
     encoding: str | None = None
@@ -81,6 +82,7 @@ class ImportRecord(RunRecord):
     atomic: bool = False
     scheduled_at: str | None = None
     upload_key: str
+    source: dict[str, str | None] | None = None  # the version of the upload it reads, once landed (adapters.s3)
     # What the import runs with, frozen when it was created: later edits of the recipe or table do not change it.
     recipe_snapshot: dict[str, Any]
     table_snapshot: dict[str, Any]

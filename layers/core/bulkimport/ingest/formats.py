@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from bulkimport.errors import FileError
+from bulkimport.ingest.languages import is_ideographic, language_of, script_of
 
 if TYPE_CHECKING:
     from charset_normalizer import CharsetMatch
@@ -47,6 +48,9 @@ COHERENCE_MARGIN = 0.2
 # Fewer non-ASCII characters than this are too few for the scores to tell readings apart: only a
 # house encoding is taken from so short a sample.
 MIN_EVIDENCE = 64
+# Two readings that are both text of a language are told apart by chaos only past this many letters
+# beyond ASCII (a name or two reads as Chinese in Big5 and as Japanese in EUC-JP alike).
+MIN_SPOKEN_EVIDENCE = 24
 # A house reading is taken from a tie only if the others have this much more chaos (see _beats).
 HOUSE_TIE = 0.02
 # A reading with more of its non-ASCII characters odd than this is mojibake, whatever its scores.
@@ -141,12 +145,16 @@ def _detect_legacy(sample: bytes) -> TextEncoding:
     (odd characters, mixed scripts) and language coherence (letter frequencies). Readings that give
     the same text are one. Readings that show mojibake (_plausible) are dropped. A reading is used
     when it is the only one left, or when every other is clearly worse (more chaos by CHAOS_MARGIN, or
-    less coherence by COHERENCE_MARGIN) and the sample has MIN_EVIDENCE non-ASCII characters. Else a
-    house encoding that leads the tie is taken, as before (_house, _beats); else detection is unsure.
+    less coherence by COHERENCE_MARGIN) and the sample has MIN_EVIDENCE non-ASCII characters. Else
+    the one reading that is text of a language its encoding is made for (_spoken), which is what
+    tells a short file's readings apart; else a house encoding that leads the tie is taken, as before
+    (_house, _beats); else detection is unsure.
     """
     import charset_normalizer  # here: only a file that is not UTF-8 needs it (chunk workers never do)
 
-    matches = list(charset_normalizer.from_bytes(sample, cp_isolation=list(DETECTABLE_ENCODINGS)))
+    # Readings of up to 0.5 chaos are kept (the default drops those past 0.2): its list of common CJK
+    # characters lacks many simplified ones, so a short file of Chinese names can score past 0.2.
+    matches = list(charset_normalizer.from_bytes(sample, cp_isolation=list(DETECTABLE_ENCODINGS), threshold=0.5))
     readings = [m for m in matches if _plausible(str(m))]
     if not readings:
         # No reading that looks like text: binary, or text no encoding we know reads. UTF-8, so
@@ -159,8 +167,13 @@ def _detect_legacy(sample: bytes) -> TextEncoding:
     evidence = sum(1 for ch in str(best) if not ch.isascii())
     if len(readings) == 1 or (len(close) == 1 and evidence >= MIN_EVIDENCE):
         return TextEncoding(_name(best), 0)
+    spoken = _spoken(readings)
+    if spoken is not None:
+        return TextEncoding(_name(spoken), 0)
     close.sort(key=lambda m: (m.chaos, -m.coherence))
-    house = next((m for m in close if m.chaos <= best.chaos + HOUSE_TIE and _house(m)), None)
+    # Led by the best reading that is text of some language (a nonsense one less messy counts not).
+    lead = min((m.chaos for m in close if language_of(str(m))), default=best.chaos)
+    house = next((m for m in close if m.chaos <= lead + HOUSE_TIE and _house(m)), None)
     if house is not None and all(_beats(house, m) for m in close if m is not house):
         return TextEncoding(_name(house), 0)
     # Named most likely first; encodings few files are in after the common ones at about the same chaos.
@@ -170,47 +183,96 @@ def _detect_legacy(sample: bytes) -> TextEncoding:
     raise FileError("ENCODING_UNCERTAIN", candidates=", ".join(names), example=names[0])
 
 
-# Encodings few files are saved in: named last among the candidates of an unsure detection.
-_RARE = {"iso8859-3", "iso8859-4", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-16", "cp1257"}
+def _spoken(readings: list[CharsetMatch]) -> CharsetMatch | None:
+    """The reading that is text of a language its encoding is made for (ingest.languages), when
+    no other is, or when it has clearly less chaos than any other that is: the evidence a short
+    sample has, where the scores are weak (charset-normalizer's chaos ranks correct Turkish behind
+    the same names read as Windows-1257). None when a reading that is no text of a language its
+    encoding is for is still text of a language (Russian saved in GB18030: its GB18030 reading is
+    Russian, its Big5 reading looks Chinese), or no reading speaks at all."""
+    speaking = sorted(
+        (m for m in readings if language_of(str(m), m.could_be_from_charset)), key=lambda m: (m.chaos, -m.coherence)
+    )
+    if not speaking:
+        return None
+    if len(speaking) > 1:
+        first, second = speaking[0], speaking[1]
+        if (
+            second.chaos < first.chaos + HOUSE_TIE
+            or _ideographs_only(str(first)) == _ideographs_only(str(second))
+            or _letter_count(first) < MIN_SPOKEN_EVIDENCE
+        ):
+            return None  # (Chinese and kanji-only Japanese: the house readings settle those, or none)
+    for other in readings:
+        if other in speaking:
+            continue
+        language = language_of(str(other))
+        if (language and not is_ideographic(language)) or _letters_beside_ideographs(other):
+            return None  # Russian or French saved in GB18030, which reads as Big5 or Windows-1252
+        if language and other.chaos < speaking[0].chaos + HOUSE_TIE:
+            return None  # Chinese saved in EUC-JP is not Japanese, and no worse a reading
+    return speaking[0]
 
-# The accented letters of the languages Windows-1252 is written in. A Windows-1252 reading is taken
-# from a tie only when one of them has all its letters: Czech or Turkish read as Windows-1252 mixes
-# letters no language does ("Dvoøák", "Ýstanbul").
-_WESTERN_ALPHABETS = (
-    "àâæçéèêëîïôœùûüÿ",  # French
-    "äöüß",  # German
-    "àáçèéíïñòóúü",  # Spanish, Catalan
-    "áâãàçéêíóôõú",  # Portuguese
-    "àèéìíîòóùú",  # Italian
-    "áéèëïóöü",  # Dutch
-    "æøåéó",  # Danish, Norwegian
-    "åäöé",  # Swedish, Finnish
-)
 
-
-def _house(match: CharsetMatch) -> bool:
-    """Whether a reading is in a house encoding and reads as that encoding's languages do: Chinese
-    has no kana or hangul, Japanese no hangul, Windows-1252 the letters of one Western language."""
-    names = match.could_be_from_charset
-    text = str(match)
-    scripts = {_script(ch) for ch in text if not ch.isascii() and ch.isalpha()}
-    if "cp950" in names or "gb18030" in names:
-        return not scripts & {"KANA", "HANGUL"}
-    if "cp932" in names:
-        return "HANGUL" not in scripts
-    if "cp1252" in names:
-        letters = {ch for ch in text.lower() if not ch.isascii() and ch.isalpha()}
-        return any(letters <= set(alphabet) for alphabet in _WESTERN_ALPHABETS)
+def _letters_beside_ideographs(match: CharsetMatch) -> bool:
+    """Whether a reading in an encoding of Chinese, Japanese or Korean has words of a language in
+    another alphabet (the Russian rows of a file that also lists Chinese names); a glyph of one amid
+    ideographs ("隸Ч", GB18030 read as Big5) is no word."""
+    if not set(match.could_be_from_charset) & _IDEOGRAPHIC_ENCODINGS:
+        return False
+    for word in str(match).split():
+        scripts = {script_of(ch) for ch in word if not ch.isascii() and ch.isalpha()}
+        if scripts and not scripts & {"CJK", "KANA", "HANGUL"} and language_of(word):
+            return True
     return False
 
 
+_IDEOGRAPHIC_ENCODINGS = set(DETECTABLE_ENCODINGS[: DETECTABLE_ENCODINGS.index("euc_kr") + 1])
+
+
+def _letter_count(match: CharsetMatch) -> int:
+    return sum(1 for ch in str(match) if not ch.isascii() and ch.isalpha())
+
+
+def _ideographs_only(text: str) -> bool:
+    return {script_of(ch) for ch in text if not ch.isascii() and ch.isalpha()} == {"CJK"}
+
+
+# Encodings few files are saved in: named last among the candidates of an unsure detection.
+_RARE = {"iso8859-3", "iso8859-4", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-16", "cp1257"}
+
+
+def _house(match: CharsetMatch) -> bool:
+    """Whether a reading is in a house encoding and reads as text of a language it is for
+    (ingest.languages): Chinese has no kana or hangul, Japanese no hangul, Windows-1252 the letters
+    of one Western language."""
+    house = next((name for name in HOUSE_ENCODINGS if name in match.could_be_from_charset), None)
+    return house is not None and language_of(str(match), [house]) is not None
+
+
 def _beats(house: CharsetMatch, other: CharsetMatch) -> bool:
-    """Whether a house reading wins a tie with another reading. A Windows-1252 one (which _house
-    found to be one Western language) beats other Latin readings as good as it; a CJK one must have
-    less chaos than any other (Chinese and kanji-only Japanese read alike in GB18030 and EUC-JP)."""
-    if "cp1252" in house.could_be_from_charset:
-        return other.chaos >= house.chaos + HOUSE_TIE or _main_script(str(other)) == _main_script(str(house))
-    return other.chaos >= house.chaos + HOUSE_TIE
+    """Whether a house reading wins a tie with another reading: one that is text of no language
+    ("Yýlmaz", "ｾｮﾉﾏｽYﾒﾂ"), or of none its encoding is for, in the same script; else only with
+    less chaos (Chinese and kanji-only Japanese read alike in GB18030 and EUC-JP). Never one that is
+    text of a language in another script (Russian saved in GB18030, read as Big5)."""
+    language = language_of(str(other))
+    if _letters_beside_ideographs(other) or (language and _main_script(str(other)) != _main_script(str(house))):
+        return False
+    if language is None:
+        return True
+    spoken = language_of(str(other), other.could_be_from_charset)
+    if (
+        spoken
+        and spoken != language_of(str(house), house.could_be_from_charset)
+        and _letter_count(house) < MIN_SPOKEN_EVIDENCE
+    ):
+        return False  # a name or two read as Chinese in GB18030 and as Japanese in EUC-JP alike
+    if other.chaos >= house.chaos + HOUSE_TIE:
+        return True
+    # Windows-1252, with the letters of one Western language, beats other Latin readings as good as
+    # it that are no text of a language their encoding is for; not those that are (French "naïve"
+    # also reads as Czech "naďve" in Windows-1250, Polish "Żaneta" saved in Windows-1257 as "Ýaneta").
+    return "cp1252" in house.could_be_from_charset and not language_of(str(other), other.could_be_from_charset)
 
 
 def _main_script(text: str) -> str:
@@ -218,7 +280,7 @@ def _main_script(text: str) -> str:
     counts: dict[str, int] = {}
     for ch in text:
         if not ch.isascii() and ch.isalpha():
-            script = _script(ch)
+            script = script_of(ch)
             script = "CJK" if script == "KANA" else script
             counts[script] = counts.get(script, 0) + 1
     return max(counts, key=lambda script: counts[script], default="")
@@ -231,15 +293,8 @@ def _name(match: CharsetMatch) -> str:
     return codecs.lookup(chosen).name
 
 
-# Letters of scripts that are written together in one word (Japanese mixes kanji and kana).
-_SCRIPT_FAMILIES = {"HIRAGANA": "KANA", "KATAKANA": "KANA", "HALFWIDTH": "KANA", "FULLWIDTH": "LATIN"}
+# Scripts written together in one word (Japanese mixes kanji and kana; plain Latin goes with either).
 _WRITTEN_TOGETHER = {frozenset({"CJK", "KANA"}), frozenset({"LATIN", "CJK"}), frozenset({"LATIN", "KANA"})}
-
-
-def _script(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    word = name.split(" ", 1)[0]
-    return _SCRIPT_FAMILIES.get(word, word)
 
 
 def _plausible(text: str) -> bool:
@@ -261,7 +316,7 @@ def _plausible(text: str) -> bool:
             category = unicodedata.category(ch)
             if category[0] in "LM":
                 if ch.isalpha():
-                    script = _script(ch)
+                    script = script_of(ch)
                     scripts.add(script)
                     accented |= script == "LATIN"
                     if script == "HANGUL" and "\uac00" <= ch <= "\ud7a3" and not _in_ks_x_1001(ch):

@@ -118,10 +118,16 @@ class ControlStore:
             request["ExpressionAttributeValues"] = values
         return with_condition(request, condition)
 
-    def transact(self, updates: list[dict]) -> bool:
-        """Apply UpdateItem requests (from update_request) all or none; False when a condition fails."""
+    def delete_request(self, pk: str, sk: str, condition: Condition | None = None) -> dict:
+        """A transaction's Delete action (for `transact`)."""
+        return with_condition({"TableName": self.table_name, "Key": to_item({"pk": pk, "sk": sk})}, condition)
+
+    def transact(self, updates: list[dict], deletes: Iterable[dict] = ()) -> bool:
+        """Apply UpdateItem requests (from update_request), and deletes (from delete_request), all or
+        none; False when a condition fails."""
+        actions = [{"Update": update} for update in updates] + [{"Delete": delete} for delete in deletes]
         try:
-            self.ddb.transact_write_items(TransactItems=[{"Update": update} for update in updates])
+            self.ddb.transact_write_items(TransactItems=actions)
         except ClientError as error:
             if is_conditional_failure(error):
                 return False
