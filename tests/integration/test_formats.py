@@ -17,7 +17,7 @@ import boto3
 import pytest
 import requests
 
-from tests.conftest import TEST_CHUNK_ROWS
+from tests.conftest import TEST_CHUNK_ROWS, TEST_MAX_FILE_BYTES
 from tests.files import gzip_bomb, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 from tests.helpers import TERMINAL, csv_bytes
 from tests.samples import HEADER, contacts_recipe, good_row, setup_contacts
@@ -523,13 +523,11 @@ def test_path_like_file_names_keep_only_a_safe_base_name(tenant, stack):
 
 
 def test_dropped_files_are_checked_for_size_before_being_read(tenant, stack):
-    from bulkimport.config import Uploads, section
-
     recipe = setup_contacts(tenant.admin)
     empty = drop(stack, tenant, recipe["id"], "empty.csv", b"")
     assert (empty["status"], empty["error"]["code"]) == ("failed", "EMPTY_FILE")
 
-    limit = section(Uploads).upload_max_bytes
+    limit = TEST_MAX_FILE_BYTES  # the stack's MaxFileBytes (5 GiB on AWS)
     content = csv_bytes([HEADER, good_row(1)]) + b"\n" * limit
     huge = drop(stack, tenant, recipe["id"], "huge.csv", content)
     assert (huge["status"], huge["error"]["code"], huge["file"]["size"]) == ("failed", "FILE_TOO_LARGE", len(content))

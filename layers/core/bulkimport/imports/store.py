@@ -59,6 +59,17 @@ class AwaitedUpload(BaseModel):
     deadline: str  # when its upload URL expires
 
 
+class MultipartUpload(BaseModel):
+    """An import's file uploaded in parts (imports.multipart): the S3 upload and its plan."""
+
+    upload_id: str
+    part_size: int
+    part_count: int
+    file_size: int
+    expires_at: str
+    completed_at: str | None = None
+
+
 class ImportRecord(RunRecord):
     """An import's control item."""
 
@@ -106,6 +117,7 @@ class ImportRecord(RunRecord):
     revert_skipped: int = 0
     revert_skipped_list: list[dict[str, Any]] = Field(default_factory=list)
     sample: list[dict[str, Any]] | None = None  # a dry run's first rows as they would be stored
+    multipart: MultipartUpload | None = None  # a file uploaded in parts
 
     def file_with(self, **info: Any) -> dict[str, Any]:
         """What the import stores of its file, with `info` (size, sha256) set."""
