@@ -29,6 +29,21 @@ TABLE_UNIQUE = {
     "fields": [{**TABLE["fields"][0], "unique": True}, *TABLE["fields"][1:]],
 }
 RECIPE_UNIQUE = {**RECIPE, "name": "bench unique", "table": "bench_unique"}
+# The same file cleaned on the way in: five transform steps on four columns, and two field rules (a
+# pattern, a range). The data is already clean, so the records come out the same.
+CLEANING_STEPS = {
+    "name": ["trim", "collapse_spaces"],
+    "email": ["lower"],
+    "level": [{"map": {"a": "A", "b": "B"}, "ignore_case": True}],
+    "note": ["nfkc"],
+}
+RECIPE_CLEANING = {
+    **RECIPE,
+    "name": "bench cleaning",
+    "columns": [{"source": h, "target": h, "transform": CLEANING_STEPS.get(h, [])} for h in HEADER],
+}
+CLEANING_RULES = {"membership_no": {"pattern": "M[0-9]{7}"}, "amount": {"min": 0, "max": 1000}}
+TABLE_CLEANING = {"key": "bench", "fields": [{**f, **CLEANING_RULES.get(f["key"], {})} for f in TABLE["fields"]]}
 
 
 WIDE_NOTE_REPEATS = 42  # a wide row: ~2.1 KB, so 2,000 of them pass the chunk byte cap (CHUNK_BYTES)

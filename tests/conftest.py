@@ -27,8 +27,11 @@ WEBHOOK_RETRY_SECONDS = "1,1,1,1,1,1,1"
 WEBHOOK_TIMEOUT_SECONDS = 2
 # The API Gateway cache of authorizer answers on the test stack (seconds).
 AUTHORIZER_CACHE_SECONDS = 2
+# The largest file an import takes, small on the test stack so that a test can send a file over it.
+TEST_MAX_FILE_BYTES = 24 * 1024 * 1024
 STACK_PARAMETERS = {
     "ChunkRows": str(TEST_CHUNK_ROWS),
+    "MaxFileBytes": str(TEST_MAX_FILE_BYTES),
     "JobPageRecords": str(TEST_JOB_PAGE_RECORDS),
     # A webhook's retry schedule in seconds, not hours, and a shorter wait for an answer: the
     # deliveries' tests run the whole schedule (docs/API.md gives AWS's).

@@ -12,6 +12,7 @@ import click
 import yaml
 
 from bulkimport_cli import admin as admin_tools
+from bulkimport_cli import parts
 from bulkimport_cli.client import Client, CliError, MultipartBody, content_type
 from bulkimport_cli.output import Output
 from bulkimport_cli.progress import upload_bar, watch_import, watch_job
@@ -21,6 +22,8 @@ DEFAULT_KEY = "dev-key"  # the local stack's admin key (tenant dev)
 # A file up to this size goes in the one multipart call (the API's limit is 4 MB); larger ones through
 # the presigned upload.
 MULTIPART_MAX_BYTES = 4 * 1024 * 1024
+# Above this (the API's one POST upload), a file goes in parts.
+POST_UPLOAD_MAX_BYTES = 100 * 1024 * 1024
 LANGUAGES = ("en", "zh-TW")
 OK_STATUSES = ("completed", "completed_with_errors", "reverted")
 
@@ -316,13 +319,20 @@ def _report(app: App, settled: dict) -> None:
 
 @cli.command("import")
 @click.argument("file", type=existing_file)
-@click.option("--recipe", "recipe_id", required=True, help="The recipe's id.")
+@click.option("--recipe", "recipe_id", default=None, help="The recipe's id (not with --resume).")
 @click.option("--dry-run", is_flag=True, help="Validate every row, write nothing.")
 @click.option("--atomic", is_flag=True, help="Write only if no row fails.")
 @click.option("--wait", is_flag=True, help="Watch it to the end; exit 0 if it completed, 1 if it failed.")
 @click.option("--description", default=None)
 @click.option("--transaction-id", default=None, help="Sending the same id again returns the same import.")
 @click.option("--header/--no-header", "has_header", default=None, help="Override the recipe's has_header.")
+@click.option("--multipart", "in_parts", is_flag=True, help="Upload in parts (the default above 100 MB).")
+@click.option(
+    "--resume", "resume_id", default=None, metavar="IMPORT_ID", help="Continue the interrupted upload of FILE."
+)
+@click.option(
+    "--parallel", type=click.IntRange(1, 16), default=parts.AT_ONCE, show_default=True, help="Parts sent at once."
+)
 @quiet_option
 @common_options
 def import_file(
@@ -334,13 +344,22 @@ def import_file(
     description: str | None,
     transaction_id: str | None,
     has_header: bool | None,
+    in_parts: bool,
+    resume_id: str | None,
+    parallel: int,
     quiet: bool,
 ) -> None:
     """Import FILE (CSV, TSV, XLSX, gzip'd CSV) with a recipe.
 
-    Up to 4 MB it goes in one call; a larger file is uploaded to a presigned URL with a progress bar.
+    Up to 4 MB it goes in one call; a larger file is uploaded to a presigned URL with a progress bar,
+    and one over 100 MB (or with --multipart) in parts, resumable with --resume IMPORT_ID.
     """
     app = _app()
+    if (recipe_id is None) == (resume_id is None):
+        raise click.UsageError("give either --recipe (a new import) or --resume IMPORT_ID (an upload under way)")
+    if resume_id is not None:
+        _finish(app, _resume(app, resume_id, file, parallel), wait, quiet)
+        return
     fields: dict[str, Any] = {
         "recipe_id": recipe_id,
         "dry_run": dry_run,
@@ -350,7 +369,14 @@ def import_file(
         "has_header": has_header,
     }
     fields = {k: v for k, v in fields.items() if v is not None}
-    if file.stat().st_size <= MULTIPART_MAX_BYTES:
+    size = file.stat().st_size
+    if in_parts or size > POST_UPLOAD_MAX_BYTES:
+        body = {**fields, "file_name": file.name, "file_size": size, "upload_method": "multipart"}
+        created = app.client.json("POST", "/imports", json=body)["data"]
+        if not quiet:
+            app.output.note("resume_hint", id=created["id"], file=str(file))
+        created = _upload_parts(app, created["id"], created["upload"], file, {}, parallel)
+    elif size <= MULTIPART_MAX_BYTES:
         form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in fields.items()}
         with file.open("rb") as handle:
             files = {"file": (file.name, handle, content_type(file))}
@@ -359,6 +385,10 @@ def import_file(
         created = app.client.json("POST", "/imports", json={**fields, "file_name": file.name})["data"]
         _upload(app, created["upload"], file)
         created = app.client.json("GET", f"/imports/{created['id']}")["data"]  # as it is once uploaded
+    _finish(app, created, wait, quiet)
+
+
+def _finish(app: App, created: dict, wait: bool, quiet: bool) -> None:
     if not wait:
         if app.as_json:
             app.output.json(created)
@@ -368,6 +398,34 @@ def import_file(
             app.output.say("import_started", id=created["id"], status=created["status"])
         return
     _report(app, _settle(app, created["id"]))
+
+
+def _resume(app: App, import_id: str, file: Path, parallel: int) -> dict:
+    """Go on with an interrupted upload in parts: the parts S3 holds with this file's size and
+    checksum are kept, the others sent."""
+    state = app.client.json("GET", f"/imports/{import_id}/upload")["data"]
+    size = file.stat().st_size
+    if -(-size // state["part_size"]) != state["part_count"]:
+        raise CliError(
+            "NOT_THIS_FILE",
+            app.output.text("not_this_file", id=import_id, size=size, parts=state["part_count"]),
+        )
+    done = parts.matching_parts(file, state, state["parts"])
+    app.output.note("resuming", id=import_id, kept=len(done), total=state["part_count"])
+    return _upload_parts(app, import_id, state, file, done, parallel)
+
+
+def _upload_parts(app: App, import_id: str, ticket: dict, file: Path, done: dict[int, str], parallel: int) -> dict:
+    """Send the parts not done under one bar, then complete the upload: the import starts."""
+    size = file.stat().st_size
+    label = app.output.text("uploading", name=file.name)
+    with upload_bar(app.output.err, label, enabled=not app.as_json) as bar:
+        kept = sum(min(ticket["part_size"], size - (n - 1) * ticket["part_size"]) for n in done)
+        task = bar.add_task(label, total=size, completed=kept)
+        etags = parts.upload_parts(
+            app.client, import_id, file, ticket, done, lambda n: bar.advance(task, n), at_once=parallel
+        )
+    return parts.complete(app.client, import_id, etags)
 
 
 def _upload(app: App, ticket: dict, file: Path) -> None:

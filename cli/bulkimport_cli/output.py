@@ -18,6 +18,18 @@ from rich.text import Text
 MESSAGES: dict[str, dict[str, str]] = {
     "created": {"en": "Created {what} {id}.", "zh-TW": "已建立{what} {id}。"},
     "uploading": {"en": "Uploading {name}", "zh-TW": "上傳 {name}"},
+    "resume_hint": {
+        "en": "Import {id}: uploading in parts. If it stops, go on with: bulkimport import {file} --resume {id}",
+        "zh-TW": "匯入 {id}：分段上傳中。若中斷，繼續上傳：bulkimport import {file} --resume {id}",
+    },
+    "resuming": {
+        "en": "Import {id}: {kept} of {total} parts already uploaded, sending the rest.",
+        "zh-TW": "匯入 {id}：{total} 個分段中已上傳 {kept} 個，上傳其餘分段。",
+    },
+    "not_this_file": {
+        "en": "Import {id} uploads a file of {parts} parts; this one ({size:,} bytes) is not it.",
+        "zh-TW": "匯入 {id} 上傳的檔案有 {parts} 個分段；此檔案（{size:,} 位元組）不是該檔案。",
+    },
     "import_started": {
         "en": "Import {id}: {status}. Follow it with: bulkimport imports watch {id}",
         "zh-TW": "匯入 {id}：{status}。追蹤進度：bulkimport imports watch {id}",

@@ -163,3 +163,86 @@ export const TERMINAL = new Set([
   "revert_cancelled",
 ]);
 export const RUNNING = new Set(["waiting_upload", "scheduled", "queued", "parsing", "importing", "reverting"]);
+
+export interface MultipartTicket {
+  method: "multipart";
+  part_size: number;
+  part_count: number;
+  expires_at: string;
+}
+
+export interface HeldPart {
+  number: number;
+  size: number;
+  etag: string;
+}
+
+const PARTS_AT_ONCE = 4;
+const URLS_PER_CALL = 100; // the API's most part URLs a call
+
+/** One part's bytes PUT to its presigned URL, reporting bytes sent: the ETag S3 answers. */
+function putPart(url: string, data: Blob, onSent: (bytes: number) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("PUT", url);
+    request.upload.onprogress = (event) => onSent(event.loaded);
+    request.onload = () => {
+      const etag = request.getResponseHeader("ETag");
+      if (request.status >= 200 && request.status < 300 && etag) {
+        onSent(data.size);
+        resolve(etag.replace(/"/g, ""));
+      } else reject(new ApiError(request.status, `HTTP_${request.status}`, request.responseText || "S3 refused a part."));
+    };
+    request.onerror = () => reject(new ApiError(0, "UPLOAD_FAILED", "The upload did not reach storage."));
+    request.send(data);
+  });
+}
+
+/** A file uploaded in parts (`PARTS_AT_ONCE` at a time), then completed: the import as it starts.
+ * `held`: parts S3 already holds (a resumed upload); those of the size the plan gives are kept. */
+export async function uploadInParts(
+  importId: string,
+  ticket: MultipartTicket,
+  file: Blob,
+  held: HeldPart[],
+  onProgress: (fraction: number) => void,
+): Promise<any> {
+  const { part_size: size, part_count: count } = ticket;
+  const bounds = (n: number) => [(n - 1) * size, Math.min(n * size, file.size)] as const;
+  const etags = new Map<number, string>();
+  for (const part of held) {
+    const [start, end] = bounds(part.number);
+    if (part.number <= count && part.size === end - start) etags.set(part.number, part.etag);
+  }
+  const sent = new Map<number, number>();
+  const report = () => {
+    let total = 0;
+    for (const n of etags.keys()) total += bounds(n)[1] - bounds(n)[0];
+    for (const [n, bytes] of sent) if (!etags.has(n)) total += bytes;
+    onProgress(file.size ? total / file.size : 1);
+  };
+  report();
+  const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !etags.has(n));
+  for (let first = 0; first < todo.length; first += URLS_PER_CALL) {
+    const numbers = todo.slice(first, first + URLS_PER_CALL);
+    const urls: { number: number; url: string }[] = (
+      await post(`/imports/${importId}/upload/parts`, { numbers })
+    ).data;
+    const queue = [...urls];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { number, url } = next;
+        const [start, end] = bounds(number);
+        const etag = await putPart(url, file.slice(start, end), (bytes) => {
+          sent.set(number, bytes);
+          report();
+        });
+        etags.set(number, etag);
+        report();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARTS_AT_ONCE, queue.length) }, worker));
+  }
+  const parts = [...etags].sort(([a], [b]) => a - b).map(([number, etag]) => ({ number, etag }));
+  return (await post(`/imports/${importId}/upload/complete`, { parts })).data;
+}

@@ -99,6 +99,12 @@ JOB = example(
     },
 )
 IMPORT = {"recipe_id": RECIPE_ID, "file_name": "big.csv", "description": "nightly"}
+IMPORT_MULTIPART = {"recipe_id": RECIPE_ID, "file_name": "huge.csv", "file_size": 1_200_000_000}
+PART_NUMBERS = example("the first four parts", {"numbers": [1, 2, 3, 4]})
+COMPLETE_UPLOAD = example(
+    "every part with the ETag its PUT answered",
+    {"parts": [{"number": 1, "etag": "b54357faf0632cce46e942fa68356b38"}, {"number": 2, "etag": "…"}]},
+)
 
 WEBHOOK = example(
     "imports ending, to an https endpoint",

@@ -78,6 +78,12 @@ def test_the_quick_start_in_the_browser(browser, stack, tenant, tmp_path):
     preview = page.get_by_test_id("preview")
     expect(preview.locator("[data-outcome=failed]")).to_have_text("2", timeout=60_000)
     expect(preview.get_by_test_id("failures")).to_contain_text("INVALID_EMAIL")
+    # The sample: the rows that pass, as they would be stored, as a table.
+    sample = preview.get_by_test_id("sample")
+    expect(sample.locator("thead th").first).to_have_text("Row")
+    expect(sample.locator("tbody tr")).to_have_count(3)  # rows 1, 3 and 5 pass
+    expect(sample.locator("tbody tr").first.locator("td").first).to_have_text("1")
+    expect(sample).to_contain_text("M001")
     screenshot(page, "04-preview")
     assert tenant.admin.ok("GET", "/tables/contacts")["data"]["record_count"] == 0
 
@@ -103,9 +109,17 @@ def test_the_quick_start_in_the_browser(browser, stack, tenant, tmp_path):
         page.get_by_role("button", name="Download failures.csv").click()
     content = downloading.value.path().read_bytes().decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(content))) == [
-        ["會員編號", "姓名", "Email", "等級", "error_code", "error_message"],
-        ["M002", "李小華", "not-an-email", "B", "INVALID_EMAIL", "Email must be an email address, got 'not-an-email'."],
-        ["M004", "林美麗", "lin@example.com", "Z", "NOT_IN_OPTIONS", "等級 must be one of A, B, got 'Z'."],
+        ["_row", "會員編號", "姓名", "Email", "等級", "error_code", "error_message"],
+        [
+            "2",
+            "M002",
+            "李小華",
+            "not-an-email",
+            "B",
+            "INVALID_EMAIL",
+            "Email must be an email address, got 'not-an-email'.",
+        ],
+        ["4", "M004", "林美麗", "lin@example.com", "Z", "NOT_IN_OPTIONS", "等級 must be one of A, B, got 'Z'."],
     ]
 
     page.get_by_role("link", name="Imports", exact=True).click()
@@ -257,6 +271,30 @@ def test_an_admin_makes_and_edits_tables_recipes_and_keys(browser, stack, tenant
     expect(page.get_by_test_id("recipes")).to_contain_text("單價 → price")
     (recipe,) = tenant.admin.all_pages("/recipes")
     assert recipe["columns"] == [{"source": "SKU", "target": "sku"}, {"source": "單價", "target": "price"}]
+
+    # A column's cleaning: steps (JSON), a format, a default; a steps text that is not JSON is refused.
+    page.get_by_test_id("recipes").get_by_role("button", name="Edit").click()
+    page.get_by_label("Steps (JSON)").first.fill('["trim", ')
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("Steps (JSON)")
+    page.get_by_label("Steps (JSON)").first.fill('["trim", "upper"]')
+    page.get_by_label("Format").nth(1).select_option("1.234,5")
+    page.get_by_label("Default").nth(1).fill("0")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("recipes")).to_contain_text('單價 → price (Format 1.234,5; Default "0")')
+    expect(page.get_by_test_id("recipes")).to_contain_text("SKU → sku (trim, upper)")
+    (recipe,) = tenant.admin.all_pages("/recipes")
+    assert recipe["columns"] == [
+        {"source": "SKU", "target": "sku", "transform": ["trim", "upper"]},
+        {"source": "單價", "target": "price", "default": "0", "format": {"decimal": ",", "group": "."}},
+    ]
+    assert recipe["version"] == 3
+    # Opened again, the form shows what the columns set.
+    page.get_by_test_id("recipes").get_by_role("button", name="Edit").click()
+    expect(page.get_by_label("Steps (JSON)").first).to_have_value('["trim","upper"]')
+    expect(page.get_by_label("Format").nth(1)).to_have_value("1.234,5")
+    expect(page.get_by_label("Default").nth(1)).to_have_value("0")
+    page.get_by_role("button", name="Cancel").click()
 
     page.get_by_role("link", name="API keys", exact=True).click()
     page.locator("input[name=key-name]").fill("nightly sync")

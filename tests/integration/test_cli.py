@@ -101,8 +101,8 @@ def test_import_with_bad_rows_waits_prints_counts_and_failures(cli, tmp_path):
     fetched = cli("failures", import_id, "--csv", str(target))
     assert fetched.returncode == 0 and str(target) in fetched.stdout
     content = target.read_text(encoding="utf-8-sig").splitlines()
-    assert content[0].endswith("error_code,error_message") and len(content) == 4
-    assert content[1].startswith("M000100,") and ",NOT_IN_OPTIONS," in content[1]
+    assert content[0].startswith("_row,") and content[0].endswith("error_code,error_message") and len(content) == 4
+    assert content[1].startswith("100,M000100,") and ",NOT_IN_OPTIONS," in content[1]
 
     shown = cli.json("imports", "show", import_id)
     assert (shown["success_count"], shown["fail_count"], shown["status"]) == (297, 3, "completed_with_errors")
@@ -165,7 +165,7 @@ def test_export_is_created_waited_for_downloaded_and_opens(cli, tmp_path):
     assert f"Exported 60 records to {target}" in done.stdout
     sheet = openpyxl.load_workbook(target, read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:2] == ("id", "會員編號") and len(rows) == 61
+    assert rows[0][:2] == ("_id", "會員編號") and len(rows) == 61
     assert {row[4] for row in rows[1:]} == {"A"}
 
     csv_target = tmp_path / "all.csv"
@@ -436,3 +436,27 @@ def test_counts_in_tables_have_thousands_separators(cli, tenant, tmp_path):
     shown = cli("tables", "list")
     assert "1,200" in shown.stdout  # record_count
     assert cli.json("imports", "list")["data"][0]["total_count"] == 1200  # JSON keeps numbers
+
+
+def test_recipes_create_takes_transforms_formats_and_defaults_from_yaml(cli, tmp_path, tenant):
+    tenant.admin.create_table(CONTACTS)
+    recipe = contacts_recipe(name="cleaning")
+    recipe["columns"][3] = {
+        "source": "等級",
+        "target": "level",
+        "transform": ["trim", {"map": {"gold": "A"}, "ignore_case": True, "otherwise": "fail"}],
+        "default": "B",
+    }
+    recipe["columns"][6] = {"source": "就診日", "target": "visit_date", "format": "ROC"}
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    recipe_id = cli.json("recipes", "create", str(tmp_path / "recipe.yaml"))["id"]
+    stored = tenant.viewer.ok("GET", f"/recipes/{recipe_id}")["data"]
+    assert stored["columns"][3] == recipe["columns"][3] and stored["columns"][6] == recipe["columns"][6]
+    row = good_row(1)
+    row[3], row[6] = " GOLD ", "民國113年5月1日"
+    source = tmp_path / "cleaned.csv"
+    source.write_bytes(csv_bytes([HEADER, row]))
+    done = cli("import", str(source), "--recipe", recipe_id, "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (record,) = tenant.viewer.all_pages("/tables/contacts/records")
+    assert (record["data"]["level"], record["data"]["visit_date"]) == ("A", "2024-05-01")

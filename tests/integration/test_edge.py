@@ -124,8 +124,9 @@ def test_failures_csv_cells_cannot_run_as_formulas(tenant):
     assert response.status_code == 303
     downloaded = requests.get(response.headers["Location"], timeout=30)
     table = list(csv.reader(io.StringIO(downloaded.content.decode("utf-8-sig"))))
-    assert table[0] == [*HEADER, "error_code", "error_message"]
-    assert table[1][:8] == [
+    assert table[0] == ["_row", *HEADER, "error_code", "error_message"]
+    assert table[1][0] == "2"
+    assert table[1][1:9] == [
         "'+cmd",
         '\'=HYPERLINK("http://evil.example","x")',
         "'=cmd|'/C calc'!A0",
@@ -135,7 +136,7 @@ def test_failures_csv_cells_cannot_run_as_formulas(tenant):
         "'\tx",
         "yes",
     ]
-    assert not any(cell.startswith(("=", "+", "-1+", "@", "\t")) for cell in table[1][8:])
+    assert not any(cell.startswith(("=", "+", "-1+", "@", "\t")) for cell in table[1][9:])
     # Asked for JSON (a browser's fetch cannot read a redirect's target), the same URL as data.
     linked = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures.csv", headers={"Accept": "application/json"})
     assert requests.get(linked["data"]["url"], timeout=30).content == downloaded.content

@@ -17,7 +17,7 @@ import boto3
 import pytest
 import requests
 
-from tests.conftest import TEST_CHUNK_ROWS
+from tests.conftest import TEST_CHUNK_ROWS, TEST_MAX_FILE_BYTES
 from tests.files import gzip_bomb, xlsx_bomb, xlsx_bytes, xlsx_with_entities
 from tests.helpers import TERMINAL, csv_bytes
 from tests.samples import HEADER, contacts_recipe, good_row, setup_contacts
@@ -303,8 +303,8 @@ def test_xlsx_every_sheet_with_its_own_header(tenant):
     # The failing rows of both sheets under one header, by column name, to fix and import again.
     download = tenant.viewer.get(f"/imports/{created['id']}/failures.csv", allow_redirects=False).headers["Location"]
     table = list(csv.reader(io.StringIO(requests.get(download, timeout=30).content.decode("utf-8-sig"))))
-    assert table[0] == ["sheet", *HEADER, "error_code", "error_message"]
-    assert [r[:3] for r in table[1:]] == [["一月", "M000005", "客戶5"], ["二月", "M000159", "客戶159"]]
+    assert table[0] == ["_row", "sheet", *HEADER, "error_code", "error_message"]
+    assert [r[:4] for r in table[1:]] == [["5", "一月", "M000005", "客戶5"], ["159", "二月", "M000159", "客戶159"]]
 
 
 def test_excel_habits_numbers_as_text_and_dates_as_day_numbers(tenant):
@@ -416,7 +416,7 @@ def test_a_formula_saved_without_its_value_fails_its_row_and_never_imports_as_em
     download = tenant.viewer.get(f"/imports/{done['id']}/failures.csv", allow_redirects=False).headers["Location"]
     table = list(csv.reader(io.StringIO(requests.get(download, timeout=30).content.decode("utf-8-sig"))))
     # the formula's cell comes back empty, to fill in, not as a marker
-    assert table[0][4] == "測量數字" and table[1][4] == ""
+    assert table[0][1 + 4] == "測量數字" and table[1][1 + 4] == ""  # after _row
 
 
 def test_xlsx_sheet_missing_a_column_names_the_sheet(tenant):
@@ -523,13 +523,11 @@ def test_path_like_file_names_keep_only_a_safe_base_name(tenant, stack):
 
 
 def test_dropped_files_are_checked_for_size_before_being_read(tenant, stack):
-    from bulkimport.config import Uploads, section
-
     recipe = setup_contacts(tenant.admin)
     empty = drop(stack, tenant, recipe["id"], "empty.csv", b"")
     assert (empty["status"], empty["error"]["code"]) == ("failed", "EMPTY_FILE")
 
-    limit = section(Uploads).upload_max_bytes
+    limit = TEST_MAX_FILE_BYTES  # the stack's MaxFileBytes (5 GiB on AWS)
     content = csv_bytes([HEADER, good_row(1)]) + b"\n" * limit
     huge = drop(stack, tenant, recipe["id"], "huge.csv", content)
     assert (huge["status"], huge["error"]["code"], huge["file"]["size"]) == ("failed", "FILE_TOO_LARGE", len(content))

@@ -281,7 +281,7 @@ def test_csv_export_opens_in_excel_and_runs_no_formula(tenant):
     assert response.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     assert result["data"]["file_name"] in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["id", "姓名", "等級", "分數", "備註", "items"]
+    assert rows[0] == ["_id", "姓名", "等級", "分數", "備註", "items"]
     by_name = {row[1]: row for row in rows[1:]}
     assert by_name["王小明"][2:] == ["A", "-5", "中文備註，含逗號", '[{"sku": "甲-1"}]']
     assert [by_name[f"客戶{n}"][4] for n in range(len(DANGEROUS))] == ["'" + text for text in DANGEROUS]
@@ -298,7 +298,7 @@ def test_xlsx_export_by_ids_neutralises_formulas(tenant):
     assert result["code"] == 200 and result["data"]["file_name"].endswith(".xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(download(result).content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("id", "姓名", "等級", "分數", "備註", "items")
+    assert rows[0] == ("_id", "姓名", "等級", "分數", "備註", "items")
     assert [row[0] for row in rows[1:]] == list(reversed(ids))  # in the order asked for
     cells = {row[1]: row for row in rows[1:]}
     assert [cells[f"客戶{n}"][4] for n in range(len(DANGEROUS))] == ["'" + text for text in DANGEROUS]
@@ -341,7 +341,7 @@ def test_a_large_export_reads_back_with_openpyxl(tenant):
     assert (result["code"], result["data"]["succeeded_amount"]) == (200, EXPORT_ROWS)
     book = openpyxl.load_workbook(io.BytesIO(download(result).content), read_only=True)
     read = list(book.active.iter_rows(values_only=True))
-    assert read[0] == ("id", "姓名", "等級", "分數", "備註", "items")
+    assert read[0] == ("_id", "姓名", "等級", "分數", "備註", "items")
     assert len(read) == EXPORT_ROWS + 1
     assert sorted(int(row[3]) for row in read[1:]) == list(range(EXPORT_ROWS))
     assert sum(1 for row in read[1:] if row[4] == "'=1+1") == EXPORT_ROWS // 1000

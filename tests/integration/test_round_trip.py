@@ -1,6 +1,7 @@
-"""Edit in Excel, import back: an export (header `id` + labels) imported through a recipe with
-"columns": "auto" and unique_columns ["id"] updates the records it names and adds the rows without
-an id, in CSV and in XLSX."""
+"""Edit in Excel, import back: an export (header `_id` + labels) imported through a recipe with
+"columns": "auto" and unique_columns ["id"] (or ["_id"]) updates the records it names and adds the
+rows without an id, in CSV and in XLSX; a table's own field `id` stays a field. failures.csv, fixed
+and sent back, imports through the recipe that failed it (its `_row` column ignored)."""
 
 import csv
 import io
@@ -49,7 +50,7 @@ def test_an_export_edited_and_imported_back_updates_by_id_and_adds_new_rows(tena
     before = {r["data"]["membership_no"]: r for r in tenant.viewer.all_pages("/tables/contacts/records")}
     rows = as_rows(export(tenant, file_format), file_format)
     header = rows[0]
-    assert header[0] == "id" and "會員編號" in header
+    assert header[0] == "_id" and "會員編號" in header
     by_number = {row[header.index("會員編號")]: row for row in rows[1:]}
     by_number["M000002"][header.index("name")] = "改名"  # a cell changed in Excel
     new_row = [""] * len(header)
@@ -84,11 +85,66 @@ def test_auto_columns_name_what_an_insert_needs_and_update_by_id_needs_the_recor
         tenant.editor.import_file(updating["id"], csv_bytes([["id", "name"], ["nope", "x"], ["", "y"]]))["id"]
     )
     failures = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
-    assert [(f["row"], f["field"], f["code"]) for f in failures] == [(1, "id", "NOT_FOUND"), (2, "id", "NOT_FOUND")]
+    assert [(f["row"], f["field"], f["code"]) for f in failures] == [(1, "_id", "NOT_FOUND"), (2, "_id", "NOT_FOUND")]
 
     bad = tenant.admin.post("/recipes", json={**BY_ID, "name": "mixed", "unique_columns": ["id", "membership_no"]})
     assert bad.status_code == 422
     assert {"target": "unique_columns", "code": "ID_IDENTITY_ALONE"} in bad.json()["error"]["details"]
+
+
+def test_a_table_with_its_own_id_field_round_trips_by_record_id(tenant):
+    tenant.admin.create_table({"key": "items", "fields": [{"key": "id", "unique": True}, {"key": "name"}]})
+    recipe = tenant.admin.create_recipe({"name": "items", "table": "items", "columns": "auto"})
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes([["id", "name"], ["S2", "a"]]))["id"])
+    assert done["success_count"] == 1
+    job = {"job_name": "export", "table": "items", "ids": "all", "search_options": {}, "total": 1, "format": "csv"}
+    exported = as_rows(
+        requests.get(tenant.editor.wait_job(tenant.editor.start_job(job))["data"]["url"], timeout=30).content, "csv"
+    )
+    (record,) = tenant.viewer.all_pages("/tables/items/records")
+    assert exported == [["_id", "id", "name"], [record["id"], "S2", "a"]]
+
+    # "id" is the field here, "_id" the record: a row names its record by _id.
+    by_id = {"name": "by id", "table": "items", "columns": "auto", "unique_columns": ["_id"], "mode": "update"}
+    updating = tenant.admin.create_recipe(by_id)
+    edited = csv_bytes([exported[0], [record["id"], "S2", "b"]])
+    done = tenant.viewer.wait(tenant.editor.import_file(updating["id"], edited)["id"])
+    assert (done["status"], done["success_count"]) == ("completed", 1), done
+    (after,) = tenant.viewer.all_pages("/tables/items/records")
+    assert (after["id"], after["data"]) == (record["id"], {"id": "S2", "name": "b"})
+    keyed = tenant.admin.create_recipe({**by_id, "name": "by field", "unique_columns": ["id"], "mode": "upsert"})
+    done = tenant.viewer.wait(tenant.editor.import_file(keyed["id"], csv_bytes([["id", "name"], ["S2", "c"]]))["id"])
+    assert done["success_count"] == 1 and tenant.viewer.all_pages("/tables/items/records")[0]["data"]["name"] == "c"
+
+
+def test_a_fixed_failures_csv_imports_through_the_recipe_that_failed_it(tenant):
+    setup_contacts(tenant.admin)
+    by_position = {
+        "name": "by position",
+        "table": "contacts",
+        "columns": [
+            {"source": 0, "target": "membership_no"},
+            {"source": 1, "target": "name"},
+            {"source": 3, "target": "level"},
+        ],
+    }
+    recipe = tenant.admin.create_recipe(by_position)
+    rows = [HEADER, good_row(1), [*good_row(2)[:3], "Z", *good_row(2)[4:]]]
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes(rows))["id"])
+    assert (done["success_count"], done["fail_count"]) == (1, 1)
+    url = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures.csv", headers={"Accept": "application/json"})[
+        "data"
+    ]["url"]
+    failed_rows = as_rows(requests.get(url, timeout=30).content, "csv")
+    assert failed_rows[0][:2] == ["_row", HEADER[0]] and failed_rows[1][:2] == ["2", "M000002"]
+    fixed = [row[:-2] for row in failed_rows]  # the error columns dropped, _row kept
+    fixed[1][1 + 3] = "B"
+    again = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], csv_bytes(fixed))["id"])
+    assert (again["success_count"], again["fail_count"]) == (1, 0), again
+    numbers = {
+        r["data"]["membership_no"]: r["data"].get("level") for r in tenant.viewer.all_pages("/tables/contacts/records")
+    }
+    assert numbers == {"M000001": "B", "M000002": "B"}
 
 
 def test_an_exported_row_whose_key_field_was_edited_is_refused(tenant):

@@ -282,12 +282,12 @@ def test_failures_csv_fixed_and_uploaded_again_completes_the_data(tenant):
     downloaded = requests.get(response.headers["Location"], timeout=30)
     assert downloaded.content.startswith("\ufeff".encode())  # opens as UTF-8 in Excel
     table = list(csv.reader(io.StringIO(downloaded.content.decode("utf-8-sig"))))
-    assert table[0] == [*HEADER, "error_code", "error_message"]
-    assert [r[:8] for r in table[1:]] == [rows[9], rows[120]]
-    assert [r[8] for r in table[1:]] == ["INVALID_EMAIL", "REQUIRED; INVALID_NUMBER"]
+    assert table[0] == ["_row", *HEADER, "error_code", "error_message"]  # _row: the failing row's number
+    assert [r[:9] for r in table[1:]] == [["10", *rows[9]], ["121", *rows[120]]]
+    assert [r[9] for r in table[1:]] == ["INVALID_EMAIL", "REQUIRED; INVALID_NUMBER"]
 
-    table[1][2] = "c10@example.com"
-    table[2][0], table[2][4] = "M000121", "121.5"
+    table[1][1 + 2] = "c10@example.com"
+    table[2][1 + 0], table[2][1 + 4] = "M000121", "121.5"
     fixed = io.StringIO()
     csv.writer(fixed).writerows(table)
     again = tenant.editor.wait(tenant.editor.import_file(recipe["id"], fixed.getvalue().encode("utf-8-sig"))["id"])

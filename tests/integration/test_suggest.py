@@ -132,3 +132,37 @@ def test_bad_requests_get_clear_codes(tenant, other_tenant):
     ]
     for response, status, code in cases:
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
+
+
+def test_steps_and_formats_are_proposed_from_the_sample_each_with_a_reason(tenant):
+    tenant.admin.create_table(CONTACTS)
+    rows = [
+        [" M1 ", "113/05/01", "\uff41", "\uff39\uff25\uff33"],
+        ["M2", "113/05/02", " b ", "no"],
+        ["M3", "112/12/31", "A", "Yes "],
+    ]
+    body = {"table": "contacts", "headers": ["會員編號", "visit_date", "level", "vip"], "rows": rows}
+    columns = {c["target"]: c for c in tenant.editor.ok("POST", PATH, json=body)["data"]["columns"]}
+    number = columns["membership_no"]
+    assert number["transform"] == ["trim"] and number["format"] is None
+    assert number["proposals"] == [{"step": "trim", "reason": "1 of 3 sample cells have surrounding spaces"}]
+    visit = columns["visit_date"]
+    assert visit["format"] == "ROC" and visit["transform"] == []
+    assert visit["proposals"][0]["step"] == {"format": "ROC"} and "no other format" in visit["proposals"][0]["reason"]
+    level = columns["level"]
+    assert level["transform"] == ["trim", {"map": {"\uff41": "A", "b": "B"}}]
+    assert "ignoring case, width and spaces" in level["proposals"][1]["reason"]
+    assert columns["vip"]["transform"] == [
+        "trim",
+        {"map": {"\uff39\uff25\uff33": "true"}},
+    ]  # "no", "Yes" read as they are
+
+    # Samples that fit two formats (or none) get no format; values v1 reads get none either.
+    rows = [["M1", "01/02/2024"], ["M2", "03/04/2024"]]
+    body = {"table": "contacts", "headers": ["會員編號", "visit_date"], "rows": rows}
+    columns = {c["target"]: c for c in tenant.editor.ok("POST", PATH, json=body)["data"]["columns"]}
+    assert columns.get("visit_date", {}).get("format") is None  # DD/MM or MM/DD: no one format
+    rows = [["M1", "13/02/2024"], ["M2", "2024-04-03"]]
+    body = {"table": "contacts", "headers": ["會員編號", "visit_date"], "rows": rows}
+    columns = {c["target"]: c for c in tenant.editor.ok("POST", PATH, json=body)["data"]["columns"]}
+    assert columns.get("visit_date", {}).get("format") is None

@@ -171,6 +171,35 @@ export function FailuresTable({ importId }: { importId: string }) {
   );
 }
 
+/** A dry run's sample: its first rows as they would be stored, one column per field any of them has. */
+export function SampleTable({ sample }: { sample: { row: number; values: Record<string, unknown> }[] }) {
+  const fields = [...new Set(sample.flatMap((s) => Object.keys(s.values)))];
+  return (
+    <table class="list" data-testid="sample">
+      <thead>
+        <tr>
+          <th>{t("col_row")}</th>
+          {fields.map((f) => (
+            <th key={f}>{f}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {sample.map((s) => (
+          <tr key={s.row}>
+            <td class="num">{s.row}</td>
+            {fields.map((f) => (
+              <td key={f} class="wrap">
+                {s.values[f] === undefined || s.values[f] === null ? "" : String(s.values[f])}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function ImportPage({ id }: { id: string }) {
   const [item, setItem] = useState<any>();
   const [error, setError] = useState<unknown>();

@@ -1,12 +1,23 @@
 // A new import: drop a file, pick a recipe (or make one from the file's suggested mapping), preview it
 // as a dry run, then import it with an upload bar and follow it on its page.
 import { useEffect, useState } from "preact/hooks";
-import { TERMINAL, type UploadTicket, allPages, get, patch, post, upload } from "../api";
+import {
+  ApiError,
+  type MultipartTicket,
+  TERMINAL,
+  type UploadTicket,
+  allPages,
+  get,
+  patch,
+  post,
+  upload,
+  uploadInParts,
+} from "../api";
 import { locale, t } from "../i18n";
 import { type FileOptions, FileOptionsFields, fileOptionsOf, recipeOptions, sameReading } from "../file-options";
 import { may, navigate } from "../state";
 import { ErrorBox, Field, FieldOptions, ModeSelect, ProgressBar, useLoad, withChanged } from "../ui";
-import { FailuresTable, OutcomesView } from "./import";
+import { FailuresTable, OutcomesView, SampleTable } from "./import";
 
 const SUGGEST_MAX_BYTES = 4 * 1024 * 1024; // what POST /recipes/suggest takes in one request
 const SAMPLE_BYTES = 1024 * 1024;
@@ -210,6 +221,47 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
   );
 }
 
+// A file this large goes in parts, which resume after a reload when the same file is picked again;
+// smaller ones in one POST.
+const PARTS_FROM_BYTES = 16 * 1024 * 1024;
+const RESUME_STORAGE = "bulkimport.upload.";
+
+/** What names a picked file across reloads: its name, size and modification time. */
+function fingerprint(file: File): string {
+  return `${RESUME_STORAGE}${file.name}|${file.size}|${file.lastModified}`;
+}
+
+/** Upload in parts: resuming the import an earlier page started for the same file and settings,
+ * when it still waits for its parts; else a new import. */
+async function createAndUploadInParts(
+  body: Record<string, unknown>,
+  file: File,
+  onProgress: (f: number) => void,
+) {
+  const remembered = localStorage.getItem(fingerprint(file));
+  const settings = JSON.stringify(body);
+  if (remembered) {
+    const { id, request } = JSON.parse(remembered);
+    if (request === settings) {
+      try {
+        const state = (await get(`/imports/${id}/upload`)).data;
+        const started = await uploadInParts(id, state, file, state.parts, onProgress);
+        localStorage.removeItem(fingerprint(file));
+        return started;
+      } catch (e) {
+        // Gone, finished or expired: a new import. A failed part: stay resumable.
+        if (!(e instanceof ApiError) || ![404, 409].includes(e.status)) throw e;
+      }
+    }
+    localStorage.removeItem(fingerprint(file));
+  }
+  const created = (await post("/imports", { ...body, file_size: file.size, upload_method: "multipart" })).data;
+  localStorage.setItem(fingerprint(file), JSON.stringify({ id: created.id, request: settings }));
+  const started = await uploadInParts(created.id, created.upload as MultipartTicket, file, [], onProgress);
+  localStorage.removeItem(fingerprint(file));
+  return started;
+}
+
 /** Create the import (JSON), upload its file to the ticket with a bar: the created import. */
 async function createAndUpload(
   recipeId: string,
@@ -220,6 +272,7 @@ async function createAndUpload(
   onProgress: (f: number) => void,
 ) {
   const body = { recipe_id: recipeId, file_name: file.name, dry_run: dryRun, has_header: hasHeader, header_row: headerRow };
+  if (file.size >= PARTS_FROM_BYTES) return createAndUploadInParts(body, file, onProgress);
   const created = (await post("/imports", body)).data;
   await upload(created.upload as UploadTicket, file, onProgress);
   return created;
@@ -347,6 +400,12 @@ export function NewImportPage() {
                 <div class="error" role="alert">
                   <code>{preview.error.code}</code> {preview.error.message}
                 </div>
+              ) : null}
+              {TERMINAL.has(preview.status) && preview.sample?.length ? (
+                <>
+                  <h3>{t("sample")}</h3>
+                  <SampleTable sample={preview.sample} />
+                </>
               ) : null}
               {TERMINAL.has(preview.status) ? (
                 <>

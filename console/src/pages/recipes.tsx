@@ -9,6 +9,35 @@ import { ErrorBox, Field, FieldOptions, FormButtons, ModeSelect, RemoveCell, use
 interface Column {
   source: string | number;
   target: string;
+  transform?: unknown[];
+  default?: string;
+  format?: string | { decimal: string; group: string };
+  steps?: string; // the transform as the form's text (JSON), while it is edited
+}
+
+const DATE_FORMATS = ["YYYY-MM-DD", "YYYY/MM/DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "ROC"];
+// The number formats the form offers, by their select value; a recipe's other one shows as it is.
+const NUMBER_FORMATS: Record<string, { decimal: string; group: string }> = {
+  "1.234,5": { decimal: ",", group: "." },
+  "1 234,5": { decimal: ",", group: " " },
+  "1,234.5": { decimal: ".", group: "," },
+};
+
+function formatValue(format: Column["format"]): string {
+  if (format === undefined || typeof format === "string") return format ?? "";
+  return Object.keys(NUMBER_FORMATS).find((k) => NUMBER_FORMATS[k].decimal === format.decimal && NUMBER_FORMATS[k].group === format.group) ?? JSON.stringify(format);
+}
+
+/** The column as the API takes it: only what it sets (a column without cleaning stays {source, target}). */
+function columnBody(c: Column): object {
+  const { steps, transform, default: fill, format, ...rest } = c;
+  const body: Record<string, unknown> = { ...rest };
+  const parsed = steps === undefined ? transform : steps.trim() ? JSON.parse(steps) : [];
+  if (Array.isArray(parsed) && parsed.length) body.transform = parsed;
+  else if (parsed !== undefined && !Array.isArray(parsed)) throw new Error(t("steps_not_list"));
+  if (fill) body.default = fill;
+  if (format) body.format = format;
+  return body;
 }
 
 function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: any[]; onDone: () => void }) {
@@ -26,10 +55,17 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
   async function save(event: Event) {
     event.preventDefault();
     setError(undefined);
+    let cleaned: object[];
+    try {
+      cleaned = columns.map(columnBody);
+    } catch (e) {
+      setError(e instanceof SyntaxError ? new Error(`${t("steps")}: ${e.message}`) : e);
+      return;
+    }
     const body = {
       name,
       mode,
-      columns,
+      columns: cleaned,
       unique_columns: unique.split(",").map((u) => u.trim()).filter(Boolean),
       options: recipeOptions(options),
     };
@@ -68,6 +104,9 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
           <tr>
             <th>{t("source")}</th>
             <th>{t("target")}</th>
+            <th>{t("steps")}</th>
+            <th>{t("column_format")}</th>
+            <th>{t("default_value")}</th>
             <th />
           </tr>
         </thead>
@@ -80,9 +119,45 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
               <td>
                 <select aria-label={t("target")} value={c.target} onChange={(e) => change(i, { target: e.currentTarget.value })}>
                   <option value="" />
-                  <option value="id">id</option>
+                  <option value="_id">_id</option>
                   <FieldOptions fields={fields} />
                 </select>
+              </td>
+              <td>
+                <input
+                  aria-label={t("steps")}
+                  placeholder='["trim"]'
+                  value={c.steps ?? (c.transform?.length ? JSON.stringify(c.transform) : "")}
+                  onInput={(e) => change(i, { steps: e.currentTarget.value })}
+                />
+              </td>
+              <td>
+                <select
+                  aria-label={t("column_format")}
+                  value={formatValue(c.format)}
+                  onChange={(e) => {
+                    const value = e.currentTarget.value;
+                    change(i, { format: NUMBER_FORMATS[value] ?? (value || undefined) });
+                  }}
+                >
+                  <option value="" />
+                  {DATE_FORMATS.map((f) => (
+                    <option key={f} value={f}>
+                      {f}
+                    </option>
+                  ))}
+                  {Object.keys(NUMBER_FORMATS).map((f) => (
+                    <option key={f} value={f}>
+                      {f}
+                    </option>
+                  ))}
+                  {c.format && typeof c.format !== "string" && !Object.keys(NUMBER_FORMATS).includes(formatValue(c.format)) ? (
+                    <option value={formatValue(c.format)}>{formatValue(c.format)}</option>
+                  ) : null}
+                </select>
+              </td>
+              <td>
+                <input aria-label={t("default_value")} value={c.default ?? ""} onInput={(e) => change(i, { default: e.currentTarget.value })} />
               </td>
               <RemoveCell onRemove={() => setColumns(columns.filter((_, j) => j !== i))} />
             </tr>
@@ -97,6 +172,18 @@ function RecipeForm({ recipe, tables, onDone }: { recipe: any | null; tables: an
       <ErrorBox error={error} />
     </form>
   );
+}
+
+/** A column as the list shows it: source → target, then its steps, format and default. */
+function columnSummary(c: Column & { sources?: (string | number)[]; join?: string }): string {
+  const source = c.sources ? c.sources.join(" + ") : String(c.source);
+  const steps = (c.transform ?? []).map((s) => (typeof s === "string" ? s : Object.keys(s as object)[0]));
+  const extra = [
+    steps.length ? steps.join(", ") : "",
+    c.format ? `${t("column_format")} ${formatValue(c.format)}` : "",
+    c.default ? `${t("default_value")} "${c.default}"` : "",
+  ].filter(Boolean);
+  return `${source} → ${c.target}` + (extra.length ? ` (${extra.join("; ")})` : "");
 }
 
 export function RecipesPage() {
@@ -141,7 +228,7 @@ export function RecipesPage() {
                 <td>{recipe.mode}</td>
                 <td class="wrap">
                   {Array.isArray(recipe.columns)
-                    ? recipe.columns.map((c: Column) => `${c.source} → ${c.target}`).join(" · ")
+                    ? recipe.columns.map(columnSummary).join(" · ")
                     : "auto"}
                 </td>
                 <td>

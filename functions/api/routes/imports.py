@@ -12,12 +12,23 @@ from bulkimport.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    TooLarge,
     UnsupportedMediaType,
     validation_failed,
 )
-from bulkimport.imports import reports
+from bulkimport.imports import multipart, reports
 from bulkimport.imports import service as imports
-from bulkimport.imports.models import Failure, Import, ImportCreate, ImportCreated, ImportResult
+from bulkimport.imports.models import (
+    CompleteUpload,
+    Failure,
+    Import,
+    ImportCreate,
+    ImportCreated,
+    ImportResult,
+    PartNumbers,
+    PartUrl,
+    UploadState,
+)
 from bulkimport.paging import Page
 
 router = APIGatewayRouter()
@@ -50,7 +61,11 @@ CREATE_BODY = {
         "application/json": {
             "schema": _JSON_SCHEMA,
             "examples": {
-                "upload later": {"summary": "Create, then upload to the ticket's URL", "value": examples.IMPORT}
+                "upload later": {"summary": "Create, then upload to the ticket's URL", "value": examples.IMPORT},
+                "upload in parts": {
+                    "summary": "A large file: create, then upload it in parts",
+                    "value": examples.IMPORT_MULTIPART,
+                },
             },
         },
         "multipart/form-data": {"schema": _FORM_SCHEMA},
@@ -93,6 +108,10 @@ CREATE_BODY = {
             InvalidInput("INVALID_SCHEDULED_AT", value="yesterday"),
             InvalidInput("EMPTY_FILE"),
             UnsupportedMediaType("UNSUPPORTED_FILE_TYPE"),
+            InvalidInput("FILE_SIZE_REQUIRED"),
+            InvalidInput("FILE_TOO_SMALL_FOR_MULTIPART", size=1000, min_bytes=multipart.MIN_PART_BYTES),
+            TooLarge("UPLOAD_TOO_LARGE_FOR_POST", size=200_000_000, max_bytes=104_857_600),
+            TooLarge("FILE_TOO_LARGE", size=6_000_000_000, max_bytes=5_368_709_120),
         ],
         description="JSON creates an import and returns an upload ticket; multipart/form-data carries a "
         "small file (up to 4 MB) in the same request.",
@@ -307,3 +326,79 @@ def restart_import(import_id: str):
 def revert_import(import_id: str):
     caller = principal(router)
     return {"data": imports.revert_import(caller.tenant, import_id, language(router)).model_dump(mode="json")}
+
+
+_UPLOAD_STATE_ERRORS = [
+    IMPORT_NOT_FOUND,
+    Conflict("NOT_MULTIPART", import_id="01M8C9BVB8MA4PQ3011DQJGH53"),
+    Conflict("UPLOAD_CLOSED", import_id="01M8C9BVB8MA4PQ3011DQJGH53", state="queued"),
+    Conflict("UPLOAD_EXPIRED", expired_at="2026-12-01T09:00:00Z"),
+]
+
+
+@router.post(
+    "/imports/<import_id>/upload/parts",
+    **operation(
+        "Part upload URLs",
+        tag="Imports",
+        role="editor",
+        body=True,
+        answers={200: Data[list[PartUrl]]},
+        errors=[
+            *_UPLOAD_STATE_ERRORS,
+            InvalidInput("PART_NUMBERS_REQUIRED"),
+            InvalidInput("TOO_MANY_PART_NUMBERS", count=101, max_count=multipart.MAX_NUMBERS),
+            InvalidInput("PART_NUMBER_OUT_OF_RANGE", number=9, part_count=8),
+        ],
+        description="Presigned PUT URLs (1 hour) of a multipart upload's parts, at most 100 a call: PUT each "
+        "part's bytes (part_size, the last part the rest) to its URL and keep the ETag it answers.",
+    ),
+)
+def part_urls(import_id: str, body: Annotated[PartNumbers, examples.PART_NUMBERS]):
+    caller = principal(router)
+    urls = multipart.part_urls(caller.tenant, import_id, body.numbers)
+    return {"data": [url.model_dump(mode="json") for url in urls]}
+
+
+@router.get(
+    "/imports/<import_id>/upload",
+    **operation(
+        "A multipart upload's parts",
+        tag="Imports",
+        role="viewer",
+        answers={200: Data[UploadState]},
+        errors=_UPLOAD_STATE_ERRORS,
+        description="The upload's plan and the parts S3 holds (number, size, ETag): a client resuming an "
+        "interrupted upload sends only the parts missing or different.",
+    ),
+)
+def upload_state(import_id: str):
+    caller = principal(router)
+    return {"data": multipart.upload_state(caller.tenant, import_id).model_dump(mode="json")}
+
+
+@router.post(
+    "/imports/<import_id>/upload/complete",
+    **operation(
+        "Complete a multipart upload",
+        tag="Imports",
+        role="editor",
+        body=True,
+        answers={200: Data[Import]},
+        errors=[
+            *_UPLOAD_STATE_ERRORS,
+            InvalidInput("PART_NUMBER_OUT_OF_RANGE", number=9, part_count=8),
+            InvalidInput("DUPLICATE_PART_NUMBER", number=2),
+            InvalidInput("PARTS_MISSING", numbers="3, 4", part_count=8),
+            InvalidInput("PARTS_NOT_UPLOADED", numbers="3"),
+            InvalidInput("PART_ETAG_MISMATCH", number=2, etag="0f3a", held="b543"),
+            InvalidInput("PART_SIZE_WRONG", number=2, size=10, expected=5_242_880),
+            InvalidInput("PARTS_REFUSED", reason="InvalidPart"),
+        ],
+        description="Every part's number and ETag: the parts are joined into the file and the import starts "
+        "(as when a POST upload lands).",
+    ),
+)
+def complete_upload(import_id: str, body: Annotated[CompleteUpload, examples.COMPLETE_UPLOAD]):
+    caller = principal(router)
+    return {"data": imports.complete_upload(caller.tenant, import_id, body, language(router)).model_dump(mode="json")}

@@ -10,7 +10,7 @@ from web import JSON, parse_json, principal, read_form, request_body
 from bulkimport.errors import InvalidInput, NotFound, UnsupportedMediaType, validation_failed
 from bulkimport.paging import Page
 from bulkimport.recipes import service as recipes
-from bulkimport.recipes.models import RecipeCreate, RecipeOut, RecipePatch
+from bulkimport.recipes.models import RecipeCreate, RecipeOut, RecipePatch, RecipeVersion
 from bulkimport.recipes.suggest import Suggestion, SuggestRequest, suggest_for_file, suggest_for_sample
 
 router = APIGatewayRouter()
@@ -39,7 +39,7 @@ RECIPE_CHECKS = [InvalidInput("TABLE_NOT_FOUND", table="contacts"), InvalidInput
 )
 def create_recipe(body: Annotated[RecipeCreate, examples.RECIPE]):
     caller = principal(router)
-    recipe = recipes.create_recipe(caller.tenant, body)
+    recipe = recipes.create_recipe(caller.tenant, body, caller.actor)
     return {"data": recipes.recipe_out(caller.tenant, recipe.id).model_dump(mode="json")}, 201
 
 
@@ -88,7 +88,29 @@ def get_recipe(recipe_id: str):
 )
 def patch_recipe(recipe_id: str, body: Annotated[RecipePatch, examples.RECIPE_PATCH]):
     caller = principal(router)
-    return {"data": recipes.patch_recipe(caller.tenant, recipe_id, body).model_dump(mode="json")}
+    return {"data": recipes.patch_recipe(caller.tenant, recipe_id, body, caller.actor).model_dump(mode="json")}
+
+
+@router.get(
+    "/recipes/<recipe_id>/versions",
+    **operation(
+        "List a recipe's versions",
+        tag="Recipes",
+        role="viewer",
+        paged=True,
+        answers={200: Page[RecipeVersion]},
+        errors=[RECIPE_NOT_FOUND],
+        description="Every change to a recipe makes a new version (1, 2, ...): each with who changed it, "
+        "when, and the recipe as it was. An import runs with the version it was created with.",
+    ),
+)
+def list_recipe_versions(
+    recipe_id: str,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query()] = None,
+):
+    caller = principal(router)
+    return recipes.list_versions(caller.tenant, recipe_id, per_page, cursor).model_dump(mode="json")
 
 
 @router.delete(

@@ -89,6 +89,10 @@ class Uploads(Section):
     direct_upload_max_bytes: int = Field(default=4 * 1024 * 1024, alias="DIRECT_UPLOAD_MAX_BYTES")
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
     upload_url_ttl_seconds: int = Field(default=3600, alias="UPLOAD_URL_TTL_SECONDS")
+    # Larger files come in parts (a multipart upload, up to S3's 5 GiB for one upload's object), and
+    # may take this long to finish: an upload not completed by then is aborted.
+    multipart_max_bytes: int = Field(default=5 * 1024**3, alias="MULTIPART_MAX_BYTES")
+    multipart_upload_days: int = Field(default=7, alias="MULTIPART_UPLOAD_DAYS", ge=1)
 
 
 class JobLimits(Section):

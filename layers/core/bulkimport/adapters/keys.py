@@ -28,6 +28,15 @@ def recipe_sk(recipe_id: str) -> str:
     return f"{RECIPE_PREFIX}{recipe_id}"
 
 
+def recipe_versions_prefix(recipe_id: str) -> str:
+    # Not under RECIPE_PREFIX: listing a tenant's recipes by prefix never reads their versions.
+    return f"RECIPEVERSION#{recipe_id}#"
+
+
+def recipe_version_sk(recipe_id: str, number: int) -> str:
+    return f"{recipe_versions_prefix(recipe_id)}{number:08d}"
+
+
 def import_sk(import_id: str) -> str:
     return f"{IMPORT_PREFIX}{import_id}"
 

@@ -170,6 +170,61 @@ class BlobStore:
             ExpiresIn=expires_in,
         )
 
+    # ------------------------------------------------------------ multipart uploads by clients
+    def start_multipart(self, key: str) -> str:
+        """Open a multipart upload of `key` whose parts a client sends to presigned URLs; its id."""
+        return self.s3.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+
+    def presigned_part(self, key: str, upload_id: str, number: int, expires_in: int) -> str:
+        return self.s3.generate_presigned_url(
+            "upload_part",
+            Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number},
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+        )
+
+    def list_parts(self, key: str, upload_id: str) -> list[dict] | None:
+        """The parts S3 holds of an upload, by number: {"number", "size", "etag"}; None when the upload
+        is no longer open (completed or aborted)."""
+        parts: list[dict] = []
+        try:
+            pages = self.s3.get_paginator("list_parts").paginate(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            for page in pages:
+                for part in page.get("Parts", []):
+                    parts.append({"number": part["PartNumber"], "size": part["Size"], "etag": part["ETag"].strip('"')})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                return None
+            raise
+        return parts
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> tuple[dict[str, str | None] | None, str | None]:
+        """Complete an upload from its (number, etag) parts: (the object's pin, None) when done, else
+        (None, S3's refusal code: InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload)."""
+        try:
+            done = self.s3.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in parts]},
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"):
+                return None, str(code)
+            raise
+        return pin_of(done.get("VersionId"), done["ETag"]), None
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort an upload and drop its parts (one already gone is fine)."""
+        try:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                raise
+
 
 class _PartWriter(io.RawIOBase):
     """A write-only, unseekable raw file: text wrappers and zip writers (XLSX exports, which then

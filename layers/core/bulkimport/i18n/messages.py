@@ -50,6 +50,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} must be at most {max_length} characters.",
         "zh-TW": "{field} 最多 {max_length} 個字元。",
     },
+    # Row failures of a table's and a recipe's rules (v1.2: cleaning data on the way in)
+    "PATTERN_MISMATCH": {
+        "en": "{field} must match the pattern {pattern}, got '{value}'.",
+        "zh-TW": "{field} 必須符合格式 {pattern}，收到「{value}」。",
+    },
+    "OUT_OF_RANGE": {
+        "en": "{field} must be {range}, got '{value}'.",
+        "zh-TW": "{field} 必須在範圍 {range} 之內，收到「{value}」。",
+    },
+    "TOO_SHORT": {
+        "en": "{field} must be at least {min_length} characters, got '{value}'.",
+        "zh-TW": "{field} 至少需要 {min_length} 個字元，收到「{value}」。",
+    },
+    "NOT_MAPPED": {
+        "en": "{field}: '{value}' is not one of the values the recipe maps.",
+        "zh-TW": "{field}：「{value}」不在匯入範本的對照表中。",
+    },
+    "REQUIRED_BY_RULE": {
+        "en": "{field} is required when {when_field} is '{when_value}'.",
+        "zh-TW": "當 {when_field} 為「{when_value}」時，{field} 為必填欄位。",
+    },
+    "RULE_FAILED": {
+        "en": "{field} must be {op} {other} ('{other_value}'), got '{value}'.",
+        "zh-TW": "{field} 必須 {op} {other}（「{other_value}」），收到「{value}」。",
+    },
     "COLUMN_COUNT_MISMATCH": {
         "en": "Row has {actual} columns, the header has {expected}.",
         "zh-TW": "此列有 {actual} 欄，標題列有 {expected} 欄。",
@@ -231,6 +256,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Table '{table}' still holds {count} record(s); delete them with a batch_delete job first.",
         "zh-TW": "資料表「{table}」仍有 {count} 筆資料，請先以 batch_delete 作業刪除。",
     },
+    "RECIPE_CHANGED": {
+        "en": "Recipe '{recipe_id}' was changed by someone else meanwhile; read it again and repeat the change.",
+        "zh-TW": "匯入範本「{recipe_id}」剛被其他人修改；請重新讀取後再修改一次。",
+    },
+    "INVALID_PATTERN": {
+        "en": "The pattern '{pattern}' is not a valid RE2 regular expression: {reason}.",
+        "zh-TW": "格式「{pattern}」不是有效的 RE2 正規表示式：{reason}。",
+    },
+    "INVALID_RULE": {
+        "en": "A rule does not fit the table's fields; see details.",
+        "zh-TW": "規則與資料表的欄位不符，請參考 details。",
+    },
     "INVALID_RECIPE": {
         "en": "The recipe does not fit table '{table}'; see details.",
         "zh-TW": "匯入範本與資料表「{table}」不符，請參考 details。",
@@ -283,6 +320,63 @@ MESSAGES: dict[str, dict[str, str]] = {
     "UPLOAD_EXPIRED": {
         "en": "No file was uploaded before the upload URL expired ({expired_at}); create a new import for a new upload URL.",
         "zh-TW": "上傳網址到期（{expired_at}）前未收到檔案；請建立新的匯入以取得新的上傳網址。",
+    },
+    # Multipart uploads (imports.multipart)
+    "UPLOAD_TOO_LARGE_FOR_POST": {
+        "en": "A file of {size} bytes is over the {max_bytes} bytes one POST upload takes; create the import with upload_method multipart.",
+        "zh-TW": "檔案大小 {size} 位元組，超過單次 POST 上傳上限 {max_bytes} 位元組；請以 upload_method multipart 建立匯入。",
+    },
+    "FILE_SIZE_REQUIRED": {
+        "en": "A multipart upload needs file_size, the file's size in bytes.",
+        "zh-TW": "分段上傳需要 file_size（檔案大小，位元組）。",
+    },
+    "FILE_TOO_SMALL_FOR_MULTIPART": {
+        "en": "A file of {size} bytes is under the {min_bytes} bytes of a multipart upload; upload it with upload_method post.",
+        "zh-TW": "檔案大小 {size} 位元組，小於分段上傳下限 {min_bytes} 位元組；請以 upload_method post 上傳。",
+    },
+    "NOT_MULTIPART": {
+        "en": "Import {import_id} does not upload its file in parts.",
+        "zh-TW": "匯入 {import_id} 不是分段上傳。",
+    },
+    "UPLOAD_CLOSED": {
+        "en": "Import {import_id} is no longer waiting for its upload ({state}).",
+        "zh-TW": "匯入 {import_id} 已不再等待上傳（{state}）。",
+    },
+    "PART_NUMBERS_REQUIRED": {
+        "en": "numbers must list at least one part number.",
+        "zh-TW": "numbers 至少須列出一個分段編號。",
+    },
+    "TOO_MANY_PART_NUMBERS": {
+        "en": "{count} part numbers asked for; at most {max_count} a call.",
+        "zh-TW": "要求了 {count} 個分段編號；每次最多 {max_count} 個。",
+    },
+    "PART_NUMBER_OUT_OF_RANGE": {
+        "en": "Part {number} does not exist: this upload has parts 1 to {part_count}.",
+        "zh-TW": "分段 {number} 不存在：此上傳的分段為 1 至 {part_count}。",
+    },
+    "DUPLICATE_PART_NUMBER": {
+        "en": "Part {number} is listed more than once.",
+        "zh-TW": "分段 {number} 重複列出。",
+    },
+    "PARTS_MISSING": {
+        "en": "The upload has {part_count} parts; these are not listed: {numbers}.",
+        "zh-TW": "此上傳共有 {part_count} 個分段；未列出：{numbers}。",
+    },
+    "PARTS_NOT_UPLOADED": {
+        "en": "These parts were never uploaded: {numbers}. Upload them, then complete again.",
+        "zh-TW": "這些分段尚未上傳：{numbers}。請上傳後再完成。",
+    },
+    "PART_ETAG_MISMATCH": {
+        "en": "Part {number} has ETag {held}, not {etag}: upload it again or give the ETag its upload answered.",
+        "zh-TW": "分段 {number} 的 ETag 為 {held}，而非 {etag}：請重新上傳，或提供上傳時回傳的 ETag。",
+    },
+    "PART_SIZE_WRONG": {
+        "en": "Part {number} is {size} bytes; it must be {expected} (part_size, the last part the rest of file_size). Upload it again.",
+        "zh-TW": "分段 {number} 為 {size} 位元組，應為 {expected}（part_size，最後一段為 file_size 的餘數）。請重新上傳。",
+    },
+    "PARTS_REFUSED": {
+        "en": "S3 refused to join the parts ({reason}); read the parts with GET .../upload and upload the wrong ones again.",
+        "zh-TW": "S3 拒絕合併分段（{reason}）；請以 GET .../upload 讀取分段，重新上傳有誤的分段。",
     },
     "FILE_NOT_UPLOADED": {
         "en": "The import's file was never uploaded; create a new import.",

@@ -24,18 +24,20 @@ from bulkimport.imports.models import TERMINAL_STATUSES
 from bulkimport.imports.store import ChunkMarker, ImportRecord, Reader, SheetReader
 from bulkimport.ingest.parsing import ChunkPlan, read_chunk
 from bulkimport.recipes.headers import column_index, header_key
-from bulkimport.recipes.models import AUTO, ID_TARGET, PARENT_PREFIX, Recipe
+from bulkimport.recipes.models import AUTO, ID_TARGET, LEGACY_ID_TARGET, PARENT_PREFIX, ROW_COLUMN, Recipe
+from bulkimport.recipes.transforms import column_reading
 from bulkimport.records.uniqueness import DuplicateFinder, constraints
 from bulkimport.records.writer import RecordWriter, RowPlan, WriteContext
 from bulkimport.runs.counting import LIVE_NOTE_SECONDS, count_once, note_live
 from bulkimport.schema.models import FieldSpec, Table
-from bulkimport.schema.validation import RowValidator
+from bulkimport.schema.validation import RowValidator, rules_of
 
 # A chunk's valid rows are applied this many at a time, so that its worker can say how far it got
 # (the import's progress moves inside a chunk: runs.counting). Every step of applying rows is
 # idempotent and in-file duplicates are settled before any chunk runs, so parts apply as the whole.
 APPLY_ROWS = 100
-OUTCOMES = ("inserted", "updated", "unchanged")  # what the writer says a row did (failed rows aside)
+OUTCOMES = ("inserted", "updated", "unchanged")
+SAMPLE_ROWS = 20  # of a dry run (GET /v1/imports/{id}: sample)  # what the writer says a row did (failed rows aside)
 
 
 class _LiveRows:
@@ -106,7 +108,9 @@ class RowScan:
         width = len(header) if header is not None else None
         columns = self.columns[sheet.index] = resolve_columns(self.recipe, self.table, header, width)
         # Only a worksheet has a name (its cells may be uncalculated formulas or date serials).
-        validator = row_validator(self.table, self.parent, columns, width, worksheet=sheet.name is not None)
+        validator = row_validator(
+            self.table, self.parent, columns, width, worksheet=sheet.name is not None, recipe=self.recipe
+        )
         if not self.finder.keyed:
             return None  # no unique keys: nothing to find, so no row needs validating (nor parsing) here
         finder = self.finder
@@ -123,14 +127,26 @@ class RowScan:
 
 
 def row_validator(
-    table: Table, parent: Table | None, columns: list[list], width: int | None, worksheet: bool = False
+    table: Table,
+    parent: Table | None,
+    columns: list[list],
+    width: int | None,
+    worksheet: bool = False,
+    recipe: Any = None,
 ) -> RowValidator:
+    """The validator of a sheet's resolved columns ([index, target], or [[indexes], target] for a
+    column joining sources), with the recipe's cleaning of each column compiled once (a chunk's)."""
     # The recipe was checked against the tables: each target names a field of the table, or of
     # the parent for a parent link.
     specs = []
+    readings = {}
+    recipe_columns = {c.target: c for c in (recipe.mapped if recipe is not None else [])}
     for index, target in columns:
+        sources = index if isinstance(index, list) else [index]
+        index = sources[0]
         if target == ID_TARGET:  # the record's id, as an export wrote it: text
-            specs.append((index, FieldSpec(key=ID_TARGET, type="string")))
+            # constructed: "_id" is the service's own key, which no field's Key admits
+            specs.append((index, FieldSpec.model_construct(key=ID_TARGET, type="string", required=False)))
             continue
         if target.startswith(PARENT_PREFIX):
             assert parent is not None
@@ -141,7 +157,10 @@ def row_validator(
             spec = table.field(target)
             assert spec is not None
         specs.append((index, spec))
-    return RowValidator(specs, width, worksheet)
+        column = recipe_columns.get(target)
+        if column is not None and column.cleans():
+            readings[target] = column_reading(column, spec, sources)
+    return RowValidator(specs, width, worksheet, readings, rules_of(table.rules, table.fields))
 
 
 def resolve_columns(recipe, table: Table, header: list[str] | None, width: int | None) -> list[list]:
@@ -150,17 +169,25 @@ def resolve_columns(recipe, table: Table, header: list[str] | None, width: int |
         return _auto_columns(recipe, table, header)
     resolved: list[list] = []
     missing: list[str] = []
+    # A failures.csv sent back: its first column, the row number, is not the file's own, so column
+    # indexes count from the one after it.
+    shift = 1 if header and header[0] == ROW_COLUMN else 0
     for column in recipe.columns:
-        if isinstance(column.source, int):
-            if width is not None and column.source >= width:
-                raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=column.source, count=width)
-            resolved.append([column.source, column.target])
-            continue
-        found = column_index(header, column.source) if header is not None else None
-        if found is None:
-            missing.append(column.source)
-        else:
-            resolved.append([found, column.target])
+        indexes = []
+        for source in column.all_sources:
+            if isinstance(source, int):
+                source += shift
+                if width is not None and source >= width:
+                    raise FileError("COLUMN_INDEX_OUT_OF_RANGE", column=source, count=width)
+                indexes.append(source)
+                continue
+            found = column_index(header, source) if header is not None else None
+            if found is None:
+                missing.append(source)
+            else:
+                indexes.append(found)
+        if len(indexes) == len(column.all_sources):
+            resolved.append([indexes if column.sources is not None else indexes[0], column.target])
     if missing:
         raise FileError("MISSING_COLUMN", column=", ".join(f"'{source}'" for source in missing), count=len(missing))
     return resolved
@@ -168,11 +195,13 @@ def resolve_columns(recipe, table: Table, header: list[str] | None, width: int |
 
 def _auto_columns(recipe, table: Table, header: list[str] | None) -> list[list]:
     """ "columns": "auto": each header that is a field's key or label (as headers match) maps to it,
-    and a header "id" to the record id; other headers are left out. A field an insert needs that no
-    header names is a missing column."""
+    and a header "_id" to the record id ("id" too, in a table without a field keyed id); other
+    headers are left out. A field an insert needs that no header names is a missing column."""
     if header is None:
         raise FileError("AUTO_COLUMNS_NEED_HEADER")
     names = {header_key(ID_TARGET): ID_TARGET}
+    if table.field(LEGACY_ID_TARGET) is None:
+        names[header_key(LEGACY_ID_TARGET)] = ID_TARGET
     for spec in table.fields:
         if spec.type != "subtable":
             for name in (spec.key, spec.label):
@@ -309,7 +338,7 @@ def _load(tenant: str, import_id: str, item: ImportRecord, chunk: ChunkPlan, pas
 def _check(run: _ChunkRun) -> CheckedRows:
     """Parse and validate the chunk's rows; the valid ones are planned, the others failed."""
     sheet, worksheet = run.sheet, run.reader.format == "xlsx"
-    validator = row_validator(run.table, run.parent, sheet.columns, sheet.width, worksheet)
+    validator = row_validator(run.table, run.parent, sheet.columns, sheet.width, worksheet, recipe=run.recipe)
     checked = check_rows(run.data, run.reader, validator, run.chunk, run.duplicates, run.import_id)
     run.data = b""  # the bytes are parsed: free them before the writes
     if checked.rows != run.chunk.rows:
@@ -364,6 +393,8 @@ def _report(run: _ChunkRun, checked: CheckedRows, tally: _Tally) -> dict[str, An
     """Keep what a revert and the failures listing read (the records written, the failure entries,
     the chunk's done-marker); returns the chunk's summary."""
     written = run.undo.written(checked.plans) if run.undo else None
+    if run.item.dry_run and run.index == 0:
+        _keep_sample(run.tenant, run.import_id, checked.plans)
     entries = _failure_entries(tally.failures, checked, run.sheet.name)
     if entries:
         body = "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in entries).encode()
@@ -402,6 +433,13 @@ def _count(run: _ChunkRun, tally: _Tally) -> None:
         },
         set_values={"updated_at": run.stamp},
     )
+
+
+def _keep_sample(tenant: str, import_id: str, plans: list[RowPlan]) -> None:
+    """A dry run shows the first chunk's first SAMPLE_ROWS valid rows as they would be stored, so the
+    cleaning can be checked before anything is written (the same on every attempt of the chunk)."""
+    sample = [{"row": p.row, "values": p.data} for p in plans if p.outcome and p.failure is None][:SAMPLE_ROWS]
+    store.update(tenant, import_id, set_values={"sample": sample})
 
 
 def _failure_entries(failures: dict[int, list[dict]], checked: CheckedRows, sheet_name: str | None) -> list[dict]:

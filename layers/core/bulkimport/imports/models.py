@@ -51,6 +51,10 @@ class ImportCreate(Strict):
     scheduled_at: str | None = Field(default=None, max_length=64)
     dry_run: bool = False
     atomic: bool = False
+    # The file's size in bytes, and how it comes: one POST (up to 100 MB), or in parts (multipart,
+    # 5 MiB to 5 GiB; the default above 100 MB, and then file_size is required).
+    file_size: int | None = Field(default=None, ge=1)
+    upload_method: Literal["post", "multipart"] | None = None
 
     @field_validator("file_name", mode="before")
     @classmethod
@@ -94,6 +98,11 @@ class Revert(BaseModel):
     ended_at: str | None = None
 
 
+class SampleRow(BaseModel):
+    row: int
+    values: dict[str, Any]
+
+
 class Import(BaseModel):
     """An import as the API shows it."""
 
@@ -127,6 +136,8 @@ class Import(BaseModel):
     created_at: str
     updated_at: str
     recipe: Recipe | None = None
+    recipe_version: int = 1  # the recipe's version the import was created with, and runs with
+    sample: list[SampleRow] | None = None  # a dry run's first rows as they would be stored
 
 
 class UploadTicket(BaseModel):
@@ -137,8 +148,51 @@ class UploadTicket(BaseModel):
     expires_at: str
 
 
+class MultipartTicket(BaseModel):
+    """A multipart upload: the file goes in part_count parts of part_size bytes (the last one the rest),
+    each PUT to a URL from POST /imports/{id}/upload/parts, then POST /imports/{id}/upload/complete."""
+
+    method: Literal["multipart"] = "multipart"
+    part_size: int
+    part_count: int
+    expires_at: str
+
+
 class ImportCreated(Import):
-    upload: UploadTicket | None = None
+    upload: UploadTicket | MultipartTicket | None = None
+
+
+class PartNumbers(Strict):
+    model_config = REQUEST
+    numbers: list[int]
+
+
+class PartUrl(BaseModel):
+    number: int
+    url: str
+
+
+class HeldPart(BaseModel):
+    """A part S3 holds of an upload: its number, size and ETag (the MD5 of its bytes, in hex)."""
+
+    number: int
+    size: int
+    etag: str
+
+
+class UploadState(MultipartTicket):
+    parts: list[HeldPart]
+
+
+class CompletedPart(Strict):
+    model_config = REQUEST
+    number: int
+    etag: str = Field(min_length=1, max_length=128)
+
+
+class CompleteUpload(Strict):
+    model_config = REQUEST
+    parts: list[CompletedPart]
 
 
 class Failure(BaseModel):

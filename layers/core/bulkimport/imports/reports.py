@@ -20,6 +20,7 @@ from bulkimport.imports.service import to_import
 from bulkimport.imports.store import ImportRecord, SheetReader
 from bulkimport.ingest.formulas import neutralise, neutralise_source_cell
 from bulkimport.paging import ListMeta, Page
+from bulkimport.recipes.models import ROW_COLUMN
 
 
 def list_failures(tenant: str, import_id: str, per_page: int, cursor: str | None, language: str) -> Page:
@@ -136,7 +137,8 @@ def failures_csv_url(tenant: str, import_id: str, language: str) -> str:
             writer = csv.writer(text, delimiter=reader.delimiter)
             layout = _FailedRowLayout(reader.sheets)
             if layout.header is not None:
-                writer.writerow([*map(neutralise_source_cell, layout.header), "error_code", "error_message"])
+                header = [ROW_COLUMN, *map(neutralise_source_cell, layout.header), "error_code", "error_message"]
+                writer.writerow(header)
             row: dict | None = None
             for entry in iter_failures(tenant, item):
                 if row is not None and row["row"] != entry["row"]:
@@ -165,7 +167,10 @@ def _write_failed_row(writer, layout: _FailedRowLayout, row: dict) -> None:
     """One failing row: its cells as they came, except that none can run as a formula where the file is
     opened (a plain number such as "-5" stays a number; see ingest/formulas.py)."""
     cells = [neutralise_source_cell(cell or "") for cell in layout.cells(row["sheet"], row["cells"])]
-    writer.writerow([*cells, "; ".join(row["codes"]), neutralise(" ".join(row["messages"]))])
+    # The row number first (a file with a header: `_row`, which recipes ignore); none in a headerless
+    # one, whose columns are read by position.
+    number = [str(row["row"])] if layout.header is not None else []
+    writer.writerow([*number, *cells, "; ".join(row["codes"]), neutralise(" ".join(row["messages"]))])
 
 
 class _FailedRowLayout:

@@ -16,11 +16,12 @@ from bulkimport.config import Uploads, section
 from bulkimport.errors import Conflict, FileError, InvalidInput, NotFound, UnsupportedMediaType
 from bulkimport.i18n.messages import render
 from bulkimport.ids import new_id, now_iso
-from bulkimport.imports import revert, store
+from bulkimport.imports import multipart, revert, store
 from bulkimport.imports.models import (
     ACTIVE_STATUSES,
     REVERT_STATUSES,
     TERMINAL_STATUSES,
+    CompleteUpload,
     Import,
     ImportCreate,
     ImportCreated,
@@ -79,6 +80,7 @@ def to_import(item: ImportRecord, language: str = "en", with_recipe: bool = Fals
         outcomes=outcomes,
         revert=_revert_of(item),
     )
+    data["recipe_version"] = item.recipe_snapshot.get("version", 1)
     if with_recipe:
         data["recipe"] = item.recipe_snapshot
     return Import.model_validate(data)
@@ -137,6 +139,7 @@ def create_import(
     recipe = get_recipe(tenant, request.recipe_id)
     if file_body is not None:
         check_direct_upload(file_body, recipe)
+    in_parts = file_body is None and source_key is None and multipart.wanted(request)
     table = get_table(tenant, recipe.table)
 
     import_id = new_id()
@@ -159,7 +162,11 @@ def create_import(
     if not scheduled_at and source_key is None:
         # Indexed before the import exists: a crash in between leaves an entry the sweeper drops.
         upload_window = timedelta(seconds=section(Uploads).upload_url_ttl_seconds)
-        store.await_upload(tenant, import_id, _iso(datetime.now(UTC) + upload_window))
+        deadline = multipart.upload_deadline() if in_parts else datetime.now(UTC) + upload_window
+        store.await_upload(tenant, import_id, _iso(deadline))
+    if in_parts:
+        assert request.file_size is not None  # multipart.wanted checked it
+        item.multipart = multipart.open_upload(item.upload_key, request.file_size, _iso(multipart.upload_deadline()))
     store.create(item)
     count_task(tenant, recipe.id)
     if scheduled_at:
@@ -175,6 +182,8 @@ def create_import(
         return ImportCreated(**to_import(item).model_dump()), True
     if source_key is not None:
         return ImportCreated(**to_import(item).model_dump()), True
+    if item.multipart:
+        return ImportCreated(**to_import(item).model_dump(), upload=multipart.ticket(item.multipart)), True
     return ImportCreated(**to_import(item).model_dump(), upload=_upload_ticket(item.upload_key)), True
 
 
@@ -249,6 +258,7 @@ def run_scheduled_import(tenant: str, import_id: str) -> str:
             },
             when_status=("scheduled",),
         )
+        multipart.abort(item)  # parts sent but never completed go
         return "failed"
     lifecycle.start(IMPORT_RUN, tenant, import_id, turn=1)
     return "started"
@@ -274,6 +284,7 @@ def cancel_import(tenant: str, import_id: str, language: str = "en") -> Import:
         raise Conflict("IMPORT_FINISHED", import_id=import_id, state=item.status)
     if item.status == "scheduled":
         scheduler.delete_schedule(_schedule_name(import_id))
+    multipart.abort(cancelled)
     return to_import(cancelled, language)
 
 
@@ -441,6 +452,22 @@ def sweep_awaited_uploads(now: datetime | None = None) -> dict[str, list[str]]:
     return {"started": started, "expired": expired}
 
 
+def complete_upload(tenant: str, import_id: str, request: CompleteUpload, language: str = "en") -> Import:
+    """Complete an import's multipart upload, and start the import as its landed file does: the
+    bucket's Object Created event for it (CompleteMultipartUpload makes one too) then finds the
+    import no longer waiting and leaves it."""
+    item, source = multipart.complete(tenant, import_id, request)
+    assert item.multipart is not None  # multipart.complete refuses an import without one
+    size = item.multipart.file_size
+    if item.status == "scheduled":
+        on_upload_landed(item.upload_key, size, source)  # keeps the size and version; it starts at its time
+    else:
+        store.update(tenant, import_id, {"source": source})  # the version it reads (adapters.s3 pin)
+        item = _start_with_file(tenant, import_id, item, size)
+        store.stop_awaiting_upload(tenant, import_id)
+    return to_import(item, language)
+
+
 def _expire_upload(tenant: str, import_id: str, deadline: str) -> bool:
     stamp = now_iso()
     failed = store.update(
@@ -454,6 +481,8 @@ def _expire_upload(tenant: str, import_id: str, deadline: str) -> bool:
         },
         when_status=("waiting_upload",),
     )
+    if failed is not None:
+        multipart.abort(failed)  # its parts go (the bucket's lifecycle rule aborts it too, later)
     return failed is not None
 
 

@@ -80,8 +80,8 @@ def _plan(item: ImportRecord, recipe: Recipe, scan: RowScan, work_key: str) -> t
     landed = blobs.head(item.upload_key, item.source)
     if landed is None:
         raise FileError("FILE_NOT_FOUND")
-    if landed.size > limits.upload_max_bytes:
-        raise FileError("FILE_TOO_LARGE", size=landed.size, max_bytes=limits.upload_max_bytes)
+    if landed.size > limits.multipart_max_bytes:  # the largest file, uploaded in parts
+        raise FileError("FILE_TOO_LARGE", size=landed.size, max_bytes=limits.multipart_max_bytes)
     source = item.source or landed.pin()
     with blobs.open(item.upload_key, source) as stream:
         return source, plan_upload(

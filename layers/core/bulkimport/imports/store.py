@@ -21,7 +21,7 @@ from bulkimport.adapters.dynamo import ControlStore
 from bulkimport.errors import NotFound
 from bulkimport.ids import now_iso
 from bulkimport.imports.models import FileInfo, ImportCreate
-from bulkimport.recipes.models import Recipe
+from bulkimport.recipes.models import Recipe, with_record_id
 from bulkimport.runs.kinds import RunRecord
 from bulkimport.schema.models import Table
 
@@ -57,6 +57,17 @@ class AwaitedUpload(BaseModel):
     tenant: str
     import_id: str
     deadline: str  # when its upload URL expires
+
+
+class MultipartUpload(BaseModel):
+    """An import's file uploaded in parts (imports.multipart): the S3 upload and its plan."""
+
+    upload_id: str
+    part_size: int
+    part_count: int
+    file_size: int
+    expires_at: str
+    completed_at: str | None = None
 
 
 class ImportRecord(RunRecord):
@@ -106,6 +117,8 @@ class ImportRecord(RunRecord):
     revert_restored: int = 0
     revert_skipped: int = 0
     revert_skipped_list: list[dict[str, Any]] = Field(default_factory=list)
+    sample: list[dict[str, Any]] | None = None  # a dry run's first rows as they would be stored
+    multipart: MultipartUpload | None = None  # a file uploaded in parts
 
     def file_with(self, **info: Any) -> dict[str, Any]:
         """What the import stores of its file, with `info` (size, sha256) set."""
@@ -282,7 +295,9 @@ def current_sheet_index(sheets: list[SheetReader] | None, counted: Collection[in
 
 
 def recipe_of(item: ImportRecord) -> Recipe:
-    return Recipe.model_validate(item.recipe_snapshot)
+    # "id" read as the record id where the table has no such field (recipes.models.with_record_id).
+    table = Table.model_validate(item.table_snapshot)
+    return with_record_id(Recipe.model_validate(item.recipe_snapshot), table)
 
 
 def tables_of(item: ImportRecord) -> tuple[Table, Table | None]:

@@ -15,12 +15,12 @@ def validate_changes(table: Table, changes: dict[str, Any]) -> dict[str, Any]:
     # The table's key field (its first unique field) keys its records: its value never changes.
     problems += [{"field": name, "code": "UNIQUE_KEY_FIXED"} for name in changes if name == table.key_field()]
     known = {name: value for name, value in changes.items() if table.field(name) is not None}
-    values, failures = RecordValidator(table.fields).validate(known)
+    values, failures = RecordValidator(table.fields, table.rules).validate(known)
     for failure in failures:
         assert failure.field is not None  # a record's failures each name their field
         top = failure.field.split("[")[0].split(".")[0]
-        if failure.code == "REQUIRED" and top not in known:
-            continue  # a required field the changes leave as it is
+        if failure.code in ("REQUIRED", "REQUIRED_BY_RULE") and top not in known:
+            continue  # a required field the changes leave as it is (a batch_update is checked on what it sets)
         problems.append({"field": failure.field, "code": failure.code})
     if problems:
         raise InvalidInput("INVALID_CHANGES", details=problems)

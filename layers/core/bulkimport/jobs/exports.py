@@ -36,6 +36,7 @@ from bulkimport.ids import now_iso
 from bulkimport.ingest.formulas import neutralise
 from bulkimport.jobs import store
 from bulkimport.jobs.store import JobRecord
+from bulkimport.recipes.models import ID_TARGET
 from bulkimport.records.queries import typed_filters
 from bulkimport.schema.models import Table
 
@@ -57,7 +58,8 @@ def export(tenant: str, job_id: str) -> dict[str, Any]:
     key = keys.export_key(tenant, job_id, file_name)
 
     fields = list(table.fields)
-    leading = ["id", *(["parent_id"] if table.parent else [])]
+    # The record id as `_id`: a table's own field may be keyed id (recipes read `_id` back as the id).
+    leading = [ID_TARGET, *(["parent_id"] if table.parent else [])]
     header = [*leading, *[f.label or f.key for f in fields]]
     dates = frozenset(len(leading) + n for n, f in enumerate(fields) if f.type == "date")
     count = 0

@@ -5,9 +5,16 @@ The request models (`RecipeCreate`, `RecipePatch` and the `...In` parts) are bou
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from bulkimport.schema.models import (
     MAX_FIELDS,
@@ -16,6 +23,7 @@ from bulkimport.schema.models import (
     Description,
     Key,
     Strict,
+    Table,
     check_definition_size,
     not_null,
 )
@@ -24,10 +32,15 @@ from bulkimport.schema.models import (
 # field of the parent table.
 PARENT_PREFIX = "parent."
 
-# A recipe's target "id" is the record's own id (an export's first column): with unique_columns
-# ["id"], rows name the records they update by it. "columns": "auto" maps headers by key or label.
-ID_TARGET = "id"
+# A recipe's target "_id" is the record's own id (an export's first column): with unique_columns
+# ["_id"], rows name the records they update by it. "id" says the same in a table without a field
+# keyed `id` (as it did before fields could take that key): with_record_id reads it so. "columns":
+# "auto" maps headers by key or label.
+ID_TARGET = "_id"
+LEGACY_ID_TARGET = "id"
 AUTO = "auto"
+# failures.csv's first column, the failing row's number: recipes ignore it.
+ROW_COLUMN = "_row"
 
 MAX_SOURCE = 1_000  # a column's header as the file spells it
 MAX_TARGET = 100  # a field key (64) or parent.<key>
@@ -37,15 +50,157 @@ Target = Annotated[str, Field(min_length=1, max_length=MAX_TARGET)]
 Mode = Literal["insert", "upsert", "update"]
 
 
+# ---------------------------------------------------------------- cleaning steps (recipes/transforms.py)
+
+SIMPLE_STEPS = ("trim", "collapse_spaces", "lower", "upper", "title", "nfkc")
+MAX_STEPS = 20
+MAX_MAP = 1_000  # entries of one map step
+DATE_FORMATS = ("YYYY-MM-DD", "YYYY/MM/DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "ROC")
+
+Text = Annotated[str, Field(max_length=MAX_SOURCE)]
+
+
+class ReplaceSpec(Strict):
+    pattern: str = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+    with_: str = Field(default="", alias="with")
+
+
+class ReplaceStep(Strict):
+    replace: ReplaceSpec
+
+
+class MapStep(Strict):
+    map: dict[str, str]
+    ignore_case: bool = False
+    otherwise: Literal["keep", "empty", "fail"] = "keep"
+
+
+class SplitSpec(Strict):
+    separator: str = Field(min_length=1)
+    take: int = 0
+
+
+class SplitStep(Strict):
+    split: SplitSpec
+
+
+Step = Literal["trim", "collapse_spaces", "lower", "upper", "title", "nfkc"] | ReplaceStep | MapStep | SplitStep
+
+
+class NumberFormat(Strict):
+    decimal: Literal[".", ","] = "."
+    group: Literal["", ".", ",", " ", "'", "\u00a0", "\u202f", "_"] = ""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NumberFormat:
+        if self.group == self.decimal:
+            raise ValueError("group and decimal separators must differ")
+        return self
+
+
+Format = Literal["YYYY-MM-DD", "YYYY/MM/DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "ROC"] | NumberFormat
+
+
 class ColumnMap(Strict):
-    source: str | Annotated[int, Field(ge=0)]
+    """A file column (`source`, or several `sources` joined by `join`) read into a target: its cell
+    cleaned by `transform` steps in order, `default` filling a cell left empty, `format` saying how
+    a date or number is written."""
+
+    source: str | Annotated[int, Field(ge=0)] | None = None
+    sources: list[str | Annotated[int, Field(ge=0)]] | None = None
+    join: str = " "
     target: str = Field(min_length=1)
+    transform: list[Step] = Field(default_factory=list)
+    default: str | None = None
+    format: Format | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnMap:
+        if (self.source is None) == (self.sources is None):
+            raise ValueError("a column has either source or sources")
+        if self.sources is not None and not self.sources:
+            raise ValueError("sources names at least one column")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _shown(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A column says only what it sets: a v1 column reads back as {"source", "target"}."""
+        shown = handler(self)
+        for name, unset in (
+            ("source", None),
+            ("sources", None),
+            ("transform", []),
+            ("default", None),
+            ("format", None),
+        ):
+            if shown.get(name, unset) == unset and name in shown:
+                del shown[name]
+        if "sources" not in shown:
+            shown.pop("join", None)
+        return shown
+
+    @property
+    def all_sources(self) -> list[str | int]:
+        return list(self.sources) if self.sources is not None else [self.source]  # type: ignore[list-item]
+
+    def cleans(self) -> bool:
+        """Whether the column reads its cells other than as v1 did (a stripped cell as it is)."""
+        return bool(self.transform or self.sources is not None or self.default or self.format is not None)
+
+
+class ReplaceSpecIn(ReplaceSpec):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+    pattern: str = Field(min_length=1, max_length=MAX_SOURCE)
+    with_: str = Field(default="", alias="with", max_length=MAX_SOURCE)
+
+
+class ReplaceStepIn(ReplaceStep):
+    model_config = REQUEST
+    replace: ReplaceSpecIn
+
+
+class MapStepIn(MapStep):
+    model_config = REQUEST
+    map: Annotated[dict[Text, Text], Field(min_length=1, max_length=MAX_MAP)]
+
+
+class SplitSpecIn(SplitSpec):
+    model_config = REQUEST
+    separator: str = Field(min_length=1, max_length=16)
+    take: int = Field(default=0, ge=-1000, le=1000)
+
+
+class SplitStepIn(SplitStep):
+    model_config = REQUEST
+    split: SplitSpecIn
+
+
+StepIn = Literal["trim", "collapse_spaces", "lower", "upper", "title", "nfkc"] | ReplaceStepIn | MapStepIn | SplitStepIn
+
+
+class NumberFormatIn(NumberFormat):
+    model_config = REQUEST
 
 
 class ColumnMapIn(ColumnMap):
     model_config = REQUEST
-    source: Annotated[str, Field(max_length=MAX_SOURCE)] | Annotated[int, Field(ge=0)]
+    source: Annotated[str, Field(max_length=MAX_SOURCE)] | Annotated[int, Field(ge=0)] | None = None
+    sources: (
+        Annotated[
+            list[Annotated[str, Field(max_length=MAX_SOURCE)] | Annotated[int, Field(ge=0)]], Field(max_length=20)
+        ]
+        | None
+    ) = None
+    join: str = Field(default=" ", max_length=16)
     target: Target
+    transform: list[StepIn] = Field(default_factory=list, max_length=MAX_STEPS)  # type: ignore[assignment]
+    default: Text | None = None
+    format: (
+        Literal["YYYY-MM-DD", "YYYY/MM/DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "ROC"] | NumberFormatIn | None
+    ) = None
 
 
 class RecipeOptions(Strict):
@@ -74,6 +229,24 @@ class RecipeBase(Strict):
     relation_unique_column: str | None = None
     mode: Mode = "insert"
     options: RecipeOptions = Field(default_factory=RecipeOptions)
+
+
+_R = TypeVar("_R", bound=RecipeBase)
+
+
+def with_record_id(recipe: _R, table: Table) -> _R:
+    """The recipe with a target or unique column "id" read as the record id "_id" when the table has
+    no field keyed `id` (else "id" is that field)."""
+    if table.field(LEGACY_ID_TARGET) is not None:
+        return recipe
+
+    def read(target: str) -> str:
+        return ID_TARGET if target == LEGACY_ID_TARGET else target
+
+    changes: dict[str, Any] = {"unique_columns": [read(u) for u in recipe.unique_columns]}
+    if not isinstance(recipe.columns, str):
+        changes["columns"] = [c.model_copy(update={"target": read(c.target)}) for c in recipe.columns]
+    return recipe.model_copy(update=changes)
 
 
 class RecipeCreate(RecipeBase):
@@ -124,7 +297,18 @@ class Recipe(RecipeBase):
     id: str
     created_at: str
     updated_at: str
+    version: int = 1  # each change makes the next (a recipe stored before versions were kept reads as 1)
 
 
 class RecipeOut(Recipe):
     tasks_count: int = 0
+
+
+class RecipeVersion(Strict):
+    """A recipe as it was from one change to the next."""
+
+    model_config = ConfigDict(extra="ignore")
+    number: int
+    changed_by: str | None = None
+    changed_at: str
+    recipe: Recipe

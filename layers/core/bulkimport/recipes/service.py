@@ -5,21 +5,27 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from bulkimport.adapters import keys
-from bulkimport.adapters.dynamo import ControlStore, item_exists
-from bulkimport.errors import InvalidInput, NotFound, validation_failed
+from bulkimport.adapters.dynamo import Attr, ControlStore, item_exists
+from bulkimport.errors import Conflict, InvalidInput, NotFound, validation_failed
 from bulkimport.ids import new_id, now_iso
 from bulkimport.paging import ListMeta, Page, offset_page
 from bulkimport.recipes.models import (
     AUTO,
     ID_TARGET,
     PARENT_PREFIX,
+    ColumnMap,
     Recipe,
     RecipeBase,
     RecipeCreate,
     RecipeOut,
     RecipePatch,
+    RecipeVersion,
+    ReplaceStep,
+    with_record_id,
 )
+from bulkimport.recipes.transforms import format_fits
 from bulkimport.schema.models import Table
+from bulkimport.schema.rules import check_replacement
 from bulkimport.schema.tables import get_table, get_table_or
 
 
@@ -31,6 +37,7 @@ def check_recipe(recipe: RecipeBase, table: Table, parent: Table | None) -> None
     """Every target must be a mappable field; an insert must fill every required field; a child
     recipe names its parent by one unique field of the parent table; upsert and update need a key.
     Every problem found is named (in this order: the columns, the identity, the required fields)."""
+    recipe = with_record_id(recipe, table)
     targets, problems = _mapped_targets(recipe, table, parent)
     problems += _identity_problems(recipe, table, targets)
     if recipe.mode != "update" and recipe.columns != AUTO:
@@ -55,6 +62,7 @@ def _mapped_targets(recipe: RecipeBase, table: Table, parent: Table | None) -> t
     targets: set[str] = set()
     problems = []
     for column in [] if isinstance(recipe.columns, str) else recipe.columns:
+        problems += _cleaning_problems(column, table, parent)
         code = _target_problem(column.target, table, parent)
         if code:
             problems.append(_problem(column.target, code))
@@ -99,6 +107,23 @@ def _identity_problems(recipe: RecipeBase, table: Table, targets: set[str]) -> l
     return problems
 
 
+def _cleaning_problems(column: ColumnMap, table: Table, parent: Table | None) -> list[dict]:
+    """A column's steps compile (an invalid pattern is 422 INVALID_PATTERN here, not a failed import)
+    and its format fits its field's type."""
+    for step in column.transform:
+        if isinstance(step, ReplaceStep):
+            check_replacement(step.replace.pattern, step.replace.with_)
+    if column.target == ID_TARGET:
+        return [{"target": column.target, "code": "ID_NOT_CLEANED"}] if column.cleans() else []
+    if column.target.startswith(PARENT_PREFIX):
+        spec = parent.field(column.target[len(PARENT_PREFIX) :]) if parent else None
+    else:
+        spec = table.field(column.target)
+    if spec is not None and not format_fits(spec, column.format):
+        return [{"target": column.target, "code": "FORMAT_NOT_FOR_TYPE", "type": spec.type}]
+    return []
+
+
 def _tables_for(tenant: str, table_key: str) -> tuple[Table, Table | None]:
     table = get_table_or(tenant, table_key, "TABLE_NOT_FOUND")
     return table, (get_table(tenant, table.parent) if table.parent else None)
@@ -118,10 +143,11 @@ def recipe_out(tenant: str, recipe_id: str) -> RecipeOut:
     return RecipeOut.model_validate(item)
 
 
-def create_recipe(tenant: str, request: RecipeCreate) -> Recipe:
+def create_recipe(tenant: str, request: RecipeCreate, actor: str | None = None) -> Recipe:
     check_recipe(request, *_tables_for(tenant, request.table))
     stamp = now_iso()
     recipe = Recipe(**request.model_dump(), id=new_id(), created_at=stamp, updated_at=stamp)
+    _keep_version(tenant, recipe, actor, stamp)
     _store().put(
         {
             "pk": keys.tenant_pk(tenant),
@@ -155,7 +181,23 @@ def recipes_of_table(tenant: str, table: str) -> list[dict]:
     return [i for i in _store().query_all(keys.tenant_pk(tenant), keys.RECIPE_PREFIX) if i.get("table") == table]
 
 
-def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
+def _keep_version(tenant: str, recipe: Recipe, actor: str | None, stamp: str) -> None:
+    """The recipe as it is at `recipe.version`, kept (once: a version never changes)."""
+    kept = RecipeVersion(number=recipe.version, changed_by=actor, changed_at=stamp, recipe=recipe)
+    item = {"pk": keys.tenant_pk(tenant), "sk": keys.recipe_version_sk(recipe.id, recipe.version)}
+    _store().put({**item, **kept.model_dump(mode="json")}, if_absent=True)
+
+
+def list_versions(tenant: str, recipe_id: str, per_page: int, cursor: str | None) -> Page:
+    """A recipe's versions, oldest first (a recipe stored before versions were kept: its current one)."""
+    current = get_recipe(tenant, recipe_id)
+    items = list(_store().query_all(keys.tenant_pk(tenant), keys.recipe_versions_prefix(recipe_id)))
+    if not items:
+        items = [RecipeVersion(number=current.version, changed_at=current.updated_at, recipe=current).model_dump()]
+    return offset_page(items, per_page, cursor, lambda i: RecipeVersion.model_validate(i).model_dump(mode="json"))
+
+
+def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch, actor: str | None = None) -> RecipeOut:
     current = get_recipe(tenant, recipe_id)
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
@@ -166,19 +208,32 @@ def patch_recipe(tenant: str, recipe_id: str, patch: RecipePatch) -> RecipeOut:
     except ValidationError as error:
         raise validation_failed(error.errors()) from None
     check_recipe(merged, *_tables_for(tenant, merged.table))
-    changes["updated_at"] = now_iso()
+    stamp = now_iso()
+    # A recipe stored before versions were kept gets its first version kept as it is now.
+    _keep_version(tenant, current, None, current.updated_at)
+    changes.update(updated_at=stamp, version=current.version + 1)
+    # Only over the version read: two changes at once make two versions, never one lost in the other.
+    read = (
+        Attr("version").eq(current.version) if "version" in current.model_fields_set else Attr("version").not_exists()
+    )
     updated = _store().update(
-        keys.tenant_pk(tenant), keys.recipe_sk(recipe_id), set_values=changes, condition=item_exists()
+        keys.tenant_pk(tenant), keys.recipe_sk(recipe_id), set_values=changes, condition=item_exists() & read
     )
     if updated is None:
-        raise NotFound("RECIPE_NOT_FOUND", recipe_id=recipe_id)
-    return RecipeOut.model_validate(updated)
+        get_recipe(tenant, recipe_id)  # 404 when it was deleted meanwhile
+        raise Conflict("RECIPE_CHANGED", recipe_id=recipe_id)
+    recipe = RecipeOut.model_validate(updated)
+    _keep_version(tenant, recipe, actor, stamp)
+    return recipe
 
 
 def delete_recipe(tenant: str, recipe_id: str) -> None:
     get_recipe(tenant, recipe_id)
     # Imports keep their own copy of the recipe they ran with, so deleting it loses no history.
-    _store().delete(keys.tenant_pk(tenant), keys.recipe_sk(recipe_id))
+    pk = keys.tenant_pk(tenant)
+    _store().delete(pk, keys.recipe_sk(recipe_id))
+    for version in _store().query_all(pk, keys.recipe_versions_prefix(recipe_id)):
+        _store().delete(pk, version["sk"])
 
 
 def count_task(tenant: str, recipe_id: str) -> None:

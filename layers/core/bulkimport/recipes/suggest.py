@@ -15,6 +15,7 @@ import difflib
 import io
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,9 @@ from bulkimport.errors import FileError, InvalidInput, UnsupportedMediaType
 from bulkimport.ingest.formats import Limits
 from bulkimport.ingest.parsing import plan_upload
 from bulkimport.recipes.headers import header_key
-from bulkimport.recipes.models import MAX_SOURCE, PARENT_PREFIX, Recipe
+from bulkimport.recipes.models import DATE_FORMATS, MAX_SOURCE, PARENT_PREFIX, Recipe
 from bulkimport.recipes.service import recipes_of_table
+from bulkimport.recipes.transforms import format_converter
 from bulkimport.schema.models import MAX_FIELDS, MAX_NAME, REQUEST, FieldSpec, Table
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import Invalid, converter_for
@@ -51,11 +53,21 @@ class SuggestRequest(BaseModel):
         return [["" if v is None else str(v)[:MAX_SAMPLE_CELL] for v in row] for row in self.rows[:SAMPLE_ROWS]]
 
 
+class Proposal(BaseModel):
+    """A cleaning step (or a format) proposed for a column, and what in the sample rows it answers."""
+
+    step: str | dict[str, Any] = Field(description='a transform step, or {"format": ...}')
+    reason: str
+
+
 class SuggestedColumn(BaseModel):
     source: str | int = Field(description="a header, or a 0-based column index when the file has no header row")
     target: str
     confidence: float = Field(ge=0, le=1, description="1 for a key or label match; lower for weaker evidence")
     reason: str = Field(description="key, label, earlier_recipe, similar_name or values, and what the sample showed")
+    transform: list[str | dict[str, Any]] = Field(default_factory=list, description="proposed steps, in order")
+    format: str | None = Field(default=None, description="a date format the sample values fit, the only one")
+    proposals: list[Proposal] = Field(default_factory=list, description="each proposed step or format, with why")
 
 
 class SuggestedOptions(BaseModel):
@@ -149,6 +161,7 @@ def _suggest(
                 target=c.target,
                 confidence=round(c.confidence, 2),
                 reason=c.reason,
+                **_cleaning(table.field(c.target), [row[c.position] for row in sample if c.position < len(row)]),
             )
             for c in sorted(chosen, key=lambda c: c.position)
         ],
@@ -220,8 +233,9 @@ def _checked_by_values(candidate: _Candidate, sample: list[list[str]], table: Ta
 
 
 def _fit(field: FieldSpec, values: list[str]) -> tuple[float, int]:
-    """The share of the non-empty values that the field's type takes, and how many there were."""
-    convert = converter_for(field)
+    """The share of the non-empty values that the field's type takes, after the cleaning proposed
+    for them (a format, a map), and how many there were."""
+    convert = _cleaned_converter(field, values)
     seen = ok = 0
     for value in values:
         text = value.strip()
@@ -234,6 +248,104 @@ def _fit(field: FieldSpec, values: list[str]) -> tuple[float, int]:
         except Invalid:
             pass
     return (ok / seen if seen else 0.0), seen
+
+
+# ---------------------------------------------------------------- cleaning steps from the sample
+
+
+def _folded(text: str) -> str:
+    """A value as compared ignoring case, width and spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _cleaning(field: FieldSpec | None, values: list[str]) -> dict[str, Any]:
+    """Steps and a format for a column from its sample values: `trim` when cells carry surrounding
+    spaces; for a date field whose values v1 does not read, the one date format they all fit; for an
+    enum or boolean field, a `map` of the values that match an option (or true/false) only ignoring
+    case, width and spaces."""
+    filled = [v for v in values if v.strip()]
+    if field is None or not filled:
+        return {}
+    transform: list[str | dict[str, Any]] = []
+    proposals: list[Proposal] = []
+    spaced = sum(1 for v in filled if v != v.strip())
+    if spaced:
+        transform.append("trim")
+        proposals.append(
+            Proposal(step="trim", reason=f"{spaced} of {len(filled)} sample cells have surrounding spaces")
+        )
+    texts = [v.strip() for v in filled]
+    found: dict[str, Any] = {}
+    if field.type == "date":
+        fmt = _date_format_of(texts)
+        if fmt is not None:
+            found["format"] = fmt
+            proposals.append(
+                Proposal(step={"format": fmt}, reason=f"all {len(texts)} sample values fit {fmt}, and no other format")
+            )
+    elif field.type in ("enum", "boolean"):
+        step = _map_of(field, texts)
+        if step is not None:
+            transform.append(step)
+            listed = ", ".join(f"'{k}' -> '{v}'" for k, v in step["map"].items())
+            what = "the options" if field.type == "enum" else "true/false"
+            proposals.append(
+                Proposal(step=step, reason=f"{listed}: the same as {what} ignoring case, width and spaces")
+            )
+    if transform:
+        found["transform"] = transform
+    if proposals:
+        found["proposals"] = proposals
+    return found
+
+
+def _cleaned_converter(field: FieldSpec, values: list[str]) -> Any:
+    convert = converter_for(field)
+    proposed = _cleaning(field, values)
+    if proposed.get("format"):
+        return format_converter(field, proposed["format"])
+    mapping = next((step["map"] for step in proposed.get("transform", ()) if isinstance(step, dict)), None)
+    if mapping:
+        return lambda text: convert(mapping.get(text, text))
+    return convert
+
+
+def _date_format_of(texts: list[str]) -> str | None:
+    convert = converter_for(FieldSpec(key="d", type="date"))
+    if all(_reads(convert, t) for t in texts):
+        return None  # read as they are
+    fitting = [
+        fmt
+        for fmt in DATE_FORMATS
+        if all(_reads(format_converter(FieldSpec(key="d", type="date"), fmt), t) for t in texts)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _reads(convert: Any, text: str) -> bool:
+    try:
+        convert(text)
+    except Invalid:
+        return False
+    return True
+
+
+def _map_of(field: FieldSpec, texts: list[str]) -> dict[str, Any] | None:
+    convert = converter_for(field)
+    if field.type == "enum":
+        targets = {_folded(o): o for o in field.options or ()}
+    else:
+        targets = {_folded(t): "true" for t in ("true", "yes", "y", "是", "對")}
+        targets.update({_folded(t): "false" for t in ("false", "no", "n", "否", "錯")})
+    mapping: dict[str, str] = {}
+    for text in dict.fromkeys(texts):
+        if _reads(convert, text):
+            continue
+        target = targets.get(_folded(text))
+        if target is None:
+            return None  # a value nothing matches: a map would only hide it
+        mapping[text] = target
+    return {"map": mapping} if mapping else None
 
 
 def _loose(key: str) -> str:

@@ -119,7 +119,7 @@ def _validated(
     table: Table, request: BatchCreate, language: str
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict]]:
     """(index, typed values) of each valid record, and the failures of the others."""
-    validator = RecordValidator(table.fields)
+    validator = RecordValidator(table.fields, table.rules)
     failures: list[dict] = []
     valid: list[tuple[int, dict[str, Any]]] = []
     for index, record in enumerate(request.records):

@@ -11,6 +11,7 @@ from bulkimport.errors import InvalidInput, NotFound
 from bulkimport.paging import ListMeta, Page
 from bulkimport.records.uniqueness import index_pk, key_field, record_id_of, table_constraint
 from bulkimport.schema.models import Table
+from bulkimport.schema.rules import stored_form
 from bulkimport.schema.tables import get_table
 from bulkimport.schema.validation import Invalid, converter_for
 
@@ -52,7 +53,7 @@ def typed_filters(schema: Table, filters: dict[str, Any]) -> dict[str, Any]:
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
         try:
-            typed[name] = converter_for(spec)(text)
+            typed[name] = stored_form(spec, converter_for(spec))(text)
         except Invalid as invalid:
             problems.append({"field": name, "code": invalid.code})
     if problems:

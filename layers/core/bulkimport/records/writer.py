@@ -321,17 +321,51 @@ class RecordWriter:
         before = {**current.get("data", {}), "parent_id": (current.get("meta") or {}).get("parent_id")}
         after = {**before, **plan.data}
         if self.keyed is not None and self.keyed.key(before) != self.keyed.key(after):
-            # The record is stored under its key field's value: that value is its id, for its life.
-            shown = self.keyed.shown(after)
-            plan.failure = RowFailure(
-                self.keyed.fields[0], "UNIQUE_KEY_FIXED", {"field": self.keyed.label, "value": shown}, value=shown
-            )
+            plan.failure = self._key_fixed(after)
             return
+        moves = self._key_moves(before, after)
+        taken = self._claim_moved_keys(plan, moves, after, record_id)
+        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
+        unchanged = not moves and _same_values(current.get("data") or {}, data)
+        if plan.failure or self.ctx.dry_run:
+            if not self.ctx.dry_run:  # a dry run claimed nothing
+                self._release(taken, record_id)
+            plan.outcome = None if plan.failure else "unchanged" if unchanged else "updated"
+            return
+        if unchanged:
+            # The record already holds these values: nothing to write. Written by this very run (an
+            # earlier attempt of the chunk), it is this run's update all the same.
+            plan.outcome = "updated" if (current.get("meta") or {}).get(WRITER) == self.ctx.owner else "unchanged"
+            return
+        if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, self._update_meta()):
+            plan.failure = self.record_missing()
+            self._release(taken, record_id)
+            return
+        self._release([old_pk for _, old_pk, _ in moves if old_pk], record_id)
+        plan.outcome = "updated"
+
+    def _key_fixed(self, after: dict) -> RowFailure:
+        """The record is stored under its key field's value: that value is its id, for its life."""
+        assert self.keyed is not None
+        shown = self.keyed.shown(after)
+        return RowFailure(
+            self.keyed.fields[0], "UNIQUE_KEY_FIXED", {"field": self.keyed.label, "value": shown}, value=shown
+        )
+
+    def _key_moves(self, before: dict, after: dict) -> list[tuple[Constraint, str | None, str | None]]:
+        """The further unique keys whose value the update changes: (constraint, old key, new key)."""
         moves = []
         for constraint in self.constraints:
             old_pk, new_pk = self._index_pk(constraint, before), self._index_pk(constraint, after)
             if old_pk != new_pk:
                 moves.append((constraint, old_pk, new_pk))
+        return moves
+
+    def _claim_moved_keys(
+        self, plan: RowPlan, moves: list[tuple[Constraint, str | None, str | None]], after: dict, record_id: str
+    ) -> list[str]:
+        """Claim each changed key's new value for the record (a dry run only looks whether it is free);
+        the first one another record holds fails the row. The keys taken (claimed, or found free)."""
         taken = []
         for constraint, _, new_pk in moves:
             if new_pk is None:
@@ -344,34 +378,22 @@ class RecordWriter:
                 plan.failure = self._taken(constraint, after)
                 break
             taken.append(new_pk)
-        data = {k: v for k, v in plan.data.items() if k != "parent_id"}
-        unchanged = not moves and _same_values(current.get("data") or {}, data)
-        if plan.failure or self.ctx.dry_run:
-            for pk in taken if not self.ctx.dry_run else ():
-                self.index.release(pk, record_id)
-            plan.outcome = None if plan.failure else "unchanged" if unchanged else "updated"
-            return
-        if unchanged:
-            # The record already holds these values: nothing to write. Written by this very run (an
-            # earlier attempt of the chunk), it is this run's update all the same.
-            plan.outcome = "updated" if (current.get("meta") or {}).get(WRITER) == self.ctx.owner else "unchanged"
-            return
+        return taken
+
+    def _release(self, pks: list[str], record_id: str) -> None:
+        for pk in pks:
+            self.index.release(pk, record_id)
+
+    def _update_meta(self) -> dict:
+        """An updated record's meta: when, by whom, this run as its writer, and the run that changed
+        it last."""
         meta = {
             "updated_at": self.ctx.meta["updated_at"],
             "updated_by": self.ctx.meta["created_by"],
             WRITER: self.ctx.owner,
         }
-        # who changed it last
         meta.update({k: self.ctx.meta[k] for k in ("import_id", "job_id") if self.ctx.meta.get(k)})
-        if not self.store.update_data(self.ctx.tenant, self.ctx.table.key, record_id, data, meta):
-            plan.failure = self.record_missing()
-            for pk in taken:
-                self.index.release(pk, record_id)
-            return
-        for _, old_pk, _ in moves:
-            if old_pk:
-                self.index.release(old_pk, record_id)
-        plan.outcome = "updated"
+        return meta
 
     def _claim(self, pk: str, record_id: str, origin: str | None = None) -> bool:
         """Claim a key (for a new keyed record: for its origin, see UniqueIndex.claim); a key held for
@@ -441,7 +463,7 @@ class RecordWriter:
 
     def record_missing(self) -> RowFailure:
         if self.identity is None:  # a record named by its id (batch jobs)
-            return RowFailure("id", "NOT_FOUND", {"field": "id"})
+            return RowFailure(ID_TARGET, "NOT_FOUND", {"field": ID_TARGET})
         return RowFailure(self._first_field(self.identity), "NOT_FOUND", {"field": self.identity.label})
 
     def _first_field(self, constraint: Constraint) -> str:

@@ -33,26 +33,11 @@ MAX_VALUE_BYTES = 300_000  # a record (or a job's changes) as JSON, UTF-8
 Name = Annotated[str, Field(max_length=MAX_NAME)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 
-# Names the record storage itself uses, beside a record's fields (`meta` keys, the record's `id`, the
-# keys of the records API): a field by one of these names would be shadowed or silently dropped.
-RESERVED_FIELD_KEYS = frozenset(
-    {
-        "id",
-        "pk",
-        "sk",
-        "table",
-        "data",
-        "meta",
-        "parent_id",
-        "import_id",
-        "job_id",
-        "transaction_id",
-        "created_by",
-        "created_at",
-        "updated_by",
-        "updated_at",
-    }
-)
+# A record's fields live in its own `data` map, apart from what the storage keeps beside them (`id`,
+# `meta`...), so a field may be keyed `id` or `created_at`. Keys starting with "_" are the service's
+# (an export's record-id column `_id`, failures.csv's `_row`): Key admits none. A child table's records
+# name their parent as `parent_id` (batch-create, filters), so its own fields may not take that key.
+CHILD_RESERVED_KEY = "parent_id"
 
 
 class Strict(BaseModel):
@@ -113,6 +98,13 @@ def check_json_value(value: Any, what: str = "value") -> Any:
     return value
 
 
+# A bound of a min/max rule: a number for integer and number fields, an ISO date or date-time text for
+# date and datetime fields (checked against the field's type when the table is saved).
+Bound = int | float | str
+RANGE_TYPES = ("integer", "number", "date", "datetime")
+MAX_PATTERN = 1_000
+
+
 class FieldSpec(Strict):
     """A field as stored: the shape and the rules of its type."""
 
@@ -124,6 +116,13 @@ class FieldSpec(Strict):
     max_length: int | None = Field(default=None, ge=1)
     options: list[str] | None = None
     fields: list[FieldSpec] | None = None
+    # Rules on a value beyond its type (schema/rules.py): an RE2 pattern the whole value matches, a
+    # range, a least length, a phone number's region (ISO 3166 code, e.g. "TW").
+    pattern: str | None = None
+    min: Bound | None = None
+    max: Bound | None = None
+    min_length: int | None = Field(default=None, ge=1)
+    region: str | None = None
 
     @model_validator(mode="after")
     def _type_specific(self) -> FieldSpec:
@@ -143,6 +142,59 @@ class FieldSpecIn(FieldSpec):
     label: Name | None = None
     options: list[Name] | None = Field(default=None, max_length=MAX_OPTIONS)
     fields: list[FieldSpecIn] | None = Field(default=None, max_length=MAX_FIELDS)  # type: ignore[assignment]
+    pattern: Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)] | None = None
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+
+    @model_validator(mode="after")
+    def _rules_fit_the_type(self) -> FieldSpecIn:
+        if (self.min is not None or self.max is not None) and self.type not in RANGE_TYPES:
+            raise ValueError(f"min and max are for {', '.join(RANGE_TYPES)} fields ('{self.key}')")
+        if self.region is not None and self.type != "phone":
+            raise ValueError(f"region is for phone fields ('{self.key}')")
+        if (self.pattern is not None or self.min_length is not None) and self.type in ("subtable", "boolean"):
+            raise ValueError(f"pattern and min_length are for text-like fields ('{self.key}')")
+        return self
+
+
+Op = Literal["<", "<=", ">", ">=", "==", "!="]
+
+
+class RuleWhen(Strict):
+    field: Key
+    equals: str | int | float | bool
+
+
+class RuleCheck(Strict):
+    field: Key
+    op: Op
+    other: Key
+
+
+class TableRule(Strict):
+    """A rule across a record's fields, checked after its fields: either `when` + `require` (the
+    fields a record must fill when `when.field` equals `when.equals`), or `check` (`field` op
+    `other`, passing when either is empty)."""
+
+    when: RuleWhen | None = None
+    require: list[Key] | None = None
+    check: RuleCheck | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TableRule:
+        if self.check is not None and (self.when is not None or self.require is not None):
+            raise ValueError("a rule is either a check or a when + require")
+        if self.check is None and (self.when is None or not self.require):
+            raise ValueError("a rule needs check, or when with a non-empty require")
+        return self
+
+
+class TableRuleIn(TableRule):
+    model_config = REQUEST
+    when: RuleWhen | None = None
+    require: Annotated[list[Key], Field(min_length=1, max_length=MAX_FIELDS)] | None = None
+
+
+MAX_RULES = 100
 
 
 def _unique_keys(fields: list[FieldSpecIn]) -> list[FieldSpecIn]:
@@ -189,6 +241,7 @@ class TableBase(Strict):
     description: str | None = None
     parent: Key | None = None
     fields: list[FieldSpec]
+    rules: list[TableRule] = Field(default_factory=list)
 
 
 class TableCreate(TableBase):
@@ -196,6 +249,7 @@ class TableCreate(TableBase):
     name: Name | None = None
     description: Description | None = None
     fields: list[FieldSpecIn] = Field(min_length=1, max_length=MAX_FIELDS)  # type: ignore[assignment]
+    rules: list[TableRuleIn] = Field(default_factory=list, max_length=MAX_RULES)  # type: ignore[assignment]
 
     _check_depth = field_validator("fields", mode="before")(_subtable_depth)
     _check_fields = field_validator("fields")(_unique_keys)
@@ -213,7 +267,9 @@ class TablePatch(Strict):
     name: Name | None = None
     description: Description | None = None
     fields: list[FieldSpecIn] | None = Field(default=None, min_length=1, max_length=MAX_FIELDS)
+    rules: list[TableRuleIn] | None = Field(default=None, max_length=MAX_RULES)
 
+    _rules_not_null = field_validator("rules", mode="before")(not_null)
     _fields_not_null = field_validator("fields", mode="before")(not_null)
     _check_depth = field_validator("fields", mode="before")(_subtable_depth)
     _check_fields = field_validator("fields")(lambda v: v if v is None else _unique_keys(v))
@@ -237,6 +293,11 @@ class Table(TableBase):
     @classmethod
     def _no_fields(cls, value: Any) -> Any:
         # A PATCH once stored `"fields": null`; such a table reads with no fields until a PATCH repairs it.
+        return [] if value is None else value
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _no_rules(cls, value: Any) -> Any:
         return [] if value is None else value
 
     def field(self, key: str) -> FieldSpec | None:

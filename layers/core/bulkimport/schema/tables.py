@@ -7,7 +7,17 @@ from bulkimport.adapters.dynamo import Attr, ControlStore, item_exists
 from bulkimport.errors import Conflict, InvalidInput, NotFound
 from bulkimport.ids import now_iso
 from bulkimport.paging import ListMeta, Page
-from bulkimport.schema.models import RESERVED_FIELD_KEYS, FieldSpec, Table, TableCreate, TablePatch, key_field_of
+from bulkimport.schema.models import (
+    CHILD_RESERVED_KEY,
+    FieldSpec,
+    Table,
+    TableCreate,
+    TablePatch,
+    TableRule,
+    key_field_of,
+)
+from bulkimport.schema.rules import check_definition
+from bulkimport.schema.validation import converter_for
 
 
 def _store() -> ControlStore:
@@ -21,16 +31,18 @@ def get_table(tenant: str, table: str) -> Table:
     return Table.model_validate(item)
 
 
-def _refuse_reserved_keys(fields: list[FieldSpec]) -> None:
-    """A table's own field may not take a name the record storage uses (its values would be shadowed
-    or dropped); fields within a subtable may."""
-    for spec in fields:
-        if spec.key in RESERVED_FIELD_KEYS:
-            raise InvalidInput("RESERVED_FIELD_KEY", field=spec.key, reserved=", ".join(sorted(RESERVED_FIELD_KEYS)))
+def _check_fields(fields: list[FieldSpec], rules: list[TableRule], parent: str | None) -> None:
+    """A child table's own field may not take the key its records name their parent by; the fields'
+    and the table's rules must fit them (schema/rules.py)."""
+    if parent is not None:
+        for spec in fields:
+            if spec.key == CHILD_RESERVED_KEY:
+                raise InvalidInput("RESERVED_FIELD_KEY", field=spec.key, reserved=CHILD_RESERVED_KEY)
+    check_definition(fields, rules, converter_for)
 
 
 def create_table(tenant: str, request: TableCreate) -> Table:
-    _refuse_reserved_keys(list(request.fields))
+    _check_fields(list(request.fields), list(request.rules), request.parent)
     if request.parent:
         get_table_or(tenant, request.parent, "PARENT_TABLE_NOT_FOUND")
     stamp = now_iso()
@@ -63,8 +75,9 @@ def patch_table(tenant: str, table_key: str, patch: TablePatch) -> Table:
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
         return table
-    if patch.fields is not None:
-        _refuse_reserved_keys(list(patch.fields))
+    if patch.fields is not None or patch.rules is not None:
+        fields: list[FieldSpec] = list(patch.fields) if patch.fields is not None else table.fields
+        _check_fields(fields, list(patch.rules) if patch.rules is not None else table.rules, table.parent)
     if patch.fields is not None and table.record_count:
         # Existing records have no claimed keys for a newly unique field: refuse rather than lie.
         was_unique = {f.key for f in table.fields if f.unique}

@@ -10,7 +10,6 @@ through the converter, which decides every value and failure. So a column check 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,9 @@ from operator import itemgetter
 from typing import Any
 
 from bulkimport.ingest.spreadsheets import UNCALCULATED
-from bulkimport.schema.models import FieldSpec
+from bulkimport.schema.failures import Invalid, RowFailure
+from bulkimport.schema.models import FieldSpec, TableRule
+from bulkimport.schema.rules import RuleCheck, table_rules, with_field_rules
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # of a domain name
 _ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+"
@@ -42,12 +43,6 @@ _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SLASH_DATE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "對", "true."})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "否", "錯"})
-
-
-class Invalid(Exception):
-    def __init__(self, code: str, **params: Any):
-        self.code = code
-        self.params = params
 
 
 Converter = Callable[[str], Any]
@@ -172,6 +167,33 @@ def converter_for(spec: FieldSpec) -> Converter:
     return simple
 
 
+def field_converter(spec: FieldSpec, reading: Converter | None = None) -> Converter:
+    """How a record's value of the field is read and checked: `reading` (a recipe column's format)
+    or the type's converter, then the field's rules (schema/rules.py). Every way in (imports,
+    batch-create, batch_update) reads values through this."""
+    return with_field_rules(spec, reading or converter_for(spec))
+
+
+def rules_of(rules: list[TableRule], fields: list[FieldSpec]) -> RuleCheck | None:
+    """A table's rules over a record's data (None when it has none)."""
+    return table_rules(rules, fields, converter_for) if rules else None
+
+
+_NO_FIELDS: frozenset[str] = frozenset()
+
+
+@dataclass
+class ColumnReading:
+    """How a recipe column reads its cells before its field's converter (recipes/transforms.py):
+    `clean` takes the raw cells of each of the column's sources (a list per source, one entry per
+    row) and returns each row's text, stripped, with the rows whose cleaning failed; `convert` reads
+    the text instead of the type's converter (a date or number format)."""
+
+    sources: list[int]
+    clean: Callable[[list[Any]], tuple[list[str], dict[int, Invalid]]]
+    convert: Converter | None = None
+
+
 # ---------------------------------------------------------------- column checks (see the module's doc)
 
 ColumnCheck = Callable[[list[str]], "list[Any] | None"]
@@ -272,15 +294,6 @@ def _column_check(spec: FieldSpec, convert: Converter) -> ColumnCheck:
 
 
 @dataclass
-class RowFailure:
-    field: str | None
-    code: str
-    # dataclasses.field: in this class's body `field` names the attribute above.
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
-    value: str | None = None
-
-
-@dataclass
 class MappedColumn:
     index: int
     field: str
@@ -288,6 +301,7 @@ class MappedColumn:
     required: bool
     convert: Converter
     check: ColumnCheck  # the converter over a whole column (see the module's doc)
+    reading: ColumnReading | None = None  # a recipe column's cleaning
 
 
 def _rows_builder(keys: list[str]) -> Callable[..., list[dict[str, Any]]]:
@@ -319,12 +333,16 @@ _EXCEL_SERIAL = re.compile(r"\d{1,7}(\.\d+)?")
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 0 (past Excel's phantom 1900-02-29, serial 60)
 
 
-def _cell_converter(spec: FieldSpec, worksheet: bool) -> Converter:
-    """The field's converter; for a worksheet's date or datetime field, a plain number is first read as
-    Excel's serial day number (a date cell whose date format was lost, e.g. a column formatted General)."""
-    convert = converter_for(spec)
+def _cell_converter(spec: FieldSpec, worksheet: bool, reading: Converter | None = None) -> Converter:
+    """The field's converter (field_converter); for a worksheet's date or datetime field, a plain
+    number is first read as Excel's serial day number (a date cell whose date format was lost, e.g.
+    a column formatted General)."""
     if not worksheet or spec.type not in ("date", "datetime"):
-        return convert
+        return field_converter(spec, reading)
+    return with_field_rules(spec, _serial_or(spec, reading or converter_for(spec)))
+
+
+def _serial_or(spec: FieldSpec, convert: Converter) -> Converter:
     as_date = spec.type == "date"
 
     def serial_or_text(text: str) -> Any:
@@ -344,20 +362,32 @@ def _cell_converter(spec: FieldSpec, worksheet: bool) -> Converter:
 class RowValidator:
     """Validates source rows against the fields that a recipe's columns map onto."""
 
-    def __init__(self, columns: list[tuple[int, FieldSpec]], expected_width: int | None, worksheet: bool = False):
+    def __init__(
+        self,
+        columns: list[tuple[int, FieldSpec]],
+        expected_width: int | None,
+        worksheet: bool = False,
+        readings: dict[str, ColumnReading] | None = None,
+        rules: RuleCheck | None = None,
+    ):
+        """`readings`: the cleaning of the columns (by field key) whose recipe column transforms, joins,
+        defaults or formats; `rules`: the table's rules (rules_of), checked after a row's fields."""
         self.columns = []
+        readings = readings or {}
         for index, spec in columns:
-            convert = _cell_converter(spec, worksheet)
+            reading = readings.get(spec.key)
+            convert = _cell_converter(spec, worksheet, reading.convert if reading else None)
             label = spec.label or spec.key
             self.columns.append(
-                MappedColumn(index, spec.key, label, spec.required, convert, _column_check(spec, convert))
+                MappedColumn(index, spec.key, label, spec.required, convert, _column_check(spec, convert), reading)
             )
         self._keys = [c.field for c in self.columns]
         self._rows_data = _rows_builder(self._keys)
         self.expected_width = expected_width
         self.formulas = worksheet  # a worksheet's cell may be an uncalculated formula
+        self._rules = rules
         # Rows shorter than this (possible only without a header) are padded with blank cells.
-        self._min_width = max((c.index + 1 for c in self.columns), default=0)
+        self._min_width = max((max(c.reading.sources if c.reading else [c.index]) + 1 for c in self.columns), default=0)
         # A string field without a length limit keeps its text as it is: no converter call.
         self._plan = [(c.index, c.field, None if c.convert is _as_is else c.convert, c) for c in self.columns]
 
@@ -380,7 +410,16 @@ class RowValidator:
         failures: list[RowFailure] = []
         # This loop runs for every cell of every row: plain tuples and locals, no attribute lookups.
         for index, key, convert, column in self._plan:
-            text = cells[index].strip()
+            if column.reading is None:
+                text = cells[index].strip()
+            else:
+                cleaned, bad = column.reading.clean([[cells[i]] for i in column.reading.sources])
+                text = cleaned[0]
+                if bad:
+                    invalid = bad[0]
+                    params = {"field": column.label, "value": text, **invalid.params}
+                    failures.append(RowFailure(column.field, invalid.code, params, text))
+                    continue
             if not text:
                 if column.required:
                     failures.append(RowFailure(column.field, "REQUIRED", {"field": column.label}, ""))
@@ -392,6 +431,8 @@ class RowValidator:
                 except Invalid as invalid:
                     params = {"field": column.label, "value": text, **invalid.params}
                     failures.append(RowFailure(column.field, invalid.code, params, text))
+        if self._rules is not None:
+            failures += self._rules(data, {f.field for f in failures if f.field} if failures else _NO_FIELDS)
         return data, failures
 
     def validate_rows(self, rows: list[list[str]]) -> tuple[list[dict[str, Any]], dict[int, list[RowFailure]]]:
@@ -441,14 +482,31 @@ class RowValidator:
         # The stripped texts of each mapped column: when most columns are mapped, from the rows
         # transposed by zip (in C, and a column at a time: an unmapped one is dropped as soon as it is
         # made), else picked a column at a time. Rows here are at least _min_width wide.
+        # A cleaned column (a recipe's transforms) takes its sources' cells as they are.
+        raw = {i for c in self.columns if c.reading for i in c.reading.sources}
         if 2 * len(self.columns) >= self._min_width:
-            mapped = {c.index for c in self.columns}
-            texts_of = {index: list(map(str.strip, cells)) for index, cells in enumerate(zip(*rows)) if index in mapped}
+            mapped = {c.index for c in self.columns if not c.reading}
+            texts_of: dict[int, list[str]] = {}
+            raw_of: dict[int, Any] = {}
+            for index, cells in enumerate(zip(*rows)):
+                if index in mapped:
+                    texts_of[index] = list(map(str.strip, cells))
+                if index in raw:
+                    raw_of[index] = cells
         else:
-            texts_of = {c.index: list(map(str.strip, map(itemgetter(c.index), rows))) for c in self.columns}
+            texts_of = {
+                c.index: list(map(str.strip, map(itemgetter(c.index), rows))) for c in self.columns if not c.reading
+            }
+            raw_of = {index: list(map(itemgetter(index), rows)) for index in raw}
         for column in self.columns:
-            texts = texts_of[column.index]
-            if all(texts):
+            unread: dict[int, Invalid] = {}
+            if column.reading:
+                texts, unread = column.reading.clean([raw_of[i] for i in column.reading.sources])
+            else:
+                texts = texts_of[column.index]
+            if unread:
+                values = None  # its cleaning failed some cell (a map with otherwise "fail"): cell by cell
+            elif all(texts):
                 values = column.check(texts)
             elif column.required:
                 values = None  # a blank fails REQUIRED: cell by cell
@@ -463,22 +521,44 @@ class RowValidator:
                 else:
                     values = None
             if values is None:
-                values = self._cell_by_cell(column, texts, failed)
+                values = self._cell_by_cell(column, texts, failed, unread)
                 gaps = True
             columns.append(values)
         if not gaps:
-            return self._rows_data(*columns), failed
-        keys = self._keys
-        return [
-            {key: value for key, value in zip(keys, values) if value is not _LEFT_OUT} for values in zip(*columns)
-        ], failed
+            data = self._rows_data(*columns)
+        else:
+            keys = self._keys
+            data = [
+                {key: value for key, value in zip(keys, values) if value is not _LEFT_OUT} for values in zip(*columns)
+            ]
+        if self._rules is not None:
+            self._check_rules(data, failed)
+        return data, failed
+
+    def _check_rules(self, data: list[dict[str, Any]], failed: dict[int, list[RowFailure]]) -> None:
+        rules = self._rules
+        assert rules is not None
+        for position, values in enumerate(data):
+            earlier = failed.get(position)
+            found = rules(values, {f.field for f in earlier if f.field} if earlier else _NO_FIELDS)
+            if found:
+                failed.setdefault(position, []).extend(found)
 
     @staticmethod
-    def _cell_by_cell(column: MappedColumn, texts: list[str], failed: dict[int, list[RowFailure]]) -> list[Any]:
+    def _cell_by_cell(
+        column: MappedColumn, texts: list[str], failed: dict[int, list[RowFailure]], unread: dict[int, Invalid]
+    ) -> list[Any]:
         """A column that some cell fails, as validate() takes each cell; failures are added to
-        `failed` by row (columns come in order, so a row's failures too)."""
+        `failed` by row (columns come in order, so a row's failures too). `unread`: the cells whose
+        cleaning failed, by position."""
         values: list[Any] = []
         for position, text in enumerate(texts):
+            if position in unread:
+                invalid = unread[position]
+                params = {"field": column.label, "value": text, **invalid.params}
+                failed.setdefault(position, []).append(RowFailure(column.field, invalid.code, params, text))
+                values.append(_LEFT_OUT)
+                continue
             if not text:
                 if column.required:
                     failure = RowFailure(column.field, "REQUIRED", {"field": column.label}, "")
@@ -500,10 +580,11 @@ class RecordValidator:
 
     RESERVED = frozenset({"parent_id"})
 
-    def __init__(self, fields: list[FieldSpec]):
+    def __init__(self, fields: list[FieldSpec], rules: list[TableRule] | None = None):
         self.fields = {spec.key: spec for spec in fields}
-        self.converters = {spec.key: converter_for(spec) for spec in fields if spec.type != "subtable"}
+        self.converters = {spec.key: field_converter(spec) for spec in fields if spec.type != "subtable"}
         self.subtables = {spec.key: RecordValidator(spec.fields or []) for spec in fields if spec.type == "subtable"}
+        self._rules = rules_of(rules or [], fields)
 
     def validate(self, record: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], list[RowFailure]]:
         data: dict[str, Any] = {}
@@ -539,4 +620,6 @@ class RecordValidator:
                 data[key] = self.converters[key](text)
             except Invalid as invalid:
                 failures.append(RowFailure(path, invalid.code, {"field": label, "value": text, **invalid.params}, text))
+        if self._rules is not None and not prefix:
+            failures += self._rules(data, {f.field.split("[")[0] for f in failures if f.field})
         return data, failures
