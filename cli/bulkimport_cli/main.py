@@ -326,6 +326,9 @@ def _report(app: App, settled: dict) -> None:
 @click.option("--description", default=None)
 @click.option("--transaction-id", default=None, help="Sending the same id again returns the same import.")
 @click.option("--header/--no-header", "has_header", default=None, help="Override the recipe's has_header.")
+@click.option(
+    "--header-row", type=click.IntRange(min=1), default=None, help="Override the recipe's header_row (1-based)."
+)
 @click.option("--multipart", "in_parts", is_flag=True, help="Upload in parts (the default above 100 MB).")
 @click.option(
     "--resume", "resume_id", default=None, metavar="IMPORT_ID", help="Continue the interrupted upload of FILE."
@@ -344,6 +347,7 @@ def import_file(
     description: str | None,
     transaction_id: str | None,
     has_header: bool | None,
+    header_row: int | None,
     in_parts: bool,
     resume_id: str | None,
     parallel: int,
@@ -367,6 +371,7 @@ def import_file(
         "description": description,
         "transaction_id": transaction_id,
         "has_header": has_header,
+        "header_row": header_row,
     }
     fields = {k: v for k, v in fields.items() if v is not None}
     size = file.stat().st_size

@@ -1,4 +1,4 @@
-// How a file is read (a recipe's `options`): its header, delimiter, encoding and sheet. The same
+// How a file is read (a recipe's `options`): its header and header row, delimiter, encoding and sheet. The same
 // controls on the recipe made from a file, on a picked recipe before its import, and on the recipes page.
 import { t } from "./i18n";
 import { Field } from "./ui";
@@ -8,6 +8,7 @@ export interface FileOptions {
   delimiter: string;
   encoding: string;
   sheet: string | number | null;
+  header_row: number; // 1-based: the rows above it (a report's title) are skipped
   // Options the console does not show (added to the API later) go back to it as they came.
   [other: string]: unknown;
 }
@@ -32,13 +33,14 @@ export function fileOptionsOf(options: Record<string, unknown> | null | undefine
     delimiter: typeof given.delimiter === "string" && given.delimiter ? (given.delimiter === "tab" ? "\t" : given.delimiter) : "auto",
     encoding: typeof given.encoding === "string" && given.encoding ? given.encoding : "auto",
     sheet: typeof sheet === "number" || (typeof sheet === "string" && sheet) ? sheet : null,
+    header_row: typeof given.header_row === "number" ? given.header_row : 1,
   };
 }
 
 /** Whether two option sets read a file the same way (what a recipe is saved again for). */
 export function sameReading(first: FileOptions, second: FileOptions): boolean {
   const [a, b] = [recipeOptions(first), recipeOptions(second)];
-  return a.delimiter === b.delimiter && a.encoding === b.encoding && a.sheet === b.sheet && a.has_header === b.has_header;
+  return a.delimiter === b.delimiter && a.encoding === b.encoding && a.sheet === b.sheet && a.has_header === b.has_header && a.header_row === b.header_row;
 }
 
 // A sheet is named, or given by its 0-based index as #N.
@@ -78,6 +80,17 @@ export function FileOptionsFields({
         {t("has_header")}
       </label>
       <div class="filters">
+        <Field label={t("header_row")}>
+          {/* Not locked: an import may give its own (a bad number gets the API's VALIDATION_ERROR). */}
+          <input
+            type="number"
+            name="header-row"
+            min={1}
+            step={1}
+            value={value.header_row}
+            onInput={(e) => onChange({ ...value, header_row: e.currentTarget.value === "" ? 1 : Number(e.currentTarget.value) })}
+          />
+        </Field>
         <Field label={t("delimiter")}>
           <select name="delimiter" disabled={lockReading} value={value.delimiter} onChange={(e) => onChange({ ...value, delimiter: e.currentTarget.value })}>
             {delimiters.map(([d, label]) => (

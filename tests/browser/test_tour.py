@@ -195,3 +195,33 @@ def test_dates_and_numbers_follow_the_chosen_language_and_the_console_has_an_ico
     assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml")
     assert b"<svg" in answer.body()
     assert problems(errors) == []
+
+
+def test_the_import_form_takes_a_header_row_below_a_reports_title(browser, stack, tenant):
+    tenant.admin.create_table(PEOPLE)
+    recipe = tenant.admin.create_recipe(
+        {"name": "report", "table": "people", "columns": [{"source": s, "target": s} for s in ("name", "address")]}
+    )
+    page, errors = new_page(browser, stack)
+    sign_in(page, tenant.keys["editor"])
+    page.get_by_role("link", name="New import").click()
+    drop_bytes(page, "report.csv", b"People report\n\nname,address\nAli,Bursa\nVeli,Konya\n")
+    page.locator("select[name=recipe]").select_option(recipe["id"])
+    options = page.get_by_test_id("file-options")
+    header_row = options.locator("input[name=header-row]")
+    expect(header_row).to_have_value("1")
+    expect(header_row).to_be_enabled()  # the import's to say, like the header
+    preview = page.get_by_test_id("preview")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview).to_contain_text("MISSING_COLUMN", timeout=60_000)
+    header_row.fill("3")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(preview.locator("[data-outcome=created]")).to_have_text("2", timeout=60_000)
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator(".status")).to_have_text("Completed", timeout=60_000)
+    (done,) = [i for i in tenant.admin.ok("GET", "/imports")["data"] if not i["dry_run"]]
+    assert done["header_row"] == 3
+    stored = tenant.admin.all_pages("/tables/people/records")
+    assert sorted(r["data"]["name"] for r in stored) == ["Ali", "Veli"]
+    assert tenant.admin.ok("GET", f"/recipes/{recipe['id']}")["data"]["options"]["header_row"] == 1
+    assert problems(errors) == []

@@ -108,6 +108,20 @@ def test_import_with_bad_rows_waits_prints_counts_and_failures(cli, tmp_path):
     assert (shown["success_count"], shown["fail_count"], shown["status"]) == (297, 3, "completed_with_errors")
 
 
+def test_a_reports_title_is_skipped_with_header_row(cli, tmp_path):
+    recipe_id = _setup(cli, tmp_path)
+    source = tmp_path / "report.csv"
+    source.write_bytes(csv_bytes([["Contacts report"], [], HEADER, *_rows(3, bad_every=2)]))
+    done = cli("--json", "import", str(source), "--recipe", recipe_id, "--header-row", "3", "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown = json.loads(done.stdout)
+    assert (shown["header_row"], shown["success_count"], shown["fail_count"]) == (3, 2, 1)
+    (failure,) = cli.json("failures", shown["id"])["data"]
+    assert (failure["row"], failure["source_line"]) == (2, 5)  # the file's line, title included
+    refused = cli("import", str(source), "--recipe", recipe_id, "--header-row", "0")
+    assert refused.returncode == 2 and "--header-row" in refused.stderr
+
+
 def test_an_import_reverted_with_the_cli(cli, tmp_path):
     recipe_id = _setup(cli, tmp_path)
     source = tmp_path / "three.csv"

@@ -91,7 +91,7 @@ def test_text_in_every_encoding_arrives_intact(tenant, encode, headers, texts):
     source = f'{headers[0]},{headers[1]}\r\nA1,{first}\r\nA2,"{first}\r\n{second}"\r\nA3,{second}\r\n'
     done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], encode(source), "notes.csv")["id"])
     assert (done["status"], done["success_count"]) == ("completed", 3), done["error"]
-    assert {code: r["text"] for code, r in records_by(tenant.viewer, "notes", "code").items()} == {
+    assert {code: r.get("text") for code, r in records_by(tenant.viewer, "notes", "code").items()} == {
         "A1": first,
         "A2": f"{first}\r\n{second}",
         "A3": second,
@@ -539,3 +539,96 @@ def test_dropped_files_are_checked_for_size_before_being_read(tenant, stack):
         Bucket=stack.resource_name("DataBucket"), Key=f"drop/{tenant.id}/{recipe['id']}/huge.csv"
     )
     assert tenant.viewer.ok("GET", "/tables/contacts/records")["data"] == []
+
+
+# ---------------------------------------------------------------- report-style files (options.header_row)
+
+
+def _report_workbook() -> bytes:
+    """A report as people save one: a title merged across the table, a blank row, then a header
+    whose last cell is merged over two columns (the file keeps the value in the first), and
+    data rows shorter than the title and header spans (no trailing cells stored)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "報表"
+    sheet.append(["Notes report, December 2026"])
+    sheet.merge_cells("A1:C1")
+    sheet.append([])
+    sheet.append(["編號", "內容", None])
+    sheet.merge_cells("B3:C3")
+    sheet.append(["N1", "first"])
+    sheet.append([None, "no code"])  # sheet row 5: fails, and must say row 5
+    sheet.append(["N3"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_report_style_workbook_imports_below_its_title_with_header_row(tenant):
+    workbook = _report_workbook()
+    without = notes_recipe(tenant.admin, "編號", "內容")
+    failed = tenant.viewer.wait(tenant.editor.import_file(without["id"], workbook, "report.xlsx")["id"])
+    assert failed["error"]["code"] == "MISSING_COLUMN"  # its header is not on row 1
+
+    recipe = tenant.admin.ok("PATCH", f"/recipes/{without['id']}", 200, json={"options": {"header_row": 3}})["data"]
+    assert recipe["options"]["header_row"] == 3
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], workbook, "report.xlsx")["id"])
+    assert (done["status"], done["header_row"], done["total_count"]) == ("completed_with_errors", 3, 3)
+    assert {code: r.get("text") for code, r in records_by(tenant.viewer, "notes", "code").items()} == {
+        "N1": "first",
+        "N3": None,
+    }
+    (failure,) = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    # `row` counts data rows; `source_line` is the sheet row Excel shows, title rows included.
+    assert (failure["row"], failure["source_line"], failure["sheet"], failure["field"]) == (2, 5, "報表", "code")
+
+
+def test_csv_header_row_skips_title_lines_and_an_import_may_override_it(tenant):
+    recipe = notes_recipe(tenant.admin, "code", "text")
+    content = b"Exported notes\nfrom the old system\n\ncode,text\nA1,one\n,missing\nA3,three\n"
+    done = tenant.viewer.wait(tenant.editor.import_file(recipe["id"], content, "notes.csv", header_row=4)["id"])
+    assert (done["status"], done["header_row"], done["success_count"], done["fail_count"]) == (
+        "completed_with_errors",
+        4,
+        2,
+        1,
+    )
+    (failure,) = tenant.viewer.ok("GET", f"/imports/{done['id']}/failures")["data"]
+    assert (failure["row"], failure["source_line"]) == (2, 6)
+    assert sorted(records_by(tenant.viewer, "notes", "code")) == ["A1", "A3"]
+
+    # JSON (the presigned flow) takes it too; a header row past the file's rows fails the import.
+    beyond = tenant.editor.ok("POST", "/imports", 201, json={"recipe_id": recipe["id"], "header_row": 40})["data"]
+    response = requests.post(
+        beyond["upload"]["url"], data=beyond["upload"]["fields"], files={"file": ("n.csv", content)}, timeout=60
+    )
+    assert response.status_code in (200, 201, 204), response.text
+    failed = tenant.viewer.wait(beyond["id"])
+    assert failed["error"] == {
+        "code": "HEADER_ROW_BEYOND_FILE",
+        "message": "The header row is set to row 40, but the file's last non-blank row is row 7.",
+    }
+    zh = tenant.viewer.ok("GET", f"/imports/{beyond['id']}", headers={"Accept-Language": "zh-TW"})["data"]
+    assert zh["error"]["message"] == "標題列設為第 40 列，但檔案最後一個非空白列是第 7 列。"
+
+
+@pytest.mark.parametrize("value", [0, -1, "3", 1.5, True])
+def test_a_bad_header_row_is_refused_with_a_validation_error(tenant, value):
+    tenant.admin.create_table(NOTES)
+    body = {"name": "n", "table": "notes", "columns": "auto", "options": {"header_row": value}}
+    response = tenant.admin.post("/recipes", json=body)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "VALIDATION_ERROR"), response.text
+    recipe = tenant.admin.create_recipe({**body, "options": {}})
+    assert recipe["options"]["header_row"] == 1
+    response = tenant.editor.post("/imports", json={"recipe_id": recipe["id"], "header_row": value})
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "VALIDATION_ERROR"), response.text
+    if isinstance(value, int) and not isinstance(value, bool):
+        form = {"recipe_id": recipe["id"], "header_row": str(value)}
+        response = tenant.editor.post("/imports", data=form, files={"file": ("n.csv", b"code\nA\n", "text/csv")})
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "VALIDATION_ERROR")
+        zh = tenant.editor.post(
+            "/imports", data=form, files={"file": ("n.csv", b"code\nA\n")}, headers={"Accept-Language": "zh-TW"}
+        )
+        assert zh.status_code == 422 and zh.json()["error"]["message"] == "請求內容不正確，請參考 details。"

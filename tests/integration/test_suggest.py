@@ -66,13 +66,27 @@ def test_a_file_is_read_like_an_import_reads_it(tenant):
     csv.writer(text, delimiter=";").writerows([HEADER, *[good_row(n) for n in range(1, 6)]])
     sent = {"file": ("contacts.csv", text.getvalue().encode("cp950"), "text/csv")}
     suggestion = tenant.editor.ok("POST", PATH, data={"table": "contacts"}, files=sent)["data"]
-    assert suggestion["options"] == {"has_header": True, "delimiter": ";", "encoding": "cp950", "sheet": None}
+    assert suggestion["options"] == {
+        "has_header": True,
+        "delimiter": ";",
+        "encoding": "cp950",
+        "sheet": None,
+        "header_row": 1,
+        "header_row_reason": None,
+    }
     assert {c["target"] for c in suggestion["columns"]} >= {"membership_no", "ct_value"}
 
     workbook = xlsx_bytes({"說明": [], "二月": [HEADER, *[good_row(n) for n in range(1, 4)]]})
     sent = {"file": ("book.xlsx", workbook, "application/octet-stream")}
     suggestion = tenant.editor.ok("POST", PATH, data={"table": "contacts"}, files=sent)["data"]
-    assert suggestion["options"] == {"has_header": True, "delimiter": None, "encoding": None, "sheet": "二月"}
+    assert suggestion["options"] == {
+        "has_header": True,
+        "delimiter": None,
+        "encoding": None,
+        "sheet": "二月",
+        "header_row": 1,
+        "header_row_reason": None,
+    }
 
     # A file without a header row: sources are column indexes, matched by their values.
     rows = [[f"M{n}", f"p{n}@example.com", "2026-11-22"] for n in range(5)]
@@ -83,6 +97,24 @@ def test_a_file_is_read_like_an_import_reads_it(tenant):
     assert suggestion["options"]["has_header"] is False
     assert [(c["source"], c["target"]) for c in suggestion["columns"]] == [(1, "email"), (2, "visit_date")]
     assert suggestion["unmapped_sources"] == [0]
+
+
+def test_a_reports_header_below_its_title_is_found_and_proposed_as_header_row(tenant):
+    tenant.admin.create_table(CONTACTS)
+    title = ["Contacts, exported 2026-12-01", *[None] * (len(HEADER) - 1)]
+    workbook = xlsx_bytes({"報表": [title, [], HEADER, *[good_row(n) for n in range(1, 6)]]})
+    sent = {"file": ("report.xlsx", workbook, "application/octet-stream")}
+    suggestion = tenant.editor.ok("POST", PATH, data={"table": "contacts"}, files=sent)["data"]
+    assert (suggestion["options"]["header_row"], suggestion["options"]["has_header"]) == (3, True)
+    assert suggestion["options"]["header_row_reason"].startswith("row 3 is the first filled across the table's width")
+    assert {c["target"] for c in suggestion["columns"]} >= {"membership_no", "ct_value", "visit_date"}
+
+    # A file whose first row is its header: header_row stays 1, with no reason.
+    text = io.StringIO()
+    csv.writer(text).writerows([HEADER, *[good_row(n) for n in range(1, 4)]])
+    sent = {"file": ("contacts.csv", text.getvalue().encode(), "text/csv")}
+    options = tenant.editor.ok("POST", PATH, data={"table": "contacts"}, files=sent)["data"]["options"]
+    assert (options["header_row"], options["header_row_reason"]) == (1, None)
 
 
 def test_bad_requests_get_clear_codes(tenant, other_tenant):

@@ -42,6 +42,7 @@ class Planned:
             limits=limits,
             open_work=self._open_work,
             on_sheet=on_sheet,
+            header_row=options.get("header_row", 1),
         )
         self.text = self.work if self.plan.transcoded else data
 
@@ -138,7 +139,7 @@ def _mixed_text(seed: int, lines: int) -> str:
 def _plan_outcome(data: bytes, parse_every_row: bool, **options):
     """The plan (or the file error) with the plain-block path, or with every row parsed (a sheet
     callback that takes the cells turns the plain-block path off)."""
-    on_sheet = (lambda sheet, header: lambda row, cells: None) if parse_every_row else None
+    on_sheet = (lambda sheet, header: lambda row, cells, line: None) if parse_every_row else None
     try:
         plan = Planned(data, on_sheet=on_sheet, **options).plan
     except FileError as error:
@@ -383,7 +384,7 @@ def test_xlsx_sheets_are_read_in_order_each_with_its_header():
 
     def on_sheet(sheet, header):
         seen.append((sheet.index, sheet.name, header))
-        return lambda row, cells: seen.append((row, cells))
+        return lambda row, cells, line: seen.append((row, cells))
 
     planned = Planned(_workbook(), chunk_rows=2, on_sheet=on_sheet)
     plan = planned.plan
@@ -464,3 +465,20 @@ def test_zip_that_is_not_a_workbook_and_broken_workbooks():
     broken = xlsx_bytes({"a": [["x"], ["1"]]})
     broken = replace_part(broken, "xl/worksheets/sheet1.xml", lambda xml: xml[:-40])
     assert plan_error(broken).code == "CORRUPT_FILE"
+
+
+def test_header_row_skips_the_title_above_it_and_lines_still_count_every_row():
+    text = b"Report\n\n,,\ncode,text\nA,1\nB,2\n"
+    planned = Planned(text, header_row=4)
+    assert planned.plan.sheets[0].header == ["code", "text"]
+    assert planned.rows() == [(1, ["A", "1"], 5, 0), (2, ["B", "2"], 6, 0)]
+    assert Planned(text).plan.sheets[0].header == ["Report"]  # header_row 1: as before
+    error = plan_error(text, header_row=7)
+    assert (error.code, error.params) == ("HEADER_ROW_BEYOND_FILE", {"header_row": 7, "last_row": 6})
+
+
+def test_header_row_applies_to_each_sheet_of_a_workbook():
+    book = xlsx_bytes({"a": [["title"], ["k"], ["1"]], "b": [["title"], ["k"], ["2"], ["3"]]})
+    planned = Planned(book, header_row=2)
+    assert [s.header for s in planned.plan.sheets] == [["k"], ["k"]]
+    assert planned.rows() == [(1, ["1"], 3, 0), (2, ["2"], 3, 1), (3, ["3"], 4, 1)]

@@ -70,7 +70,7 @@ class Outcome:
         self.work = out.getvalue()
 
     def _on_sheet(self, sheet, header):
-        return lambda number, cells: self.seen.append(list(cells))
+        return lambda number, cells, line: self.seen.append(list(cells))
 
 
 # ---------------------------------------------------------------- any bytes

@@ -78,7 +78,7 @@ interface Suggestion {
   columns: { source: string | number; target: string; confidence: number; reason: string }[];
   unmapped_sources: (string | number)[];
   missing_required: string[];
-  options: { has_header: boolean; delimiter: string | null; encoding: string | null; sheet: string | null };
+  options: { has_header: boolean; delimiter: string | null; encoding: string | null; sheet: string | null; header_row?: number };
 }
 
 function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => void }) {
@@ -105,7 +105,8 @@ function MakeRecipe({ file, onSaved }: { file: File; onSaved: (recipe: any) => v
       setSuggestion(answer);
       // Whether Suggest found a header; delimiter and encoding stay detected file by file (Suggest read
       // a sample, the file's head) and every visible sheet is read, unless the user says otherwise.
-      setOptions(fileOptionsOf({ has_header: answer.options.has_header }));
+      // The header row it found below a report's title, too.
+      setOptions(fileOptionsOf({ has_header: answer.options.has_header, header_row: answer.options.header_row }));
       const mapped = answer.columns.map((c) => ({ source: c.source, target: c.target, confidence: c.confidence }));
       const rest = answer.unmapped_sources.map((source) => ({ source, target: "", confidence: 0 }));
       setMapping([...mapped, ...rest]);
@@ -267,9 +268,10 @@ async function createAndUpload(
   file: File,
   dryRun: boolean,
   hasHeader: boolean,
+  headerRow: number,
   onProgress: (f: number) => void,
 ) {
-  const body = { recipe_id: recipeId, file_name: file.name, dry_run: dryRun, has_header: hasHeader };
+  const body = { recipe_id: recipeId, file_name: file.name, dry_run: dryRun, has_header: hasHeader, header_row: headerRow };
   if (file.size >= PARTS_FROM_BYTES) return createAndUploadInParts(body, file, onProgress);
   const created = (await post("/imports", body)).data;
   await upload(created.upload as UploadTicket, file, onProgress);
@@ -290,7 +292,7 @@ export function NewImportPage() {
   const [busy, setBusy] = useState(false);
 
   /** An admin's changes to how the file is read are saved to the recipe first: the import runs with
-   * the recipe's options (an import itself takes only `has_header`). */
+   * the recipe's options (an import itself takes only `has_header` and `header_row`). */
   async function saveOptions() {
     if (!recipe || !may("admin") || sameReading(options, fileOptionsOf(recipe.options))) return;
     await patch(`/recipes/${recipe.id}`, { options: recipeOptions(options) });
@@ -304,7 +306,7 @@ export function NewImportPage() {
     setPreview(undefined);
     try {
       await saveOptions();
-      const created = await createAndUpload(recipeId, file, true, options.has_header, setUploaded);
+      const created = await createAndUpload(recipeId, file, true, options.has_header, options.header_row, setUploaded);
       let item = created;
       while (!TERMINAL.has(item.status)) {
         await new Promise((resolve) => setTimeout(resolve, 700));
@@ -326,7 +328,7 @@ export function NewImportPage() {
     setError(undefined);
     try {
       await saveOptions();
-      const created = await createAndUpload(recipeId, file, false, options.has_header, setUploaded);
+      const created = await createAndUpload(recipeId, file, false, options.has_header, options.header_row, setUploaded);
       navigate(`/imports/${created.id}`);
     } catch (e) {
       setError(e);

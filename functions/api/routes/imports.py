@@ -35,6 +35,7 @@ router = APIGatewayRouter()
 
 _FORM_FIELDS = set(ImportCreate.model_fields)
 _FLAGS = ("dry_run", "atomic", "has_header")
+_NUMBERS = ("header_row",)  # form text that the model takes as an integer
 
 IMPORT_NOT_FOUND = NotFound("IMPORT_NOT_FOUND", import_id="01M8C9BVB8MA4PQ3011DQJGH53")
 _JSON_SCHEMA = ImportCreate.model_json_schema()
@@ -46,6 +47,8 @@ _FORM_SCHEMA = {
         **{
             name: {"type": "string", "enum": ["true", "false"]}
             if name in _FLAGS
+            else {"type": "string", "pattern": "^[0-9]+$"}
+            if name in _NUMBERS
             else {k: v for k, v in spec.get("anyOf", [spec])[0].items() if k in ("type", "minLength", "maxLength")}
             for name, spec in _JSON_SCHEMA["properties"].items()
         },
@@ -124,6 +127,10 @@ def create_import():
         for flag in _FLAGS:
             if flag in fields:
                 fields[flag] = fields[flag].strip().lower() in ("1", "true", "yes", "on")
+        for number in _NUMBERS:
+            # Text that is no integer stays text, which the model refuses with VALIDATION_ERROR.
+            if number in fields and fields[number].strip().lstrip("-").isdigit():
+                fields[number] = int(fields[number])
         request = _validated(fields)
     elif media_type in ("application/json", ""):
         request = _validated(parse_json(raw or b"{}"))

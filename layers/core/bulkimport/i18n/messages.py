@@ -142,6 +142,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file has a header but no data rows.",
         "zh-TW": "檔案只有標題列，沒有資料。",
     },
+    "HEADER_ROW_BEYOND_FILE": {
+        "en": "The header row is set to row {header_row}, but the file's last non-blank row is row {last_row}.",
+        "zh-TW": "標題列設為第 {header_row} 列，但檔案最後一個非空白列是第 {last_row} 列。",
+    },
     "UNDECODABLE": {
         "en": "Line {line} is not valid {encoding} text; save the file as UTF-8 or set the recipe's encoding.",
         "zh-TW": "第 {line} 行不是有效的 {encoding} 文字，請另存為 UTF-8 或設定範本的編碼。",

@@ -104,7 +104,7 @@ class RowScan:
         self.columns: dict[int, list[list]] = {}  # sheet index -> [column index, field key]
         self.finder = DuplicateFinder(constraints(table, recipe))
 
-    def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str]], None] | None:
+    def on_sheet(self, sheet, header: list[str] | None) -> Callable[[int, list[str], int], None] | None:
         width = len(header) if header is not None else None
         columns = self.columns[sheet.index] = resolve_columns(self.recipe, self.table, header, width)
         # Only a worksheet has a name (its cells may be uncalculated formulas or date serials).
@@ -116,7 +116,7 @@ class RowScan:
         finder = self.finder
         parent_target = next((t for _, t in columns if t.startswith(PARENT_PREFIX)), None)
 
-        def on_row(row: int, cells: list[str]) -> None:
+        def on_row(row: int, cells: list[str], _line: int) -> None:
             values, failures = validator.validate(cells)
             if not failures:
                 if parent_target:

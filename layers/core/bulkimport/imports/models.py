@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bulkimport.ingest.parsing import ChunkPlan
-from bulkimport.recipes.models import Recipe
+from bulkimport.recipes.models import MAX_HEADER_ROW, Recipe
 from bulkimport.schema.models import MAX_ID, REQUEST, Strict
 
 ImportStatus = Literal[
@@ -44,6 +44,7 @@ class ImportCreate(Strict):
     model_config = REQUEST
     recipe_id: str = Field(min_length=1, max_length=MAX_ID)
     has_header: bool | None = None
+    header_row: int | None = Field(default=None, ge=1, le=MAX_HEADER_ROW)  # else the recipe's
     description: str | None = Field(default=None, max_length=1000)
     file_name: str | None = Field(default=None, max_length=255)
     transaction_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
@@ -121,6 +122,7 @@ class Import(BaseModel):
     job_turns: int = 0
     file: FileInfo
     has_header: bool
+    header_row: int = 1
     description: str | None = None
     transaction_id: str | None = None
     dry_run: bool = False

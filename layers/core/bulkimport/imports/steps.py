@@ -95,6 +95,7 @@ def _plan(item: ImportRecord, recipe: Recipe, scan: RowScan, work_key: str) -> t
             limits=Limits(cfg.max_uncompressed_bytes, cfg.max_compression_ratio),
             open_work=lambda: blobs.writer(work_key, "text/csv; charset=utf-8"),
             on_sheet=scan.on_sheet,
+            header_row=item.header_row,
         )
 
 

@@ -76,6 +76,7 @@ class ImportRecord(RunRecord):
     recipe_id: str
     file: FileInfo
     has_header: bool
+    header_row: int = 1
     description: str | None = None
     transaction_id: str | None = None
     dry_run: bool = False
@@ -156,6 +157,7 @@ def new_record(
         job_turns=0,
         file=FileInfo(name=request.file_name),
         has_header=recipe.options.has_header if request.has_header is None else request.has_header,
+        header_row=recipe.options.header_row if request.header_row is None else request.header_row,
         description=request.description,
         transaction_id=request.transaction_id,
         dry_run=request.dry_run,

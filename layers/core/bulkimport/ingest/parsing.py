@@ -108,9 +108,9 @@ class SourceRow:
     sheet: Sheet
 
 
-# Given a sheet and its header, returns what to call with each data row (row number, cells), or
-# None if the rows' cells are not needed.
-OnSheet = Callable[[Sheet, list[str] | None], Callable[[int, list[str]], None] | None]
+# Given a sheet and its header, returns what to call with each data row (row number, cells, and the
+# line or sheet row a user sees it on), or None if the rows' cells are not needed.
+OnSheet = Callable[[Sheet, list[str] | None], Callable[[int, list[str], int], None] | None]
 # Given a run of plain records: the line of the first, its start, and where each one ends.
 TakePlain = Callable[[int, int, list[int]], None]
 
@@ -153,17 +153,21 @@ def plan_upload(
     limits: Limits,
     open_work: Callable[[], AbstractContextManager[Writable]],
     on_sheet: OnSheet | None = None,
+    header_row: int = 1,
 ) -> FilePlan:
     """Read the whole upload once: its kind and encoding, each sheet's header, its rows, and chunks
     cut at record boundaries. `open_work()` opens the work object, when one is needed.
 
     `on_sheet(sheet, header)` is called when a sheet's first data row is reached (so a sheet with
     no data is never judged by its header) and returns a function then given each of its data
-    rows with its row number."""
+    rows with its row number.
+
+    `header_row` is the line (text) or sheet row (XLSX) the header is on: the rows above it, in
+    each sheet, are skipped (a report's title); row numbers still count every row of the file."""
     original = Hashing(stream)
     head, source = read_head(original)
     kind = sniff(head)
-    planner = _Planner(has_header, chunk_rows, chunk_bytes, on_sheet)
+    planner = _Planner(has_header, chunk_rows, chunk_bytes, on_sheet, header_row)
     if kind == "xlsx":
         with tempfile.TemporaryFile() as spool:
             # A zip is read from its end (its directory): it must be whole and seekable.
@@ -176,7 +180,7 @@ def plan_upload(
             try:
                 sheets = workbook.sheets(sheet_option)
                 with open_work() as out:
-                    planner.run(_sheet_rows(workbook.rows(sheets), out))
+                    planner.run(_sheet_rows(workbook.rows(sheets, header_row), out))
             finally:
                 workbook.close()
         encoding, delimiter, transcoded, line_column = None, ",", True, True
@@ -213,10 +217,13 @@ def plan_upload(
 
 class _Planner:
     """Cuts rows into chunks: at chunk_rows rows or chunk_bytes bytes, and at every new sheet.
-    With a header, each sheet's first non-blank row is its header."""
+    With a header, each sheet's first non-blank row from header_row on is its header."""
 
-    def __init__(self, has_header: bool, chunk_rows: int, chunk_bytes: int, on_sheet: OnSheet | None):
+    def __init__(
+        self, has_header: bool, chunk_rows: int, chunk_bytes: int, on_sheet: OnSheet | None, header_row: int = 1
+    ):
         self.has_header = has_header
+        self.header_row = header_row
         self.chunk_rows = chunk_rows
         self.chunk_bytes = chunk_bytes
         self.on_sheet = on_sheet
@@ -230,6 +237,7 @@ class _Planner:
         nobody needs are taken a plain block at a time, unparsed."""
         sheet = header = on_row = None
         started = seen_any = False
+        last_line = 0  # of the rows above header_row, when none reaches it
         for row in rows:
             cells = row.cells
             if is_blank(cells):
@@ -240,6 +248,10 @@ class _Planner:
                     "TOO_MANY_COLUMNS", line=row.line, count=len(cells), max_columns=MAX_COLUMNS, **_where(row.sheet)
                 )
             if row.sheet is not sheet:
+                # Checked only until a sheet's header: the rows after it pay nothing.
+                if row.line < self.header_row:
+                    last_line = max(last_line, row.line)
+                    continue
                 self._close()
                 sheet, header, on_row, started = row.sheet, None, None, False
                 if self.has_header:
@@ -253,7 +265,7 @@ class _Planner:
             # The row joins the open chunk (inline: this runs for every row of the file).
             self.total += 1
             if on_row is not None:
-                on_row(self.total, cells)
+                on_row(self.total, cells, row.line)
             chunk = self._open
             if chunk is None:
                 chunk = self._open = ChunkPlan(
@@ -266,6 +278,8 @@ class _Planner:
         self._close()
         if not seen_any:
             raise FileError("EMPTY_FILE")
+        if sheet is None:  # every non-blank row is above header_row
+            raise FileError("HEADER_ROW_BEYOND_FILE", header_row=self.header_row, last_row=last_line)
         if self.total == 0:
             raise FileError("NO_DATA_ROWS")
 

@@ -148,9 +148,9 @@ class Workbook:
                 return [Sheet(i, ws.title)]
         raise FileError("SHEET_NOT_FOUND", sheet=option, sheets=", ".join(ws.title for ws in worksheets))
 
-    def rows(self, sheets: list[Sheet]) -> Iterator[SheetRow]:
+    def rows(self, sheets: list[Sheet], header_row: int = 1) -> Iterator[SheetRow]:
         """The non-blank rows of the sheets, each padded with empty cells to its sheet's first row
-        (its header): a spreadsheet stores no trailing empty cells."""
+        from header_row on (its header): a spreadsheet stores no trailing empty cells."""
         for sheet in sheets:
             worksheet = self.book.worksheets[sheet.index]
             # Dimensions recorded in the file may be wrong or huge: size rows by their own cells.
@@ -170,7 +170,8 @@ class Workbook:
                     if not cells:
                         continue
                     if width is None:
-                        width = len(cells)
+                        if number >= header_row:  # a title above the header does not set the width
+                            width = len(cells)
                     elif len(cells) < width:
                         cells.extend([""] * (width - len(cells)))
                     yield SheetRow(sheet, number, cells)

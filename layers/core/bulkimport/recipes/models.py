@@ -44,6 +44,7 @@ ROW_COLUMN = "_row"
 
 MAX_SOURCE = 1_000  # a column's header as the file spells it
 MAX_TARGET = 100  # a field key (64) or parent.<key>
+MAX_HEADER_ROW = 1_000_000  # above any sheet's rows (1,048,576) is "beyond the file" when read
 
 Target = Annotated[str, Field(min_length=1, max_length=MAX_TARGET)]
 Mode = Literal["insert", "upsert", "update"]
@@ -207,6 +208,8 @@ class RecipeOptions(Strict):
     delimiter: str = "auto"
     encoding: str = "auto"
     sheet: str | int | None = None
+    # The 1-based row (line, or sheet row) of the header: a report's title rows above it are skipped.
+    header_row: int = 1
 
 
 class RecipeOptionsIn(RecipeOptions):
@@ -214,6 +217,7 @@ class RecipeOptionsIn(RecipeOptions):
     delimiter: str = Field(default="auto", max_length=16)
     encoding: str = Field(default="auto", max_length=64)
     sheet: Annotated[str, Field(max_length=MAX_NAME)] | int | None = None
+    header_row: int = Field(default=1, ge=1, le=MAX_HEADER_ROW)
 
 
 class RecipeBase(Strict):

@@ -36,6 +36,7 @@ from bulkimport.schema.validation import Invalid, converter_for
 
 SAMPLE_ROWS = 20  # rows of a file whose values check the proposed types
 MAX_SAMPLE_CELL = 1_000
+HEADER_SEARCH = 20  # the first rows a report's header is looked for in, below its title
 # Types whose values say what a column is even when its header says nothing.
 TELLING_TYPES = ("email", "date", "datetime")
 
@@ -74,6 +75,8 @@ class SuggestedOptions(BaseModel):
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    header_row: int = Field(default=1, description="the row of the header; above 1 when rows above it are a title")
+    header_row_reason: str | None = None
 
 
 class Suggestion(BaseModel):
@@ -103,9 +106,17 @@ def suggest_for_file(tenant: str, table_key: str, body: bytes) -> Suggestion:
     """Read the file like an import does (kind, encoding, delimiter, the first sheet with data),
     then suggest from its first row, taken as the header if it looks like one."""
     table = get_table(tenant, table_key)
-    rows, plan_options = _first_rows(body)
+    rows, lines, plan_options = _first_rows(body)
     if not rows:
         raise InvalidInput("EMPTY_FILE")
+    found = _header_index(rows)
+    if found:
+        plan_options.header_row = lines[found]
+        plan_options.header_row_reason = (
+            f"row {lines[found]} is the first filled across the table's width, with text, above rows of "
+            f"data; the {found} non-blank row(s) above it are narrower (a title)"
+        )
+        rows = rows[found:]
     first, rest = rows[0], rows[1 : SAMPLE_ROWS + 1]
     as_header = _suggest(tenant, table, first, rest, plan_options)
     if (as_header.columns and max(c.confidence for c in as_header.columns) >= 0.75) or not _looks_like_data(first):
@@ -351,6 +362,25 @@ def _earlier_sources(tenant: str, table_key: str) -> dict[str, str]:
     return mapping
 
 
+def _filled(row: list[str]) -> int:
+    return sum(1 for cell in row if cell.strip())
+
+
+def _header_index(rows: list[list[str]]) -> int:
+    """The index of a report's header among its first rows, 0 when the first row is it (or none
+    is): the first of the first HEADER_SEARCH rows filled over more than half the table's width
+    (its widest row; a merged header cell fills only its first column), mostly with text, and
+    followed by a row of data. A title above it fills less."""
+    top = rows[:HEADER_SEARCH]
+    width = max(_filled(row) for row in top)
+    for index, row in enumerate(top[:-1]):
+        filled = _filled(row)
+        if filled * 2 > width:
+            text = sum(1 for cell in row if cell.strip() and not _looks_like_data([cell]))
+            return index if text * 2 > filled and _looks_like_data(top[index + 1]) else 0
+    return 0
+
+
 def _looks_like_data(row: list[str]) -> bool:
     """A first row with numbers, dates or emails in it is data, not a header."""
     return any(re.fullmatch(r"[-+]?\d[\d,.]*|\d{4}-\d{2}-\d{2}.*|[^@\s]+@[^@\s]+", cell.strip()) for cell in row)
@@ -359,8 +389,10 @@ def _looks_like_data(row: list[str]) -> bool:
 # ---------------------------------------------------------------- reading a file
 
 
-def _first_rows(body: bytes) -> tuple[list[list[str]], SuggestedOptions]:
+def _first_rows(body: bytes) -> tuple[list[list[str]], list[int], SuggestedOptions]:
+    """The first rows of the first sheet with data, and the line (or sheet row) of each."""
     rows: list[list[str]] = []
+    lines: list[int] = []
     sheet_name: list[str | None] = []
 
     def on_sheet(sheet, _header) -> Any:
@@ -368,9 +400,11 @@ def _first_rows(body: bytes) -> tuple[list[list[str]], SuggestedOptions]:
             return None  # only the first sheet with data
         sheet_name.append(sheet.name)
 
-        def on_row(_row: int, cells: list[str]) -> None:
-            if len(rows) <= SAMPLE_ROWS:
+        def on_row(_row: int, cells: list[str], line: int) -> None:
+            # Enough for a sample below a header found anywhere in the first HEADER_SEARCH rows.
+            if len(rows) <= SAMPLE_ROWS + HEADER_SEARCH:
                 rows.append([c[:MAX_SAMPLE_CELL] for c in cells])
+                lines.append(line)
 
         return on_row
 
@@ -398,4 +432,4 @@ def _first_rows(body: bytes) -> tuple[list[list[str]], SuggestedOptions]:
         encoding=plan.encoding,
         sheet=sheet_name[0] if sheet_name else None,
     )
-    return rows, options
+    return rows, lines, options
