@@ -72,3 +72,13 @@ def holder(tenant: str, table: str) -> Ticket | None:
     """The run holding the table, if any."""
     item = ControlStore().get(keys.tenant_pk(tenant), keys.table_lock_sk(table))
     return Ticket.model_validate(item) if item else None
+
+
+def tenant_counts(tenant: str) -> tuple[int, int]:
+    """How many of the tenant's runs hold their table (running) and wait in a table's queue (queued),
+    across all its tables. A run whose execution died counts until a waiter or the sweeper drops it."""
+    store = ControlStore()
+    pk = keys.tenant_pk(tenant)
+    holding = {item["ticket"] for item in store.query_all(pk, keys.TABLE_LOCK_PREFIX)}
+    waiting = {item["ticket"] for item in store.query_all(pk, keys.TABLE_QUEUE_PREFIX)} - holding
+    return len(holding), len(waiting)
