@@ -8,12 +8,16 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import boto3
+
 from bulkimport.access import quotas
 from bulkimport.adapters import keys
-from tests.helpers import csv_bytes
+from tests.helpers import csv_bytes, execution_arn
+from tests.integration.test_lifecycle import invoke, wait_for
 from tests.samples import HEADER, good_row, setup_contacts
 
 
@@ -136,3 +140,91 @@ def test_admin_set_quota_as_the_installed_command(tenant, stack):
     nothing = run("--tenant", tenant.id)
     assert nothing.returncode == 1 and "NOTHING_TO_SET" in nothing.stdout + nothing.stderr
     assert _usage(tenant.viewer)["quotas"] == {"max_concurrent_runs": 2, "rows_per_day": 1234}
+
+
+# ---------------------------------------------------------------- max_concurrent_runs
+
+
+def _notes_tables(tenant, count: int) -> list[dict]:
+    """`count` tables of their own (so the per-table lock does not serialize them), a recipe each."""
+    recipes = []
+    for n in range(count):
+        tenant.admin.create_table({"key": f"notes{n}", "fields": [{"key": "text", "type": "string"}]})
+        recipes.append(
+            tenant.admin.create_recipe(
+                {"name": f"notes{n}", "table": f"notes{n}", "columns": [{"source": "text", "target": "text"}]}
+            )
+        )
+    return recipes
+
+
+def _status(api, import_id: str) -> str:
+    return api.ok("GET", f"/imports/{import_id}")["data"]["status"]
+
+
+def _notes(count: int) -> bytes:
+    return ("text\n" + "".join(f"line {n}\n" for n in range(count))).encode()
+
+
+def test_at_most_max_concurrent_runs_run_and_the_rest_wait_in_start_order(tenant, other_tenant, faults):
+    quotas.set_quotas(tenant.id, max_concurrent_runs=2)
+    recipes = _notes_tables(tenant, 4)
+    other = _notes_tables(other_tenant, 1)[0]
+    gate = threading.Event()
+    faults.delay("ProcessChunkFunction", 0.01, when=lambda event: event["tenant"] == tenant.id and gate.wait(60))
+    try:
+        started = []
+        for recipe in recipes:  # one after the other: start order is this order
+            started.append(tenant.editor.import_file(recipe["id"], _notes(50)))
+            time.sleep(0.05)
+        ids = [item["id"] for item in started]
+        wait_for(
+            lambda: [_status(tenant.viewer, i) for i in ids] == ["importing"] * 2 + ["queued"] * 2,
+            what="2 running, 2 queued",
+        )
+        assert _usage(tenant.viewer) | {"quotas": None, "rows_today": None} == {
+            "runs_running": 2,
+            "runs_queued": 2,
+            "rows_today": None,
+            "quotas": None,
+        }
+        # The other tenant's run does not wait behind this tenant's queue.
+        assert other_tenant.viewer.wait(other_tenant.editor.import_file(other["id"], _notes(10))["id"])["status"] == (
+            "completed"
+        )
+        time.sleep(1)
+        assert [_status(tenant.viewer, i) for i in ids] == ["importing"] * 2 + ["queued"] * 2
+    finally:
+        gate.set()
+        faults.delay("ProcessChunkFunction", 0)
+    done = [tenant.viewer.wait(i) for i in ids]
+    assert [d["status"] for d in done] == ["completed"] * 4
+    # The queued ones started only once a slot was free, in start order.
+    first_end = min(done[0]["executed_end_at"], done[1]["executed_end_at"])
+    assert first_end <= done[2]["executed_start_at"] <= done[3]["executed_start_at"]
+    assert _usage(tenant.viewer)["runs_running"] == _usage(tenant.viewer)["runs_queued"] == 0
+
+
+def test_a_run_that_died_holding_a_slot_is_freed_by_the_sweeper(tenant, stack, faults):
+    quotas.set_quotas(tenant.id, max_concurrent_runs=1)
+    first_recipe, second_recipe = _notes_tables(tenant, 2)
+    faults.delay("ProcessChunkFunction", 2, when=lambda event: event["tenant"] == tenant.id)
+    try:
+        held = tenant.editor.import_file(first_recipe["id"], _notes(300))
+        wait_for(lambda: _status(tenant.viewer, held["id"]) == "importing", what="the first import to hold the slot")
+        assert _usage(tenant.viewer)["runs_running"] == 1
+        arn = execution_arn(stack, "ImportStateMachine", "import", tenant.id, held["id"])
+        boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Aborted", cause="test")
+        wait_for(
+            lambda: boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"] != "RUNNING",
+            what="the execution to stop",
+        )
+    finally:
+        faults.delay("ProcessChunkFunction", 0)
+    assert _usage(tenant.viewer)["runs_running"] == 1  # dead, still holding its slot
+
+    settled = invoke(stack, "SweepRunsFunction", {})
+    assert f"import:{held['id']}" in settled["settled"]
+    assert _usage(tenant.viewer)["runs_running"] == 0  # the sweeper freed it, before any waiter looked
+    nxt = tenant.viewer.wait(tenant.editor.import_file(second_recipe["id"], _notes(20))["id"])
+    assert nxt["status"] == "completed"

@@ -149,6 +149,15 @@ def table_lock_sk(table: str) -> str:
     return f"{TABLE_LOCK_PREFIX}{table}"
 
 
+# A tenant's queue of runs that hold their table, and its run slots (max_concurrent_runs of them).
+TENANT_QUEUE_PREFIX = "TENANTQ#"
+TENANT_SLOT_PREFIX = "TENANTSLOT#"
+
+
+def tenant_slot_sk(index: int) -> str:
+    return f"{TENANT_SLOT_PREFIX}{index:04d}"
+
+
 # The two partitions not under a tenant, the sweeper's indexes: runs (imports, jobs) whose executions
 # are under way (it settles those whose execution died), and imports waiting for their upload (it
 # starts those whose upload event was lost, fails those whose upload never came).
