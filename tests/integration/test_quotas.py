@@ -167,7 +167,8 @@ def _notes(count: int) -> bytes:
 
 
 def test_at_most_max_concurrent_runs_run_and_the_rest_wait_in_start_order(tenant, other_tenant, faults):
-    quotas.set_quotas(tenant.id, max_concurrent_runs=2)
+    for each in (tenant, other_tenant):
+        quotas.set_quotas(each.id, max_concurrent_runs=2)
     recipes = _notes_tables(tenant, 4)
     other = _notes_tables(other_tenant, 1)[0]
     gate = threading.Event()
@@ -182,16 +183,15 @@ def test_at_most_max_concurrent_runs_run_and_the_rest_wait_in_start_order(tenant
             lambda: [_status(tenant.viewer, i) for i in ids] == ["importing"] * 2 + ["queued"] * 2,
             what="2 running, 2 queued",
         )
+        # The other tenant's run does not wait behind this tenant's queue.
+        theirs = other_tenant.editor.import_file(other["id"], _notes(10))["id"]
+        assert other_tenant.viewer.wait(theirs, timeout=30)["status"] == "completed"
         assert _usage(tenant.viewer) | {"quotas": None, "rows_today": None} == {
             "runs_running": 2,
             "runs_queued": 2,
             "rows_today": None,
             "quotas": None,
         }
-        # The other tenant's run does not wait behind this tenant's queue.
-        assert other_tenant.viewer.wait(other_tenant.editor.import_file(other["id"], _notes(10))["id"])["status"] == (
-            "completed"
-        )
         time.sleep(1)
         assert [_status(tenant.viewer, i) for i in ids] == ["importing"] * 2 + ["queued"] * 2
     finally:
