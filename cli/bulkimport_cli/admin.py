@@ -1,6 +1,7 @@
-"""`bulkimport admin create-key`: an operator makes a tenant's first admin key, with AWS credentials.
+"""`bulkimport admin create-key`: an operator makes a tenant's first admin key, with AWS credentials;
+`bulkimport admin set-quota`: an operator sets a tenant's quotas (bulkimport.access.quotas).
 
-The key is written by the service's own code (bulkimport.access.keys, from the checkout's layer), so
+The key (or quota) is written by the service's own code (bulkimport.access.keys, from the checkout's layer), so
 the CLI never learns how keys are stored. Before that, one quick call (2 s to connect, no retries)
 checks that an AWS endpoint answers and finds the stack's control table.
 """
@@ -33,6 +34,18 @@ def _service_code():
     from bulkimport.adapters.dynamo import ControlStore
 
     return keys, ControlStore
+
+
+def _connect(endpoint_url: str | None, region: str | None, control_table: str | None):
+    """The stack's control table, as the service's own ControlStore (after the quick probe)."""
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    table = _control_table(_probe(endpoint_url, region), control_table, endpoint_url or f"AWS ({region})")
+    # The service's code makes its clients from the environment, as in Lambda.
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    _keys, control_store = _service_code()
+    return table, control_store(table)
 
 
 def _probe(endpoint_url: str | None, region: str) -> list[str]:
@@ -88,12 +101,23 @@ def _control_table(names: list[str], chosen: str | None, where: str) -> str:
 def create_key(
     tenant: str, role: str, name: str | None, endpoint_url: str | None, region: str | None, control_table: str | None
 ) -> dict:
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    table = _control_table(_probe(endpoint_url, region), control_table, endpoint_url or f"AWS ({region})")
-    # The service's code makes its clients from the environment, as in Lambda.
-    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
-    if endpoint_url:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    keys, control_store = _service_code()
-    key = keys.issue_key(tenant, role, name=name, store=control_store(table))
+    table, store = _connect(endpoint_url, region, control_table)
+    keys, _store = _service_code()
+    key = keys.issue_key(tenant, role, name=name, store=store)
     return {"tenant": tenant, "control_table": table, **key.model_dump(mode="json")}
+
+
+def set_quota(
+    tenant: str,
+    max_concurrent_runs: int | None,
+    rows_per_day: int | None,
+    endpoint_url: str | None,
+    region: str | None,
+    control_table: str | None,
+) -> dict:
+    """Set a tenant's quotas (those given); returns them all, as GET /v1/usage shows them."""
+    table, store = _connect(endpoint_url, region, control_table)
+    from bulkimport.access import quotas
+
+    done = quotas.set_quotas(tenant, max_concurrent_runs, rows_per_day, store=store)
+    return {"tenant": tenant, "control_table": table, **done.model_dump()}

@@ -710,6 +710,28 @@ def admin_create_key(
     _print_secret(app, key)
 
 
+@admin.command("set-quota")
+@click.option("--tenant", required=True)
+@click.option("--max-concurrent-runs", type=click.IntRange(min=1), default=None, help="Imports and jobs run at once.")
+@click.option("--rows-per-day", type=click.IntRange(min=0), default=None, help="Rows imported per UTC day.")
+@click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", default=None, help="AWS endpoint (the local stack's).")
+@click.option("--region", default=None, help="AWS region (default: AWS_REGION, else us-east-1).")
+@click.option("--control-table", default=None, help="The stack's ControlTableName output (found when there is one).")
+@common_options
+def admin_set_quota(
+    tenant: str,
+    max_concurrent_runs: int | None,
+    rows_per_day: int | None,
+    endpoint_url: str | None,
+    region: str | None,
+    control_table: str | None,
+) -> None:
+    """Set a tenant's quotas (those given; the others stay) and print them all."""
+    if max_concurrent_runs is None and rows_per_day is None:
+        raise CliError("NOTHING_TO_SET", "Give --max-concurrent-runs, --rows-per-day or both.")
+    _show_one(admin_tools.set_quota(tenant, max_concurrent_runs, rows_per_day, endpoint_url, region, control_table))
+
+
 # ------------------------------------------------------------------------------------------- webhooks
 from bulkimport_cli.webhooks import webhooks  # noqa: E402 - its commands use this module's helpers
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 from contract import DOCUMENT, PAGE, document, operation, swagger_page
-from routes import health, imports, jobs, keys, recipes, records, schedules, tables, webhooks
+from routes import health, imports, jobs, keys, recipes, records, schedules, tables, usage, webhooks
 from web import JSON, check_body, error_response, refused
 
 from bulkimport import config
@@ -47,7 +47,7 @@ def _to_json(value) -> str:
 
 
 app = APIGatewayRestResolver(enable_validation=True, serializer=_to_json)
-for module in (health, tables, recipes, imports, records, schedules, jobs, keys, webhooks):
+for module in (health, tables, recipes, imports, records, schedules, jobs, keys, webhooks, usage):
     app.include_router(module.router)
 
 

@@ -77,8 +77,8 @@ def test_every_operation_is_described_secured_and_answers_with_schemas(spec):
             assert {400, 413, 415, 422} <= statuses, where
         if any(p["name"] == "cursor" for p in op["parameters"]):
             assert {400, 422} <= statuses and "INVALID_CURSOR" in op["responses"]["400"]["description"], where
-    assert seen == 49  # with POST /imports/{id}/revert, GET /me, GET /recipes/{id}/versions, the 8 of /webhooks
-    # and the 3 of an upload in parts
+    assert seen == 50  # with POST /imports/{id}/revert, GET /me, GET /recipes/{id}/versions, the 8 of /webhooks,
+    # the 3 of an upload in parts and GET /usage
 
 
 def test_domain_errors_a_route_declares_are_documented_with_their_status(spec):

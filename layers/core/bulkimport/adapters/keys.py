@@ -141,8 +141,12 @@ def failures_csv_key(tenant: str, import_id: str, language: str) -> str:
     return f"{import_work_prefix(tenant, import_id)}failures-{language}.csv"
 
 
+TABLE_QUEUE_PREFIX = "TABLEQ#"
+TABLE_LOCK_PREFIX = "TABLELOCK#"
+
+
 def table_queue_prefix(table: str) -> str:
-    return f"TABLEQ#{table}#"
+    return f"{TABLE_QUEUE_PREFIX}{table}#"
 
 
 def table_queue_sk(table: str, ticket: str) -> str:
@@ -151,7 +155,16 @@ def table_queue_sk(table: str, ticket: str) -> str:
 
 
 def table_lock_sk(table: str) -> str:
-    return f"TABLELOCK#{table}"
+    return f"{TABLE_LOCK_PREFIX}{table}"
+
+
+# A tenant's queue of runs that hold their table, and its run slots (max_concurrent_runs of them).
+TENANT_QUEUE_PREFIX = "TENANTQ#"
+TENANT_SLOT_PREFIX = "TENANTSLOT#"
+
+
+def tenant_slot_sk(index: int) -> str:
+    return f"{TENANT_SLOT_PREFIX}{index:04d}"
 
 
 # The two partitions not under a tenant, the sweeper's indexes: runs (imports, jobs) whose executions
@@ -193,6 +206,15 @@ def job_manifest_key(tenant: str, job_id: str) -> str:
 def export_key(tenant: str, job_id: str, file_name: str) -> str:
     """Exported files live under their own prefix, which the bucket expires after a few days."""
     return f"exports/{tenant}/{job_id}/{file_name}"
+
+
+# A tenant's quotas (access.quotas), under its partition; its rows imported per UTC day, in a partition
+# of their own so that imports reserving rows do not heat the tenant's control partition.
+QUOTAS_SK = "QUOTAS"
+
+
+def usage_pk(tenant: str) -> str:
+    return f"USAGE#{tenant}"
 
 
 def rate_pk(tenant: str, action: str) -> str:

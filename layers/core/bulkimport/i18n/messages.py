@@ -162,6 +162,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file is {size} bytes; imports take at most {max_bytes}. Split it into smaller files.",
         "zh-TW": "檔案大小 {size} 位元組，匯入上限為 {max_bytes}，請分成較小的檔案。",
     },
+    "QUOTA_EXCEEDED": {
+        "en": "The file has {rows} rows and the tenant imported {used} of its {limit} rows today (UTC); nothing was written. Import it after midnight UTC, or ask an operator to raise rows_per_day.",
+        "zh-TW": "檔案有 {rows} 列，本租戶今天（UTC）已匯入 {used} 列，每日上限 {limit} 列；未寫入任何資料。請於 UTC 午夜後再匯入，或請管理員提高 rows_per_day。",
+    },
     "CORRUPT_FILE": {
         "en": "The file is damaged and cannot be read ({reason}); save or export it again.",
         "zh-TW": "檔案已損毀無法讀取（{reason}），請重新儲存或匯出。",

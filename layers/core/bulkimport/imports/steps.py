@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from bulkimport.access import quotas
 from bulkimport.adapters import events, keys
 from bulkimport.adapters.s3 import BlobStore
 from bulkimport.config import Chunking, ImportMachine, Uploads, section
@@ -46,6 +47,11 @@ def prepare(tenant: str, import_id: str) -> dict[str, Any]:
     try:
         source, plan = _plan(item, recipe, scan, work_key)
     except FileError as error:
+        store.fail(tenant, import_id, error.code, error.params)
+        return {"status": "stopped", "manifest_key": None, "pass": None}
+    try:  # the rows are counted now, and nothing is written yet
+        quotas.reserve_rows(tenant, keys.tenant_pk(tenant), keys.import_sk(import_id), plan.total_rows)
+    except quotas.QuotaExceeded as error:
         store.fail(tenant, import_id, error.code, error.params)
         return {"status": "stopped", "manifest_key": None, "pass": None}
     manifest_key = _write_manifest(tenant, import_id, plan, scan.finder.duplicates())

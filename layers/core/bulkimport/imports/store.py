@@ -96,6 +96,8 @@ class ImportRecord(RunRecord):
     chunk_count: int | None = None
     pass_: str = Field(default="write", alias="pass")  # the pass its chunks run in: check, write
     reader: Reader | None = None  # once Prepare planned the file
+    quota_day: str | None = None  # the UTC day its rows were reserved on (access.quotas), once they were
+    quota_rows: int | None = None
     current_sheet_index: int = 0
     # Its counters, moved once per chunk (runs.counting), and the chunks counted in each pass
     processed_count: int = 0

@@ -61,13 +61,18 @@ def start(kind: RunKind, tenant: str, run_id: str, turn: int = 1) -> None:
     registry.register(tenant, kind.name, run_id, arn)
 
 
-def take_table(kind: RunKind, tenant: str, run_id: str, ticket: str, execution_arn: str) -> dict[str, str]:
-    """Whether the run may go on now ("run"), must wait for its table ("wait": another run of the
-    table holds it or is ahead in line), or is already over ("stop": cancelled while it waited)."""
+def take_table(kind: RunKind, tenant: str, run_id: str, ticket: str, execution_arn: str, slots: int) -> dict[str, str]:
+    """Whether the run may go on now ("run"), must wait ("wait": another run of the table holds it or
+    is ahead in line, or the tenant's `slots` run slots are taken), or is already over ("stop":
+    cancelled while it waited). The table first, then a slot: a run never holds a slot while it
+    waits for its table, so waiting on a busy table takes nothing from the tenant's other tables."""
     item = kind.load(tenant, run_id)
     if kind.is_settled(item):
         return {"next": "stop"}
-    if table_queue.acquire(tenant, item.table, ticket, execution_arn, f"{kind.name}:{run_id}"):
+    run = f"{kind.name}:{run_id}"
+    if table_queue.acquire(tenant, item.table, ticket, execution_arn, run) and table_queue.acquire_slot(
+        tenant, ticket, execution_arn, run, slots
+    ):
         return {"next": "run"}
     if kind.queued_from:
         ControlStore().update(
@@ -114,6 +119,7 @@ def sweep(kinds: dict[str, RunKind]) -> list[str]:
         kind = kinds.get(entry.kind)
         if kind:
             settle_interrupted(kind, entry)
+            table_queue.drop_execution(entry.tenant, entry.execution_arn)
             registry.unregister(entry.tenant, entry.kind, entry.run_id, entry.execution_arn)
             settled.append(f"{entry.kind}:{entry.run_id}")
     return settled
