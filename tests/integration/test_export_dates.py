@@ -44,7 +44,7 @@ def test_an_xlsx_export_writes_dates_as_date_cells(tenant):
 
     sheet = openpyxl.load_workbook(io.BytesIO(export(tenant.editor, "xlsx"))).active
     header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
-    assert header == ["id", "name", "就診日", "seen_at"]
+    assert header == ["_id", "name", "就診日", "seen_at"]
     cells = {row[1].value: row for row in sheet.iter_rows(min_row=2)}
     for name, day in (("王", datetime(2026, 11, 22)), ("李", datetime(2026, 1, 5))):
         cell = cells[name][2]
