@@ -90,10 +90,23 @@ INTEGRATION = Path(__file__).resolve().parent / "integration"
 IAM_DUMPS = "BULKIMPORT_IAM_DUMPS"
 
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 of their own, which the CLI (and anything
+# else a test runs) would take for a terminal's size: each worker gets back the controller's.
+CONTROLLER_TERMINAL = "BULKIMPORT_CONTROLLER_TERMINAL"
+TERMINAL_SIZE = ("COLUMNS", "LINES")
+
+
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
         # Workers inherit the environment, so they write where the controller reads.
         os.environ[IAM_DUMPS] = tempfile.mkdtemp(prefix="bulkimport-iam-")
+        os.environ[CONTROLLER_TERMINAL] = json.dumps({name: os.environ.get(name) for name in TERMINAL_SIZE})
+        return
+    for name, value in json.loads(os.environ[CONTROLLER_TERMINAL]).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def pytest_sessionfinish(session, exitstatus):
