@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
@@ -29,10 +30,16 @@ class Side:
     names: dict
 
 
+# An answer is compared as it first comes: a 5xx is not retried (botocore would back off for it, on
+# both sides alike, for over a minute).
+ONE_ATTEMPT = Config(retries={"mode": "standard", "max_attempts": 1})
+
+
 def _clients(endpoint: str | None) -> tuple:
     if endpoint is None:  # the session's stack: in-process, fixes on
-        return boto3.client("dynamodb"), boto3.client("s3")
+        return boto3.client("dynamodb", config=ONE_ATTEMPT), boto3.client("s3", config=ONE_ATTEMPT)
     settings = {
+        "config": ONE_ATTEMPT,
         "endpoint_url": endpoint,
         "region_name": "us-east-1",
         "aws_access_key_id": "local",
