@@ -688,18 +688,31 @@ def admin() -> None:
     """Operators' commands (AWS credentials, not an API key)."""
 
 
+def stack_options(command):
+    """How an operator's command reaches the stack's control table: AWS credentials, not an API key."""
+    for option in reversed(
+        [
+            click.option(
+                "--endpoint-url",
+                envvar="AWS_ENDPOINT_URL",
+                default=None,
+                help="AWS endpoint (the local stack's, e.g. http://127.0.0.1:5000); default: AWS itself.",
+            ),
+            click.option("--region", default=None, help="AWS region (default: AWS_REGION, else us-east-1)."),
+            click.option(
+                "--control-table", default=None, help="The stack's ControlTableName output (found when there is one)."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @admin.command("create-key")
 @click.option("--tenant", required=True, help="The tenant the key belongs to (a new name makes a new tenant).")
 @click.option("--role", type=click.Choice(["viewer", "editor", "admin"]), default="admin", show_default=True)
 @click.option("--name", default=None, help="What the key is for.")
-@click.option(
-    "--endpoint-url",
-    envvar="AWS_ENDPOINT_URL",
-    default=None,
-    help="AWS endpoint (the local stack's, e.g. http://127.0.0.1:5000); default: AWS itself.",
-)
-@click.option("--region", default=None, help="AWS region (default: AWS_REGION, else us-east-1).")
-@click.option("--control-table", default=None, help="The stack's ControlTableName output (found when there is one).")
+@stack_options
 @common_options
 def admin_create_key(
     tenant: str, role: str, name: str | None, endpoint_url: str | None, region: str | None, control_table: str | None
@@ -714,9 +727,7 @@ def admin_create_key(
 @click.option("--tenant", required=True)
 @click.option("--max-concurrent-runs", type=click.IntRange(min=1), default=None, help="Imports and jobs run at once.")
 @click.option("--rows-per-day", type=click.IntRange(min=0), default=None, help="Rows imported per UTC day.")
-@click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", default=None, help="AWS endpoint (the local stack's).")
-@click.option("--region", default=None, help="AWS region (default: AWS_REGION, else us-east-1).")
-@click.option("--control-table", default=None, help="The stack's ControlTableName output (found when there is one).")
+@stack_options
 @common_options
 def admin_set_quota(
     tenant: str,
