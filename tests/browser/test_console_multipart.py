@@ -13,6 +13,8 @@ from tests.helpers import csv_bytes
 from tests.integration.test_multipart import MiB, big_csv
 from tests.samples import HEADER
 
+PARTS = 5  # of the 21 MiB file, 5 MiB a part
+
 
 def _recipe(tenant) -> dict:
     tenant.admin.create_table(TABLE)
@@ -32,7 +34,7 @@ def _pick(page, path, recipe_id: str) -> None:
 def test_a_large_upload_cut_off_resumes_after_a_reload(browser, stack, tenant, tmp_path):
     recipe = _recipe(tenant)
     source = tmp_path / "big.csv"
-    content = big_csv(120, 21 * MiB)  # 5 parts of 5 MiB, the last of 1 MiB
+    content = big_csv(120, 21 * MiB)  # PARTS parts of 5 MiB, the last of 1 MiB
     assert content.startswith(csv_bytes([HEADER]))
     source.write_bytes(content)
     page, errors = new_page(browser, stack)
@@ -57,10 +59,13 @@ def test_a_large_upload_cut_off_resumes_after_a_reload(browser, stack, tenant, t
     puts.clear()
     page.route(re.compile(r".*/uploads/.*"), lambda route: (puts.append(route.request.method), route.continue_()))
     page.reload()
+    # The old page is gone: what S3 holds now is what the new one may skip (the old page may have
+    # sent a part again after the line came back, before the reload).
+    held_at_reload = tenant.viewer.ok("GET", f"/imports/{waiting['id']}/upload")["data"]["parts"]
     _pick(page, source, recipe["id"])
     expect(page).to_have_url(re.compile(rf"#/imports/{waiting['id']}$"), timeout=60_000)  # the same import
     expect(page.locator(".status")).to_have_text("Completed", timeout=90_000)
-    assert puts.count("PUT") == 3  # only the parts S3 did not hold
+    assert puts.count("PUT") == PARTS - len(held_at_reload) >= 1  # only the parts S3 did not hold
     assert tenant.admin.ok("GET", "/tables/contacts")["data"]["record_count"] == 120
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('bulkimport.upload.'))") == []
     assert [p for p in problems(errors) if "connectionreset" not in p] == []
